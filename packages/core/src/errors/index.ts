@@ -1,0 +1,16 @@
+export { AbortedError } from './aborted-error.js';
+export { AuthenticationError } from './authentication-error.js';
+export { FusionError, type FusionErrorOptions, type OpenAIErrorBody } from './fusion-error.js';
+export { InvalidRequestError } from './invalid-request-error.js';
+export { MethodNotAllowedError } from './method-not-allowed-error.js';
+export { ModelCrashedError } from './model-crashed-error.js';
+export { ModelNotFoundError } from './model-not-found-error.js';
+export { NotFoundError } from './not-found-error.js';
+export { PayloadTooLargeError } from './payload-too-large-error.js';
+export { QueueFullError } from './queue-full-error.js';
+export { TimeoutError } from './timeout-error.js';
+export { toFusionError } from './to-fusion-error.js';
+export { UnavailableError } from './unavailable-error.js';
+export { UnsupportedError } from './unsupported-error.js';
+export { UnsupportedMediaTypeError } from './unsupported-media-type-error.js';
+export { UpstreamError } from './upstream-error.js';

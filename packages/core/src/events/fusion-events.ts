@@ -1,0 +1,62 @@
+import type { Usage } from '../spec/chat/chat-result.js';
+import type { FusionError } from '../errors/fusion-error.js';
+
+/**
+ * Every event of the orchestrator's bus, by name. Names are `noun:action`; payloads always carry the
+ * `requestId` of the client request they belong to when there is one.
+ */
+export interface FusionEvents {
+  /** A request reached `handle`. */
+  'request:start': { requestId: string; method: string; path: string };
+  /** `handle` produced a response (for streams: when the headers went out). */
+  'request:end': { requestId: string; method: string; path: string; status: number; durationMs: number };
+  /** `handle` answered with an error. */
+  'request:error': { requestId: string; method: string; path: string; error: FusionError };
+
+  /** A provider call begins (one per attempt). */
+  'provider:call:start': { requestId: string; provider: string; model: string; stream: boolean; attempt: number };
+  /** A provider call ended well; for streams when the stream ended. */
+  'provider:call:end': {
+    requestId: string;
+    provider: string;
+    model: string;
+    stream: boolean;
+    durationMs: number;
+    firstTokenMs?: number;
+    usage?: Usage;
+  };
+  'provider:call:error': {
+    requestId: string;
+    provider: string;
+    model: string;
+    stream: boolean;
+    durationMs: number;
+    error: FusionError;
+  };
+
+  /** A provider failed its health check or model discovery. */
+  'provider:error': { provider: string; error: FusionError };
+
+  /** A stream's first chunk went to the client. */
+  'stream:start': { requestId: string; model: string };
+  /** A chunk went to the client. Only built when someone listens. */
+  'stream:delta': { requestId: string; model: string; content: string };
+  'stream:end': { requestId: string; model: string; usage?: Usage };
+  'stream:error': { requestId: string; model: string; error: FusionError };
+
+  /** A call had to wait in the queue. */
+  'queue:wait': { requestId: string; model: string; queued: number };
+  /** The queue was full and refused a call. */
+  'queue:reject': { requestId: string; model: string; reason: 'global' | 'model' };
+
+  'model:register': { model: string; provider: string };
+  'model:unregister': { model: string; provider: string };
+  'model:load': { model: string; bytes?: number; durationMs: number };
+  'model:unload': { model: string; reason: 'request' | 'evicted' };
+  'model:error': { model: string; error: FusionError };
+
+  /** The orchestrator began closing; adapters stop accepting. */
+  'fusion:close': Record<string, never>;
+}
+
+export type FusionEventName = keyof FusionEvents;

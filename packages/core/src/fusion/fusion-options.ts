@@ -1,0 +1,63 @@
+import type { PluginV1 } from '../spec/plugin/v1/plugin-v1.js';
+import type { ProviderV1 } from '../spec/provider/v1/provider-v1.js';
+
+/** Concurrency and waiting limits of the request queue. */
+export interface QueueLimits {
+  /** Calls running at once across all models. @default 256 */
+  concurrency?: number;
+  /** Calls running at once per model, unless `models` says otherwise. @default 16 */
+  perModelConcurrency?: number;
+  /** Per-model overrides of `perModelConcurrency`. @example { 'mlx/qwen3-0.6b': 1 } */
+  models?: Record<string, number>;
+  /** Calls that may wait for a slot, across all models; beyond it requests get 429. @default 1024 */
+  maxWaiting?: number;
+  /** Calls that may wait per model. @default 256 */
+  perModelMaxWaiting?: number;
+  /** How long a call may wait before it gets 429. @default 30000 */
+  waitTimeoutMs?: number;
+}
+
+/** Options of {@link createFusion}. */
+export interface FusionOptions {
+  /** Providers to register at start. Their models are discovered with `models()`. */
+  providers?: ProviderV1[];
+  /** Plugins, set up in order. */
+  plugins?: PluginV1[];
+  /** Model aliases: `{ fast: 'lab/qwen3-0.6b' }`. */
+  aliases?: Record<string, string>;
+  queue?: QueueLimits;
+  /** Largest request body `handle` accepts, in bytes; larger bodies get 413. @default 4 MiB */
+  maxBodyBytes?: number;
+  /**
+   * Bytes that loaded models may occupy together (providers with `load`/`unload`). Loading beyond it
+   * unloads the least recently used idle model first. @default unlimited
+   */
+  memoryBudgetBytes?: number;
+  /** When set, `handle` requires `Authorization: Bearer <one of these>` (health stays open). */
+  apiKeys?: string[];
+  /** Total time allowed for one chat call, ms. @default 600000 */
+  timeoutMs?: number;
+  /** Time allowed to the first content token of a stream, ms. @default 120000 */
+  firstTokenTimeoutMs?: number;
+  /** Time allowed between two chunks of a stream, ms. @default 60000 */
+  idleTimeoutMs?: number;
+  /** Prefix under which `handle` serves its routes. @example '/ai' @default '' */
+  basePath?: string;
+  /** How often to refresh provider health, ms; 0 disables. @default 5000 */
+  healthIntervalMs?: number;
+}
+
+/** Options of one library call (`fusion.chat`, `fusion.stream`, `fusion.embed`). */
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** Generated when omitted. */
+  requestId?: string;
+  /** Overrides `FusionOptions.timeoutMs` for this call. */
+  timeoutMs?: number;
+}
+
+/** Options of `fusion.close`. */
+export interface CloseOptions {
+  /** How long in-flight requests and streams may take to finish before they are aborted. @default 10000 */
+  timeoutMs?: number;
+}

@@ -1,0 +1,318 @@
+import { callChat, callEmbed, callStream, type ModelCallOptions } from '../calls/call-model.js';
+import { checkChatCapabilities, checkEmbedCapabilities } from '../calls/check-capabilities.js';
+import { UnavailableError } from '../errors/unavailable-error.js';
+import { EventBus } from '../events/event-bus.js';
+import { createHttpHandler } from '../http/create-http-handler.js';
+import { RouteTable } from '../http/route-table.js';
+import { HookRunner } from '../plugins/hook-runner.js';
+import { RequestQueue, type QueueStats } from '../queue/request-queue.js';
+import { ModelRegistry } from '../registry/model-registry.js';
+import type { ModelListEntry } from '../registry/registered-model.js';
+import type { ChatChunk } from '../spec/chat/chat-chunk.js';
+import type { ChatRequest } from '../spec/chat/chat-request.js';
+import type { ChatResult } from '../spec/chat/chat-result.js';
+import type { EmbedRequest } from '../spec/embedding/embed-request.js';
+import type { EmbedResult } from '../spec/embedding/embed-result.js';
+import type {
+  HookContext,
+  HookOptions,
+  PluginApi,
+  PluginHooks,
+  PluginV1,
+  RegisterProviderOptions,
+  RouteHandler,
+} from '../spec/plugin/v1/plugin-v1.js';
+import type { ProviderV1 } from '../spec/provider/v1/provider-v1.js';
+import type { RetrieverV1 } from '../spec/retriever/v1/retriever-v1.js';
+import type { RouterV1 } from '../spec/router/v1/router-v1.js';
+import type { FusionStrategyV1 } from '../spec/strategy/v1/fusion-strategy-v1.js';
+import type { ToolV1 } from '../spec/tool/v1/tool-v1.js';
+import { linkedAbort } from '../util/abort.js';
+import { createRequestId } from '../util/request-id.js';
+import { parseChatRequest } from '../validation/chat-request-schema.js';
+import { parseEmbedRequest } from '../validation/embed-request-schema.js';
+import type { CloseOptions, FusionOptions, RequestOptions } from './fusion-options.js';
+import type { HealthReport } from './health-report.js';
+import { HealthMonitor } from './health-monitor.js';
+
+const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The orchestrator: models of several providers, plugins, hooks and the HTTP API behind one object.
+ * Create it with {@link createFusion}.
+ */
+export class Fusion {
+  /** The typed event bus; it only observes. */
+  readonly events = new EventBus();
+  readonly registry: ModelRegistry;
+  readonly queue: RequestQueue;
+  /** Largest request body `handle` accepts, in bytes. */
+  readonly maxBodyBytes: number;
+  /** Resolves when the providers and plugins given at creation are set up. */
+  readonly ready: Promise<void>;
+  /** Answers a Fetch `Request` with the OpenAI-compatible API; adapters mount this. */
+  readonly handle: (request: Request) => Promise<Response>;
+
+  readonly routers = new Map<string, RouterV1>();
+  readonly retrievers = new Map<string, RetrieverV1>();
+  readonly strategies = new Map<string, FusionStrategyV1<any>>();
+  readonly tools = new Map<string, ToolV1>();
+
+  readonly #options: FusionOptions;
+  readonly #hooks = new HookRunner();
+  readonly #routes = new RouteTable();
+  readonly #monitor: HealthMonitor;
+  readonly #plugins: PluginV1[] = [];
+  /** Aborts every call still running when `close` gives up waiting. */
+  readonly #shutdown = new AbortController();
+  #inFlight = 0;
+  #onIdle: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: FusionOptions = {}) {
+    this.#options = options;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.registry = new ModelRegistry({
+      events: this.events,
+      ...(options.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: options.memoryBudgetBytes }),
+    });
+    this.queue = new RequestQueue(options.queue);
+    this.#monitor = new HealthMonitor(this.registry, this.events, options.healthIntervalMs ?? 5000);
+    for (const [alias, target] of Object.entries(options.aliases ?? {})) this.registry.alias(alias, target);
+    this.handle = createHttpHandler(this, this.#routes, {
+      basePath: options.basePath ?? '',
+      apiKeys: options.apiKeys ?? [],
+    });
+    this.ready = this.#setup(options);
+    // Errors of setup surface through `ready` and every call; never as an unhandled rejection.
+    this.ready.catch(() => {});
+  }
+
+  /** Whether `close` has begun: health answers 503 and new requests are refused. */
+  get closing(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Calls and streams running now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** A complete chat answer from the requested model. */
+  async chat(request: ChatRequest, options: RequestOptions = {}): Promise<ChatResult> {
+    const call = this.#begin(options);
+    try {
+      await this.ready;
+      const context: HookContext = { requestId: call.requestId, signal: call.signal };
+      let normalized = parseChatRequest(request);
+      if (this.#hooks.has('chat:request')) normalized = await this.#hooks.run('chat:request', normalized, context);
+      const model = this.registry.resolve(normalized.model);
+      checkChatCapabilities(model, normalized);
+      let result = await callChat(this, model, normalized, call);
+      result.model = model.id;
+      if (this.#hooks.has('chat:result')) result = await this.#hooks.run('chat:result', result, context);
+      return result;
+    } finally {
+      call.end();
+    }
+  }
+
+  /**
+   * A streamed chat answer. Nothing is called until the first `next()`; stopping the iteration
+   * (`break`, `return()`) or aborting `options.signal` cancels the upstream call.
+   */
+  async *stream(request: ChatRequest, options: RequestOptions = {}): AsyncGenerator<ChatChunk, void, undefined> {
+    const call = this.#begin(options);
+    try {
+      await this.ready;
+      const context: HookContext = { requestId: call.requestId, signal: call.signal };
+      let normalized = parseChatRequest(request);
+      if (this.#hooks.has('chat:request')) normalized = await this.#hooks.run('chat:request', normalized, context);
+      const model = this.registry.resolve(normalized.model);
+      checkChatCapabilities(model, normalized);
+      yield* callStream(this, model, normalized, call);
+    } finally {
+      call.end();
+    }
+  }
+
+  /** Embeddings from the requested embedding model. */
+  async embed(request: EmbedRequest, options: RequestOptions = {}): Promise<EmbedResult> {
+    const call = this.#begin(options);
+    try {
+      await this.ready;
+      const normalized = parseEmbedRequest(request);
+      const model = this.registry.resolve(normalized.model);
+      checkEmbedCapabilities(model);
+      const result = await callEmbed(this, model, normalized, call);
+      result.model = model.id;
+      return result;
+    } finally {
+      call.end();
+    }
+  }
+
+  /** Every model served now, as `GET /v1/models` lists them. */
+  async models(): Promise<ModelListEntry[]> {
+    await this.ready;
+    return this.registry.list().map((model) => this.registry.toListEntry(model));
+  }
+
+  /** The health report `GET /health` serves. */
+  health(): HealthReport {
+    const models: HealthReport['models'] = {};
+    let ready = 0;
+    for (const model of this.registry.list()) {
+      if (model.status === 'ready') ready++;
+      const entry: HealthReport['models'][string] = { status: model.status, in_use: model.inUse };
+      if (model.info.loaded !== undefined) entry.loaded = model.info.loaded;
+      if (model.statusMessage) entry.message = model.statusMessage;
+      models[model.id] = entry;
+    }
+    const providers: HealthReport['providers'] = {};
+    for (const provider of this.registry.providers()) {
+      const health = this.registry.health(provider.id);
+      const entry: HealthReport['providers'][string] = { status: health?.status ?? 'loading' };
+      if (health?.message) entry.message = health.message;
+      if (health?.queueDepth !== undefined) entry.queue_depth = health.queueDepth;
+      if (health?.warmedUp !== undefined) entry.warmed_up = health.warmedUp;
+      if (health?.latencyMs !== undefined) entry.latency_ms = health.latencyMs;
+      providers[provider.id] = entry;
+    }
+    if (this.closing) return { status: 'draining', models, providers, message: 'The server is shutting down.' };
+    if (ready > 0) return { status: 'ok', models, providers };
+    return {
+      status: 'unavailable',
+      models,
+      providers,
+      message:
+        this.registry.list().length === 0
+          ? 'No model is configured. Set FUSION_UPSTREAMS=name=http://host:port/v1 or add a provider in fusion.config.'
+          : 'No model is ready yet.',
+    };
+  }
+
+  /** Queue counters, as `GET /v1/queue/stats` serves them. */
+  queueStats(): QueueStats {
+    return this.queue.stats();
+  }
+
+  /** Registers a provider; its models are discovered now and refreshed while it has none. */
+  async registerProvider(provider: ProviderV1, options: RegisterProviderOptions = {}): Promise<() => void> {
+    const unregister = await this.registry.register(provider, { ...options, discover: false });
+    await this.#monitor.check(provider);
+    return unregister;
+  }
+
+  /** Sets up a plugin. */
+  async use(plugin: PluginV1): Promise<this> {
+    if (plugin.specificationVersion !== 'v1') {
+      throw new TypeError(`Plugin '${plugin.name}' implements specification '${String(plugin.specificationVersion)}'; expected 'v1'.`);
+    }
+    await plugin.setup(this.#pluginApi());
+    this.#plugins.push(plugin);
+    return this;
+  }
+
+  /** Adds an HTTP route to `handle`. */
+  route(method: string, path: string, handler: RouteHandler): () => void {
+    return this.#routes.add(method, path, handler);
+  }
+
+  /** Adds a data-changing hook. */
+  hook<TName extends keyof PluginHooks>(name: TName, hook: PluginHooks[TName], options?: HookOptions): () => void {
+    return this.#hooks.add(name, hook, options);
+  }
+
+  /**
+   * Stops the orchestrator: health turns 503 and new requests are refused at once; running requests
+   * and streams may finish until `timeoutMs`, then they are aborted. Plugins are torn down in
+   * reverse order and providers closed. Safe to call more than once.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options.timeoutMs ?? 10_000);
+    return this.#closing;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    this.events.emit('fusion:close', {});
+    this.#monitor.stop();
+    if (this.#inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.#onIdle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    if (this.#inFlight > 0) {
+      this.#shutdown.abort(new UnavailableError('The server is shutting down.'));
+      // Give aborted streams a moment to send their error event and end.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (const plugin of [...this.#plugins].reverse()) await plugin.teardown?.();
+    await Promise.allSettled(this.registry.providers().map((provider) => provider.close?.()));
+    this.events.removeAll();
+  }
+
+  /** Starts a tracked call: request id, signals and deadlines, refusal while closing. */
+  #begin(options: RequestOptions): ModelCallOptions & { end(): void } {
+    if (this.closing) throw new UnavailableError('The server is shutting down.', { retryAfterMs: 1000 });
+    this.#inFlight++;
+    const link = linkedAbort([options.signal, this.#shutdown.signal]);
+    let ended = false;
+    return {
+      signal: link.signal,
+      requestId: options.requestId ?? createRequestId(),
+      timeoutMs: options.timeoutMs ?? this.#options.timeoutMs ?? 600_000,
+      firstTokenTimeoutMs: this.#options.firstTokenTimeoutMs ?? 120_000,
+      idleTimeoutMs: this.#options.idleTimeoutMs ?? 60_000,
+      end: () => {
+        if (ended) return;
+        ended = true;
+        link.dispose();
+        this.#inFlight--;
+        if (this.#inFlight === 0) this.#onIdle?.();
+      },
+    };
+  }
+
+  async #setup(options: FusionOptions): Promise<void> {
+    await Promise.all((options.providers ?? []).map((provider) => this.registerProvider(provider)));
+    for (const plugin of options.plugins ?? []) await this.use(plugin);
+    this.#monitor.start();
+  }
+
+  #pluginApi(): PluginApi {
+    const register = <TValue extends { name: string }>(map: Map<string, TValue>, kind: string, value: TValue) => {
+      if (map.has(value.name)) throw new TypeError(`A ${kind} named '${value.name}' is already registered.`);
+      map.set(value.name, value);
+      return () => {
+        if (map.get(value.name) === value) map.delete(value.name);
+      };
+    };
+    return {
+      registerProvider: (provider, options) => this.registerProvider(provider, options),
+      registerRouter: (router) => register(this.routers, 'router', router),
+      registerRetriever: (retriever) => register(this.retrievers, 'retriever', retriever),
+      registerStrategy: (strategy) => register(this.strategies, 'strategy', strategy),
+      registerTool: (tool) => register(this.tools, 'tool', tool),
+      route: (method, path, handler) => this.route(method, path, handler),
+      hook: (name, hook, options) => this.hook(name, hook, options),
+    };
+  }
+}
+
+/**
+ * Creates an orchestrator.
+ *
+ * @example
+ * const fusion = createFusion({
+ *   providers: [createOpenAICompatible({ id: 'lab', baseURL: 'http://127.0.0.1:8000/v1' })],
+ * });
+ * const answer = await fusion.chat({ model: 'lab/qwen3-4b', messages: [{ role: 'user', content: 'Hi' }] });
+ */
+export function createFusion(options: FusionOptions = {}): Fusion {
+  return new Fusion(options);
+}

@@ -1,0 +1,111 @@
+import { AuthenticationError } from '../errors/authentication-error.js';
+import { MethodNotAllowedError } from '../errors/method-not-allowed-error.js';
+import { NotFoundError } from '../errors/not-found-error.js';
+import { toFusionError } from '../errors/to-fusion-error.js';
+import { UnavailableError } from '../errors/unavailable-error.js';
+import type { Fusion } from '../fusion/fusion.js';
+import { requestIdFrom } from '../util/request-id.js';
+import { openAIRoutes } from './openai-routes.js';
+import { errorResponse } from './responses.js';
+import type { RouteTable } from './route-table.js';
+
+export interface HttpHandlerOptions {
+  basePath: string;
+  apiKeys: string[];
+}
+
+/** Paths that answer without an API key and while draining. */
+const OPEN_PATHS = new Set(['/health']);
+
+/**
+ * Builds `fusion.handle`: request id, base path, auth, dispatch, and the one place where anything
+ * thrown becomes OpenAI's error body with its status. Every response carries `x-request-id`.
+ */
+export function createHttpHandler(
+  fusion: Fusion,
+  routes: RouteTable,
+  options: HttpHandlerOptions,
+): (request: Request) => Promise<Response> {
+  for (const [method, path, handler] of openAIRoutes(fusion)) routes.add(method, path, handler);
+  const basePath = options.basePath.replace(/\/+$/, '');
+  const apiKeys = new Set(options.apiKeys);
+
+  return async function handle(request: Request): Promise<Response> {
+    const startedAt = performance.now();
+    const requestId = requestIdFrom(request.headers.get('x-request-id'));
+    const method = request.method.toUpperCase();
+    let path = pathOf(request.url);
+    const events = fusion.events;
+    events.emit('request:start', { requestId, method, path });
+    let response: Response;
+    try {
+      if (basePath) {
+        if (path !== basePath && !path.startsWith(`${basePath}/`)) throw notFound(method, path);
+        path = path.slice(basePath.length) || '/';
+      }
+      if (apiKeys.size > 0 && !OPEN_PATHS.has(path)) authenticate(request, apiKeys);
+      if (fusion.closing && !OPEN_PATHS.has(path)) {
+        throw new UnavailableError('The server is shutting down.', { retryAfterMs: 1000 });
+      }
+      const match = routes.match(method, path);
+      if (match.kind === 'not-found') throw notFound(method, path);
+      if (match.kind === 'method-not-allowed') {
+        if (method === 'OPTIONS') {
+          response = new Response(null, { status: 204, headers: { allow: match.allow.join(', '), 'x-request-id': requestId } });
+        } else {
+          const error = new MethodNotAllowedError(`${method} is not allowed on ${path}; use ${match.allow.join(' or ')}.`);
+          events.emit('request:error', { requestId, method, path, error });
+          response = errorResponse(error, requestId, { allow: match.allow.join(', ') });
+        }
+      } else {
+        response = await match.handler(request, { requestId, signal: request.signal, params: match.params });
+        if (!response.headers.has('x-request-id')) response = withRequestId(response, requestId);
+      }
+    } catch (error) {
+      const fusionError = toFusionError(error);
+      if (fusionError.status >= 500 && fusionError.code === 'internal_error') {
+        console.error(`[fusion] ${requestId} ${method} ${path} failed:`, fusionError.cause ?? fusionError);
+      }
+      events.emit('request:error', { requestId, method, path, error: fusionError });
+      response = errorResponse(fusionError, requestId);
+    }
+    events.emit('request:end', { requestId, method, path, status: response.status, durationMs: performance.now() - startedAt });
+    return response;
+  };
+}
+
+function notFound(method: string, path: string): NotFoundError {
+  return new NotFoundError(`No route for ${method} ${path}.`);
+}
+
+function authenticate(request: Request, apiKeys: Set<string>): void {
+  const header = request.headers.get('authorization') ?? '';
+  const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  if (!token) throw new AuthenticationError('Missing API key: send `Authorization: Bearer <key>`.');
+  if (!apiKeys.has(token)) throw new AuthenticationError('The API key is not valid.');
+}
+
+/** The path of a URL without building a `URL` (this runs on every request). */
+function pathOf(url: string): string {
+  const schemeEnd = url.indexOf('://');
+  const start = schemeEnd === -1 ? 0 : url.indexOf('/', schemeEnd + 3);
+  if (start === -1) return '/';
+  let end = url.length;
+  const query = url.indexOf('?', start);
+  if (query !== -1) end = query;
+  const hash = url.indexOf('#', start);
+  if (hash !== -1 && hash < end) end = hash;
+  return url.slice(start, end) || '/';
+}
+
+/** Responses from `fetch` have immutable headers; copy them when the id must be added. */
+function withRequestId(response: Response, requestId: string): Response {
+  try {
+    response.headers.set('x-request-id', requestId);
+    return response;
+  } catch {
+    const headers = new Headers(response.headers);
+    headers.set('x-request-id', requestId);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  }
+}

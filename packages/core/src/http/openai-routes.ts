@@ -1,0 +1,122 @@
+import { hasContent } from '../calls/call-model.js';
+import { ModelNotFoundError } from '../errors/model-not-found-error.js';
+import { toFusionError } from '../errors/to-fusion-error.js';
+import type { Fusion } from '../fusion/fusion.js';
+import type { RouteHandler } from '../spec/plugin/v1/plugin-v1.js';
+import { float32Base64 } from '../util/base64.js';
+import { parseEmbedRequest } from '../validation/embed-request-schema.js';
+import { readJsonBody } from './read-json-body.js';
+import { jsonResponse } from './responses.js';
+import { SSE_HEADERS, sseStream } from './sse-response.js';
+import type { ChatChunk } from '../spec/chat/chat-chunk.js';
+import type { ChatRequest } from '../spec/chat/chat-request.js';
+
+/** The OpenAI-compatible routes, as `[method, path, handler]`. */
+export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
+  const chatCompletions: RouteHandler = async (request, { requestId, signal }) => {
+    // `fusion.chat` and `fusion.stream` validate the body; here it is only read.
+    const chat = (await readJsonBody(request, fusion.maxBodyBytes)) as ChatRequest;
+    if (typeof chat !== 'object' || chat === null || chat.stream !== true) {
+      const result = await fusion.chat(chat, { requestId, signal });
+      return jsonResponse(result, 200, requestId);
+    }
+    const events = fusion.events;
+    const iterator = fusion.stream(chat, { requestId, signal })[Symbol.asyncIterator]();
+    // The stream commits at its first content chunk: errors before it get a proper HTTP status.
+    const buffered: ChatChunk[] = [];
+    let next = await iterator.next();
+    while (!next.done && !hasContent(next.value)) {
+      buffered.push(next.value);
+      next = await iterator.next();
+    }
+    const model = next.done ? chat.model : next.value.model;
+    events.emit('stream:start', { requestId, model });
+    const replay = replayThen(buffered, next, iterator);
+    const body$ = sseStream(undefined, replay, {
+      includeUsage: chat.stream_options?.include_usage === true,
+      onEnd: ({ error, usage }) => {
+        if (error === undefined) events.emit('stream:end', usage ? { requestId, model, usage } : { requestId, model });
+        else events.emit('stream:error', { requestId, model, error: toFusionError(error) });
+      },
+    });
+    return new Response(body$, { status: 200, headers: { ...SSE_HEADERS, 'x-request-id': requestId } });
+  };
+
+  const embeddings: RouteHandler = async (request, { requestId, signal }) => {
+    const embed = parseEmbedRequest(await readJsonBody(request, fusion.maxBodyBytes));
+    const result = await fusion.embed(embed, { requestId, signal });
+    if (embed.encoding_format === 'base64') {
+      const data = result.data.map((item) => ({ ...item, embedding: float32Base64(item.embedding) }));
+      return jsonResponse({ ...result, data }, 200, requestId);
+    }
+    return jsonResponse(result, 200, requestId);
+  };
+
+  const listModels: RouteHandler = async (_request, { requestId }) =>
+    jsonResponse({ object: 'list', data: await fusion.models() }, 200, requestId);
+
+  const getModel: RouteHandler = async (_request, { requestId, params }) => {
+    const id = params.id ?? '';
+    const models = await fusion.models();
+    const model = models.find((entry) => entry.id === id) ?? models.find((entry) => entry.id === fusion.registry.find(id)?.id);
+    if (!model) throw new ModelNotFoundError(`The model '${id}' does not exist.`);
+    return jsonResponse(model, 200, requestId);
+  };
+
+  const health: RouteHandler = (_request, { requestId }) => {
+    const report = fusion.health();
+    return jsonResponse(report, report.status === 'ok' ? 200 : 503, requestId, { 'cache-control': 'no-store' });
+  };
+
+  const queueStats: RouteHandler = (_request, { requestId }) => {
+    const stats = fusion.queueStats();
+    // Shaped like mlx-openai-server's, so another orchestrator can route on it.
+    const body = {
+      status: 'ok',
+      queue_stats: {
+        queue_stats: {
+          running: stats.running,
+          queue_size: stats.waiting,
+          max_queue_size: stats.maxWaiting,
+          active_requests: stats.running,
+          max_concurrency: stats.concurrency,
+        },
+        models: stats.models,
+      },
+    };
+    return jsonResponse(body, 200, requestId, { 'cache-control': 'no-store' });
+  };
+
+  return [
+    ['POST', '/v1/chat/completions', chatCompletions],
+    ['POST', '/v1/embeddings', embeddings],
+    ['GET', '/v1/models', listModels],
+    ['GET', '/v1/models/*id', getModel],
+    ['GET', '/health', health],
+    ['GET', '/v1/queue/stats', queueStats],
+  ];
+}
+
+/** Yields the chunks read ahead, then the current result, then the rest of the iterator. */
+function replayThen(
+  buffered: ChatChunk[],
+  current: IteratorResult<ChatChunk>,
+  rest: AsyncIterator<ChatChunk>,
+): AsyncIterator<ChatChunk> {
+  let index = 0;
+  let currentSent = false;
+  return {
+    next: async () => {
+      if (index < buffered.length) return { done: false, value: buffered[index++]! };
+      if (!currentSent) {
+        currentSent = true;
+        return current;
+      }
+      return rest.next();
+    },
+    return: async () => {
+      await rest.return?.();
+      return { done: true, value: undefined };
+    },
+  };
+}

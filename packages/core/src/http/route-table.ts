@@ -1,0 +1,88 @@
+import type { RouteHandler } from '../spec/plugin/v1/plugin-v1.js';
+
+interface Route {
+  method: string;
+  /** Literal segments, `:name` parameters, and a last `*name` that takes the rest of the path. */
+  segments: string[];
+  handler: RouteHandler;
+}
+
+/** The result of looking up a path. */
+export type RouteMatch =
+  | { kind: 'found'; handler: RouteHandler; params: Record<string, string> }
+  | { kind: 'method-not-allowed'; allow: string[] }
+  | { kind: 'not-found' };
+
+/**
+ * Method and path dispatch for `handle`. Static paths are one map lookup; parametrised paths are
+ * matched segment by segment. `*rest` takes the remainder (model ids contain slashes).
+ */
+export class RouteTable {
+  readonly #static = new Map<string, Map<string, RouteHandler>>();
+  readonly #dynamic: Route[] = [];
+
+  add(method: string, path: string, handler: RouteHandler): () => void {
+    const upper = method.toUpperCase();
+    if (!path.includes(':') && !path.includes('*')) {
+      let methods = this.#static.get(path);
+      if (!methods) this.#static.set(path, (methods = new Map()));
+      if (methods.has(upper)) throw new Error(`Route ${upper} ${path} is already registered.`);
+      methods.set(upper, handler);
+      return () => {
+        if (methods.get(upper) === handler) methods.delete(upper);
+      };
+    }
+    const route: Route = { method: upper, segments: path.split('/').filter(Boolean), handler };
+    this.#dynamic.push(route);
+    return () => {
+      const index = this.#dynamic.indexOf(route);
+      if (index >= 0) this.#dynamic.splice(index, 1);
+    };
+  }
+
+  match(method: string, path: string): RouteMatch {
+    const allow = new Set<string>();
+    const methods = this.#static.get(path);
+    if (methods) {
+      const handler = methods.get(method);
+      if (handler) return { kind: 'found', handler, params: {} };
+      for (const name of methods.keys()) allow.add(name);
+    }
+    if (this.#dynamic.length > 0) {
+      const parts = path.split('/').filter(Boolean);
+      for (const route of this.#dynamic) {
+        const params = matchSegments(route.segments, parts);
+        if (!params) continue;
+        if (route.method === method) return { kind: 'found', handler: route.handler, params };
+        allow.add(route.method);
+      }
+    }
+    return allow.size > 0 ? { kind: 'method-not-allowed', allow: [...allow] } : { kind: 'not-found' };
+  }
+}
+
+function matchSegments(segments: string[], parts: string[]): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index]!;
+    if (segment.startsWith('*')) {
+      const rest = parts.slice(index);
+      if (rest.length === 0) return undefined;
+      params[segment.slice(1)] = safeDecode(rest.join('/'));
+      return params;
+    }
+    const part = parts[index];
+    if (part === undefined) return undefined;
+    if (segment.startsWith(':')) params[segment.slice(1)] = safeDecode(part);
+    else if (segment !== part) return undefined;
+  }
+  return segments.length === parts.length ? params : undefined;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * `@fusionkit/core`: the Fusion Orchestrator's spec interfaces, the orchestrator, its registry and
+ * queue, and the OpenAI-compatible HTTP handler. Runs wherever `Request` and `Response` exist.
+ *
+ * @example
+ * import { createFusion } from '@fusionkit/core';
+ * const fusion = createFusion({ providers: [myProvider] });
+ * const answer = await fusion.chat({ model: 'my/model', messages: [{ role: 'user', content: 'Hi' }] });
+ * @module
+ */
+export {
+  AbortedError,
+  AuthenticationError,
+  FusionError,
+  type FusionErrorOptions,
+  InvalidRequestError,
+  MethodNotAllowedError,
+  ModelCrashedError,
+  ModelNotFoundError,
+  NotFoundError,
+  type OpenAIErrorBody,
+  PayloadTooLargeError,
+  QueueFullError,
+  TimeoutError,
+  toFusionError,
+  UnavailableError,
+  UnsupportedError,
+  UnsupportedMediaTypeError,
+  UpstreamError,
+} from './errors/index.js';
+export { EventBus } from './events/event-bus.js';
+export type { FusionEventName, FusionEvents } from './events/fusion-events.js';
+export { createFusion, Fusion } from './fusion/fusion.js';
+export type { CloseOptions, FusionOptions, QueueLimits, RequestOptions } from './fusion/fusion-options.js';
+export type { HealthReport } from './fusion/health-report.js';
+export { RequestQueue, type ModelQueueStats, type QueueStats } from './queue/request-queue.js';
+export { ModelRegistry, type ModelRegistryOptions } from './registry/model-registry.js';
+export type { ModelListEntry, RegisteredModel } from './registry/registered-model.js';
+export type {
+  AssistantMessage,
+  AudioContentPart,
+  CallOptions,
+  ChatChoice,
+  ChatChunk,
+  ChatMessage,
+  ChatRequest,
+  ChatResult,
+  ChatRole,
+  ChunkChoice,
+  ChunkDelta,
+  ChunkSource,
+  ContentPart,
+  Embedding,
+  EmbedRequest,
+  EmbedResult,
+  FinishReason,
+  FusionStrategyV1,
+  FusionTrace,
+  HealthStatus,
+  HookContext,
+  HookOptions,
+  ImageContentPart,
+  MetadataFilter,
+  ModelCapabilities,
+  ModelInfo,
+  ModelPricing,
+  PluginApi,
+  PluginHooks,
+  PluginV1,
+  ProviderV1,
+  RegisterProviderOptions,
+  ResponseFormat,
+  ResultMessage,
+  RetrievedChunk,
+  RetrieveOptions,
+  RetrieverV1,
+  RouteContext,
+  RouteHandler,
+  RouterV1,
+  RouteTarget,
+  StrategyContext,
+  SystemMessage,
+  TargetCall,
+  TargetCallOptions,
+  TargetState,
+  TargetStream,
+  TextContentPart,
+  ToolAnnotations,
+  ToolCall,
+  ToolCallDelta,
+  ToolChoice,
+  ToolDefinition,
+  ToolMessage,
+  ToolResult,
+  ToolV1,
+  TraceCall,
+  Usage,
+  UserMessage,
+} from './spec/index.js';
+export { parseChatRequest } from './validation/chat-request-schema.js';
+export { parseEmbedRequest } from './validation/embed-request-schema.js';

@@ -1,0 +1,11 @@
+/**
+ * Helpers shared by the @fusionkit packages. Not part of the public API: they may change in any
+ * release.
+ * @module
+ */
+export { callChat, callEmbed, callStream, hasContent, type CallDependencies, type ModelCallOptions } from './calls/call-model.js';
+export { readJsonBody } from './http/read-json-body.js';
+export { errorResponse, jsonResponse } from './http/responses.js';
+export { SSE_HEADERS, sseStream } from './http/sse-response.js';
+export { abortReason, linkedAbort, throwIfAborted } from './util/abort.js';
+export { createRequestId, requestIdFrom } from './util/request-id.js';

@@ -1,0 +1,46 @@
+import type { HookContext, HookOptions, PluginHooks } from '../spec/plugin/v1/plugin-v1.js';
+
+interface Entry<TName extends keyof PluginHooks> {
+  hook: PluginHooks[TName];
+  order: number;
+}
+
+const ORDER = { pre: 0, normal: 1, post: 2 } as const;
+
+/**
+ * Runs the data-changing hooks of plugins in order: `enforce: 'pre'` first, then the unmarked ones,
+ * then `'post'`, each group in registration order. Each hook sees the previous hook's value.
+ */
+export class HookRunner {
+  readonly #hooks: { [TName in keyof PluginHooks]: Entry<TName>[] } = { 'chat:request': [], 'chat:result': [] };
+
+  add<TName extends keyof PluginHooks>(name: TName, hook: PluginHooks[TName], options: HookOptions = {}): () => void {
+    const list = this.#hooks[name] as Entry<TName>[];
+    const entry: Entry<TName> = { hook, order: ORDER[options.enforce ?? 'normal'] };
+    // Stable insertion: after every entry of the same or an earlier group.
+    let index = list.length;
+    while (index > 0 && list[index - 1]!.order > entry.order) index--;
+    list.splice(index, 0, entry);
+    return () => {
+      const at = list.indexOf(entry);
+      if (at >= 0) list.splice(at, 1);
+    };
+  }
+
+  has(name: keyof PluginHooks): boolean {
+    return this.#hooks[name].length > 0;
+  }
+
+  async run<TName extends keyof PluginHooks>(
+    name: TName,
+    value: Parameters<PluginHooks[TName]>[0],
+    context: HookContext,
+  ): Promise<Parameters<PluginHooks[TName]>[0]> {
+    let current = value;
+    for (const { hook } of this.#hooks[name] as Entry<TName>[]) {
+      const next = await (hook as (value: typeof current, context: HookContext) => unknown)(current, context);
+      if (next !== undefined) current = next as typeof current;
+    }
+    return current;
+  }
+}

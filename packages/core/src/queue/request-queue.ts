@@ -1,0 +1,219 @@
+import { QueueFullError } from '../errors/queue-full-error.js';
+import { abortReason } from '../util/abort.js';
+import type { QueueLimits } from '../fusion/fusion-options.js';
+
+/** Counters of one model in the queue. */
+export interface ModelQueueStats {
+  running: number;
+  waiting: number;
+  concurrency: number;
+  maxWaiting: number;
+  completed: number;
+  rejected: number;
+  /** Exponentially weighted average time a call held its slot, ms. */
+  averageHoldMs: number;
+  /** Exponentially weighted average time a call waited for its slot, ms. */
+  averageWaitMs: number;
+}
+
+/** What `GET /v1/queue/stats` shows. */
+export interface QueueStats {
+  running: number;
+  waiting: number;
+  concurrency: number;
+  maxWaiting: number;
+  models: Record<string, ModelQueueStats>;
+}
+
+interface ModelState extends ModelQueueStats {}
+
+interface Waiter {
+  model: ModelState;
+  modelId: string;
+  enqueuedAt: number;
+  grant: (release: () => void) => void;
+  fail: (error: Error) => void;
+  done: boolean;
+}
+
+const EWMA_WEIGHT = 0.2;
+
+/**
+ * Global and per-model concurrency with bounded, time-limited waiting. `acquire` resolves with a
+ * release function once the call may run; when waiting is full or takes too long it rejects with
+ * {@link QueueFullError} (HTTP 429 with `Retry-After`), and an aborted signal takes the call out of
+ * the line at once.
+ */
+export class RequestQueue {
+  readonly #limits: Required<Omit<QueueLimits, 'models'>> & { models: Record<string, number> };
+  readonly #models = new Map<string, ModelState>();
+  readonly #waiters: Waiter[] = [];
+  #running = 0;
+
+  constructor(limits: QueueLimits = {}) {
+    this.#limits = {
+      concurrency: limits.concurrency ?? 256,
+      perModelConcurrency: limits.perModelConcurrency ?? 16,
+      models: { ...limits.models },
+      maxWaiting: limits.maxWaiting ?? 1024,
+      perModelMaxWaiting: limits.perModelMaxWaiting ?? 256,
+      waitTimeoutMs: limits.waitTimeoutMs ?? 30_000,
+    };
+  }
+
+  /** Sets the concurrency of one model (e.g. 1 for an in-process MLX model). */
+  setModelConcurrency(model: string, concurrency: number): void {
+    this.#limits.models[model] = concurrency;
+    const state = this.#models.get(model);
+    if (state) state.concurrency = concurrency;
+    this.#drain();
+  }
+
+  /** Waits for a slot for `model`. Resolves with the function that frees it (safe to call twice). */
+  acquire(model: string, signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    const state = this.#state(model);
+    if (this.#waiters.length === 0 && this.#canRun(state)) return Promise.resolve(this.#take(state, 0));
+
+    if (state.waiting >= state.maxWaiting || this.#waiters.length >= this.#limits.maxWaiting) {
+      state.rejected++;
+      return Promise.reject(
+        new QueueFullError(
+          `Too many requests are waiting for '${model}' (${state.waiting} for the model, ${this.#waiters.length} in all). Retry later.`,
+          { retryAfterMs: this.#retryAfterMs(state) },
+        ),
+      );
+    }
+
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => waiter.fail(abortReason(signal!));
+      const settle = () => {
+        waiter.done = true;
+        state.waiting--;
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const index = this.#waiters.indexOf(waiter);
+        if (index >= 0) this.#waiters.splice(index, 1);
+      };
+      const waiter: Waiter = {
+        model: state,
+        modelId: model,
+        enqueuedAt: Date.now(),
+        done: false,
+        grant: (release) => {
+          settle();
+          resolve(release);
+        },
+        fail: (error) => {
+          if (waiter.done) return;
+          settle();
+          reject(error);
+          // A leaving waiter may unblock nobody, but a freed spot in the line never hurts to re-check.
+          this.#drain();
+        },
+      };
+      state.waiting++;
+      this.#waiters.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      timer = setTimeout(() => {
+        state.rejected++;
+        waiter.fail(
+          new QueueFullError(`Waited ${this.#limits.waitTimeoutMs} ms for '${model}' without a free slot.`, {
+            retryAfterMs: this.#retryAfterMs(state),
+          }),
+        );
+      }, this.#limits.waitTimeoutMs);
+      (timer as { unref?: () => void }).unref?.();
+      // Waiters of other models may be blocked by their own limits while this one can run now.
+      this.#drain();
+    });
+  }
+
+  stats(): QueueStats {
+    const models: Record<string, ModelQueueStats> = {};
+    for (const [id, state] of this.#models) {
+      models[id] = {
+        running: state.running,
+        waiting: state.waiting,
+        concurrency: state.concurrency,
+        maxWaiting: state.maxWaiting,
+        completed: state.completed,
+        rejected: state.rejected,
+        averageHoldMs: Math.round(state.averageHoldMs * 10) / 10,
+        averageWaitMs: Math.round(state.averageWaitMs * 10) / 10,
+      };
+    }
+    return {
+      running: this.#running,
+      waiting: this.#waiters.length,
+      concurrency: this.#limits.concurrency,
+      maxWaiting: this.#limits.maxWaiting,
+      models,
+    };
+  }
+
+  /** Calls running and waiting for one model (for routers). */
+  load(model: string): { running: number; waiting: number } {
+    const state = this.#models.get(model);
+    return { running: state?.running ?? 0, waiting: state?.waiting ?? 0 };
+  }
+
+  #state(model: string): ModelState {
+    let state = this.#models.get(model);
+    if (!state) {
+      state = {
+        running: 0,
+        waiting: 0,
+        concurrency: this.#limits.models[model] ?? this.#limits.perModelConcurrency,
+        maxWaiting: this.#limits.perModelMaxWaiting,
+        completed: 0,
+        rejected: 0,
+        averageHoldMs: 0,
+        averageWaitMs: 0,
+      };
+      this.#models.set(model, state);
+    }
+    return state;
+  }
+
+  #canRun(state: ModelState): boolean {
+    return this.#running < this.#limits.concurrency && state.running < state.concurrency;
+  }
+
+  #take(state: ModelState, waitedMs: number): () => void {
+    this.#running++;
+    state.running++;
+    state.averageWaitMs += (waitedMs - state.averageWaitMs) * EWMA_WEIGHT;
+    const startedAt = Date.now();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#running--;
+      state.running--;
+      state.completed++;
+      state.averageHoldMs += (Date.now() - startedAt - state.averageHoldMs) * EWMA_WEIGHT;
+      this.#drain();
+    };
+  }
+
+  /** Grants slots to waiters in arrival order, skipping those whose model is at its limit. */
+  #drain(): void {
+    for (let index = 0; index < this.#waiters.length && this.#running < this.#limits.concurrency; ) {
+      const waiter = this.#waiters[index]!;
+      if (waiter.model.running < waiter.model.concurrency) {
+        // grant() removes the waiter from the list, so the same index now holds the next one.
+        waiter.grant(this.#take(waiter.model, Date.now() - waiter.enqueuedAt));
+      } else {
+        index++;
+      }
+    }
+  }
+
+  #retryAfterMs(state: ModelState): number {
+    const perSlotMs = state.averageHoldMs || 1000;
+    const estimate = ((state.waiting + 1) / Math.max(1, state.concurrency)) * perSlotMs;
+    return Math.min(60_000, Math.max(1000, Math.ceil(estimate / 1000) * 1000));
+  }
+}

@@ -1,0 +1,299 @@
+import { InvalidRequestError } from '../errors/invalid-request-error.js';
+import { ModelNotFoundError } from '../errors/model-not-found-error.js';
+import { toFusionError } from '../errors/to-fusion-error.js';
+import { UnavailableError } from '../errors/unavailable-error.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { HealthStatus } from '../spec/health.js';
+import type { ModelInfo } from '../spec/model/model-info.js';
+import type { ProviderV1 } from '../spec/provider/v1/provider-v1.js';
+import type { ModelListEntry, RegisteredModel } from './registered-model.js';
+
+export interface ModelRegistryOptions {
+  events: EventBus;
+  /** Bytes loaded models may occupy together. @default Infinity */
+  memoryBudgetBytes?: number;
+}
+
+interface ProviderEntry {
+  provider: ProviderV1;
+  models: Set<string>;
+  health?: HealthStatus;
+}
+
+/** The type a model has when the provider does not say. */
+function modelType(info: ModelInfo): string {
+  if (info.type) return info.type;
+  return info.capabilities?.embeddings && !info.capabilities.chat ? 'embeddings' : 'chat';
+}
+
+/**
+ * Every model the orchestrator serves: several providers at once, registered and removed at run
+ * time, with aliases, capabilities and health; loads and unloads models of providers that manage
+ * memory, keeping the loaded set under a byte budget by evicting the least recently used idle model.
+ */
+export class ModelRegistry {
+  readonly #events: EventBus;
+  readonly #providers = new Map<string, ProviderEntry>();
+  readonly #models = new Map<string, RegisteredModel>();
+  readonly #aliases = new Map<string, string>();
+  readonly #loading = new Map<string, Promise<void>>();
+  readonly #memoryBudgetBytes: number;
+
+  constructor(options: ModelRegistryOptions) {
+    this.#events = options.events;
+    this.#memoryBudgetBytes = options.memoryBudgetBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Registers a provider and the models it reports. Returns the unregister function. */
+  async register(
+    provider: ProviderV1,
+    options: { aliases?: Record<string, string>; discover?: boolean } = {},
+  ): Promise<() => void> {
+    if (provider.specificationVersion !== 'v1') {
+      throw new InvalidRequestError(
+        `Provider '${provider.id}' implements specification '${String(provider.specificationVersion)}'; this orchestrator speaks 'v1'.`,
+      );
+    }
+    if (!/^[\w.-]+$/.test(provider.id)) {
+      throw new InvalidRequestError(`Provider id '${provider.id}' may only hold letters, digits, '_', '.' and '-'.`);
+    }
+    if (this.#providers.has(provider.id)) {
+      throw new InvalidRequestError(`A provider with id '${provider.id}' is already registered.`);
+    }
+    const entry: ProviderEntry = { provider, models: new Set() };
+    this.#providers.set(provider.id, entry);
+    if (options.discover !== false) {
+      try {
+        await this.refresh(provider.id);
+      } catch (error) {
+        this.#providers.delete(provider.id);
+        throw error;
+      }
+    }
+    for (const [alias, target] of Object.entries(options.aliases ?? {})) this.alias(alias, target);
+    return () => this.unregister(provider.id);
+  }
+
+  /** Re-reads a provider's model list: new models appear, vanished ones are removed. */
+  async refresh(providerId: string, signal?: AbortSignal): Promise<void> {
+    const entry = this.#providers.get(providerId);
+    if (!entry) throw new ModelNotFoundError(`No provider '${providerId}'.`, { param: null });
+    const infos = await entry.provider.models(signal ? { signal } : undefined);
+    const seen = new Set<string>();
+    for (const info of infos) {
+      const id = `${providerId}/${info.id}`;
+      seen.add(id);
+      const existing = this.#models.get(id);
+      if (existing) {
+        existing.info = info;
+        continue;
+      }
+      this.#models.set(id, {
+        id,
+        localId: info.id,
+        provider: entry.provider,
+        info,
+        inUse: 0,
+        lastUsed: 0,
+        status: entry.health?.status ?? 'ready',
+      });
+      entry.models.add(id);
+      this.#events.emit('model:register', { model: id, provider: providerId });
+    }
+    for (const id of entry.models) {
+      if (!seen.has(id)) this.#removeModel(id, entry);
+    }
+  }
+
+  /** Removes a provider and its models. Requests already running finish. */
+  unregister(providerId: string): void {
+    const entry = this.#providers.get(providerId);
+    if (!entry) return;
+    for (const id of [...entry.models]) this.#removeModel(id, entry);
+    this.#providers.delete(providerId);
+  }
+
+  /** Makes `alias` another name of `target` (a model id or another alias). */
+  alias(alias: string, target: string): void {
+    this.#aliases.set(alias, target);
+  }
+
+  /** Removes an alias. */
+  unalias(alias: string): void {
+    this.#aliases.delete(alias);
+  }
+
+  providers(): ProviderV1[] {
+    return [...this.#providers.values()].map((entry) => entry.provider);
+  }
+
+  provider(id: string): ProviderV1 | undefined {
+    return this.#providers.get(id)?.provider;
+  }
+
+  list(): RegisteredModel[] {
+    return [...this.#models.values()];
+  }
+
+  /** Finds a model by id, alias, or unprefixed id when exactly one provider has it. */
+  find(name: string): RegisteredModel | undefined {
+    const direct = this.#models.get(name);
+    if (direct) return direct;
+    let target = name;
+    for (let hops = 0; hops < 8 && this.#aliases.has(target); hops++) target = this.#aliases.get(target)!;
+    const aliased = this.#models.get(target);
+    if (aliased) return aliased;
+    let match: RegisteredModel | undefined;
+    for (const model of this.#models.values()) {
+      if (model.localId !== name) continue;
+      if (match) return undefined; // ambiguous: the client must name the provider
+      match = model;
+    }
+    return match;
+  }
+
+  /** Like {@link find}, but throws 404 `model_not_found`. */
+  resolve(name: string): RegisteredModel {
+    const model = this.find(name);
+    if (!model) {
+      throw new ModelNotFoundError(`The model '${name}' does not exist. GET /v1/models lists the available models.`);
+    }
+    return model;
+  }
+
+  /**
+   * Marks a model in use for one request, loading it first when its provider manages memory.
+   * Returns the release function. A model in use is never evicted.
+   */
+  async use(model: RegisteredModel, signal?: AbortSignal): Promise<() => void> {
+    model.inUse++;
+    model.lastUsed = Date.now();
+    try {
+      if (model.provider.load && model.info.loaded === false) await this.load(model, signal);
+    } catch (error) {
+      model.inUse--;
+      throw error;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      model.inUse--;
+      model.lastUsed = Date.now();
+    };
+  }
+
+  /** Loads a model, evicting least-recently-used idle models to stay under the memory budget. */
+  async load(model: RegisteredModel, signal?: AbortSignal): Promise<void> {
+    const pending = this.#loading.get(model.id);
+    if (pending) return pending;
+    const task = this.#load(model, signal).finally(() => this.#loading.delete(model.id));
+    this.#loading.set(model.id, task);
+    return task;
+  }
+
+  /** Unloads a model when its provider supports it. Refuses while the model is in use. */
+  async unload(model: RegisteredModel, reason: 'request' | 'evicted' = 'request'): Promise<void> {
+    if (!model.provider.unload) return;
+    if (model.inUse > 0) {
+      throw new UnavailableError(`Model '${model.id}' is serving ${model.inUse} request(s) and cannot be unloaded now.`, {
+        retryAfterMs: 1000,
+      });
+    }
+    await model.provider.unload(model.localId);
+    model.info = { ...model.info, loaded: false };
+    this.#events.emit('model:unload', { model: model.id, reason });
+  }
+
+  /** Bytes the loaded models occupy, as their providers report. */
+  loadedBytes(): number {
+    let total = 0;
+    for (const model of this.#models.values()) if (model.info.loaded) total += this.#bytes(model);
+    return total;
+  }
+
+  /** Applies a provider's health report to its models. */
+  setHealth(providerId: string, health: HealthStatus): void {
+    const entry = this.#providers.get(providerId);
+    if (!entry) return;
+    entry.health = health;
+    for (const id of entry.models) {
+      const model = this.#models.get(id);
+      if (!model) continue;
+      model.status = health.models?.[model.localId] ?? health.status;
+      model.statusMessage = health.message;
+    }
+  }
+
+  health(providerId: string): HealthStatus | undefined {
+    return this.#providers.get(providerId)?.health;
+  }
+
+  /** The `/v1/models` entry of a model. */
+  toListEntry(model: RegisteredModel): ModelListEntry {
+    const { info } = model;
+    const entry: ModelListEntry = {
+      id: model.id,
+      object: 'model',
+      created: info.created ?? 0,
+      owned_by: info.owned_by ?? model.provider.id,
+      type: modelType(info),
+      status: model.status,
+    };
+    if (info.family !== undefined) entry.family = info.family;
+    if (info.context_length !== undefined) entry.context_length = info.context_length;
+    if (info.tags !== undefined) entry.tags = info.tags;
+    if (info.description !== undefined) entry.description = info.description;
+    if (info.capabilities !== undefined) entry.capabilities = info.capabilities;
+    if (info.loaded !== undefined) entry.loaded = info.loaded;
+    // Provider metadata is shown too, but never overrides the fields above.
+    return info.metadata ? { ...info.metadata, ...entry } : entry;
+  }
+
+  async #load(model: RegisteredModel, signal?: AbortSignal): Promise<void> {
+    const bytes = this.#bytes(model);
+    await this.#makeRoom(bytes, model);
+    const startedAt = Date.now();
+    try {
+      await model.provider.load!(model.localId, signal ? { signal } : undefined);
+    } catch (error) {
+      const fusionError = toFusionError(error);
+      this.#events.emit('model:error', { model: model.id, error: fusionError });
+      throw fusionError;
+    }
+    model.info = { ...model.info, loaded: true };
+    this.#events.emit('model:load', { model: model.id, bytes, durationMs: Date.now() - startedAt });
+  }
+
+  async #makeRoom(bytes: number, loading: RegisteredModel): Promise<void> {
+    if (!Number.isFinite(this.#memoryBudgetBytes)) return;
+    if (bytes > this.#memoryBudgetBytes) {
+      throw new UnavailableError(
+        `Model '${loading.id}' needs ${bytes} bytes, more than the whole memory budget of ${this.#memoryBudgetBytes}.`,
+        { code: 'memory_budget_exceeded', isRetryable: false },
+      );
+    }
+    while (this.loadedBytes() + bytes > this.#memoryBudgetBytes) {
+      const victim = [...this.#models.values()]
+        .filter((model) => model.info.loaded && model.inUse === 0 && model !== loading && model.provider.unload)
+        .sort((a, b) => a.lastUsed - b.lastUsed)[0];
+      if (!victim) {
+        throw new UnavailableError(
+          `Not enough memory to load '${loading.id}': every loaded model is serving requests. Retry shortly.`,
+          { retryAfterMs: 1000 },
+        );
+      }
+      await this.unload(victim, 'evicted');
+    }
+  }
+
+  #bytes(model: RegisteredModel): number {
+    return model.provider.memoryBytes?.(model.localId) ?? model.info.memory_bytes ?? 0;
+  }
+
+  #removeModel(id: string, entry: ProviderEntry): void {
+    this.#models.delete(id);
+    entry.models.delete(id);
+    this.#events.emit('model:unregister', { model: id, provider: entry.provider.id });
+  }
+}

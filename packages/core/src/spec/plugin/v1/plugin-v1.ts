@@ -1,0 +1,72 @@
+import type { ChatRequest } from '../../chat/chat-request.js';
+import type { ChatResult } from '../../chat/chat-result.js';
+import type { ProviderV1 } from '../../provider/v1/provider-v1.js';
+import type { RetrieverV1 } from '../../retriever/v1/retriever-v1.js';
+import type { RouterV1 } from '../../router/v1/router-v1.js';
+import type { FusionStrategyV1 } from '../../strategy/v1/fusion-strategy-v1.js';
+import type { ToolV1 } from '../../tool/v1/tool-v1.js';
+
+/** Context of a request as hooks and routes see it. */
+export interface HookContext {
+  requestId: string;
+  signal: AbortSignal;
+}
+
+/**
+ * Hooks that change data. They run in order: `enforce: 'pre'` first, then unordered, then `'post'`,
+ * each in registration order within its group. A hook returns the new value or `undefined` to keep it.
+ */
+export interface PluginHooks {
+  /** Before routing: rewrite the request (add a system prompt, clamp `max_tokens`). */
+  'chat:request': (request: ChatRequest, context: HookContext) => ChatRequest | undefined | Promise<ChatRequest | undefined>;
+  /** After a non-streamed answer: rewrite the result (add citations, redact). */
+  'chat:result': (result: ChatResult, context: HookContext) => ChatResult | undefined | Promise<ChatResult | undefined>;
+}
+
+/** Where a hook runs among its peers. */
+export interface HookOptions {
+  enforce?: 'pre' | 'post';
+}
+
+/** Handler of an HTTP route a plugin adds under the orchestrator's `handle`. */
+export type RouteHandler = (
+  request: Request,
+  context: HookContext & { params: Record<string, string> },
+) => Response | Promise<Response>;
+
+/** Options when registering a provider. */
+export interface RegisterProviderOptions {
+  /** Model aliases: `{ fast: 'lab/qwen3-0.6b' }`. */
+  aliases?: Record<string, string>;
+}
+
+/** What a plugin's `setup` may do. Every `register*` and `hook` returns a function that undoes it. */
+export interface PluginApi {
+  registerProvider(provider: ProviderV1, options?: RegisterProviderOptions): Promise<() => void>;
+  registerRouter(router: RouterV1): () => void;
+  registerRetriever(retriever: RetrieverV1): () => void;
+  registerStrategy(strategy: FusionStrategyV1<any>): () => void;
+  registerTool(tool: ToolV1): () => void;
+  /** Adds an HTTP route; `path` may hold `:name` parameters. @example route('POST', '/api/rag/search', handler) */
+  route(method: string, path: string, handler: RouteHandler): () => void;
+  hook<TName extends keyof PluginHooks>(name: TName, hook: PluginHooks[TName], options?: HookOptions): () => void;
+}
+
+/**
+ * A plugin: providers, routers, retrievers, strategies, tools, routes and hooks in one unit.
+ *
+ * @example
+ * const logRequests: PluginV1 = {
+ *   specificationVersion: 'v1',
+ *   name: 'log-requests',
+ *   setup(api) { api.hook('chat:request', (request) => { console.log(request.model); return undefined; }); },
+ * };
+ */
+export interface PluginV1 {
+  readonly specificationVersion: 'v1';
+  /** Unique name. */
+  readonly name: string;
+  setup(api: PluginApi): void | Promise<void>;
+  /** Called by `fusion.close()`, in reverse registration order. */
+  teardown?(): void | Promise<void>;
+}

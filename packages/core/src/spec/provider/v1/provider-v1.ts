@@ -1,0 +1,49 @@
+import type { CallOptions } from '../../call-options.js';
+import type { ChatChunk } from '../../chat/chat-chunk.js';
+import type { ChatRequest } from '../../chat/chat-request.js';
+import type { ChatResult } from '../../chat/chat-result.js';
+import type { EmbedRequest } from '../../embedding/embed-request.js';
+import type { EmbedResult } from '../../embedding/embed-result.js';
+import type { HealthStatus } from '../../health.js';
+import type { ModelInfo } from '../../model/model-info.js';
+
+/**
+ * A source of models: an OpenAI-compatible server, an in-process MLX runtime, a test double.
+ *
+ * Methods starting with `do` are called by the orchestrator only, with the request already validated
+ * and normalised and `request.model` set to the provider's own model id (without the provider prefix).
+ * They throw {@link FusionError}s (or anything, which the orchestrator converts once).
+ */
+export interface ProviderV1 {
+  readonly specificationVersion: 'v1';
+  /** Unique id; prefixes the ids of its models. @example 'lab' */
+  readonly id: string;
+
+  /** The models this provider serves now. Called at registration and on refresh. */
+  models(options?: { signal?: AbortSignal }): Promise<ModelInfo[]>;
+
+  /** A complete chat answer. */
+  doChat(request: ChatRequest, options: CallOptions): Promise<ChatResult>;
+
+  /**
+   * A streamed chat answer. The iterable must stop promptly (and release the upstream) when
+   * `options.signal` aborts or when the consumer stops iterating (`return()`).
+   */
+  doStream(request: ChatRequest, options: CallOptions): AsyncIterable<ChatChunk>;
+
+  /** Embeddings; providers without embedding models omit it. */
+  doEmbed?(request: EmbedRequest, options: CallOptions): Promise<EmbedResult>;
+
+  /** Health of the provider and its models. Omitted means always ready. */
+  health?(options?: { signal?: AbortSignal }): Promise<HealthStatus>;
+
+  /** Loads a model into memory (for providers that manage memory, like in-process MLX). */
+  load?(model: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /** Frees a loaded model. */
+  unload?(model: string): Promise<void>;
+  /** Bytes a model occupies when loaded (weights plus caches). */
+  memoryBytes?(model: string): number | undefined;
+
+  /** Releases connections, child processes and timers. */
+  close?(): Promise<void>;
+}

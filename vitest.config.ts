@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: { conditions: ['source'] },
+  ssr: { resolve: { conditions: ['source'] } },
+  test: {
+    include: ['packages/**/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+    // Skipped tests hide missing coverage in CI: `CI=true` makes any `.skip`/`.todo` fail the run.
+    allowOnly: false,
+    passWithNoTests: false,
+    typecheck: { enabled: true, include: ['packages/**/src/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+  },
+});
