@@ -11,6 +11,7 @@ export default defineConfig({
     pool: 'forks',
     // Skipped tests hide missing coverage in CI: `CI=true` makes any `.skip`/`.todo` fail the run.
     allowOnly: false,
+    reporters: process.env.CI ? ['default', './scripts/no-skipped-reporter.ts'] : ['default'],
     passWithNoTests: false,
     typecheck: { enabled: true, include: ['packages/**/src/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
   },

@@ -15,7 +15,9 @@ function visit(file) {
   if (seen.has(file)) return;
   seen.add(file);
   const source = readFileSync(file, 'utf8');
-  for (const match of source.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s*['"]([^'"]+)['"]/g)) {
+  for (const match of source.matchAll(
+    /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s*['"]([^'"]+)['"]/g,
+  )) {
     const specifier = match[1] ?? match[2] ?? match[3];
     if (builtins.has(specifier)) offenders.push(`${file}: imports '${specifier}'`);
     else if (specifier.startsWith('.')) visit(join(dirname(file), specifier));

@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 export default defineConfig({
   entry: { index: 'src/index.ts', bin: 'src/bin.ts' },
@@ -8,4 +13,5 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   platform: 'node',
+  define: { __VERSION__: JSON.stringify(version) },
 });

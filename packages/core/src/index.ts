@@ -33,7 +33,7 @@ export type { FusionEventName, FusionEvents } from './events/fusion-events.js';
 export { createFusion, Fusion } from './fusion/fusion.js';
 export type { CloseOptions, FusionOptions, QueueLimits, RequestOptions } from './fusion/fusion-options.js';
 export type { HealthReport } from './fusion/health-report.js';
-export { RequestQueue, type ModelQueueStats, type QueueStats } from './queue/request-queue.js';
+export { type ModelQueueStats, type QueueStats, RequestQueue } from './queue/request-queue.js';
 export { ModelRegistry, type ModelRegistryOptions } from './registry/model-registry.js';
 export type { ModelListEntry, RegisteredModel } from './registry/registered-model.js';
 export type {

@@ -3,7 +3,14 @@
  * release.
  * @module
  */
-export { callChat, callEmbed, callStream, hasContent, type CallDependencies, type ModelCallOptions } from './calls/call-model.js';
+export {
+  type CallDependencies,
+  callChat,
+  callEmbed,
+  callStream,
+  hasContent,
+  type ModelCallOptions,
+} from './calls/call-model.js';
 export { readJsonBody } from './http/read-json-body.js';
 export { errorResponse, jsonResponse } from './http/responses.js';
 export { SSE_HEADERS, sseStream } from './http/sse-response.js';

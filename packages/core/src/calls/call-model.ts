@@ -1,6 +1,6 @@
+import type { FusionError } from '../errors/fusion-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
 import { toFusionError } from '../errors/to-fusion-error.js';
-import type { FusionError } from '../errors/fusion-error.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { RequestQueue } from '../queue/request-queue.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
@@ -71,7 +71,11 @@ export async function callChat(
     return result;
   } catch (error) {
     const fusionError = callError(error, link.signal);
-    events.emit('provider:call:error', { ...base, durationMs: performance.now() - startedAt, error: fusionError });
+    events.emit('provider:call:error', {
+      ...base,
+      durationMs: performance.now() - startedAt,
+      error: fusionError,
+    });
     throw fusionError;
   } finally {
     link.dispose();
@@ -140,12 +144,17 @@ export async function* callStream(
     }
   } catch (error) {
     const fusionError = callError(error, link.signal);
-    events.emit('provider:call:error', { ...base, durationMs: performance.now() - startedAt, error: fusionError });
+    events.emit('provider:call:error', {
+      ...base,
+      durationMs: performance.now() - startedAt,
+      error: fusionError,
+    });
     throw fusionError;
   } finally {
     watchdog.stop();
     // Ending early (consumer stopped, abort, timeout) must release the upstream request.
-    if (!completed && !link.signal.aborted) link.abort(new DOMException('The stream was closed.', 'AbortError'));
+    if (!completed && !link.signal.aborted)
+      link.abort(new DOMException('The stream was closed.', 'AbortError'));
     link.dispose();
     iterator?.return?.().catch(() => {});
     releaseModel?.();
@@ -170,19 +179,29 @@ export async function callEmbed(
     releaseSlot = await deps.queue.acquire(model.id, link.signal);
     releaseModel = await deps.registry.use(model, link.signal);
     deps.events.emit('provider:call:start', { ...base, attempt: options.attempt ?? 1 });
+    // Providers always answer floats (`EmbedResult`); base64 is applied at the HTTP boundary.
+    const { encoding_format: _encoding, ...floatRequest } = request;
     const result = await raceAbort(
-      doEmbed!.call(model.provider, { ...request, model: model.localId }, {
-        signal: link.signal,
-        requestId: options.requestId,
-        deadline: Date.now() + options.timeoutMs,
-      }),
+      doEmbed!.call(
+        model.provider,
+        { ...floatRequest, model: model.localId },
+        {
+          signal: link.signal,
+          requestId: options.requestId,
+          deadline: Date.now() + options.timeoutMs,
+        },
+      ),
       link.signal,
     );
     deps.events.emit('provider:call:end', { ...base, durationMs: performance.now() - startedAt });
     return result;
   } catch (error) {
     const fusionError = callError(error, link.signal);
-    deps.events.emit('provider:call:error', { ...base, durationMs: performance.now() - startedAt, error: fusionError });
+    deps.events.emit('provider:call:error', {
+      ...base,
+      durationMs: performance.now() - startedAt,
+      error: fusionError,
+    });
     throw fusionError;
   } finally {
     link.dispose();
@@ -196,12 +215,16 @@ export function hasContent(chunk: ChatChunk): boolean {
   const choice = chunk.choices[0];
   if (!choice) return false;
   const { delta } = choice;
-  return Boolean(delta.content || delta.reasoning_content || delta.tool_calls?.length || choice.finish_reason);
+  return Boolean(
+    delta.content || delta.reasoning_content || delta.tool_calls?.length || choice.finish_reason,
+  );
 }
 
 function timeout(kind: 'total' | 'first token' | 'idle', ms: number): TimeoutError {
   const what = kind === 'total' ? 'The call' : kind === 'first token' ? 'The first token' : 'The next chunk';
-  return new TimeoutError(`${what} took longer than ${ms} ms.`, { code: `timeout_${kind.replace(' ', '_')}` });
+  return new TimeoutError(`${what} took longer than ${ms} ms.`, {
+    code: `timeout_${kind.replace(' ', '_')}`,
+  });
 }
 
 /** Rejects as soon as the signal aborts, whether or not the promise honours the signal. */
@@ -250,6 +273,10 @@ class StreamWatchdog {
   firstToken(): void {
     this.#gotToken = true;
     this.#lastAt = performance.now();
+    // The timer was armed for the first-token limit; from now on the (usually shorter) idle limit
+    // applies, so re-arm once, or a stall would go unnoticed until the first-token limit passed.
+    this.stop();
+    this.#arm(this.options.idleTimeoutMs);
   }
 
   chunk(): void {

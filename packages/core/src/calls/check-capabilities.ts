@@ -9,10 +9,17 @@ import type { ChatRequest } from '../spec/chat/chat-request.js';
 export function checkChatCapabilities(model: RegisteredModel, request: ChatRequest): void {
   const capabilities = model.info.capabilities ?? {};
   const type = model.info.type;
-  if (capabilities.chat === false || type === 'embeddings' || (capabilities.embeddings && capabilities.chat === undefined && !type)) {
-    throw new UnsupportedError(`Model '${model.id}' is an embedding model; it cannot answer chat completions.`, {
-      param: 'model',
-    });
+  if (
+    capabilities.chat === false ||
+    type === 'embeddings' ||
+    (capabilities.embeddings && capabilities.chat === undefined && !type)
+  ) {
+    throw new UnsupportedError(
+      `Model '${model.id}' is an embedding model; it cannot answer chat completions.`,
+      {
+        param: 'model',
+      },
+    );
   }
   if (request.tools?.length && capabilities.tools === false) {
     throw new UnsupportedError(`Model '${model.id}' does not support tools.`, { param: 'tools' });
@@ -37,7 +44,11 @@ export function checkChatCapabilities(model: RegisteredModel, request: ChatReque
 /** Refuses embeddings from a model that has declared it cannot make them. */
 export function checkEmbedCapabilities(model: RegisteredModel): void {
   const capabilities = model.info.capabilities ?? {};
-  if (!model.provider.doEmbed || capabilities.embeddings === false || (model.info.type === 'chat' && !capabilities.embeddings)) {
+  if (
+    !model.provider.doEmbed ||
+    capabilities.embeddings === false ||
+    (model.info.type === 'chat' && !capabilities.embeddings)
+  ) {
     throw new UnsupportedError(`Model '${model.id}' does not produce embeddings.`, { param: 'model' });
   }
 }

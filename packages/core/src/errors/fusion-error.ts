@@ -51,7 +51,8 @@ export class FusionError extends Error {
     this.status = options.status ?? 500;
     this.type = options.type ?? typeForStatus(this.status);
     this.param = options.param ?? null;
-    this.isRetryable = options.isRetryable ?? (this.status === 408 || this.status === 429 || this.status >= 500);
+    this.isRetryable =
+      options.isRetryable ?? (this.status === 408 || this.status === 429 || this.status >= 500);
     this.retryAfterMs = options.retryAfterMs;
   }
 

@@ -21,10 +21,12 @@ export class EventBus {
 
   /** Subscribes for one event; returns the unsubscribe. */
   once<TName extends FusionEventName>(name: TName, listener: Listener<TName>): () => void {
-    this.#emitter.once(name, listener);
-    return () => {
-      this.#emitter.off(name, listener);
-    };
+    // `emit` calls listeners itself (to isolate throws), bypassing eventemitter3's own `once`.
+    const off = this.on(name, (payload) => {
+      off();
+      listener(payload);
+    });
+    return off;
   }
 
   /** Whether anyone listens, so hot paths can skip building payloads. */

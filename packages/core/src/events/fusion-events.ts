@@ -1,5 +1,5 @@
-import type { Usage } from '../spec/chat/chat-result.js';
 import type { FusionError } from '../errors/fusion-error.js';
+import type { Usage } from '../spec/chat/chat-result.js';
 
 /**
  * Every event of the orchestrator's bus, by name. Names are `noun:action`; payloads always carry the
@@ -14,7 +14,13 @@ export interface FusionEvents {
   'request:error': { requestId: string; method: string; path: string; error: FusionError };
 
   /** A provider call begins (one per attempt). */
-  'provider:call:start': { requestId: string; provider: string; model: string; stream: boolean; attempt: number };
+  'provider:call:start': {
+    requestId: string;
+    provider: string;
+    model: string;
+    stream: boolean;
+    attempt: number;
+  };
   /** A provider call ended well; for streams when the stream ended. */
   'provider:call:end': {
     requestId: string;

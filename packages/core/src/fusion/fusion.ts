@@ -5,7 +5,7 @@ import { EventBus } from '../events/event-bus.js';
 import { createHttpHandler } from '../http/create-http-handler.js';
 import { RouteTable } from '../http/route-table.js';
 import { HookRunner } from '../plugins/hook-runner.js';
-import { RequestQueue, type QueueStats } from '../queue/request-queue.js';
+import { type QueueStats, RequestQueue } from '../queue/request-queue.js';
 import { ModelRegistry } from '../registry/model-registry.js';
 import type { ModelListEntry } from '../registry/registered-model.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
@@ -32,8 +32,8 @@ import { createRequestId } from '../util/request-id.js';
 import { parseChatRequest } from '../validation/chat-request-schema.js';
 import { parseEmbedRequest } from '../validation/embed-request-schema.js';
 import type { CloseOptions, FusionOptions, RequestOptions } from './fusion-options.js';
-import type { HealthReport } from './health-report.js';
 import { HealthMonitor } from './health-monitor.js';
+import type { HealthReport } from './health-report.js';
 
 const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -55,7 +55,7 @@ export class Fusion {
 
   readonly routers = new Map<string, RouterV1>();
   readonly retrievers = new Map<string, RetrieverV1>();
-  readonly strategies = new Map<string, FusionStrategyV1<any>>();
+  readonly strategies = new Map<string, FusionStrategyV1>();
   readonly tools = new Map<string, ToolV1>();
 
   readonly #options: FusionOptions;
@@ -105,7 +105,8 @@ export class Fusion {
       await this.ready;
       const context: HookContext = { requestId: call.requestId, signal: call.signal };
       let normalized = parseChatRequest(request);
-      if (this.#hooks.has('chat:request')) normalized = await this.#hooks.run('chat:request', normalized, context);
+      if (this.#hooks.has('chat:request'))
+        normalized = await this.#hooks.run('chat:request', normalized, context);
       const model = this.registry.resolve(normalized.model);
       checkChatCapabilities(model, normalized);
       let result = await callChat(this, model, normalized, call);
@@ -121,16 +122,30 @@ export class Fusion {
    * A streamed chat answer. Nothing is called until the first `next()`; stopping the iteration
    * (`break`, `return()`) or aborting `options.signal` cancels the upstream call.
    */
-  async *stream(request: ChatRequest, options: RequestOptions = {}): AsyncGenerator<ChatChunk, void, undefined> {
+  async *stream(
+    request: ChatRequest,
+    options: RequestOptions = {},
+  ): AsyncGenerator<ChatChunk, void, undefined> {
     const call = this.#begin(options);
     try {
       await this.ready;
       const context: HookContext = { requestId: call.requestId, signal: call.signal };
       let normalized = parseChatRequest(request);
-      if (this.#hooks.has('chat:request')) normalized = await this.#hooks.run('chat:request', normalized, context);
+      if (this.#hooks.has('chat:request'))
+        normalized = await this.#hooks.run('chat:request', normalized, context);
       const model = this.registry.resolve(normalized.model);
       checkChatCapabilities(model, normalized);
-      yield* callStream(this, model, normalized, call);
+      const chunks = callStream(this, model, normalized, call);
+      if (!this.events.has('stream:delta')) {
+        yield* chunks;
+        return;
+      }
+      for await (const chunk of chunks) {
+        const content = chunk.choices[0]?.delta.content;
+        if (content)
+          this.events.emit('stream:delta', { requestId: call.requestId, model: model.id, content });
+        yield chunk;
+      }
     } finally {
       call.end();
     }
@@ -179,7 +194,8 @@ export class Fusion {
       if (health?.latencyMs !== undefined) entry.latency_ms = health.latencyMs;
       providers[provider.id] = entry;
     }
-    if (this.closing) return { status: 'draining', models, providers, message: 'The server is shutting down.' };
+    if (this.closing)
+      return { status: 'draining', models, providers, message: 'The server is shutting down.' };
     if (ready > 0) return { status: 'ok', models, providers };
     return {
       status: 'unavailable',
@@ -207,7 +223,9 @@ export class Fusion {
   /** Sets up a plugin. */
   async use(plugin: PluginV1): Promise<this> {
     if (plugin.specificationVersion !== 'v1') {
-      throw new TypeError(`Plugin '${plugin.name}' implements specification '${String(plugin.specificationVersion)}'; expected 'v1'.`);
+      throw new TypeError(
+        `Plugin '${plugin.name}' implements specification '${String(plugin.specificationVersion)}'; expected 'v1'.`,
+      );
     }
     await plugin.setup(this.#pluginApi());
     this.#plugins.push(plugin);
@@ -220,7 +238,11 @@ export class Fusion {
   }
 
   /** Adds a data-changing hook. */
-  hook<TName extends keyof PluginHooks>(name: TName, hook: PluginHooks[TName], options?: HookOptions): () => void {
+  hook<TName extends keyof PluginHooks>(
+    name: TName,
+    hook: PluginHooks[TName],
+    options?: HookOptions,
+  ): () => void {
     return this.#hooks.add(name, hook, options);
   }
 
@@ -285,7 +307,11 @@ export class Fusion {
   }
 
   #pluginApi(): PluginApi {
-    const register = <TValue extends { name: string }>(map: Map<string, TValue>, kind: string, value: TValue) => {
+    const register = <TValue extends { name: string }>(
+      map: Map<string, TValue>,
+      kind: string,
+      value: TValue,
+    ) => {
       if (map.has(value.name)) throw new TypeError(`A ${kind} named '${value.name}' is already registered.`);
       map.set(value.name, value);
       return () => {

@@ -47,13 +47,23 @@ export function createHttpHandler(
       if (fusion.closing && !OPEN_PATHS.has(path)) {
         throw new UnavailableError('The server is shutting down.', { retryAfterMs: 1000 });
       }
-      const match = routes.match(method, path);
+      let match = routes.match(method, path);
+      if (match.kind === 'not-found') {
+        // Plugins given at creation add their routes during setup: wait for it before saying 404.
+        await fusion.ready.catch(() => {});
+        match = routes.match(method, path);
+      }
       if (match.kind === 'not-found') throw notFound(method, path);
       if (match.kind === 'method-not-allowed') {
         if (method === 'OPTIONS') {
-          response = new Response(null, { status: 204, headers: { allow: match.allow.join(', '), 'x-request-id': requestId } });
+          response = new Response(null, {
+            status: 204,
+            headers: { allow: match.allow.join(', '), 'x-request-id': requestId },
+          });
         } else {
-          const error = new MethodNotAllowedError(`${method} is not allowed on ${path}; use ${match.allow.join(' or ')}.`);
+          const error = new MethodNotAllowedError(
+            `${method} is not allowed on ${path}; use ${match.allow.join(' or ')}.`,
+          );
           events.emit('request:error', { requestId, method, path, error });
           response = errorResponse(error, requestId, { allow: match.allow.join(', ') });
         }
@@ -69,7 +79,13 @@ export function createHttpHandler(
       events.emit('request:error', { requestId, method, path, error: fusionError });
       response = errorResponse(fusionError, requestId);
     }
-    events.emit('request:end', { requestId, method, path, status: response.status, durationMs: performance.now() - startedAt });
+    events.emit('request:end', {
+      requestId,
+      method,
+      path,
+      status: response.status,
+      durationMs: performance.now() - startedAt,
+    });
     return response;
   };
 }

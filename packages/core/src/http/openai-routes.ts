@@ -2,14 +2,15 @@ import { hasContent } from '../calls/call-model.js';
 import { ModelNotFoundError } from '../errors/model-not-found-error.js';
 import { toFusionError } from '../errors/to-fusion-error.js';
 import type { Fusion } from '../fusion/fusion.js';
+import type { ChatChunk } from '../spec/chat/chat-chunk.js';
+import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { RouteHandler } from '../spec/plugin/v1/plugin-v1.js';
+import { linkedAbort } from '../util/abort.js';
 import { float32Base64 } from '../util/base64.js';
 import { parseEmbedRequest } from '../validation/embed-request-schema.js';
 import { readJsonBody } from './read-json-body.js';
 import { jsonResponse } from './responses.js';
 import { SSE_HEADERS, sseStream } from './sse-response.js';
-import type { ChatChunk } from '../spec/chat/chat-chunk.js';
-import type { ChatRequest } from '../spec/chat/chat-request.js';
 
 /** The OpenAI-compatible routes, as `[method, path, handler]`. */
 export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
@@ -21,21 +22,34 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
       return jsonResponse(result, 200, requestId);
     }
     const events = fusion.events;
-    const iterator = fusion.stream(chat, { requestId, signal })[Symbol.asyncIterator]();
+    // A client that cancels the body must stop the upstream at once, also while a chunk is pending
+    // (an async generator's `return()` would wait for that chunk first).
+    const cancel = new AbortController();
+    const link = linkedAbort([signal, cancel.signal]);
+    const iterator = fusion.stream(chat, { requestId, signal: link.signal })[Symbol.asyncIterator]();
     // The stream commits at its first content chunk: errors before it get a proper HTTP status.
     const buffered: ChatChunk[] = [];
-    let next = await iterator.next();
-    while (!next.done && !hasContent(next.value)) {
-      buffered.push(next.value);
+    let next: IteratorResult<ChatChunk>;
+    try {
       next = await iterator.next();
+      while (!next.done && !hasContent(next.value)) {
+        buffered.push(next.value);
+        next = await iterator.next();
+      }
+    } catch (error) {
+      link.dispose();
+      throw error;
     }
     const model = next.done ? chat.model : next.value.model;
     events.emit('stream:start', { requestId, model });
     const replay = replayThen(buffered, next, iterator);
     const body$ = sseStream(undefined, replay, {
       includeUsage: chat.stream_options?.include_usage === true,
+      onCancel: () => cancel.abort(new DOMException('The client closed the stream.', 'AbortError')),
       onEnd: ({ error, usage }) => {
-        if (error === undefined) events.emit('stream:end', usage ? { requestId, model, usage } : { requestId, model });
+        link.dispose();
+        if (error === undefined)
+          events.emit('stream:end', usage ? { requestId, model, usage } : { requestId, model });
         else events.emit('stream:error', { requestId, model, error: toFusionError(error) });
       },
     });
@@ -58,14 +72,18 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
   const getModel: RouteHandler = async (_request, { requestId, params }) => {
     const id = params.id ?? '';
     const models = await fusion.models();
-    const model = models.find((entry) => entry.id === id) ?? models.find((entry) => entry.id === fusion.registry.find(id)?.id);
+    const model =
+      models.find((entry) => entry.id === id) ??
+      models.find((entry) => entry.id === fusion.registry.find(id)?.id);
     if (!model) throw new ModelNotFoundError(`The model '${id}' does not exist.`);
     return jsonResponse(model, 200, requestId);
   };
 
   const health: RouteHandler = (_request, { requestId }) => {
     const report = fusion.health();
-    return jsonResponse(report, report.status === 'ok' ? 200 : 503, requestId, { 'cache-control': 'no-store' });
+    return jsonResponse(report, report.status === 'ok' ? 200 : 503, requestId, {
+      'cache-control': 'no-store',
+    });
   };
 
   const queueStats: RouteHandler = (_request, { requestId }) => {

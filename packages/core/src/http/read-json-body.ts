@@ -46,11 +46,33 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
   } catch {
     throw new InvalidRequestError('The request body is not valid UTF-8.');
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new InvalidRequestError(`The request body is not valid JSON: ${(error as Error).message}`);
   }
+  // JSON.parse takes any depth, but serialising it again (every provider does) overflows the stack.
+  if (nestedDeeperThan(value, MAX_DEPTH)) {
+    throw new InvalidRequestError(`The request body is nested more than ${MAX_DEPTH} levels deep.`);
+  }
+  return value;
+}
+
+/** Deepest nesting of arrays and objects a body may have. */
+const MAX_DEPTH = 128;
+
+function nestedDeeperThan(value: unknown, levels: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (levels === 0) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (nestedDeeperThan(item, levels - 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (nestedDeeperThan((value as Record<string, unknown>)[key], levels - 1)) return true;
+  }
+  return false;
 }
 
 function concat(parts: Uint8Array[], size: number): Uint8Array {

@@ -3,7 +3,12 @@ import type { FusionError } from '../errors/fusion-error.js';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** A JSON response carrying the request id. */
-export function jsonResponse(body: unknown, status: number, requestId: string, headers?: Record<string, string>): Response {
+export function jsonResponse(
+  body: unknown,
+  status: number,
+  requestId: string,
+  headers?: Record<string, string>,
+): Response {
   return new Response(JSON.stringify(body), {
     status,
     headers: { 'content-type': JSON_TYPE, 'x-request-id': requestId, ...headers },
@@ -11,9 +16,14 @@ export function jsonResponse(body: unknown, status: number, requestId: string, h
 }
 
 /** OpenAI's error body with the error's status, `x-request-id` and, when known, `Retry-After`. */
-export function errorResponse(error: FusionError, requestId: string, headers?: Record<string, string>): Response {
+export function errorResponse(
+  error: FusionError,
+  requestId: string,
+  headers?: Record<string, string>,
+): Response {
   const extra: Record<string, string> = { ...headers };
-  if (error.retryAfterMs !== undefined) extra['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+  if (error.retryAfterMs !== undefined)
+    extra['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
   // 499 is not a status the Fetch API accepts; a client that went away reads nothing anyway.
   const status = error.status >= 200 && error.status <= 599 && error.status !== 499 ? error.status : 400;
   return jsonResponse(error.toJSON(), status, requestId, extra);

@@ -12,9 +12,16 @@ const ORDER = { pre: 0, normal: 1, post: 2 } as const;
  * then `'post'`, each group in registration order. Each hook sees the previous hook's value.
  */
 export class HookRunner {
-  readonly #hooks: { [TName in keyof PluginHooks]: Entry<TName>[] } = { 'chat:request': [], 'chat:result': [] };
+  readonly #hooks: { [TName in keyof PluginHooks]: Entry<TName>[] } = {
+    'chat:request': [],
+    'chat:result': [],
+  };
 
-  add<TName extends keyof PluginHooks>(name: TName, hook: PluginHooks[TName], options: HookOptions = {}): () => void {
+  add<TName extends keyof PluginHooks>(
+    name: TName,
+    hook: PluginHooks[TName],
+    options: HookOptions = {},
+  ): () => void {
     const list = this.#hooks[name] as Entry<TName>[];
     const entry: Entry<TName> = { hook, order: ORDER[options.enforce ?? 'normal'] };
     // Stable insertion: after every entry of the same or an earlier group.

@@ -1,6 +1,6 @@
 import { QueueFullError } from '../errors/queue-full-error.js';
-import { abortReason } from '../util/abort.js';
 import type { QueueLimits } from '../fusion/fusion-options.js';
+import { abortReason } from '../util/abort.js';
 
 /** Counters of one model in the queue. */
 export interface ModelQueueStats {
@@ -73,7 +73,9 @@ export class RequestQueue {
   acquire(model: string, signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const state = this.#state(model);
-    if (this.#waiters.length === 0 && this.#canRun(state)) return Promise.resolve(this.#take(state, 0));
+    // After every drain, each waiter is blocked (global or its model full); so when this call can run,
+    // nobody it would overtake could, and it need not wait, however long the line of others is.
+    if (this.#canRun(state)) return Promise.resolve(this.#take(state, 0));
 
     if (state.waiting >= state.maxWaiting || this.#waiters.length >= this.#limits.maxWaiting) {
       state.rejected++;

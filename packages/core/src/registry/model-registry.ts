@@ -37,6 +37,10 @@ export class ModelRegistry {
   readonly #models = new Map<string, RegisteredModel>();
   readonly #aliases = new Map<string, string>();
   readonly #loading = new Map<string, Promise<void>>();
+  /** Bytes promised to loads in progress, by model id: they count against the budget already. */
+  readonly #reserved = new Map<string, number>();
+  /** Unloads in progress, by model id; their bytes count until the provider has freed them. */
+  readonly #unloading = new Map<string, { task: Promise<void>; bytes: number }>();
   readonly #memoryBudgetBytes: number;
 
   constructor(options: ModelRegistryOptions) {
@@ -55,7 +59,9 @@ export class ModelRegistry {
       );
     }
     if (!/^[\w.-]+$/.test(provider.id)) {
-      throw new InvalidRequestError(`Provider id '${provider.id}' may only hold letters, digits, '_', '.' and '-'.`);
+      throw new InvalidRequestError(
+        `Provider id '${provider.id}' may only hold letters, digits, '_', '.' and '-'.`,
+      );
     }
     if (this.#providers.has(provider.id)) {
       throw new InvalidRequestError(`A provider with id '${provider.id}' is already registered.`);
@@ -143,9 +149,10 @@ export class ModelRegistry {
     for (let hops = 0; hops < 8 && this.#aliases.has(target); hops++) target = this.#aliases.get(target)!;
     const aliased = this.#models.get(target);
     if (aliased) return aliased;
+    // `target` is `name` itself when no alias applies; an alias may name an unprefixed id too.
     let match: RegisteredModel | undefined;
     for (const model of this.#models.values()) {
-      if (model.localId !== name) continue;
+      if (model.localId !== target) continue;
       if (match) return undefined; // ambiguous: the client must name the provider
       match = model;
     }
@@ -156,7 +163,9 @@ export class ModelRegistry {
   resolve(name: string): RegisteredModel {
     const model = this.find(name);
     if (!model) {
-      throw new ModelNotFoundError(`The model '${name}' does not exist. GET /v1/models lists the available models.`);
+      throw new ModelNotFoundError(
+        `The model '${name}' does not exist. GET /v1/models lists the available models.`,
+      );
     }
     return model;
   }
@@ -195,14 +204,34 @@ export class ModelRegistry {
   /** Unloads a model when its provider supports it. Refuses while the model is in use. */
   async unload(model: RegisteredModel, reason: 'request' | 'evicted' = 'request'): Promise<void> {
     if (!model.provider.unload) return;
+    const pending = this.#unloading.get(model.id);
+    if (pending) return pending.task;
     if (model.inUse > 0) {
-      throw new UnavailableError(`Model '${model.id}' is serving ${model.inUse} request(s) and cannot be unloaded now.`, {
-        retryAfterMs: 1000,
-      });
+      throw new UnavailableError(
+        `Model '${model.id}' is serving ${model.inUse} request(s) and cannot be unloaded now.`,
+        {
+          retryAfterMs: 1000,
+        },
+      );
     }
-    await model.provider.unload(model.localId);
+    // Marked unloaded before the provider is done, so a request arriving meanwhile loads it again
+    // (after this unload) instead of running on a model that is going away.
+    const wasLoaded = model.info.loaded;
     model.info = { ...model.info, loaded: false };
-    this.#events.emit('model:unload', { model: model.id, reason });
+    const task = model.provider
+      .unload(model.localId)
+      .then(
+        () => {
+          this.#events.emit('model:unload', { model: model.id, reason });
+        },
+        (error: unknown) => {
+          model.info = { ...model.info, loaded: wasLoaded };
+          throw toFusionError(error);
+        },
+      )
+      .finally(() => this.#unloading.delete(model.id));
+    this.#unloading.set(model.id, { task, bytes: wasLoaded ? this.#bytes(model) : 0 });
+    return task;
   }
 
   /** Bytes the loaded models occupy, as their providers report. */
@@ -251,6 +280,8 @@ export class ModelRegistry {
   }
 
   async #load(model: RegisteredModel, signal?: AbortSignal): Promise<void> {
+    await this.#unloading.get(model.id)?.task.catch(() => {});
+    if (model.info.loaded) return;
     const bytes = this.#bytes(model);
     await this.#makeRoom(bytes, model);
     const startedAt = Date.now();
@@ -260,11 +291,14 @@ export class ModelRegistry {
       const fusionError = toFusionError(error);
       this.#events.emit('model:error', { model: model.id, error: fusionError });
       throw fusionError;
+    } finally {
+      this.#reserved.delete(model.id);
     }
     model.info = { ...model.info, loaded: true };
     this.#events.emit('model:load', { model: model.id, bytes, durationMs: Date.now() - startedAt });
   }
 
+  /** Evicts until `bytes` fit, then reserves them for `loading` (in the same tick as the last check). */
   async #makeRoom(bytes: number, loading: RegisteredModel): Promise<void> {
     if (!Number.isFinite(this.#memoryBudgetBytes)) return;
     if (bytes > this.#memoryBudgetBytes) {
@@ -273,18 +307,36 @@ export class ModelRegistry {
         { code: 'memory_budget_exceeded', isRetryable: false },
       );
     }
-    while (this.loadedBytes() + bytes > this.#memoryBudgetBytes) {
+    while (this.#occupiedBytes() + bytes > this.#memoryBudgetBytes) {
       const victim = [...this.#models.values()]
-        .filter((model) => model.info.loaded && model.inUse === 0 && model !== loading && model.provider.unload)
+        .filter(
+          (model) => model.info.loaded && model.inUse === 0 && model !== loading && model.provider.unload,
+        )
         .sort((a, b) => a.lastUsed - b.lastUsed)[0];
-      if (!victim) {
-        throw new UnavailableError(
-          `Not enough memory to load '${loading.id}': every loaded model is serving requests. Retry shortly.`,
-          { retryAfterMs: 1000 },
-        );
+      if (victim) {
+        await this.unload(victim, 'evicted');
+        continue;
       }
-      await this.unload(victim, 'evicted');
+      // Memory another load's eviction is freeing right now may be enough.
+      const freeing = this.#unloading.values().next().value;
+      if (freeing) {
+        await freeing.task.catch(() => {});
+        continue;
+      }
+      throw new UnavailableError(
+        `Not enough memory to load '${loading.id}': every loaded model is serving requests. Retry shortly.`,
+        { retryAfterMs: 1000 },
+      );
     }
+    this.#reserved.set(loading.id, bytes);
+  }
+
+  /** Loaded bytes plus those of loads and unloads in progress. */
+  #occupiedBytes(): number {
+    let total = this.loadedBytes();
+    for (const bytes of this.#reserved.values()) total += bytes;
+    for (const { bytes } of this.#unloading.values()) total += bytes;
+    return total;
   }
 
   #bytes(model: RegisteredModel): number {

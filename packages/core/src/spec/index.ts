@@ -20,7 +20,7 @@ export type {
 export type { ChatRequest, ResponseFormat, ToolChoice, ToolDefinition } from './chat/chat-request.js';
 export type { ChatChoice, ChatResult, FinishReason, ResultMessage, Usage } from './chat/chat-result.js';
 export type { EmbedRequest } from './embedding/embed-request.js';
-export type { EmbedResult, Embedding } from './embedding/embed-result.js';
+export type { Embedding, EmbedResult } from './embedding/embed-result.js';
 export type { HealthStatus } from './health.js';
 export type { ModelCapabilities, ModelInfo, ModelPricing } from './model/model-info.js';
 export type {

@@ -2,4 +2,9 @@
  * Test doubles for plugin authors: `import { createMockProvider } from '@fusionkit/core/test'`.
  * @module
  */
-export { createMockProvider, type MockModel, type MockProvider, type MockProviderOptions } from './mock-provider.js';
+export {
+  createMockProvider,
+  type MockModel,
+  type MockProvider,
+  type MockProviderOptions,
+} from './mock-provider.js';

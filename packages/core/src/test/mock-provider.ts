@@ -30,7 +30,11 @@ export interface MockProviderOptions {
 /** A provider whose calls are recorded, for assertions. */
 export interface MockProvider extends ProviderV1 {
   /** Every request received, in order, with its options. */
-  readonly calls: { kind: 'chat' | 'stream' | 'embed'; request: ChatRequest | EmbedRequest; options: CallOptions }[];
+  readonly calls: {
+    kind: 'chat' | 'stream' | 'embed';
+    request: ChatRequest | EmbedRequest;
+    options: CallOptions;
+  }[];
   /** Requests whose signal aborted. */
   readonly aborted: string[];
   health(): Promise<HealthStatus>;
@@ -58,7 +62,10 @@ function pieces(text: string): string[] {
 }
 
 function countTokens(request: ChatRequest): number {
-  return request.messages.reduce((sum, message) => sum + JSON.stringify(message.content ?? '').split(/\s+/).length, 0);
+  return request.messages.reduce(
+    (sum, message) => sum + JSON.stringify(message.content ?? '').split(/\s+/).length,
+    0,
+  );
 }
 
 /**
@@ -95,7 +102,9 @@ export function createMockProvider(options: MockProviderOptions = {}): MockProvi
     calls,
     aborted,
     async models() {
-      return models.map(({ reply: _reply, delayMs: _delay, error: _error, dimensions: _dimensions, ...info }) => info);
+      return models.map(
+        ({ reply: _reply, delayMs: _delay, error: _error, dimensions: _dimensions, ...info }) => info,
+      );
     },
     async doChat(request, callOptions): Promise<ChatResult> {
       calls.push({ kind: 'chat', request, options: callOptions });
@@ -117,7 +126,12 @@ export function createMockProvider(options: MockProviderOptions = {}): MockProvi
       calls.push({ kind: 'stream', request, options: callOptions });
       watchAbort(callOptions);
       const model = find(request.model);
-      const base = { id: `chatcmpl-mock-${calls.length}`, object: 'chat.completion.chunk' as const, created: 0, model: request.model };
+      const base = {
+        id: `chatcmpl-mock-${calls.length}`,
+        object: 'chat.completion.chunk' as const,
+        created: 0,
+        model: request.model,
+      };
       yield { ...base, choices: [{ index: 0, delta: { role: 'assistant' }, finish_reason: null }] };
       await sleep(model.delayMs ?? 0, callOptions.signal);
       if (model.error) throw model.error;
@@ -126,7 +140,11 @@ export function createMockProvider(options: MockProviderOptions = {}): MockProvi
         yield { ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] };
         await sleep(model.delayMs ?? 0, callOptions.signal);
       }
-      yield { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: usageOf(request, text) };
+      yield {
+        ...base,
+        choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+        usage: usageOf(request, text),
+      };
     },
     async doEmbed(request, callOptions): Promise<EmbedResult> {
       calls.push({ kind: 'embed', request, options: callOptions });
@@ -137,7 +155,11 @@ export function createMockProvider(options: MockProviderOptions = {}): MockProvi
       return {
         object: 'list',
         model: request.model,
-        data: inputs.map((text, index) => ({ object: 'embedding', index, embedding: hashVector(text, dimensions) })),
+        data: inputs.map((text, index) => ({
+          object: 'embedding',
+          index,
+          embedding: hashVector(text, dimensions),
+        })),
         usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
       };
     },

@@ -1,4 +1,5 @@
 import { AbortedError } from '../errors/aborted-error.js';
+import { FusionError } from '../errors/fusion-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
 
 /** Throws the signal's reason as a FusionError when it has aborted. */
@@ -9,7 +10,8 @@ export function throwIfAborted(signal: AbortSignal): void {
 /** The abort reason of a signal as an Error (an {@link AbortedError} unless a FusionError was given). */
 export function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
-  if (reason instanceof Error && (reason as { code?: unknown }).code !== undefined) return reason;
+  // Not "any error with a `code`": a DOMException has a numeric one, and must not escape unconverted.
+  if (FusionError.isInstance(reason)) return reason;
   if (reason instanceof Error && reason.name === 'TimeoutError') {
     return new TimeoutError('The request took longer than its deadline.', { cause: reason });
   }

@@ -16,7 +16,10 @@ export function toInvalidRequest(error: z.ZodError, what: string): InvalidReques
   const issue = error.issues[0];
   const param = issue ? formatParam(issue.path) : null;
   const detail = issue?.message ?? 'invalid value';
-  return new InvalidRequestError(param ? `Invalid ${what}: '${param}': ${detail}` : `Invalid ${what}: ${detail}`, {
-    param,
-  });
+  return new InvalidRequestError(
+    param ? `Invalid ${what}: '${param}': ${detail}` : `Invalid ${what}: ${detail}`,
+    {
+      param,
+    },
+  );
 }

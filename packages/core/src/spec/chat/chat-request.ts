@@ -13,11 +13,7 @@ export interface ToolDefinition {
 }
 
 /** Whether and which tool the model must call. */
-export type ToolChoice =
-  | 'none'
-  | 'auto'
-  | 'required'
-  | { type: 'function'; function: { name: string } };
+export type ToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
 
 /** Structured output request. */
 export type ResponseFormat =

@@ -18,9 +18,15 @@ export interface HookContext {
  */
 export interface PluginHooks {
   /** Before routing: rewrite the request (add a system prompt, clamp `max_tokens`). */
-  'chat:request': (request: ChatRequest, context: HookContext) => ChatRequest | undefined | Promise<ChatRequest | undefined>;
+  'chat:request': (
+    request: ChatRequest,
+    context: HookContext,
+  ) => ChatRequest | undefined | Promise<ChatRequest | undefined>;
   /** After a non-streamed answer: rewrite the result (add citations, redact). */
-  'chat:result': (result: ChatResult, context: HookContext) => ChatResult | undefined | Promise<ChatResult | undefined>;
+  'chat:result': (
+    result: ChatResult,
+    context: HookContext,
+  ) => ChatResult | undefined | Promise<ChatResult | undefined>;
 }
 
 /** Where a hook runs among its peers. */
@@ -45,11 +51,15 @@ export interface PluginApi {
   registerProvider(provider: ProviderV1, options?: RegisterProviderOptions): Promise<() => void>;
   registerRouter(router: RouterV1): () => void;
   registerRetriever(retriever: RetrieverV1): () => void;
-  registerStrategy(strategy: FusionStrategyV1<any>): () => void;
+  registerStrategy(strategy: FusionStrategyV1): () => void;
   registerTool(tool: ToolV1): () => void;
   /** Adds an HTTP route; `path` may hold `:name` parameters. @example route('POST', '/api/rag/search', handler) */
   route(method: string, path: string, handler: RouteHandler): () => void;
-  hook<TName extends keyof PluginHooks>(name: TName, hook: PluginHooks[TName], options?: HookOptions): () => void;
+  hook<TName extends keyof PluginHooks>(
+    name: TName,
+    hook: PluginHooks[TName],
+    options?: HookOptions,
+  ): () => void;
 }
 
 /**

@@ -19,7 +19,11 @@ export interface TargetCallOptions {
  * Calls one target. Applies the queue, retries with backoff, the circuit breaker and timeouts, and
  * records the call in the trace.
  */
-export type TargetCall = (target: RouteTarget, request: ChatRequest, options?: TargetCallOptions) => Promise<ChatResult>;
+export type TargetCall = (
+  target: RouteTarget,
+  request: ChatRequest,
+  options?: TargetCallOptions,
+) => Promise<ChatResult>;
 
 /** Streams from one target, with the same protections as {@link TargetCall}. */
 export type TargetStream = (

@@ -1,0 +1,16 @@
+/**
+ * What the node adapter needs from an orchestrator. `Fusion` from `@fusionkit/core` satisfies it; so
+ * does any object with a Fetch-shaped `handle`, which keeps this package free of a runtime dependency
+ * on the core.
+ */
+export interface FusionLike {
+  /** Answers one HTTP request. Expected to turn its own errors into responses. */
+  handle(request: Request): Promise<Response>;
+  /**
+   * Stops taking new work and drains in-flight requests and streams, aborting what is left when
+   * `timeoutMs` runs out. Called by `serve()` on shutdown.
+   */
+  close?(options?: { timeoutMs?: number }): Promise<void>;
+  /** Largest request body `handle` accepts, in bytes; the adapter enforces it before `handle` runs. */
+  readonly maxBodyBytes?: number;
+}

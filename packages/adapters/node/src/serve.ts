@@ -1,0 +1,157 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DEFAULT_MAX_BODY_BYTES } from './body-too-large-error.js';
+import { createNodeHandler, type NodeHandlerOptions } from './create-node-handler.js';
+import type { FusionLike } from './fusion-like.js';
+
+/** Where the server listens, given to {@link ServeOptions.onListen}. */
+export interface ListenInfo {
+  /** Base URL to reach the server. @example 'http://127.0.0.1:8080' */
+  url: string;
+  port: number;
+  host: string;
+}
+
+/** Options of {@link serve}. */
+export interface ServeOptions extends NodeHandlerOptions {
+  /** Port to listen on; 0 picks a free one. @default 8080 */
+  port?: number;
+  /** Interface to listen on; '0.0.0.0' or '::' for all. @default '127.0.0.1' */
+  host?: string;
+  /** Shut down gracefully on SIGTERM and SIGINT, then exit with code 0 (a second signal exits with 1). @default true */
+  signals?: boolean;
+  /** How long in-flight requests and streams may take to finish on shutdown before they are cut. @default 10000 */
+  shutdownTimeoutMs?: number;
+  /** Called once the server listens. */
+  onListen?(info: ListenInfo): void;
+}
+
+/** A running server, returned by {@link serve}. */
+export interface NodeServer {
+  server: Server;
+  url: string;
+  port: number;
+  /** Graceful shutdown; the same promise on every call. */
+  close(): Promise<void>;
+}
+
+function displayHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Resolves after `ms`, or at once when `ms` is not positive; its timer does not keep the process alive. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0) return resolve();
+    setTimeout(resolve, ms).unref();
+  });
+}
+
+/**
+ * Starts a node:http server for `fusion` and resolves once it listens.
+ *
+ * Shutdown (`close()`, SIGTERM or SIGINT): stop accepting connections, answer with
+ * `Connection: close` from then on, let `fusion.close()` drain in-flight requests and streams, close
+ * connections as they become idle, and cut whatever is left when `shutdownTimeoutMs` runs out.
+ */
+export async function serve(fusion: FusionLike, options: ServeOptions = {}): Promise<NodeServer> {
+  const port = options.port ?? 8080;
+  const host = options.host ?? '127.0.0.1';
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+  const maxBodyBytes = options.maxBodyBytes ?? fusion.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const handler = createNodeHandler(fusion, { ...options, maxBodyBytes });
+
+  const server = createServer();
+  // Longer than the 60 s idle timeout of common load balancers, so they never reuse a connection the
+  // server has just closed.
+  server.keepAliveTimeout = 65_000;
+  // Covers receiving the request only (Node drops the timer once the body is in): long response
+  // streams are not cut by it, slow uploads are.
+  server.requestTimeout = 300_000;
+
+  let closing: Promise<void> | undefined;
+  const inFlight = new Set<ServerResponse>();
+
+  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+    if (closing) response.setHeader('connection', 'close');
+    inFlight.add(response);
+    response.once('close', () => {
+      inFlight.delete(response);
+      // During shutdown, a connection whose response just ended is idle: close it now.
+      if (closing) server.closeIdleConnections();
+    });
+    void handler(request, response);
+  };
+  server.on('request', onRequest);
+  // `Expect: 100-continue`: refuse a body that is too large before the client sends it.
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    const declared = Number(request.headers['content-length']);
+    if (!(declared > maxBodyBytes)) response.writeContinue();
+    onRequest(request, response);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  const actualPort = (server.address() as AddressInfo).port;
+  const url = `http://${displayHost(host)}:${actualPort}`;
+
+  let removeSignalHandlers = () => {};
+  const shutdown = async (): Promise<void> => {
+    const deadline = Date.now() + shutdownTimeoutMs;
+    // Stops listening; Node also closes the connections that are idle right now.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const response of inFlight) {
+      if (!response.headersSent) response.setHeader('connection', 'close');
+    }
+    server.closeIdleConnections();
+    let failure: unknown;
+    // Makes `/health` 503 and drains in-flight work, aborting what is left at the deadline.
+    const fusionClosed = Promise.resolve(fusion.close?.({ timeoutMs: shutdownTimeoutMs })).catch(
+      (error: unknown) => {
+        failure = error ?? new Error('fusion.close() failed.');
+      },
+    );
+    await Promise.race([fusionClosed, delay(shutdownTimeoutMs)]);
+    server.closeIdleConnections();
+    await Promise.race([closed, delay(deadline - Date.now())]);
+    server.closeAllConnections();
+    await closed;
+    removeSignalHandlers();
+    if (failure !== undefined) throw failure;
+  };
+  const close = () => {
+    closing ??= shutdown();
+    return closing;
+  };
+
+  if (options.signals ?? true) {
+    let signalled = false;
+    const onSignal = () => {
+      if (signalled) process.exit(1);
+      signalled = true;
+      close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    removeSignalHandlers = () => {
+      // After a signal the process is about to exit; a second signal must still force it.
+      if (signalled) return;
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    };
+  }
+
+  options.onListen?.({ url, port: actualPort, host });
+  return { server, url, port: actualPort, close };
+}

@@ -1,0 +1,244 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  deferred,
+  fakeFusion,
+  rawRequest,
+  startServer,
+  type TestServer,
+  within,
+} from './__fixtures__/start-server.js';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const encoder = new TextEncoder();
+const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' };
+
+/** GET `url` through node:http and resolve with the response once its head is in. */
+function open(url: string, method = 'GET'): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method, agent: false });
+    request.on('error', reject);
+    request.on('response', resolve);
+    request.end();
+  });
+}
+
+/** Resolves with the next chunk of `response` as text. */
+function nextChunk(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => response.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+}
+
+describe('writeResponse', () => {
+  it('delivers SSE events as they are produced (the first arrives before the second is sent)', async () => {
+    const firstRead = deferred();
+    const fusion = fakeFusion(() => {
+      const body = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(encoder.encode('data: {"n":1}\n\n'));
+          // The second event is produced only once the client has the first one.
+          await firstRead.promise;
+          controller.enqueue(encoder.encode('data: {"n":2}\n\n'));
+          controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+          controller.close();
+        },
+      });
+      return new Response(body, { headers: sseHeaders });
+    });
+    server = await startServer(fusion);
+    const response = await open(server.url);
+    expect(response.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(response.headers['transfer-encoding']).toBe('chunked');
+    expect(await nextChunk(response)).toBe('data: {"n":1}\n\n');
+    firstRead.resolve();
+    let rest = '';
+    for await (const chunk of response) rest += chunk;
+    expect(rest).toBe('data: {"n":2}\n\ndata: [DONE]\n\n');
+  });
+
+  it('flushes SSE headers before the first event exists', async () => {
+    const release = deferred();
+    const fusion = fakeFusion(() => {
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          await release.promise;
+          controller.enqueue(encoder.encode('data: late\n\n'));
+          controller.close();
+        },
+      });
+      return new Response(body, { headers: sseHeaders });
+    });
+    server = await startServer(fusion);
+    const response = await open(server.url);
+    expect(response.statusCode).toBe(200);
+    release.resolve();
+    expect(await nextChunk(response)).toBe('data: late\n\n');
+  });
+
+  it('cancels the body and aborts the signal within 100 ms when the client leaves mid-stream', async () => {
+    const cancelled = deferred<unknown>();
+    const aborted = deferred();
+    const fusion = fakeFusion((request) => {
+      request.signal.addEventListener('abort', () => aborted.resolve());
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(encoder.encode('data: {"n":1}\n\n'));
+        },
+        // Never produces a second event: only cancellation ends this stream.
+        pull: () => new Promise(() => {}),
+        cancel: (reason) => cancelled.resolve(reason),
+      });
+      return new Response(body, { headers: sseHeaders });
+    });
+    server = await startServer(fusion);
+    const response = await open(server.url);
+    await nextChunk(response);
+    response.destroy();
+    await within(Promise.all([cancelled.promise, aborted.promise]), 100, 'cancel and abort');
+    expect(((await cancelled.promise) as Error).name).toBe('AbortError');
+  });
+
+  it('stops pulling the body while the client does not read (backpressure)', async () => {
+    const chunk = new Uint8Array(64 * 1024);
+    const totalChunks = 4096; // 256 MiB: far more than socket buffers can hold
+    let pulls = 0;
+    const cancelled = deferred();
+    const fusion = fakeFusion(() => {
+      const body = new ReadableStream<Uint8Array>(
+        {
+          pull(controller) {
+            pulls += 1;
+            if (pulls > totalChunks) controller.close();
+            else controller.enqueue(chunk);
+          },
+          cancel: () => cancelled.resolve(),
+        },
+        { highWaterMark: 0 },
+      );
+      return new Response(body, { headers: { 'content-type': 'application/octet-stream' } });
+    });
+    server = await startServer(fusion);
+
+    // A client that sends a request and never reads the answer.
+    const socket = connect(server.port, '127.0.0.1');
+    socket.write(`GET /download HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+    socket.pause();
+
+    // Wait until the socket buffers are full and pulling has stopped.
+    let previous = -1;
+    while (pulls !== previous) {
+      previous = pulls;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(pulls).toBeGreaterThan(1);
+    expect(pulls).toBeLessThan(totalChunks / 4);
+
+    socket.destroy();
+    await within(cancelled.promise, 1000, 'cancel');
+  });
+
+  it('resumes a paused stream when the client reads again and delivers every byte', async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(7);
+    const totalChunks = 256; // 16 MiB
+    let sent = 0;
+    const fusion = fakeFusion(
+      () =>
+        new Response(
+          new ReadableStream<Uint8Array>(
+            {
+              pull(controller) {
+                if (sent === totalChunks) return controller.close();
+                sent += 1;
+                controller.enqueue(chunk);
+              },
+            },
+            { highWaterMark: 0 },
+          ),
+        ),
+    );
+    server = await startServer(fusion);
+    const response = await open(server.url);
+    response.pause();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sent).toBeLessThan(totalChunks);
+    let received = 0;
+    for await (const part of response) received += (part as Buffer).length;
+    expect(received).toBe(totalChunks * chunk.length);
+  });
+
+  it('destroys the connection when the body fails mid-stream, and keeps serving', async () => {
+    const fusion = fakeFusion((request) => {
+      if (new URL(request.url).pathname === '/ok') return new Response('still up');
+      let step = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          step += 1;
+          if (step === 1) controller.enqueue(encoder.encode('data: 1\n\n'));
+          else controller.error(new Error('upstream broke'));
+        },
+      });
+      return new Response(body, { headers: sseHeaders });
+    });
+    server = await startServer(fusion);
+    const response = await open(server.url);
+    const outcome = await new Promise<string>((resolve) => {
+      response.on('error', () => resolve('error'));
+      response.on('aborted', () => resolve('aborted'));
+      response.on('end', () => resolve('end'));
+      response.resume();
+    });
+    expect(outcome).not.toBe('end');
+    expect((await rawRequest(`${server.url}/ok`)).body).toBe('still up');
+  });
+
+  it('answers 500 when the body fails before its first byte', async () => {
+    const fusion = fakeFusion(
+      () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            pull: (controller) => controller.error(new Error('broken')),
+          }),
+          { headers: { 'x-request-id': 'req-1' } },
+        ),
+    );
+    server = await startServer(fusion);
+    const response = await rawRequest(server.url);
+    expect(response.status).toBe(500);
+    expect(response.headers['x-request-id']).toBe('req-1');
+    expect(JSON.parse(response.body).error.code).toBe('internal_error');
+  });
+
+  it('sends no body for HEAD, 204 and 304, and cuts the connection for Response.error()', async () => {
+    const fusion = fakeFusion((request) => {
+      const path = new URL(request.url).pathname;
+      if (path === '/204') return new Response(null, { status: 204 });
+      if (path === '/304') return new Response(null, { status: 304 });
+      if (path === '/error') return Response.error();
+      return new Response('body of GET', { headers: { 'content-length': '11' } });
+    });
+    server = await startServer(fusion);
+    const head = await rawRequest(server.url, { method: 'HEAD' });
+    expect(head).toMatchObject({ status: 200, body: '' });
+    expect(head.headers['content-length']).toBe('11');
+    expect((await rawRequest(`${server.url}/204`)).status).toBe(204);
+    expect((await rawRequest(`${server.url}/304`)).status).toBe(304);
+    await expect(rawRequest(`${server.url}/error`)).rejects.toThrow(/socket hang up|ECONNRESET/);
+  });
+
+  it('ignores hop-by-hop headers of the Response but honours connection: close', async () => {
+    const fusion = fakeFusion((request) =>
+      new URL(request.url).pathname === '/close'
+        ? new Response('bye', { headers: { connection: 'close' } })
+        : new Response('hi', { headers: { connection: 'keep-alive', 'keep-alive': 'timeout=1' } }),
+    );
+    server = await startServer(fusion);
+    const kept = await rawRequest(server.url, { headers: { connection: 'keep-alive' } });
+    expect(kept.headers['keep-alive']).not.toBe('timeout=1');
+    expect((await rawRequest(`${server.url}/close`)).headers.connection).toBe('close');
+  });
+});

@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import { runCli } from './run-cli.js';
+
+const code = await runCli(process.argv.slice(2), {
+  cwd: process.cwd(),
+  env: process.env,
+  out: (line) => process.stdout.write(`${line}\n`),
+  log: (line) => process.stderr.write(`${line}\n`),
+}).catch((error: unknown) => {
+  process.stderr.write(`fusion: ${(error as Error).stack ?? String(error)}\n`);
+  return 1;
+});
+// `serve` keeps the process alive through its server; other commands end here.
+if (code !== 0) process.exit(code);

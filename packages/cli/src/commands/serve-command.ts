@@ -1,0 +1,48 @@
+import { serve } from '@fusionkit/node';
+import { resolveConfig } from '../config/resolve-config.js';
+import type { CliContext } from './cli-context.js';
+import { createFusionFromConfig } from './create-fusion-from-config.js';
+
+/**
+ * `fusion serve`: the OpenAI-compatible API on `FUSION_HOST:FUSION_PORT` (127.0.0.1:8080), with the
+ * models of every upstream. Stops gracefully on SIGTERM/SIGINT.
+ */
+export async function serveCommand(context: CliContext, options: { config?: string }): Promise<void> {
+  const config = await resolveConfig({
+    cwd: context.cwd,
+    env: context.env,
+    ...(options.config ? { configPath: options.config } : {}),
+  });
+  if (config.file) context.log(`config: ${config.file}`);
+  const fusion = createFusionFromConfig(config);
+  await fusion.ready;
+
+  const server = await serve(fusion, {
+    host: config.host,
+    port: config.port,
+    ...(config.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: config.shutdownTimeoutMs }),
+  });
+  context.log(`fusion listening on ${server.url}`);
+
+  const models = await fusion.models();
+  if (models.length > 0) {
+    context.log(`serving ${models.length} model${models.length === 1 ? '' : 's'}:`);
+    for (const model of models)
+      context.log(`  ${model.id}${model.status === 'ready' ? '' : ` (${model.status})`}`);
+  } else {
+    context.log('no model yet: GET /health answers 503 until one is added.');
+    context.log('  add one: FUSION_UPSTREAMS=lab=http://127.0.0.1:8000/v1 npm start');
+    context.log('  or list upstreams, providers and plugins in fusion.config.ts (see the README).');
+  }
+  for (const upstream of config.upstreams) {
+    if (!models.some((model) => model.id.startsWith(`${upstream.name}/`))) {
+      const health = fusion.health().providers[upstream.name];
+      context.log(
+        `upstream '${upstream.name}' (${upstream.baseURL}) has no models yet: ${health?.message ?? 'not reachable'}; retrying.`,
+      );
+    }
+  }
+  // Models that join later (an upstream that comes up after the server) are announced too.
+  fusion.events.on('model:register', ({ model }) => context.log(`+ model ${model}`));
+  fusion.events.on('model:unregister', ({ model }) => context.log(`- model ${model}`));
+}

@@ -1,0 +1,15 @@
+/**
+ * `@fusionkit/cli`: the `fusion` command, and `defineConfig` for typed `fusion.config.ts` files.
+ *
+ * @example
+ * // fusion.config.ts
+ * import { defineConfig } from '@fusionkit/cli';
+ * export default defineConfig({ upstreams: { lab: 'http://127.0.0.1:8000/v1' } });
+ * @module
+ */
+export type { CliContext } from './commands/cli-context.js';
+export { createFusionFromConfig } from './commands/create-fusion-from-config.js';
+export { defineConfig, type FusionConfig, type UpstreamConfig } from './config/fusion-config.js';
+export { ConfigError, parseUpstreams } from './config/parse-upstreams.js';
+export { type ResolvedConfig, resolveConfig } from './config/resolve-config.js';
+export { runCli } from './run-cli.js';

@@ -1,0 +1,73 @@
+import { parseArgs } from 'node:util';
+import type { CliContext } from './commands/cli-context.js';
+import { modelsCommand } from './commands/models-command.js';
+import { serveCommand } from './commands/serve-command.js';
+import { ConfigError } from './config/parse-upstreams.js';
+
+const HELP = `fusion: several models behind one OpenAI-compatible API
+
+Usage:
+  fusion serve [--config FILE]     serve the API (FUSION_HOST, FUSION_PORT, FUSION_UPSTREAMS)
+  fusion models [--config FILE] [--json]
+                                   list the models the config serves
+
+Environment:
+  FUSION_HOST        address to listen on (default 127.0.0.1)
+  FUSION_PORT        port (default 8080; 0 picks a free one)
+  FUSION_UPSTREAMS   name=baseURL[,name=baseURL...], e.g. lab=http://127.0.0.1:8000/v1
+
+Config: fusion.config.{ts,mts,js,mjs,json} in the working directory, or --config FILE.
+`;
+
+/** Runs the CLI with the given arguments; returns the exit code (serve keeps running). */
+export async function runCli(argv: string[], context: CliContext): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    context.log(`${(error as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0];
+  if (values.version) {
+    context.out(VERSION);
+    return 0;
+  }
+  if (values.help || !command) {
+    context.out(HELP);
+    return values.help ? 0 : 2;
+  }
+  try {
+    const options = { ...(values.config ? { config: values.config } : {}) };
+    if (command === 'serve') await serveCommand(context, options);
+    else if (command === 'models') await modelsCommand(context, { ...options, json: values.json === true });
+    else {
+      context.log(`unknown command '${command}'\n\n${HELP}`);
+      return 2;
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      context.log(`fusion: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+declare const __VERSION__: string | undefined;
+const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+}

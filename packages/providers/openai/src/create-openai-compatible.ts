@@ -1,0 +1,188 @@
+import {
+  type CallOptions,
+  type ChatChunk,
+  type ChatRequest,
+  type ChatResult,
+  type EmbedRequest,
+  type EmbedResult,
+  type FusionError,
+  type HealthStatus,
+  type ModelInfo,
+  type ProviderV1,
+  UnavailableError,
+  UpstreamError,
+} from '@fusionkit/core';
+import { ChatStream } from './chat-stream.js';
+import { checkHealth } from './check-health.js';
+import { HttpClient, type HttpRequestOptions, type JsonResponse } from './http-client.js';
+import { maxTokensOf } from './infer-finish-reason.js';
+import { isRecord } from './json-guards.js';
+import { toUpstreamChatBody } from './map-chat-request.js';
+import { toChatResult } from './map-chat-result.js';
+import { toEmbedResult } from './map-embed-result.js';
+import { toModelInfo, toStaticModels } from './map-model-info.js';
+import { mapUpstreamError } from './map-upstream-error.js';
+import type { OpenAICompatibleOptions } from './openai-compatible-options.js';
+
+/** The provider {@link createOpenAICompatible} returns: every optional method of ProviderV1 it implements is there. */
+export interface OpenAICompatibleProvider extends ProviderV1 {
+  /** The upstream's base URL, normalised (no trailing slash). @example 'http://127.0.0.1:8000/v1' */
+  readonly baseURL: string;
+  doEmbed(request: EmbedRequest, options: CallOptions): Promise<EmbedResult>;
+  health(options?: { signal?: AbortSignal }): Promise<HealthStatus>;
+  close(): Promise<void>;
+}
+
+const MAX_ERROR_BYTES = 1024 * 1024;
+
+/**
+ * A provider for any OpenAI-compatible server, mlx-openai-server first (upstream v1.8.1 and the lab
+ * fork). Requests go over `node:http(s)` with a pool of keep-alive connections.
+ *
+ * @example
+ * const lab = createOpenAICompatible({ id: 'lab', baseURL: 'http://127.0.0.1:8000/v1' });
+ */
+export function createOpenAICompatible(options: OpenAICompatibleOptions): OpenAICompatibleProvider {
+  const { id } = options;
+  if (typeof id !== 'string' || id === '' || id.includes('/')) {
+    throw new TypeError(`Provider id must be a non-empty string without '/', got '${String(id)}'.`);
+  }
+  const flavor = options.flavor ?? 'auto';
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
+  const maxEventBytes = options.maxEventBytes ?? 8 * 1024 * 1024;
+  const staticModels = options.models ? toStaticModels(options.models) : undefined;
+  const client = new HttpClient({
+    providerId: id,
+    baseURL: options.baseURL,
+    headers: baseHeaders(options),
+    maxSockets: options.maxSockets ?? 64,
+    freeSocketTimeoutMs: options.freeSocketTimeoutMs ?? 4000,
+  });
+  let closed = false;
+
+  const callOptions = (call: CallOptions, path: string, body: unknown): HttpRequestOptions => {
+    if (closed) throw new UnavailableError(`Provider '${id}' is closed.`);
+    const headers: Record<string, string> = {
+      ...lowerCaseKeys(call.headers),
+      'x-request-id': call.requestId,
+    };
+    return {
+      method: 'POST',
+      path,
+      body,
+      headers,
+      signal: call.signal,
+      timeoutMs: remaining(timeoutMs, call.deadline),
+    };
+  };
+  const expectSuccess = (response: JsonResponse): unknown => {
+    const context = { providerId: id, headers: response.headers };
+    if (response.status < 200 || response.status >= 300)
+      throw mapUpstreamError(response.status, response.text, context);
+    if (isRecord(response.body) && response.body.error != null)
+      throw mapUpstreamError(200, response.body, context);
+    if (response.body === undefined)
+      throw new UpstreamError(`The upstream of provider '${id}' answered with a body that is not JSON.`);
+    return response.body;
+  };
+
+  return {
+    specificationVersion: 'v1',
+    id,
+    baseURL: client.baseURL,
+
+    async models(modelOptions) {
+      if (staticModels) return staticModels.map((model) => ({ ...model }));
+      if (closed) throw new UnavailableError(`Provider '${id}' is closed.`);
+      const response = await client.fetchJson({
+        method: 'GET',
+        path: '/models',
+        signal: modelOptions?.signal,
+        timeoutMs,
+        maxBytes: maxResponseBytes,
+      });
+      const body = expectSuccess(response);
+      const entries = isRecord(body) && Array.isArray(body.data) ? body.data : [];
+      return entries.filter(isRecord).flatMap((entry): ModelInfo[] => {
+        const info = toModelInfo(entry);
+        return info ? [info] : [];
+      });
+    },
+
+    async doChat(request: ChatRequest, call: CallOptions): Promise<ChatResult> {
+      const body = toUpstreamChatBody(request, flavor, false);
+      const response = await client.fetchJson({
+        ...callOptions(call, '/chat/completions', body),
+        maxBytes: maxResponseBytes,
+      });
+      return toChatResult(expectSuccess(response), request);
+    },
+
+    doStream(request: ChatRequest, call: CallOptions): AsyncIterable<ChatChunk> {
+      const body = toUpstreamChatBody(request, flavor, true);
+      return new ChatStream({
+        start: (onFailure: (error: FusionError) => void) => {
+          const sendOptions = callOptions(call, '/chat/completions', body);
+          sendOptions.headers = { ...sendOptions.headers, accept: 'text/event-stream' };
+          return client.send({ ...sendOptions, onFailure });
+        },
+        model: request.model,
+        maxTokens: maxTokensOf(request),
+        providerId: id,
+        maxEventBytes,
+        maxErrorBytes: MAX_ERROR_BYTES,
+      });
+    },
+
+    async doEmbed(request: EmbedRequest, call: CallOptions): Promise<EmbedResult> {
+      const body: Record<string, unknown> = {
+        model: request.model,
+        input: request.input,
+        encoding_format: 'float',
+      };
+      if (request.dimensions !== undefined) body.dimensions = request.dimensions;
+      if (request.user !== undefined) body.user = request.user;
+      const response = await client.fetchJson({
+        ...callOptions(call, '/embeddings', body),
+        maxBytes: maxResponseBytes,
+      });
+      return toEmbedResult(expectSuccess(response), request);
+    },
+
+    async health(healthOptions) {
+      if (closed) return { status: 'unhealthy', message: `Provider '${id}' is closed.` };
+      return checkHealth({
+        client,
+        queueStats: flavor !== 'openai',
+        timeoutMs: options.healthTimeoutMs ?? 5000,
+        signal: healthOptions?.signal,
+      });
+    },
+
+    async close() {
+      closed = true;
+      client.close();
+    },
+  };
+}
+
+function baseHeaders(options: OpenAICompatibleOptions): Record<string, string> {
+  const headers: Record<string, string> = {
+    'user-agent': '@fusionkit/openai',
+    ...lowerCaseKeys(options.headers),
+  };
+  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+  return headers;
+}
+
+function lowerCaseKeys(headers: Record<string, string> | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (headers) for (const [name, value] of Object.entries(headers)) result[name.toLowerCase()] = value;
+  return result;
+}
+
+/** The provider timeout, shortened to the call's deadline. */
+function remaining(timeoutMs: number, deadline: number | undefined): number {
+  return deadline === undefined ? timeoutMs : Math.min(timeoutMs, deadline - Date.now());
+}

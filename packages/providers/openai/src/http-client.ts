@@ -1,0 +1,136 @@
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import type { FusionError } from '@fusionkit/core';
+import { UpstreamExchange } from './upstream-exchange.js';
+
+/** Options of {@link HttpClient}. */
+export interface HttpClientOptions {
+  /** Provider id, for error messages. */
+  providerId: string;
+  /** Base URL of the OpenAI-compatible API, with its `/v1`. @example 'http://127.0.0.1:8000/v1' */
+  baseURL: string;
+  /** Headers sent with every request (authorization, user agent, the user's own). Keys lower-case. */
+  headers: Record<string, string>;
+  /** Connections kept per upstream. */
+  maxSockets: number;
+  /** Idle pooled connections are closed after this long, before the server's keep-alive timeout. */
+  freeSocketTimeoutMs: number;
+}
+
+/** One request to the upstream. */
+export interface HttpRequestOptions {
+  method: 'GET' | 'POST';
+  /** Path below the base URL (`/chat/completions`), or below the origin when `fromOrigin` is set. */
+  path: string;
+  /** Resolve `path` against the server root (`/health`) instead of the base URL. */
+  fromOrigin?: boolean;
+  /** Serialised as JSON. */
+  body?: unknown;
+  /** Per-call headers (`x-request-id`, headers the orchestrator forwards). */
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** See {@link UpstreamExchange}. */
+  timeoutMs?: number;
+  onFailure?: (error: FusionError) => void;
+}
+
+/** A fully read response. */
+export interface JsonResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The body as text (for error messages). */
+  text: string;
+  /** The parsed body; `undefined` when it is not JSON. */
+  body: unknown;
+}
+
+/**
+ * `node:http(s)` client of one upstream with a pool of keep-alive connections. Global `fetch` is
+ * kept off this path on purpose: through a proxy it costs several times the CPU per request.
+ */
+export class HttpClient {
+  /** Base URL without a trailing slash. */
+  readonly baseURL: string;
+  readonly #options: HttpClientOptions;
+  readonly #agent: http.Agent;
+  readonly #secure: boolean;
+  readonly #hostname: string;
+  readonly #port: number | undefined;
+  readonly #basePath: string;
+  readonly #originPath: string;
+
+  constructor(options: HttpClientOptions) {
+    const url = new URL(options.baseURL);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new TypeError(`baseURL must be an http(s) URL, got '${options.baseURL}'.`);
+    }
+    this.#options = options;
+    this.#secure = url.protocol === 'https:';
+    this.#hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.#port = url.port === '' ? undefined : Number(url.port);
+    this.#basePath = url.pathname.replace(/\/+$/, '');
+    this.#originPath = this.#basePath.replace(/\/v\d+$/, '');
+    this.baseURL = `${url.origin}${this.#basePath}`;
+    const agentOptions: http.AgentOptions = {
+      keepAlive: true,
+      maxSockets: options.maxSockets,
+      maxFreeSockets: options.maxSockets,
+      scheduling: 'lifo',
+      timeout: options.freeSocketTimeoutMs,
+    };
+    this.#agent = this.#secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  }
+
+  /** Sends a request; the returned exchange gives the response and owns its lifetime. */
+  send(options: HttpRequestOptions): UpstreamExchange {
+    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const headers: Record<string, string> = { ...this.#options.headers, ...options.headers };
+    headers.accept ??= 'application/json';
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(body.length);
+    }
+    const path = (options.fromOrigin ? this.#originPath : this.#basePath) + options.path;
+    const requestOptions: http.RequestOptions = {
+      method: options.method,
+      hostname: this.#hostname,
+      port: this.#port,
+      path,
+      headers,
+      agent: this.#agent,
+    };
+    // `http.request` is looked up at call time so interceptors (msw in tests) that patch it apply.
+    const createRequest = this.#secure
+      ? () => https.request(requestOptions)
+      : () => http.request(requestOptions);
+    return new UpstreamExchange({
+      createRequest,
+      body,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      providerId: this.#options.providerId,
+      onFailure: options.onFailure,
+    });
+  }
+
+  /** Sends a request and reads its whole body, whatever the status. Throws only when no answer came. */
+  async fetchJson(options: HttpRequestOptions & { maxBytes: number }): Promise<JsonResponse> {
+    const exchange = this.send(options);
+    const response = await exchange.response();
+    const text = (await exchange.readBody(options.maxBytes)).toString('utf8');
+    let body: unknown;
+    if (text.length > 0) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+    }
+    return { status: response.statusCode ?? 0, headers: response.headers, text, body };
+  }
+
+  /** Closes every pooled connection. */
+  close(): void {
+    this.#agent.destroy();
+  }
+}

@@ -1,0 +1,54 @@
+import type { ModelInfo } from '@fusionkit/core';
+
+/**
+ * Which server quirks the provider applies to requests.
+ *
+ * - `'mlx-openai-server'`: upstream v1.8.1 and the lab fork. `developer` → `system`, `stop` as an
+ *   array, only `max_tokens`, no `stream_options`, no `n: 1`, `tool_choice: "auto"` when tools are
+ *   given without one (the server's default is `"none"`).
+ * - `'openai'`: OpenAI itself and servers that accept all it does (vLLM). Keeps `developer`, sends
+ *   only `max_completion_tokens` (reasoning models refuse `max_tokens`), asks for usage in streams with
+ *   `stream_options: {include_usage: true}`, skips the mlx-only `/v1/queue/stats` probe.
+ * - `'auto'`: the mlx-openai-server mappings, which are harmless elsewhere (llama.cpp, Ollama...).
+ */
+export type OpenAICompatibleFlavor = 'auto' | 'mlx-openai-server' | 'openai';
+
+/** Options of {@link createOpenAICompatible}. */
+export interface OpenAICompatibleOptions {
+  /** Provider id; prefixes the ids of its models in the registry. No `/`. @example 'lab' */
+  id: string;
+  /** Base URL of the API, with its version path. @example 'http://127.0.0.1:8000/v1' */
+  baseURL: string;
+  /** Sent as `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Extra headers sent with every request. */
+  headers?: Record<string, string>;
+  /**
+   * The models the server serves. Ids only (`['qwen3-4b']`) or full descriptions.
+   * @default discovered from `GET {baseURL}/models`
+   */
+  models?: ModelInfo[] | string[];
+  /** Server quirks to apply. @default 'auto' */
+  flavor?: OpenAICompatibleFlavor;
+  /** Keep-alive connections per upstream. @default 64 */
+  maxSockets?: number;
+  /**
+   * Time allowed for one upstream call, in ms: the whole answer of `doChat`, `doEmbed` and
+   * `models`, and the response headers of `doStream` (a started stream is timed by the
+   * orchestrator's first-token and idle deadlines through `options.signal`). The call's
+   * `deadline` shortens it. @default 600000
+   */
+  timeoutMs?: number;
+  /** Time allowed to each health probe (`/health`, `/v1/queue/stats`), in ms. @default 5000 */
+  healthTimeoutMs?: number;
+  /** Largest SSE event of a stream, in bytes; a larger one fails the stream. @default 8388608 (8 MiB) */
+  maxEventBytes?: number;
+  /** Largest non-streamed response body, in bytes. @default 67108864 (64 MiB) */
+  maxResponseBytes?: number;
+  /**
+   * Idle pooled connections are closed after this long, in ms. Keep it under the server's
+   * keep-alive timeout (uvicorn, behind mlx-openai-server: 5 s) so a request never lands on a
+   * connection the server is closing. @default 4000
+   */
+  freeSocketTimeoutMs?: number;
+}

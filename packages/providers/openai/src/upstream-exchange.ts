@@ -1,0 +1,172 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { type FusionError, TimeoutError, UpstreamError } from '@fusionkit/core';
+import { abortReason } from './abort-reason.js';
+import { isStaleSocketError, toTransportError } from './transport-error.js';
+
+/** How an {@link UpstreamExchange} sends its request and when it gives up. */
+export interface UpstreamExchangeOptions {
+  /** Creates the `node:http` request (not yet ended); called again for a retry on a stale socket. */
+  createRequest: () => ClientRequest;
+  /** The request body, sent with `content-length`. */
+  body: Buffer | undefined;
+  /** Aborting it destroys the upstream request. */
+  signal: AbortSignal | undefined;
+  /** Milliseconds until the exchange fails with a TimeoutError, unless {@link UpstreamExchange.stopTimer} is called. */
+  timeoutMs: number | undefined;
+  /** Provider id, for error messages. */
+  providerId: string;
+  /** Called once with the first failure (abort, timeout, socket error, explicit {@link UpstreamExchange.fail}). */
+  onFailure?: (error: FusionError) => void;
+}
+
+/**
+ * One request to an upstream server and its response, with the three ways it can end early: the
+ * caller's signal, a timeout and socket errors. Any of them destroys the request (its socket is
+ * not reused) and is remembered as {@link UpstreamExchange.failure}, so later stream errors report
+ * the cause instead of "socket hang up".
+ */
+export class UpstreamExchange {
+  readonly #options: UpstreamExchangeOptions;
+  #request: ClientRequest | undefined;
+  #response: IncomingMessage | undefined;
+  #failure: FusionError | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #retried = false;
+  #disposed = false;
+  #waiters: { resolve: (response: IncomingMessage) => void; reject: (error: Error) => void }[] = [];
+  readonly #onAbort = () => this.fail(abortReason(this.#options.signal!));
+
+  constructor(options: UpstreamExchangeOptions) {
+    this.#options = options;
+    const { signal, timeoutMs } = options;
+    if (signal?.aborted) {
+      this.#failure = abortReason(signal);
+      this.#disposed = true;
+      return;
+    }
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+      this.#timer = setTimeout(
+        () =>
+          this.fail(
+            new TimeoutError(
+              `The upstream of provider '${options.providerId}' did not answer within ${timeoutMs} ms.`,
+            ),
+          ),
+        Math.max(0, timeoutMs),
+      );
+      this.#timer.unref?.();
+    }
+    this.#send();
+  }
+
+  /** The first failure, once there is one. */
+  get failure(): FusionError | undefined {
+    return this.#failure;
+  }
+
+  /** Resolves with the response once its headers arrived. */
+  response(): Promise<IncomingMessage> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#response) return Promise.resolve(this.#response);
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  /** Reads the whole body; fails the exchange when it is larger than `maxBytes`. */
+  async readBody(maxBytes: number): Promise<Buffer> {
+    const response = await this.response();
+    return new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const onError = () => reject(this.#failure ?? this.#closedEarly());
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) {
+          this.fail(
+            new UpstreamError(`The upstream response was larger than ${maxBytes} bytes.`, {
+              isRetryable: false,
+            }),
+          );
+          reject(this.#failure);
+          return;
+        }
+        chunks.push(chunk);
+      });
+      response.once('end', () => {
+        this.#dispose();
+        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      });
+      response.once('error', onError);
+      response.once('close', () => {
+        if (!response.complete) onError();
+      });
+    });
+  }
+
+  /** Stops the timeout: a stream that started is timed by the orchestrator's first-token and idle deadlines. */
+  stopTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Ends the exchange with an error: destroys the upstream request and rejects whoever waits. */
+  fail(error: FusionError): void {
+    if (this.#failure !== undefined) return;
+    if (this.#disposed && this.#response?.complete) return;
+    this.#failure = error;
+    this.#dispose();
+    this.#request?.destroy();
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+    this.#options.onFailure?.(error);
+  }
+
+  /**
+   * Ends the exchange normally. A response read to its end leaves its socket in the pool; one still
+   * arriving is drained when complete, or destroyed.
+   */
+  release(): void {
+    this.#dispose();
+    const response = this.#response;
+    if (response?.complete) response.resume();
+    else if (this.#failure === undefined) this.#request?.destroy();
+  }
+
+  #send(): void {
+    const request = this.#options.createRequest();
+    this.#request = request;
+    request.on('response', (response) => {
+      this.#response = response;
+      for (const waiter of this.#waiters.splice(0)) waiter.resolve(response);
+    });
+    request.on('error', (error) => {
+      if (this.#failure !== undefined || this.#request !== request) return;
+      if (
+        !this.#retried &&
+        this.#response === undefined &&
+        request.reusedSocket &&
+        isStaleSocketError(error)
+      ) {
+        this.#retried = true;
+        this.#send();
+        return;
+      }
+      this.fail(toTransportError(error, this.#options.providerId));
+    });
+    request.end(this.#options.body);
+  }
+
+  #closedEarly(): FusionError {
+    return toTransportError(
+      new Error('the connection closed before the response ended'),
+      this.#options.providerId,
+    );
+  }
+
+  #dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#options.signal?.removeEventListener('abort', this.#onAbort);
+  }
+}
