@@ -204,3 +204,35 @@ describe('callEmbed', () => {
     expect(mock.calls[0]?.request).toEqual({ model: 'e', input: 'x' });
   });
 });
+
+describe('callStream and a provider that ignores its signal', () => {
+  it('stops at once when the signal aborts while the consumer holds a chunk', async () => {
+    let produced = 0;
+    const deaf: ProviderV1 = {
+      specificationVersion: 'v1',
+      id: 'deaf',
+      async models() {
+        return [{ id: 'm' }];
+      },
+      async doChat() {
+        throw new Error('unused');
+      },
+      async *doStream() {
+        // Never looks at its signal.
+        for (let index = 0; index < 100; index++) {
+          produced++;
+          yield chunk({ content: `t${index}` });
+        }
+      },
+    };
+    const { deps, model } = await setup(deaf);
+    const controller = new AbortController();
+    const stream = callStream(deps, model('deaf/m'), request, options({ signal: controller.signal }));
+    const first = await stream.next();
+    expect(first.value?.choices[0]?.delta.content).toBe('t0');
+    controller.abort();
+    await expect(stream.next()).rejects.toMatchObject({ code: 'aborted' });
+    expect(produced).toBe(1);
+    expect(deps.queue.stats().running).toBe(0);
+  });
+});

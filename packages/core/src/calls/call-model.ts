@@ -1,16 +1,19 @@
 import type { FusionError } from '../errors/fusion-error.js';
-import { TimeoutError } from '../errors/timeout-error.js';
 import { toFusionError } from '../errors/to-fusion-error.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { RequestQueue } from '../queue/request-queue.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { RegisteredModel } from '../registry/registered-model.js';
+import type { CallOptions } from '../spec/call-options.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { ChatResult, Usage } from '../spec/chat/chat-result.js';
 import type { EmbedRequest } from '../spec/embedding/embed-request.js';
 import type { EmbedResult } from '../spec/embedding/embed-result.js';
-import { abortReason, linkedAbort } from '../util/abort.js';
+import { abortReason } from '../util/abort.js';
+import { AbortScope, raceScope } from '../util/abort-scope.js';
+import { callTimeout } from './call-timeout.js';
+import { StreamWatchdog } from './stream-watchdog.js';
 
 /** What the call path needs from the orchestrator. */
 export interface CallDependencies {
@@ -22,6 +25,11 @@ export interface CallDependencies {
 /** Limits and identity of one model call. */
 export interface ModelCallOptions {
   signal: AbortSignal;
+  /**
+   * The request's own scope, when the call may share it (one call per request): it already carries
+   * the total deadline, so the call adds no second controller, listener or timer.
+   */
+  scope?: AbortScope;
   requestId: string;
   /** Total time, ms. */
   timeoutMs: number;
@@ -32,14 +40,86 @@ export interface ModelCallOptions {
   attempt?: number;
 }
 
-/** The error a failed call surfaces: the abort reason when the call was aborted, else the error itself. */
-function callError(error: unknown, signal: AbortSignal): FusionError {
-  return toFusionError(signal.aborted ? abortReason(signal) : error);
+/** What every call holds while it runs: its scope, its queue slot and its use of the model. */
+class CallRun {
+  readonly startedAt = performance.now();
+  readonly base: { requestId: string; provider: string; model: string; stream: boolean };
+  releaseSlot: (() => void) | undefined;
+  releaseModel: (() => void) | undefined;
+
+  constructor(
+    readonly deps: CallDependencies,
+    readonly model: RegisteredModel,
+    readonly scope: AbortScope,
+    readonly ownsScope: boolean,
+    readonly options: ModelCallOptions,
+    stream: boolean,
+  ) {
+    this.base = { requestId: options.requestId, provider: model.provider.id, model: model.id, stream };
+  }
+
+  /** Waits for a queue slot and the model, then reports the start. */
+  async begin(): Promise<CallOptions> {
+    const signal = this.scope.signal;
+    // Both honour the signal themselves (a waiter leaves the line, a load is abandoned).
+    this.releaseSlot = await this.deps.queue.acquire(this.model.id, signal);
+    this.releaseModel = await this.deps.registry.use(this.model, signal);
+    this.deps.events.emit('provider:call:start', { ...this.base, attempt: this.options.attempt ?? 1 });
+    return { signal, requestId: this.options.requestId, deadline: Date.now() + this.options.timeoutMs };
+  }
+
+  /** The error to surface: the abort reason when the call was aborted, else the error itself. */
+  fail(error: unknown): FusionError {
+    const fusionError = toFusionError(this.scope.isAborted ? abortReason(this.scope.signal) : error);
+    this.deps.events.emit('provider:call:error', {
+      ...this.base,
+      durationMs: performance.now() - this.startedAt,
+      error: fusionError,
+    });
+    return fusionError;
+  }
+
+  succeed(extra: { usage?: Usage; firstTokenMs?: number } = {}): void {
+    if (!this.deps.events.has('provider:call:end')) return;
+    this.deps.events.emit('provider:call:end', {
+      ...this.base,
+      durationMs: performance.now() - this.startedAt,
+      ...(extra.firstTokenMs === undefined ? {} : { firstTokenMs: extra.firstTokenMs }),
+      ...(extra.usage ? { usage: extra.usage } : {}),
+    });
+  }
+
+  end(): void {
+    if (this.ownsScope) this.scope.dispose();
+    this.releaseModel?.();
+    this.releaseSlot?.();
+  }
+}
+
+/** The call's scope: the request's when it may be shared, else a child with the total deadline. */
+function callRun(
+  deps: CallDependencies,
+  model: RegisteredModel,
+  options: ModelCallOptions,
+  stream: boolean,
+): CallRun {
+  // A stream needs a scope of its own: stopping it early must not abort the rest of the request.
+  if (options.scope && !stream) return new CallRun(deps, model, options.scope, false, options, stream);
+  const parent = options.scope?.signal ?? options.signal;
+  // Under the request's scope the total deadline is already armed; a bare signal needs one here.
+  const timeoutMs = options.scope ? undefined : options.timeoutMs;
+  const scope = new AbortScope(parent, timeoutMs, () => callTimeout('total', options.timeoutMs));
+  return new CallRun(deps, model, scope, true, options, stream);
+}
+
+function forModel<TRequest extends { model: string }>(request: TRequest, model: RegisteredModel): TRequest {
+  return request.model === model.localId ? request : { ...request, model: model.localId };
 }
 
 /**
  * One non-streamed chat call of one model: waits for a queue slot, marks the model in use (loading
- * it if needed), applies the total deadline, reports events, and frees everything when done.
+ * it if needed), applies the total deadline, reports events, and frees everything when done. A
+ * provider that ignores its signal cannot hang it.
  */
 export async function callChat(
   deps: CallDependencies,
@@ -47,40 +127,16 @@ export async function callChat(
   request: ChatRequest,
   options: ModelCallOptions,
 ): Promise<ChatResult> {
-  const { events } = deps;
-  const link = linkedAbort([options.signal], options.timeoutMs, () => timeout('total', options.timeoutMs));
-  const startedAt = performance.now();
-  const base = { requestId: options.requestId, provider: model.provider.id, model: model.id, stream: false };
-  let releaseSlot: (() => void) | undefined;
-  let releaseModel: (() => void) | undefined;
+  const run = callRun(deps, model, options, false);
   try {
-    releaseSlot = await deps.queue.acquire(model.id, link.signal);
-    releaseModel = await deps.registry.use(model, link.signal);
-    events.emit('provider:call:start', { ...base, attempt: options.attempt ?? 1 });
-    const result = await raceAbort(
-      model.provider.doChat(
-        request.model === model.localId ? request : { ...request, model: model.localId },
-        { signal: link.signal, requestId: options.requestId, deadline: Date.now() + options.timeoutMs },
-      ),
-      link.signal,
-    );
-    if (events.has('provider:call:end')) {
-      const end = { ...base, durationMs: performance.now() - startedAt };
-      events.emit('provider:call:end', result.usage ? { ...end, usage: result.usage } : end);
-    }
+    const callOptions = await run.begin();
+    const result = await raceScope(model.provider.doChat(forModel(request, model), callOptions), run.scope);
+    run.succeed(result.usage ? { usage: result.usage } : {});
     return result;
   } catch (error) {
-    const fusionError = callError(error, link.signal);
-    events.emit('provider:call:error', {
-      ...base,
-      durationMs: performance.now() - startedAt,
-      error: fusionError,
-    });
-    throw fusionError;
+    throw run.fail(error);
   } finally {
-    link.dispose();
-    releaseModel?.();
-    releaseSlot?.();
+    run.end();
   }
 }
 
@@ -95,36 +151,37 @@ export async function* callStream(
   request: ChatRequest,
   options: ModelCallOptions,
 ): AsyncGenerator<ChatChunk, void, undefined> {
-  const { events } = deps;
-  const link = linkedAbort([options.signal], options.timeoutMs, () => timeout('total', options.timeoutMs));
-  const startedAt = performance.now();
-  const base = { requestId: options.requestId, provider: model.provider.id, model: model.id, stream: true };
-  let releaseSlot: (() => void) | undefined;
-  let releaseModel: (() => void) | undefined;
+  const run = callRun(deps, model, options, true);
+  const watchdog = new StreamWatchdog(run.scope, options);
   let iterator: AsyncIterator<ChatChunk> | undefined;
   let firstTokenMs: number | undefined;
   let usage: Usage | undefined;
-  const watchdog = new StreamWatchdog(link, options);
   let completed = false;
+  // One reaction on the scope for the whole stream, instead of one listener or race per chunk.
+  let rejectPending: ((error: Error) => void) | undefined;
+  run.scope.whenAborted().catch((error: Error) => rejectPending?.(error));
   try {
-    releaseSlot = await deps.queue.acquire(model.id, link.signal);
-    releaseModel = await deps.registry.use(model, link.signal);
-    events.emit('provider:call:start', { ...base, attempt: options.attempt ?? 1 });
+    const callOptions = await run.begin();
     watchdog.start();
     iterator = model.provider
-      .doStream(request.model === model.localId ? request : { ...request, model: model.localId }, {
-        signal: link.signal,
-        requestId: options.requestId,
-        deadline: Date.now() + options.timeoutMs,
+      .doStream(forModel(request, model), {
+        ...callOptions,
         firstTokenDeadline: Date.now() + options.firstTokenTimeoutMs,
       })
       [Symbol.asyncIterator]();
+    const source = iterator;
     while (true) {
-      const next = await raceAbort(iterator.next(), link.signal);
+      // An abort while the consumer held the last chunk must stop the stream before the next one.
+      if (run.scope.isAborted) throw abortReason(run.scope.signal);
+      const next = await new Promise<IteratorResult<ChatChunk>>((resolve, reject) => {
+        rejectPending = reject;
+        source.next().then(resolve, reject);
+      });
+      rejectPending = undefined;
       if (next.done) break;
       const chunk = next.value;
       if (firstTokenMs === undefined && hasContent(chunk)) {
-        firstTokenMs = performance.now() - startedAt;
+        firstTokenMs = performance.now() - run.startedAt;
         watchdog.firstToken();
       } else {
         watchdog.chunk();
@@ -134,31 +191,16 @@ export async function* callStream(
       yield chunk;
     }
     completed = true;
-    if (events.has('provider:call:end')) {
-      const end = { ...base, durationMs: performance.now() - startedAt };
-      events.emit('provider:call:end', {
-        ...end,
-        ...(firstTokenMs === undefined ? {} : { firstTokenMs }),
-        ...(usage ? { usage } : {}),
-      });
-    }
+    run.succeed({ ...(usage ? { usage } : {}), ...(firstTokenMs === undefined ? {} : { firstTokenMs }) });
   } catch (error) {
-    const fusionError = callError(error, link.signal);
-    events.emit('provider:call:error', {
-      ...base,
-      durationMs: performance.now() - startedAt,
-      error: fusionError,
-    });
-    throw fusionError;
+    throw run.fail(error);
   } finally {
+    rejectPending = undefined;
     watchdog.stop();
     // Ending early (consumer stopped, abort, timeout) must release the upstream request.
-    if (!completed && !link.signal.aborted)
-      link.abort(new DOMException('The stream was closed.', 'AbortError'));
-    link.dispose();
+    if (!completed) run.scope.abort(new DOMException('The stream was closed.', 'AbortError'));
     iterator?.return?.().catch(() => {});
-    releaseModel?.();
-    releaseSlot?.();
+    run.end();
   }
 }
 
@@ -169,44 +211,21 @@ export async function callEmbed(
   request: EmbedRequest,
   options: ModelCallOptions,
 ): Promise<EmbedResult> {
-  const doEmbed = model.provider.doEmbed;
-  const link = linkedAbort([options.signal], options.timeoutMs, () => timeout('total', options.timeoutMs));
-  const startedAt = performance.now();
-  const base = { requestId: options.requestId, provider: model.provider.id, model: model.id, stream: false };
-  let releaseSlot: (() => void) | undefined;
-  let releaseModel: (() => void) | undefined;
+  const run = callRun(deps, model, options, false);
   try {
-    releaseSlot = await deps.queue.acquire(model.id, link.signal);
-    releaseModel = await deps.registry.use(model, link.signal);
-    deps.events.emit('provider:call:start', { ...base, attempt: options.attempt ?? 1 });
+    const callOptions = await run.begin();
     // Providers always answer floats (`EmbedResult`); base64 is applied at the HTTP boundary.
     const { encoding_format: _encoding, ...floatRequest } = request;
-    const result = await raceAbort(
-      doEmbed!.call(
-        model.provider,
-        { ...floatRequest, model: model.localId },
-        {
-          signal: link.signal,
-          requestId: options.requestId,
-          deadline: Date.now() + options.timeoutMs,
-        },
-      ),
-      link.signal,
+    const result = await raceScope(
+      model.provider.doEmbed!({ ...floatRequest, model: model.localId }, callOptions),
+      run.scope,
     );
-    deps.events.emit('provider:call:end', { ...base, durationMs: performance.now() - startedAt });
+    run.succeed();
     return result;
   } catch (error) {
-    const fusionError = callError(error, link.signal);
-    deps.events.emit('provider:call:error', {
-      ...base,
-      durationMs: performance.now() - startedAt,
-      error: fusionError,
-    });
-    throw fusionError;
+    throw run.fail(error);
   } finally {
-    link.dispose();
-    releaseModel?.();
-    releaseSlot?.();
+    run.end();
   }
 }
 
@@ -218,89 +237,4 @@ export function hasContent(chunk: ChatChunk): boolean {
   return Boolean(
     delta.content || delta.reasoning_content || delta.tool_calls?.length || choice.finish_reason,
   );
-}
-
-function timeout(kind: 'total' | 'first token' | 'idle', ms: number): TimeoutError {
-  const what = kind === 'total' ? 'The call' : kind === 'first token' ? 'The first token' : 'The next chunk';
-  return new TimeoutError(`${what} took longer than ${ms} ms.`, {
-    code: `timeout_${kind.replace(' ', '_')}`,
-  });
-}
-
-/** Rejects as soon as the signal aborts, whether or not the promise honours the signal. */
-function raceAbort<TValue>(promise: Promise<TValue>, signal: AbortSignal): Promise<TValue> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(abortReason(signal));
-  }
-  return new Promise<TValue>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/**
- * First-token and idle timeouts with one timer: chunks only record a timestamp, and the timer
- * re-arms itself for the remaining time when it fires early. Cheaper than a timer per chunk.
- */
-class StreamWatchdog {
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #startAt = 0;
-  #lastAt = 0;
-  #gotToken = false;
-
-  constructor(
-    private readonly link: { abort(reason?: unknown): void },
-    private readonly options: ModelCallOptions,
-  ) {}
-
-  start(): void {
-    this.#startAt = performance.now();
-    this.#lastAt = this.#startAt;
-    this.#arm(this.options.firstTokenTimeoutMs);
-  }
-
-  firstToken(): void {
-    this.#gotToken = true;
-    this.#lastAt = performance.now();
-    // The timer was armed for the first-token limit; from now on the (usually shorter) idle limit
-    // applies, so re-arm once, or a stall would go unnoticed until the first-token limit passed.
-    this.stop();
-    this.#arm(this.options.idleTimeoutMs);
-  }
-
-  chunk(): void {
-    this.#lastAt = performance.now();
-  }
-
-  stop(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #arm(ms: number): void {
-    this.#timer = setTimeout(() => this.#check(), ms);
-    (this.#timer as { unref?: () => void }).unref?.();
-  }
-
-  #check(): void {
-    const limit = this.#gotToken ? this.options.idleTimeoutMs : this.options.firstTokenTimeoutMs;
-    // Before the first token, role-only chunks do not reset the clock.
-    const elapsed = performance.now() - (this.#gotToken ? this.#lastAt : this.#startAt);
-    if (elapsed >= limit) {
-      this.link.abort(timeout(this.#gotToken ? 'idle' : 'first token', limit));
-      return;
-    }
-    this.#arm(limit - elapsed);
-  }
 }

@@ -1,4 +1,5 @@
 import { callChat, callEmbed, callStream, type ModelCallOptions } from '../calls/call-model.js';
+import { callTimeout } from '../calls/call-timeout.js';
 import { checkChatCapabilities, checkEmbedCapabilities } from '../calls/check-capabilities.js';
 import { UnavailableError } from '../errors/unavailable-error.js';
 import { EventBus } from '../events/event-bus.js';
@@ -27,7 +28,7 @@ import type { RetrieverV1 } from '../spec/retriever/v1/retriever-v1.js';
 import type { RouterV1 } from '../spec/router/v1/router-v1.js';
 import type { FusionStrategyV1 } from '../spec/strategy/v1/fusion-strategy-v1.js';
 import type { ToolV1 } from '../spec/tool/v1/tool-v1.js';
-import { linkedAbort } from '../util/abort.js';
+import { AbortScope } from '../util/abort-scope.js';
 import { createRequestId } from '../util/request-id.js';
 import { parseChatRequest } from '../validation/chat-request-schema.js';
 import { parseEmbedRequest } from '../validation/embed-request-schema.js';
@@ -63,8 +64,8 @@ export class Fusion {
   readonly #routes = new RouteTable();
   readonly #monitor: HealthMonitor;
   readonly #plugins: PluginV1[] = [];
-  /** Aborts every call still running when `close` gives up waiting. */
-  readonly #shutdown = new AbortController();
+  /** The scopes of running requests, aborted when `close` gives up waiting. */
+  readonly #scopes = new Set<AbortScope>();
   #inFlight = 0;
   #onIdle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
@@ -269,7 +270,8 @@ export class Fusion {
       });
     }
     if (this.#inFlight > 0) {
-      this.#shutdown.abort(new UnavailableError('The server is shutting down.'));
+      const reason = new UnavailableError('The server is shutting down.');
+      for (const scope of this.#scopes) scope.abort(reason);
       // Give aborted streams a moment to send their error event and end.
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -281,19 +283,25 @@ export class Fusion {
   /** Starts a tracked call: request id, signals and deadlines, refusal while closing. */
   #begin(options: RequestOptions): ModelCallOptions & { end(): void } {
     if (this.closing) throw new UnavailableError('The server is shutting down.', { retryAfterMs: 1000 });
+    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs ?? 600_000;
+    // One scope per request carries the client's signal and the total deadline; shutdown reaches it
+    // through the set below rather than one more listener per request on a shared signal.
+    const scope = new AbortScope(options.signal, timeoutMs, () => callTimeout('total', timeoutMs));
+    this.#scopes.add(scope);
     this.#inFlight++;
-    const link = linkedAbort([options.signal, this.#shutdown.signal]);
     let ended = false;
     return {
-      signal: link.signal,
+      signal: scope.signal,
+      scope,
       requestId: options.requestId ?? createRequestId(),
-      timeoutMs: options.timeoutMs ?? this.#options.timeoutMs ?? 600_000,
+      timeoutMs,
       firstTokenTimeoutMs: this.#options.firstTokenTimeoutMs ?? 120_000,
       idleTimeoutMs: this.#options.idleTimeoutMs ?? 60_000,
       end: () => {
         if (ended) return;
         ended = true;
-        link.dispose();
+        scope.dispose();
+        this.#scopes.delete(scope);
         this.#inFlight--;
         if (this.#inFlight === 0) this.#onIdle?.();
       },

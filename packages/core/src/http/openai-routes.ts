@@ -5,7 +5,7 @@ import type { Fusion } from '../fusion/fusion.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { RouteHandler } from '../spec/plugin/v1/plugin-v1.js';
-import { linkedAbort } from '../util/abort.js';
+import { AbortScope } from '../util/abort-scope.js';
 import { float32Base64 } from '../util/base64.js';
 import { parseEmbedRequest } from '../validation/embed-request-schema.js';
 import { readJsonBody } from './read-json-body.js';
@@ -24,9 +24,11 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
     const events = fusion.events;
     // A client that cancels the body must stop the upstream at once, also while a chunk is pending
     // (an async generator's `return()` would wait for that chunk first).
-    const cancel = new AbortController();
-    const link = linkedAbort([signal, cancel.signal]);
-    const iterator = fusion.stream(chat, { requestId, signal: link.signal })[Symbol.asyncIterator]();
+    const scope = new AbortScope(signal);
+    // undici's Request follows its init signal through a WeakRef to its own controller: were the
+    // Request collected mid-stream, the client's abort would be lost. Hold it until the stream ends.
+    let heldRequest: Request | undefined = request;
+    const iterator = fusion.stream(chat, { requestId, signal: scope.signal })[Symbol.asyncIterator]();
     // The stream commits at its first content chunk: errors before it get a proper HTTP status.
     const buffered: ChatChunk[] = [];
     let next: IteratorResult<ChatChunk>;
@@ -37,7 +39,7 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
         next = await iterator.next();
       }
     } catch (error) {
-      link.dispose();
+      scope.dispose();
       throw error;
     }
     const model = next.done ? chat.model : next.value.model;
@@ -45,9 +47,10 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
     const replay = replayThen(buffered, next, iterator);
     const body$ = sseStream(undefined, replay, {
       includeUsage: chat.stream_options?.include_usage === true,
-      onCancel: () => cancel.abort(new DOMException('The client closed the stream.', 'AbortError')),
+      onCancel: () => scope.abort(new DOMException('The client closed the stream.', 'AbortError')),
       onEnd: ({ error, usage }) => {
-        link.dispose();
+        scope.dispose();
+        heldRequest = undefined;
         if (error === undefined)
           events.emit('stream:end', usage ? { requestId, model, usage } : { requestId, model });
         else events.emit('stream:error', { requestId, model, error: toFusionError(error) });

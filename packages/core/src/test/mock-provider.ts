@@ -42,7 +42,8 @@ export interface MockProvider extends ProviderV1 {
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return signal.aborted ? Promise.reject(abortReason(signal)) : Promise.resolve();
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
