@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { DEFAULT_MAX_BODY_BYTES } from './body-too-large-error.js';
+import { LazyBodyRequest, NodeRequest, type RequestInitWithDuplex } from './node-request.js';
 import { parsedRequestBody } from './parsed-request-body.js';
-import { streamRequestBody } from './stream-request-body.js';
 
 /** Options of {@link toRequest}. */
 export interface ToRequestOptions {
@@ -24,31 +24,6 @@ export interface ToRequestOptions {
    * and the stream was consumed, `request.rawBody` or `request.body` is used.
    */
   body?: BodyInit | Uint8Array;
-}
-
-type RequestInitWithDuplex = RequestInit & { duplex?: 'half' };
-
-/**
- * A `Request` whose `signal` is the adapter's own. Passing `signal` to the constructor instead makes
- * undici link a second signal to it (WeakRef, FinalizationRegistry, listener bookkeeping), which
- * measured as about a third of the adapter's CPU per request. `clone()` keeps this signal;
- * `new Request(request)` gets undici's internal one, which never aborts.
- */
-class NodeRequest extends Request {
-  readonly #signal: AbortSignal;
-
-  constructor(input: string | Request, init: RequestInitWithDuplex, signal: AbortSignal) {
-    super(input, init);
-    this.#signal = signal;
-  }
-
-  override get signal(): AbortSignal {
-    return this.#signal;
-  }
-
-  override clone(): Request {
-    return new NodeRequest(super.clone(), {}, this.#signal);
-  }
 }
 
 /** A host (reg-name, IPv4 or IPv6 literal) and optional port, nothing that could change the path. */
@@ -155,9 +130,14 @@ export function toRequest(
   } else {
     init.headers = requestHeaders(request, undefined);
     if (hasBody(request)) {
-      init.body = streamRequestBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, () => {
-        // The rest of the body stays unread: the connection cannot carry another request.
-        if (!response.headersSent) response.setHeader('connection', 'close');
+      // The body stays on the socket until read: as bytes by the core, as a stream by anyone else.
+      return new LazyBodyRequest(url, init, controller.signal, {
+        incoming: request,
+        limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        onTooLarge: () => {
+          // The rest of the body stays unread: the connection cannot carry another request.
+          if (!response.headersSent) response.setHeader('connection', 'close');
+        },
       });
     }
   }

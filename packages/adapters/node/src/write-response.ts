@@ -3,6 +3,9 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 type Reader = ReadableStreamDefaultReader<Uint8Array>;
 
 const NOT_READY = Symbol('not ready');
+
+/** Where the core's JSON responses keep their text (see the core's `JsonTextResponse`). */
+export const RESPONSE_TEXT = Symbol.for('@fusionkit/response-text');
 const noop = () => {};
 
 /**
@@ -84,7 +87,9 @@ async function pipeBody(
  */
 export async function writeResponse(response: Response, outgoing: ServerResponse): Promise<void> {
   const status = response.status;
-  const body = response.body;
+  const text = (response as { [RESPONSE_TEXT]?: unknown })[RESPONSE_TEXT];
+  // Reading `body` would make a stream of a core JSON answer: look at its text first.
+  const body = typeof text === 'string' ? null : response.body;
   // `Response.error()` (status 0) is a network error: there is nothing to send.
   if (status === 0) {
     body?.cancel().catch(noop);
@@ -93,6 +98,14 @@ export async function writeResponse(response: Response, outgoing: ServerResponse
   }
   const headers = outgoingHeaders(response.headers);
   const statusText = response.statusText || undefined;
+  if (typeof text === 'string') {
+    // The core's JSON answers carry their text: one write, no stream to create and drain.
+    if (outgoing.destroyed) return;
+    headers['content-length'] = Buffer.byteLength(text);
+    if (outgoing.req?.method === 'HEAD') outgoing.writeHead(status, statusText, headers).end();
+    else outgoing.writeHead(status, statusText, headers).end(text);
+    return;
+  }
   if (
     body === null ||
     outgoing.req?.method === 'HEAD' ||

@@ -5,7 +5,11 @@ import type { ProviderV1 } from '../spec/provider/v1/provider-v1.js';
 export interface QueueLimits {
   /** Calls running at once across all models. @default 256 */
   concurrency?: number;
-  /** Calls running at once per model, unless `models` says otherwise. @default 16 */
+  /**
+   * Calls running at once per model, unless `models` says otherwise. Upstream servers keep queues of
+   * their own, so the default leaves them the waiting; in-process models set their own limit (1).
+   * @default 64
+   */
   perModelConcurrency?: number;
   /** Per-model overrides of `perModelConcurrency`. @example { 'mlx/qwen3-0.6b': 1 } */
   models?: Record<string, number>;

@@ -2,6 +2,12 @@ import { AbortedError } from '../errors/aborted-error.js';
 import { InvalidRequestError } from '../errors/invalid-request-error.js';
 import { PayloadTooLargeError } from '../errors/payload-too-large-error.js';
 
+/**
+ * Where a request may offer its body as bytes, read straight from the socket under the limit:
+ * creating and draining a Web stream costs more than the rest of a small request on Node 20.
+ */
+export const REQUEST_BYTES = Symbol.for('@fusionkit/request-bytes');
+
 function tooLarge(limit: number): PayloadTooLargeError {
   return new PayloadTooLargeError(`The request body is larger than the limit of ${limit} bytes.`);
 }
@@ -13,33 +19,19 @@ function tooLarge(limit: number): PayloadTooLargeError {
 export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
   const declared = request.headers.get('content-length');
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
-  if (!request.body) throw new InvalidRequestError('The request has no body; send a JSON object.');
-
-  const reader = request.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
+  let bytes: Uint8Array;
   try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        reader.cancel().catch(() => {});
-        throw tooLarge(limit);
-      }
-      parts.push(value);
-    }
+    bytes = await readBytes(request, limit);
   } catch (error) {
-    if (error instanceof PayloadTooLargeError) throw error;
+    if (error instanceof PayloadTooLargeError || error instanceof InvalidRequestError) throw error;
     const { name, status } = (error ?? {}) as { name?: string; status?: number };
-    // The node adapter errors the body stream this way when a chunked body passes the limit.
+    // The node adapter errors the body this way when a chunked body passes the limit.
     if (name === 'PayloadTooLargeError' || status === 413) throw tooLarge(limit);
     if (request.signal.aborted) throw new AbortedError('The client closed the request while sending it.');
     throw new InvalidRequestError('The request body could not be read.', { cause: error });
   }
-  if (size === 0) throw new InvalidRequestError('The request body is empty; send a JSON object.');
+  if (bytes.byteLength === 0) throw new InvalidRequestError('The request body is empty; send a JSON object.');
 
-  const bytes = parts.length === 1 ? parts[0]! : concat(parts, size);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -73,6 +65,30 @@ function nestedDeeperThan(value: unknown, levels: number): boolean {
     if (nestedDeeperThan((value as Record<string, unknown>)[key], levels - 1)) return true;
   }
   return false;
+}
+
+/** A request that can hand over its body bytes without a Web stream (the node adapter's do). */
+type BytesReadable = Request & { [REQUEST_BYTES]?: (limit: number) => Promise<Uint8Array> };
+
+/** The whole body, at most `limit` bytes. */
+async function readBytes(request: BytesReadable, limit: number): Promise<Uint8Array> {
+  const direct = request[REQUEST_BYTES];
+  if (typeof direct === 'function') return direct.call(request, limit);
+  if (!request.body) throw new InvalidRequestError('The request has no body; send a JSON object.');
+  const reader = request.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    parts.push(value);
+  }
+  return parts.length === 1 ? parts[0]! : concat(parts, size);
 }
 
 function concat(parts: Uint8Array[], size: number): Uint8Array {

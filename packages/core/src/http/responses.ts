@@ -1,4 +1,5 @@
 import type { FusionError } from '../errors/fusion-error.js';
+import { JsonTextResponse } from './json-text-response.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -9,7 +10,7 @@ export function jsonResponse(
   requestId: string,
   headers?: Record<string, string>,
 ): Response {
-  return new Response(JSON.stringify(body), {
+  return new JsonTextResponse(JSON.stringify(body), {
     status,
     headers: { 'content-type': JSON_TYPE, 'x-request-id': requestId, ...headers },
   });

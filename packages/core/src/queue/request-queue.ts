@@ -53,7 +53,7 @@ export class RequestQueue {
   constructor(limits: QueueLimits = {}) {
     this.#limits = {
       concurrency: limits.concurrency ?? 256,
-      perModelConcurrency: limits.perModelConcurrency ?? 16,
+      perModelConcurrency: limits.perModelConcurrency ?? 64,
       models: { ...limits.models },
       maxWaiting: limits.maxWaiting ?? 1024,
       perModelMaxWaiting: limits.perModelMaxWaiting ?? 256,
