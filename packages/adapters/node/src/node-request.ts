@@ -38,77 +38,112 @@ export interface SocketBody {
   onTooLarge: () => void;
 }
 
-/**
- * A {@link NodeRequest} whose body stays on the socket until someone reads it. The core takes it as
- * bytes ({@link REQUEST_BYTES}), with no Web stream at all; any other reader (`body`, `json()`,
- * `formData()`, `clone()`…) gets a request whose body streams from the socket, as with a plain
- * `NodeRequest`.
- */
-export class LazyBodyRequest extends NodeRequest {
-  readonly #url: string;
-  readonly #init: RequestInitWithDuplex;
-  #source: SocketBody | undefined;
-  #full: Request | undefined;
-  #taken = false;
+const MATERIALIZE = Symbol('materialize');
 
-  constructor(url: string, init: RequestInitWithDuplex, signal: AbortSignal, source: SocketBody) {
-    super(url, init, signal);
+/**
+ * A `Request` made on demand. It answers `method`, `url`, `headers` and `signal` itself, and hands
+ * its body over as bytes ({@link REQUEST_BYTES}) straight from the socket: that is all the core reads
+ * of most requests, and building a real `Request` (with its own signal and body stream) costs more
+ * on Node 20 than the rest of the adapter. Anything else (`body`, `json()`, `formData()`, `clone()`,
+ * `cache`…) builds the real {@link NodeRequest} once, with a body streaming from the socket, and
+ * forwards to it. `instanceof Request` holds.
+ */
+export class LightRequest {
+  readonly #method: string;
+  readonly #url: string;
+  readonly #rawHeaders: [string, string][];
+  readonly #signal: AbortSignal;
+  #headers: Headers | undefined;
+  #source: SocketBody | undefined;
+  #taken = false;
+  #full: Request | undefined;
+
+  constructor(
+    method: string,
+    url: string,
+    headers: [string, string][],
+    signal: AbortSignal,
+    source?: SocketBody,
+  ) {
+    this.#method = method;
     this.#url = url;
-    this.#init = init;
+    this.#rawHeaders = headers;
+    this.#signal = signal;
     this.#source = source;
+  }
+
+  get method(): string {
+    return this.#method;
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  get headers(): Headers {
+    this.#headers ??= new Headers(this.#rawHeaders);
+    return this.#headers;
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal;
+  }
+
+  get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
+    return this[MATERIALIZE]().body;
+  }
+
+  get bodyUsed(): boolean {
+    return this.#taken || (this.#full?.bodyUsed ?? false);
   }
 
   [REQUEST_BYTES](limit: number): Promise<Uint8Array> {
     const source = this.#source;
-    if (!source || this.#taken) return Promise.reject(new TypeError('The request body was already read.'));
+    if (!source || this.#taken || this.#full) {
+      return Promise.reject(new TypeError('The request body was already read.'));
+    }
     this.#taken = true;
     this.#source = undefined;
     return readRequestBytes(source.incoming, Math.min(limit, source.limit), source.onTooLarge);
   }
 
-  #materialize(): Request {
+  /** The real request, built once. */
+  [MATERIALIZE](): Request {
     if (this.#full) return this.#full;
+    if (this.#taken) throw new TypeError('The request body was already read.');
+    const init: RequestInitWithDuplex = { method: this.#method, headers: this.#headers ?? this.#rawHeaders };
     const source = this.#source;
-    if (this.#taken || !source) throw new TypeError('The request body was already read.');
-    this.#source = undefined;
-    const body = streamRequestBody(source.incoming, source.limit, source.onTooLarge);
-    this.#full = new NodeRequest(this.#url, { ...this.#init, body, duplex: 'half' }, this.signal);
+    if (source) {
+      this.#source = undefined;
+      init.body = streamRequestBody(source.incoming, source.limit, source.onTooLarge);
+      init.duplex = 'half';
+    }
+    this.#full = new NodeRequest(this.#url, init, this.#signal);
     return this.#full;
   }
+}
 
-  override get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
-    return this.#materialize().body;
-  }
-
-  override get bodyUsed(): boolean {
-    return this.#taken || (this.#full?.bodyUsed ?? false);
-  }
-
-  override arrayBuffer(): Promise<ArrayBuffer> {
-    return this.#materialize().arrayBuffer();
-  }
-
-  override bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    return this.#materialize().bytes();
-  }
-
-  override blob(): Promise<Blob> {
-    return this.#materialize().blob();
-  }
-
-  override formData(): Promise<FormData> {
-    return this.#materialize().formData();
-  }
-
-  override json(): Promise<unknown> {
-    return this.#materialize().json();
-  }
-
-  override text(): Promise<string> {
-    return this.#materialize().text();
-  }
-
-  override clone(): Request {
-    return this.#materialize().clone();
+Object.setPrototypeOf(LightRequest.prototype, Request.prototype);
+// Everything else a Request has forwards to the real one (its getters and methods check that
+// `this` is a real Request, so they cannot run on the light one).
+for (const key of Reflect.ownKeys(Request.prototype)) {
+  if (key === 'constructor' || Object.hasOwn(LightRequest.prototype, key)) continue;
+  const descriptor = Object.getOwnPropertyDescriptor(Request.prototype, key)!;
+  if (typeof descriptor.value === 'function') {
+    Object.defineProperty(LightRequest.prototype, key, {
+      configurable: true,
+      writable: true,
+      value(this: LightRequest, ...args: unknown[]) {
+        const real = this[MATERIALIZE]() as unknown as Record<PropertyKey, (...args: unknown[]) => unknown>;
+        return real[key]!(...args);
+      },
+    });
+  } else if (descriptor.get) {
+    Object.defineProperty(LightRequest.prototype, key, {
+      configurable: true,
+      get(this: LightRequest) {
+        return (this[MATERIALIZE]() as unknown as Record<PropertyKey, unknown>)[key];
+      },
+    });
   }
 }

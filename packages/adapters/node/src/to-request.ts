@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { DEFAULT_MAX_BODY_BYTES } from './body-too-large-error.js';
-import { LazyBodyRequest, NodeRequest, type RequestInitWithDuplex } from './node-request.js';
+import { LightRequest, NodeRequest, type RequestInitWithDuplex } from './node-request.js';
 import { parsedRequestBody } from './parsed-request-body.js';
 
 /** Options of {@link toRequest}. */
@@ -110,8 +110,12 @@ export function toRequest(
 
   const init: RequestInitWithDuplex = { method };
   if (method === 'GET' || method === 'HEAD') {
-    init.headers = requestHeaders(request, undefined);
-    return new NodeRequest(url, init, controller.signal);
+    return new LightRequest(
+      method,
+      url,
+      requestHeaders(request, undefined),
+      controller.signal,
+    ) as unknown as Request;
   }
 
   if (options.body !== undefined) {
@@ -128,18 +132,19 @@ export function toRequest(
       init.headers = headers;
     }
   } else {
-    init.headers = requestHeaders(request, undefined);
-    if (hasBody(request)) {
-      // The body stays on the socket until read: as bytes by the core, as a stream by anyone else.
-      return new LazyBodyRequest(url, init, controller.signal, {
-        incoming: request,
-        limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-        onTooLarge: () => {
-          // The rest of the body stays unread: the connection cannot carry another request.
-          if (!response.headersSent) response.setHeader('connection', 'close');
-        },
-      });
-    }
+    const headers = requestHeaders(request, undefined);
+    // The body stays on the socket until read: as bytes by the core, as a stream by anyone else.
+    const source = hasBody(request)
+      ? {
+          incoming: request,
+          limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+          onTooLarge: () => {
+            // The rest of the body stays unread: the connection cannot carry another request.
+            if (!response.headersSent) response.setHeader('connection', 'close');
+          },
+        }
+      : undefined;
+    return new LightRequest(method, url, headers, controller.signal, source) as unknown as Request;
   }
   init.duplex = 'half';
   return new NodeRequest(url, init, controller.signal);
