@@ -125,3 +125,37 @@ describe('responses that carry their text', () => {
     expect(head).toEqual({ status: 200, length: String(Buffer.byteLength('{"ok":"é"}')), body: '' });
   });
 });
+
+describe('the request handle sees', () => {
+  it('is a Request whose other members forward to a real one built on demand', async () => {
+    const seen = deferred<Record<string, unknown>>();
+    const fusion = fakeFusion(async (request) => {
+      const copy = request.clone();
+      seen.resolve({
+        isRequest: request instanceof Request,
+        method: request.method,
+        header: request.headers.get('x-test'),
+        cache: request.cache,
+        redirect: request.redirect,
+        aborted: request.signal.aborted,
+        copy: await copy.text(),
+        text: await request.text(),
+        used: request.bodyUsed,
+      });
+      return new Response('ok');
+    });
+    server = await startServer(fusion);
+    await rawRequest(`${server.url}/x`, { method: 'PUT', headers: { 'x-test': 'yes' }, body: 'payload' });
+    expect(await seen.promise).toEqual({
+      isRequest: true,
+      method: 'PUT',
+      header: 'yes',
+      cache: 'default',
+      redirect: 'follow',
+      aborted: false,
+      copy: 'payload',
+      text: 'payload',
+      used: true,
+    });
+  });
+});
