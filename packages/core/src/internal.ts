@@ -11,6 +11,7 @@ export {
   hasContent,
   type ModelCallOptions,
 } from './calls/call-model.js';
+export { createTargetCallers, type TargetCallerContext } from './calls/target-caller.js';
 export { readJsonBody } from './http/read-json-body.js';
 export { errorResponse, jsonResponse } from './http/responses.js';
 export { SSE_HEADERS, sseStream } from './http/sse-response.js';

@@ -12,6 +12,7 @@ import type { EmbedRequest } from '../spec/embedding/embed-request.js';
 import type { EmbedResult } from '../spec/embedding/embed-result.js';
 import { abortReason } from '../util/abort.js';
 import { AbortScope, raceScope } from '../util/abort-scope.js';
+import { hasContent } from '../util/has-content.js';
 import { callTimeout } from './call-timeout.js';
 import { StreamWatchdog } from './stream-watchdog.js';
 
@@ -229,12 +230,4 @@ export async function callEmbed(
   }
 }
 
-/** Whether a chunk carries what commits a stream: content, reasoning, a tool call or the finish. */
-export function hasContent(chunk: ChatChunk): boolean {
-  const choice = chunk.choices[0];
-  if (!choice) return false;
-  const { delta } = choice;
-  return Boolean(
-    delta.content || delta.reasoning_content || delta.tool_calls?.length || choice.finish_reason,
-  );
-}
+export { hasContent };

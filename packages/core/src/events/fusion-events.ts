@@ -61,6 +61,33 @@ export interface FusionEvents {
   'model:unload': { model: string; reason: 'request' | 'evicted' };
   'model:error': { model: string; error: FusionError };
 
+  /** A router ordered the targets of a pipeline request. */
+  'route:choose': { requestId: string; pipeline: string; router: string; targets: string[] };
+  /** A target call begins an attempt (the first, or a retry). */
+  'call:attempt': { requestId: string; target: string; attempt: number; role?: string };
+  /** A target call failed and will be tried again after `delayMs`. */
+  'call:retry': { requestId: string; target: string; attempt: number; delayMs: number; error: FusionError };
+  /** A target's circuit opened: calls to it are refused until its cooldown passes. */
+  'breaker:open': { model: string };
+  /** A target's circuit let a probe call through. */
+  'breaker:half-open': { model: string };
+  /** A target's circuit closed again. */
+  'breaker:close': { model: string };
+  /** A hedging strategy started another target because the first was slow. */
+  'hedge:fire': { requestId: string; target: string; afterMs: number };
+  /** A voting strategy counted its samples. */
+  'vote:tally': { requestId: string; tally: Record<string, number>; winner?: string };
+  /** A pipeline request ended (well or not). */
+  'pipeline:end': {
+    requestId: string;
+    pipeline: string;
+    strategy: string;
+    calls: number;
+    partial: boolean;
+    durationMs: number;
+    traceId: string;
+  };
+
   /** The orchestrator began closing; adapters stop accepting. */
   'fusion:close': Record<string, never>;
 }

@@ -1,5 +1,9 @@
+import type { TraceStoreOptions } from '../pipelines/trace-store.js';
+import type { ResilienceOptions } from '../resilience/target-health.js';
+import type { PipelineDefinition } from '../spec/pipeline/pipeline-definition.js';
 import type { PluginV1 } from '../spec/plugin/v1/plugin-v1.js';
 import type { ProviderV1 } from '../spec/provider/v1/provider-v1.js';
+import type { FusionTrace } from '../spec/strategy/v1/fusion-trace.js';
 
 /** Concurrency and waiting limits of the request queue. */
 export interface QueueLimits {
@@ -45,6 +49,12 @@ export interface FusionOptions {
   firstTokenTimeoutMs?: number;
   /** Time allowed between two chunks of a stream, ms. @default 60000 */
   idleTimeoutMs?: number;
+  /** Pipelines served as models (`fusion/moa`, `fusion/fast`). */
+  pipelines?: PipelineDefinition[];
+  /** Retries, circuit breakers and latency averages of target calls in pipelines. */
+  resilience?: ResilienceOptions;
+  /** Where traces of fused answers are kept. @default in memory, 10 minutes, 1000 traces */
+  traces?: TraceStoreOptions;
   /** Prefix under which `handle` serves its routes. @example '/ai' @default '' */
   basePath?: string;
   /** How often to refresh provider health, ms; 0 disables. @default 5000 */
@@ -58,6 +68,8 @@ export interface RequestOptions {
   requestId?: string;
   /** Overrides `FusionOptions.timeoutMs` for this call. */
   timeoutMs?: number;
+  /** Called when a pipeline starts the request's trace (before the first chunk), with the trace. */
+  onTrace?: (trace: FusionTrace) => void;
 }
 
 /** Options of `fusion.close`. */

@@ -5,15 +5,20 @@ import { UnavailableError } from '../errors/unavailable-error.js';
 import { EventBus } from '../events/event-bus.js';
 import { createHttpHandler } from '../http/create-http-handler.js';
 import { RouteTable } from '../http/route-table.js';
+import { pipelineListEntry } from '../pipelines/pipeline-list-entry.js';
+import { Pipeline, type PipelineDependencies } from '../pipelines/pipeline-runner.js';
+import { TraceStore } from '../pipelines/trace-store.js';
 import { HookRunner } from '../plugins/hook-runner.js';
 import { type QueueStats, RequestQueue } from '../queue/request-queue.js';
 import { ModelRegistry } from '../registry/model-registry.js';
 import type { ModelListEntry } from '../registry/registered-model.js';
+import { TargetHealth } from '../resilience/target-health.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { ChatResult } from '../spec/chat/chat-result.js';
 import type { EmbedRequest } from '../spec/embedding/embed-request.js';
 import type { EmbedResult } from '../spec/embedding/embed-result.js';
+import type { PipelineDefinition } from '../spec/pipeline/pipeline-definition.js';
 import type {
   HookContext,
   HookOptions,
@@ -28,6 +33,7 @@ import type { RetrieverV1 } from '../spec/retriever/v1/retriever-v1.js';
 import type { RouterV1 } from '../spec/router/v1/router-v1.js';
 import type { FusionStrategyV1 } from '../spec/strategy/v1/fusion-strategy-v1.js';
 import type { ToolV1 } from '../spec/tool/v1/tool-v1.js';
+import { builtinStrategies } from '../strategies/builtin-strategies.js';
 import { AbortScope } from '../util/abort-scope.js';
 import { createRequestId } from '../util/request-id.js';
 import { parseChatRequest } from '../validation/chat-request-schema.js';
@@ -58,6 +64,12 @@ export class Fusion {
   readonly retrievers = new Map<string, RetrieverV1>();
   readonly strategies = new Map<string, FusionStrategyV1>();
   readonly tools = new Map<string, ToolV1>();
+  /** Pipelines served as models, by name. */
+  readonly pipelines = new Map<string, Pipeline>();
+  /** Circuit breakers and latency averages of every target. */
+  readonly targetHealth: TargetHealth;
+  /** Traces of fused answers, for `/api/fusion/traces/{id}`. */
+  readonly traces: TraceStore;
 
   readonly #options: FusionOptions;
   readonly #hooks = new HookRunner();
@@ -78,6 +90,11 @@ export class Fusion {
       ...(options.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: options.memoryBudgetBytes }),
     });
     this.queue = new RequestQueue(options.queue);
+    this.targetHealth = new TargetHealth(this.events, options.resilience);
+    this.traces = new TraceStore(options.traces);
+    for (const strategy of Object.values(builtinStrategies())) {
+      this.strategies.set(strategy.name, strategy as FusionStrategyV1);
+    }
     this.#monitor = new HealthMonitor(this.registry, this.events, options.healthIntervalMs ?? 5000);
     for (const [alias, target] of Object.entries(options.aliases ?? {})) this.registry.alias(alias, target);
     this.handle = createHttpHandler(this, this.#routes, {
@@ -108,10 +125,16 @@ export class Fusion {
       let normalized = parseChatRequest(request);
       if (this.#hooks.has('chat:request'))
         normalized = await this.#hooks.run('chat:request', normalized, context);
-      const model = this.registry.resolve(normalized.model);
-      checkChatCapabilities(model, normalized);
-      let result = await callChat(this, model, normalized, call);
-      result.model = model.id;
+      let result: ChatResult;
+      const pipeline = this.pipelines.get(normalized.model);
+      if (pipeline) {
+        result = await pipeline.chat(normalized, call, options.onTrace);
+      } else {
+        const model = this.registry.resolve(normalized.model);
+        checkChatCapabilities(model, normalized);
+        result = await callChat(this, model, normalized, call);
+        result.model = model.id;
+      }
       if (this.#hooks.has('chat:result')) result = await this.#hooks.run('chat:result', result, context);
       return result;
     } finally {
@@ -134,9 +157,15 @@ export class Fusion {
       let normalized = parseChatRequest(request);
       if (this.#hooks.has('chat:request'))
         normalized = await this.#hooks.run('chat:request', normalized, context);
-      const model = this.registry.resolve(normalized.model);
-      checkChatCapabilities(model, normalized);
-      const chunks = callStream(this, model, normalized, call);
+      const pipeline = this.pipelines.get(normalized.model);
+      let chunks: AsyncIterable<ChatChunk>;
+      if (pipeline) {
+        chunks = pipeline.stream(normalized, call, options.onTrace);
+      } else {
+        const model = this.registry.resolve(normalized.model);
+        checkChatCapabilities(model, normalized);
+        chunks = callStream(this, model, normalized, call);
+      }
       if (!this.events.has('stream:delta')) {
         yield* chunks;
         return;
@@ -144,7 +173,7 @@ export class Fusion {
       for await (const chunk of chunks) {
         const content = chunk.choices[0]?.delta.content;
         if (content)
-          this.events.emit('stream:delta', { requestId: call.requestId, model: model.id, content });
+          this.events.emit('stream:delta', { requestId: call.requestId, model: chunk.model, content });
         yield chunk;
       }
     } finally {
@@ -168,10 +197,59 @@ export class Fusion {
     }
   }
 
-  /** Every model served now, as `GET /v1/models` lists them. */
+  /** Every model served now, pipelines included, as `GET /v1/models` lists them. */
   async models(): Promise<ModelListEntry[]> {
     await this.ready;
-    return this.registry.list().map((model) => this.registry.toListEntry(model));
+    const models = this.registry.list().map((model) => this.registry.toListEntry(model));
+    for (const pipeline of this.pipelines.values()) models.push(pipelineListEntry(pipeline));
+    return models;
+  }
+
+  /**
+   * Serves a pipeline as a model: `/v1/models` lists it (`owned_by: "fusion"`) and any client uses
+   * it by name. Returns the function that removes it.
+   */
+  registerPipeline(definition: PipelineDefinition): () => void {
+    if (this.pipelines.has(definition.name) || this.registry.find(definition.name)?.id === definition.name) {
+      throw new TypeError(`A model or pipeline named '${definition.name}' is already served.`);
+    }
+    const pipeline = new Pipeline(definition, this.#pipelineDependencies());
+    this.pipelines.set(definition.name, pipeline);
+    return () => {
+      if (this.pipelines.get(definition.name) === pipeline) this.pipelines.delete(definition.name);
+    };
+  }
+
+  /** A pipeline that is not served, for one request (`POST /api/fusion/chat`). */
+  inlinePipeline(definition: PipelineDefinition): Pipeline {
+    return new Pipeline(definition, this.#pipelineDependencies());
+  }
+
+  /** Answers with a pipeline that need not be served (an inline spec), tracked like any request. */
+  async runPipeline(
+    pipeline: Pipeline,
+    request: ChatRequest,
+    options: RequestOptions = {},
+  ): Promise<ChatResult> {
+    const call = this.#begin(options);
+    try {
+      await this.ready;
+      return await pipeline.chat(parseChatRequest(request), call, options.onTrace);
+    } finally {
+      call.end();
+    }
+  }
+
+  #pipelineDependencies(): PipelineDependencies {
+    return {
+      registry: this.registry,
+      queue: this.queue,
+      events: this.events,
+      health: this.targetHealth,
+      traces: this.traces,
+      strategies: this.strategies,
+      routers: this.routers,
+    };
   }
 
   /** The health report `GET /health` serves. */
@@ -180,7 +258,11 @@ export class Fusion {
     let ready = 0;
     for (const model of this.registry.list()) {
       if (model.status === 'ready') ready++;
-      const entry: HealthReport['models'][string] = { status: model.status, in_use: model.inUse };
+      const entry: HealthReport['models'][string] = {
+        status: model.status,
+        in_use: model.inUse,
+        circuit: this.targetHealth.circuit(model.id),
+      };
       if (model.info.loaded !== undefined) entry.loaded = model.info.loaded;
       if (model.statusMessage) entry.message = model.statusMessage;
       models[model.id] = entry;
@@ -311,6 +393,7 @@ export class Fusion {
   async #setup(options: FusionOptions): Promise<void> {
     await Promise.all((options.providers ?? []).map((provider) => this.registerProvider(provider)));
     for (const plugin of options.plugins ?? []) await this.use(plugin);
+    for (const pipeline of options.pipelines ?? []) this.registerPipeline(pipeline);
     this.#monitor.start();
   }
 
@@ -332,6 +415,7 @@ export class Fusion {
       registerRetriever: (retriever) => register(this.retrievers, 'retriever', retriever),
       registerStrategy: (strategy) => register(this.strategies, 'strategy', strategy),
       registerTool: (tool) => register(this.tools, 'tool', tool),
+      registerPipeline: (pipeline) => this.registerPipeline(pipeline),
       route: (method, path, handler) => this.route(method, path, handler),
       hook: (name, hook, options) => this.hook(name, hook, options),
     };

@@ -5,7 +5,14 @@ export interface HealthReport {
   /** Per-model status and load. */
   models: Record<
     string,
-    { status: 'ready' | 'loading' | 'unhealthy'; loaded?: boolean; in_use: number; message?: string }
+    {
+      status: 'ready' | 'loading' | 'unhealthy';
+      loaded?: boolean;
+      in_use: number;
+      /** Circuit breaker of the model as a pipeline target. */
+      circuit: 'closed' | 'open' | 'half-open';
+      message?: string;
+    }
   >;
   /** Per-provider health, as last checked. */
   providers: Record<

@@ -5,6 +5,7 @@ import { toFusionError } from '../errors/to-fusion-error.js';
 import { UnavailableError } from '../errors/unavailable-error.js';
 import type { Fusion } from '../fusion/fusion.js';
 import { requestIdFrom } from '../util/request-id.js';
+import { fusionRoutes } from './fusion-routes.js';
 import { openAIRoutes } from './openai-routes.js';
 import { errorResponse } from './responses.js';
 import type { RouteTable } from './route-table.js';
@@ -26,7 +27,9 @@ export function createHttpHandler(
   routes: RouteTable,
   options: HttpHandlerOptions,
 ): (request: Request) => Promise<Response> {
-  for (const [method, path, handler] of openAIRoutes(fusion)) routes.add(method, path, handler);
+  for (const [method, path, handler] of [...openAIRoutes(fusion), ...fusionRoutes(fusion)]) {
+    routes.add(method, path, handler);
+  }
   const basePath = options.basePath.replace(/\/+$/, '');
   const apiKeys = new Set(options.apiKeys);
 

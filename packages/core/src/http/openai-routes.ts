@@ -5,6 +5,7 @@ import type { Fusion } from '../fusion/fusion.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { RouteHandler } from '../spec/plugin/v1/plugin-v1.js';
+import type { FusionTrace } from '../spec/strategy/v1/fusion-trace.js';
 import { AbortScope } from '../util/abort-scope.js';
 import { float32Base64 } from '../util/base64.js';
 import { parseEmbedRequest } from '../validation/embed-request-schema.js';
@@ -12,14 +13,22 @@ import { readJsonBody } from './read-json-body.js';
 import { jsonResponse } from './responses.js';
 import { SSE_HEADERS, sseStream } from './sse-response.js';
 
+/** The header that names the trace of a fused answer (`GET /api/fusion/traces/{id}`). */
+export const TRACE_HEADER = 'x-fusion-trace-id';
+
 /** The OpenAI-compatible routes, as `[method, path, handler]`. */
 export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
   const chatCompletions: RouteHandler = async (request, { requestId, signal }) => {
     // `fusion.chat` and `fusion.stream` validate the body; here it is only read.
     const chat = (await readJsonBody(request, fusion.maxBodyBytes)) as ChatRequest;
+    // A pipeline names its trace before answering: the id goes out as a header.
+    let traceId: string | undefined;
+    const onTrace = (trace: FusionTrace) => {
+      traceId = trace.id;
+    };
     if (typeof chat !== 'object' || chat === null || chat.stream !== true) {
-      const result = await fusion.chat(chat, { requestId, signal });
-      return jsonResponse(result, 200, requestId);
+      const result = await fusion.chat(chat, { requestId, signal, onTrace });
+      return jsonResponse(result, 200, requestId, traceId ? { [TRACE_HEADER]: traceId } : undefined);
     }
     const events = fusion.events;
     // A client that cancels the body must stop the upstream at once, also while a chunk is pending
@@ -28,7 +37,9 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
     // undici's Request follows its init signal through a WeakRef to its own controller: were the
     // Request collected mid-stream, the client's abort would be lost. Hold it until the stream ends.
     let heldRequest: Request | undefined = request;
-    const iterator = fusion.stream(chat, { requestId, signal: scope.signal })[Symbol.asyncIterator]();
+    const iterator = fusion
+      .stream(chat, { requestId, signal: scope.signal, onTrace })
+      [Symbol.asyncIterator]();
     // The stream commits at its first content chunk: errors before it get a proper HTTP status.
     const buffered: ChatChunk[] = [];
     let next: IteratorResult<ChatChunk>;
@@ -56,7 +67,9 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
         else events.emit('stream:error', { requestId, model, error: toFusionError(error) });
       },
     });
-    return new Response(body$, { status: 200, headers: { ...SSE_HEADERS, 'x-request-id': requestId } });
+    const headers: Record<string, string> = { ...SSE_HEADERS, 'x-request-id': requestId };
+    if (traceId) headers[TRACE_HEADER] = traceId;
+    return new Response(body$, { status: 200, headers });
   };
 
   const embeddings: RouteHandler = async (request, { requestId, signal }) => {

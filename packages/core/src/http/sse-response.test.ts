@@ -25,6 +25,21 @@ async function* from(items: (ChatChunk | Error)[]): AsyncGenerator<ChatChunk> {
 const usage = { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 };
 
 describe('sseStream', () => {
+  it('sends the extra fields of a choice-less chunk on the last chunk, with or without usage', async () => {
+    const fusion = { trace_id: 't-1', partial: true };
+    for (const includeUsage of [true, false]) {
+      const items = [chunk('a'), chunk(undefined, { usage, fusion })];
+      const { events, done } = parseSse(
+        await new Response(sseStream(undefined, from(items), { includeUsage })).text(),
+      );
+      expect(done).toBe(true);
+      expect(events).toHaveLength(2);
+      expect(events[1]).toMatchObject({ choices: [], fusion });
+      if (includeUsage) expect(events[1]).toMatchObject({ usage });
+      else expect(events[1]).not.toHaveProperty('usage');
+    }
+  });
+
   it('takes usage from a usage-only chunk and sends it last when asked', async () => {
     const onEnd = vi.fn();
     const body = sseStream(undefined, from([chunk('a'), chunk('b'), chunk(undefined, { usage })]), {

@@ -4,6 +4,15 @@ import type { Usage } from '../spec/chat/chat-result.js';
 
 const encoder = new TextEncoder();
 const DONE = encoder.encode('data: [DONE]\n\n');
+const STANDARD_FIELDS = new Set([
+  'id',
+  'object',
+  'created',
+  'model',
+  'choices',
+  'usage',
+  'system_fingerprint',
+]);
 
 /** Headers of every SSE answer: no caching, and no buffering by nginx-like proxies. */
 export const SSE_HEADERS = {
@@ -34,14 +43,19 @@ export function sseStream(
   let pending = first;
   let usage: Usage | undefined;
   let template: ChatChunk | undefined;
+  /** Extra fields of choice-less chunks (a pipeline's `fusion`), sent on the last chunk. */
+  let extras: Record<string, unknown> | undefined;
   let finished = false;
 
   const finish = (controller: ReadableStreamDefaultController<Uint8Array>, error?: unknown) => {
     if (finished) return;
     finished = true;
     if (error === undefined) {
-      if (options.includeUsage && usage && template) {
-        const last: ChatChunk = { ...template, choices: [], usage };
+      const withUsage = options.includeUsage && usage !== undefined;
+      if (template && (withUsage || extras)) {
+        const last: ChatChunk = { ...template, choices: [], ...extras };
+        if (withUsage) last.usage = usage;
+        else delete last.usage;
         controller.enqueue(encoder.encode(`data: ${JSON.stringify(last)}\n\n`));
       }
       controller.enqueue(DONE);
@@ -68,7 +82,12 @@ export function sseStream(
             // Usage goes out once, at the end, and only when asked for, as OpenAI does.
             if (chunk.usage !== undefined) delete chunk.usage;
             if (options.includeUsage) chunk.usage = null;
-            if (chunk.choices.length === 0) continue;
+            if (chunk.choices.length === 0) {
+              for (const key of Object.keys(chunk)) {
+                if (!STANDARD_FIELDS.has(key)) (extras ??= {})[key] = chunk[key];
+              }
+              continue;
+            }
             controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk)}\n\n`));
             return;
           }

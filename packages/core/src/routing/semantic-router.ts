@@ -37,10 +37,17 @@ export interface SemanticRouterOptions extends TargetHealthOptions {
    * @default 'default'
    */
   onEmbedError?: 'default' | 'throw';
+  /**
+   * Told each decision: the route taken (`undefined` for the default) and the best similarity
+   * (`NaN` when nothing was embedded), for logs and traces.
+   * @default none
+   */
+  onDecision?: (decision: { route: string | undefined; similarity: number }) => void;
 }
 
 /** A route with unit-length example vectors, ready for dot products. */
 interface EmbeddedRoute {
+  name: string;
   targets: RouteTarget[];
   vectors: number[][];
 }
@@ -83,7 +90,7 @@ export function semanticRouter(options: SemanticRouterOptions): RouterV1 {
     let offset = 0;
     return options.routes.map((route) => {
       const own = vectors.slice(offset, (offset += route.examples.length));
-      return { targets: toTargets(route.targets), vectors: own.map(normalize) };
+      return { name: route.name, targets: toTargets(route.targets), vectors: own.map(normalize) };
     });
   };
   const fallback = (candidates: readonly TargetState[]) =>
@@ -101,6 +108,7 @@ export function semanticRouter(options: SemanticRouterOptions): RouterV1 {
       const text = lastUserText(context.request);
       if (!text.trim()) return fallback(context.candidates);
       let best: EmbeddedRoute | undefined;
+      let bestScore = Number.NaN;
       try {
         if (!embedded) {
           embedded = embedRoutes();
@@ -111,7 +119,7 @@ export function semanticRouter(options: SemanticRouterOptions): RouterV1 {
         const [routes, [query]] = await Promise.all([embedded, options.embed([text], context.signal)]);
         if (!query) throw new RangeError('semanticRouter: embed returned no vector');
         const unit = normalize(query);
-        let bestScore = Number.NEGATIVE_INFINITY;
+        bestScore = Number.NEGATIVE_INFINITY;
         for (const route of routes) {
           for (const vector of route.vectors) {
             const score = dot(unit, vector);
@@ -124,7 +132,9 @@ export function semanticRouter(options: SemanticRouterOptions): RouterV1 {
         if (options.onEmbedError === 'throw') throw error;
       }
       const routed = best ? orderTargetsByHealth(best.targets, context.candidates, options) : [];
-      return routed.length > 0 ? routed : fallback(context.candidates);
+      const taken = routed.length > 0 ? best : undefined;
+      options.onDecision?.({ route: taken?.name, similarity: bestScore });
+      return taken ? routed : fallback(context.candidates);
     },
   };
 }

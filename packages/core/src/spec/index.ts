@@ -23,6 +23,7 @@ export type { EmbedRequest } from './embedding/embed-request.js';
 export type { Embedding, EmbedResult } from './embedding/embed-result.js';
 export type { HealthStatus } from './health.js';
 export type { ModelCapabilities, ModelInfo, ModelPricing } from './model/model-info.js';
+export type { BudgetLimits, PipelineDefinition, PipelineLimits } from './pipeline/pipeline-definition.js';
 export type {
   HookContext,
   HookOptions,

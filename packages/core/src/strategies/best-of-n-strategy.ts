@@ -4,17 +4,18 @@ import type { RouteTarget } from '../spec/router/v1/router-v1.js';
 import type { FusionStrategyV1, StrategyContext } from '../spec/strategy/v1/fusion-strategy-v1.js';
 import { CallGroup } from './call-group.js';
 import { resultChunks, resultText } from './chat-chunks.js';
-import { collectSamples, noAnswer, type Sample } from './collect-samples.js';
+import { collectSamples, noAnswer, type Sample, sampleJobs } from './collect-samples.js';
 import { DEFAULT_JUDGE_CRITERIA, judgeMessages } from './judge-prompt.js';
 import { type Judgement, parseJudgement } from './parse-judgement.js';
-import { sampleJobs } from './sample-requests.js';
 import {
+  choiceOption,
   integerOption,
   mergeOptions,
   numberOption,
   type PhaseTimeOptions,
   phaseDeadline,
   targetOption,
+  textOption,
 } from './strategy-options.js';
 import { withFusedUsage } from './sum-usage.js';
 
@@ -58,7 +59,8 @@ export function bestOfNStrategy(defaults: BestOfNOptions = {}): FusionStrategyV1
     const judgeMaxTokens = integerOption(options.judgeMaxTokens, 'judgeMaxTokens', 512, 1, 32_768);
     const timeoutMs = numberOption(options.timeoutMs, 'timeoutMs', undefined, 0, 86_400_000);
     const timeShare = numberOption(options.timeShare, 'timeShare', 0.6, 0, 1);
-    const criteria = typeof options.criteria === 'string' ? options.criteria : DEFAULT_JUDGE_CRITERIA;
+    const criteria = textOption(options.criteria, 'criteria', DEFAULT_JUDGE_CRITERIA);
+    const fallback = choiceOption(options.fallback, 'fallback', ['first', 'longest'] as const, 'first');
     const group = new CallGroup(context.callOptions.signal);
     try {
       const jobs = sampleJobs(context.request, context.targets, count, 'candidate', temperature);
@@ -94,8 +96,8 @@ export function bestOfNStrategy(defaults: BestOfNOptions = {}): FusionStrategyV1
         chosen = judgement && answered[judgement.best - 1];
       }
       if (!chosen) {
-        chosen = options.fallback === 'longest' ? longest(answered) : answered[0]!;
-        decision.fallback = options.fallback === 'longest' ? 'longest' : 'first';
+        chosen = fallback === 'longest' ? longest(answered) : answered[0]!;
+        decision.fallback = fallback;
       }
       decision.chosen = { sample: chosen.index, target: chosen.target.model };
       return withFusedUsage(context, chosen.result!);

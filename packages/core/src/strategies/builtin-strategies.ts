@@ -8,7 +8,7 @@ import { voteStrategy } from './vote-strategy.js';
 
 /** The built-in strategies by name. */
 export interface BuiltinStrategies {
-  single: FusionStrategyV1<Record<string, never>>;
+  single: FusionStrategyV1;
   fallback: ReturnType<typeof fallbackStrategy>;
   race: ReturnType<typeof raceStrategy>;
   vote: ReturnType<typeof voteStrategy>;

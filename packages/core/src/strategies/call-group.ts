@@ -52,6 +52,13 @@ export class CallGroup {
     controller.abort(reason);
   }
 
+  /** Aborts every open call but one (the winner of a race). */
+  abortOthers(keep: AbortController, reason: unknown = notNeeded()): void {
+    for (const controller of this.#controllers) if (controller !== keep) controller.abort(reason);
+    this.#controllers.clear();
+    this.#controllers.add(keep);
+  }
+
   /** Aborts every open call. */
   abortAll(reason: unknown = notNeeded()): void {
     for (const controller of this.#controllers) controller.abort(reason);

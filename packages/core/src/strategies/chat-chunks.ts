@@ -1,18 +1,7 @@
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatResult } from '../spec/chat/chat-result.js';
 
-/**
- * Whether a chunk commits a stream: content, reasoning, a tool call or the finish. The same rule as
- * the call path's (`calls/call-model.ts`), kept here so strategies don't import the call path.
- */
-export function hasContent(chunk: ChatChunk): boolean {
-  const choice = chunk.choices[0];
-  if (!choice) return false;
-  const { delta } = choice;
-  return Boolean(
-    delta.content || delta.reasoning_content || delta.tool_calls?.length || choice.finish_reason,
-  );
-}
+export { hasContent } from '../util/has-content.js';
 
 /** The answer text of a chunk (`''` when it carries none). */
 export function chunkText(chunk: ChatChunk): string {

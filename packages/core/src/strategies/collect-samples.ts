@@ -122,3 +122,28 @@ export function noAnswer(samples: readonly Sample[], cut: boolean): unknown {
   if (failed) return failed.error;
   return new TimeoutError(cut ? 'No call answered before the deadline.' : 'No call answered.');
 }
+
+/**
+ * `count` jobs cycling over the targets (sample i goes to target i mod length). With `temperature`
+ * the samples use it; with a `seed` in the request, sample i uses seed + i, so that samples of one
+ * model differ yet stay reproducible.
+ */
+export function sampleJobs(
+  request: ChatRequest,
+  targets: readonly RouteTarget[],
+  count: number,
+  role: string,
+  temperature?: number,
+): SampleJob[] {
+  const jobs: SampleJob[] = [];
+  for (let index = 0; index < count; index++) {
+    let sample = request;
+    if (temperature !== undefined || request.seed !== undefined) {
+      sample = { ...request };
+      if (temperature !== undefined) sample.temperature = temperature;
+      if (request.seed !== undefined) sample.seed = request.seed + index;
+    }
+    jobs.push({ target: targets[index % targets.length]!, request: sample, role });
+  }
+  return jobs;
+}

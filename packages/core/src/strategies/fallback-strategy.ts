@@ -6,7 +6,7 @@ import type { FusionStrategyV1, StrategyContext } from '../spec/strategy/v1/fusi
 import { CallGroup } from './call-group.js';
 import { chunkText, hasContent } from './chat-chunks.js';
 import { CONTINUE_INSTRUCTION, continuationRequest, RestartFilter } from './continuation.js';
-import { mergeOptions } from './strategy-options.js';
+import { booleanOption, functionOption, mergeOptions, textOption } from './strategy-options.js';
 import { withFusedStreamUsage, withFusedUsage } from './sum-usage.js';
 
 /** Options of {@link fallbackStrategy}. */
@@ -46,9 +46,9 @@ export function fallbackStrategy(defaults: FallbackOptions = {}): FusionStrategy
     context: StrategyContext<FallbackOptions>,
   ): AsyncGenerator<ChatChunk, void, undefined> {
     const options = mergeOptions(defaults, context.options);
-    const shouldFallback = options.shouldFallback ?? defaultShouldFallback;
-    const instruction =
-      typeof options.continueInstruction === 'string' ? options.continueInstruction : CONTINUE_INSTRUCTION;
+    const shouldFallback = functionOption(options.shouldFallback, 'shouldFallback', defaultShouldFallback);
+    const instruction = textOption(options.continueInstruction, 'continueInstruction', CONTINUE_INSTRUCTION);
+    const continueOnFailure = booleanOption(options.continueOnFailure, 'continueOnFailure', false);
     const attempts: Record<string, unknown>[] = [];
     const decision: Record<string, unknown> = { strategy: 'fallback', attempts, continuations: 0 };
     context.trace.decision = decision;
@@ -106,17 +106,18 @@ export function fallbackStrategy(defaults: FallbackOptions = {}): FusionStrategy
           }
           if (!started)
             throw new UnavailableError(`Target '${target.model}' ended its stream without an answer.`);
+          group.close(controller);
           decision.answeredBy = target.model;
           return;
         } catch (error) {
+          // Not in a `finally`: a consumer that stops early leaves the call to `dispose`, which aborts it.
+          group.close(controller);
           if (group.requestAborted) throw group.requestAbortReason();
           lastError = error;
           attempts.push({ target: target.model, error: errorCode(error), afterFirstToken: committed });
           if (!shouldFallback(error)) throw error;
-          if (committed && (!options.continueOnFailure || toolCallsSent)) throw error;
+          if (committed && (!continueOnFailure || toolCallsSent)) throw error;
           if (committed) decision.continuations = (decision.continuations as number) + 1;
-        } finally {
-          group.close(controller);
         }
       }
       throw lastError ?? new UnavailableError('No target to fall back to.');
@@ -132,7 +133,7 @@ export function fallbackStrategy(defaults: FallbackOptions = {}): FusionStrategy
       'Walks the targets until one answers. Streams: switches freely before the first token; after it, continues on the next target (continueOnFailure) or ends with an error.',
     async doChat(context): Promise<ChatResult> {
       const options = mergeOptions(defaults, context.options);
-      const shouldFallback = options.shouldFallback ?? defaultShouldFallback;
+      const shouldFallback = functionOption(options.shouldFallback, 'shouldFallback', defaultShouldFallback);
       const attempts: Record<string, unknown>[] = [];
       const decision: Record<string, unknown> = { strategy: 'fallback', attempts };
       context.trace.decision = decision;

@@ -5,9 +5,8 @@ import type { RouteTarget } from '../spec/router/v1/router-v1.js';
 import type { FusionStrategyV1, StrategyContext } from '../spec/strategy/v1/fusion-strategy-v1.js';
 import { CallGroup } from './call-group.js';
 import { resultText } from './chat-chunks.js';
-import { collectSamples, noAnswer } from './collect-samples.js';
+import { collectSamples, noAnswer, sampleJobs } from './collect-samples.js';
 import { AGGREGATE_AND_SYNTHESIZE_PROMPT, withReferences } from './moa-prompt.js';
-import { sampleJobs } from './sample-requests.js';
 import {
   integerOption,
   mergeOptions,
@@ -16,6 +15,7 @@ import {
   phaseDeadline,
   targetListOption,
   targetOption,
+  textOption,
 } from './strategy-options.js';
 import { withFusedStreamUsage, withFusedUsage } from './sum-usage.js';
 
@@ -83,7 +83,7 @@ export function mixtureOfAgentsStrategy(
     const temperature = numberOption(options.temperature, 'temperature', undefined, 0, 2);
     const timeoutMs = numberOption(options.timeoutMs, 'timeoutMs', undefined, 0, 86_400_000);
     const timeShare = numberOption(options.timeShare, 'timeShare', 0.5, 0, 1);
-    const prompt = typeof options.prompt === 'string' ? options.prompt : AGGREGATE_AND_SYNTHESIZE_PROMPT;
+    const prompt = textOption(options.prompt, 'prompt', AGGREGATE_AND_SYNTHESIZE_PROMPT);
     const decision: { strategy: string; layers: Record<string, unknown>[]; aggregator: string } = {
       strategy: 'mixture-of-agents',
       layers: [],
@@ -125,6 +125,7 @@ export function mixtureOfAgentsStrategy(
           signal: controller.signal,
           role: 'aggregator',
         });
+        group.close(controller);
         return withFusedUsage(context, result);
       } finally {
         group.dispose();
@@ -137,6 +138,8 @@ export function mixtureOfAgentsStrategy(
         const controller = group.open();
         const stream = context.stream(aggregator, request, { signal: controller.signal, role: 'aggregator' });
         yield* withFusedStreamUsage(context, stream);
+        // Ended normally; an early stop leaves it to `dispose`, which aborts it.
+        group.close(controller);
       } finally {
         group.dispose();
       }

@@ -5,7 +5,7 @@ import type { RouteTarget } from '../spec/router/v1/router-v1.js';
 import type { FusionStrategyV1, StrategyContext } from '../spec/strategy/v1/fusion-strategy-v1.js';
 import { CallGroup } from './call-group.js';
 import { hasContent } from './chat-chunks.js';
-import { type HedgeReason, HedgeSchedule } from './hedge-schedule.js';
+import { type HedgedRaceOptions, type HedgedRaceResult, runHedgedRace } from './hedged-race.js';
 import { LatencyWindow } from './latency-window.js';
 import { integerOption, mergeOptions, numberOption } from './strategy-options.js';
 import { withFusedStreamUsage, withFusedUsage } from './sum-usage.js';
@@ -30,17 +30,10 @@ export interface RaceStrategyOptions extends RaceOptions {
   windowSize?: number;
 }
 
-interface Contender {
-  index: number;
-  target: RouteTarget;
-  controller: AbortController;
-  startedAt: number;
-}
-
 /**
  * Race / hedged requests: starts the first target, then the next one after `hedgeDelayMs` or the
  * p95 latency observed for the previous target (a rolling window per target, kept by this strategy
- * instance), or at once when a target fails. The first useful answer wins and the others are
+ * instance: total time of calls, time to first token of streams), or at once when a target fails. The first useful answer wins and the others are
  * aborted at once. Hedges go to `trace.decision`.
  *
  * Streaming: the first target to produce a content token wins; the others are aborted, and the
@@ -55,90 +48,50 @@ export function raceStrategy(defaults: RaceStrategyOptions = {}): FusionStrategy
     if (!window) windows.set(model, (window = new LatencyWindow(windowSize)));
     return window;
   };
-
   /**
-   * Starts targets on the hedge schedule until `launch`'s promise for one resolves (the winner) or
-   * all have failed. Aborts the losers; a loser that still resolves is handed to `discard`. `launch`
-   * must settle when its controller aborts.
+   * Records the winner's latency, and for each loser the time it had run when it lost: a lower bound
+   * of its latency. Without it only fast answers would be seen and the quantile would drift down
+   * until every request hedges.
    */
+  const observe = (windows: Map<string, LatencyWindow>, race: HedgedRaceResult<unknown>) => {
+    const now = performance.now();
+    windowOf(windows, race.contender.target.model).add(now - race.contender.startedAt);
+    for (const loser of race.losers) windowOf(windows, loser.target.model).add(now - loser.startedAt);
+  };
+
+  /** Runs one race of the routed targets with this request's options. */
   function race<TValue>(
     context: StrategyContext<RaceOptions>,
     group: CallGroup,
     windows: Map<string, LatencyWindow>,
-    launch: (contender: Contender, role: string) => Promise<TValue>,
+    launch: HedgedRaceOptions<TValue>['launch'],
     discard?: (value: TValue) => void,
-  ): Promise<{ value: TValue; contender: Contender }> {
+  ) {
     const options = mergeOptions<RaceOptions>(defaults, context.options);
     const fixedDelay = numberOption(options.hedgeDelayMs, 'hedgeDelayMs', undefined, 0, 3_600_000);
     const quantile = numberOption(options.quantile, 'quantile', 0.95, 0, 1);
     const minSamples = integerOption(options.minSamples, 'minSamples', 5, 1, 10_000);
     const initialDelay = numberOption(options.initialDelayMs, 'initialDelayMs', 1000, 0, 3_600_000);
     const maxTargets = integerOption(options.maxTargets, 'maxTargets', context.targets.length, 1, 64);
-    const targets = context.targets.slice(0, maxTargets);
     const hedges: Record<string, unknown>[] = [];
     const decision: Record<string, unknown> = { strategy: 'race', hedges };
     context.trace.decision = decision;
-    const raceStart = performance.now();
     const delayAfter = (target: RouteTarget) => {
       if (fixedDelay !== undefined) return fixedDelay;
       const window = windows.get(target.model);
       return window && window.size >= minSamples ? window.quantile(quantile)! : initialDelay;
     };
-    return new Promise((resolve, reject) => {
-      let running = 0;
-      let done = false;
-      let lastError: unknown;
-      const end = () => {
-        done = true;
-        schedule.stop();
-      };
-      const onStart = (index: number, target: RouteTarget, reason: HedgeReason) => {
-        if (index > 0)
-          hedges.push({ target: target.model, reason, atMs: Math.round(performance.now() - raceStart) });
-        const contender: Contender = {
-          index,
-          target,
-          controller: group.open(),
-          startedAt: performance.now(),
-        };
-        running++;
-        let attempt: Promise<TValue>;
-        try {
-          attempt = launch(contender, index === 0 ? 'primary' : 'hedge');
-        } catch (error) {
-          attempt = Promise.reject(error);
-        }
-        attempt.then(
-          (value) => {
-            running--;
-            if (done) return discard?.(value);
-            end();
-            group.close(contender.controller);
-            // Losers are aborted at once; the winner's controller stays open for its stream.
-            group.abortAll();
-            decision.winner = target.model;
-            resolve({ value, contender });
-          },
-          (error: unknown) => {
-            running--;
-            group.close(contender.controller);
-            if (done) return;
-            lastError = error;
-            if (!schedule.exhausted) schedule.startNext('error');
-            else if (running === 0) {
-              end();
-              reject(lastError);
-            }
-          },
-        );
-      };
-      const schedule = new HedgeSchedule(targets, delayAfter, onStart);
-      group.whenRequestAborted().catch((error: unknown) => {
-        if (done) return;
-        end();
-        reject(error);
-      });
-      schedule.startNext('first');
+    const targets = context.targets.slice(0, maxTargets);
+    return runHedgedRace({
+      targets,
+      group,
+      delayAfter,
+      launch,
+      hedges,
+      ...(discard ? { discard } : {}),
+    }).then((won) => {
+      decision.winner = won.contender.target.model;
+      return won;
     });
   }
 
@@ -150,11 +103,12 @@ export function raceStrategy(defaults: RaceStrategyOptions = {}): FusionStrategy
     async doChat(context): Promise<ChatResult> {
       const group = new CallGroup(context.callOptions.signal);
       try {
-        const { value, contender } = await race(context, group, totalWindows, (contender, role) =>
+        const won = await race(context, group, totalWindows, (contender, role) =>
           context.call(contender.target, context.request, { signal: contender.controller.signal, role }),
         );
-        windowOf(totalWindows, contender.target.model).add(performance.now() - contender.startedAt);
-        return withFusedUsage(context, value);
+        group.close(won.contender.controller);
+        observe(totalWindows, won);
+        return withFusedUsage(context, won.value);
       } finally {
         group.dispose();
       }
@@ -167,39 +121,48 @@ export function raceStrategy(defaults: RaceStrategyOptions = {}): FusionStrategy
   ): AsyncGenerator<ChatChunk, void, undefined> {
     const group = new CallGroup(context.callOptions.signal);
     let winner: AsyncIterator<ChatChunk> | undefined;
+    let winnerController: AbortController | undefined;
     try {
-      const { value, contender } = await race(context, group, firstTokenWindows, async (contender, role) => {
-        const iterator = context
-          .stream(contender.target, context.request, { signal: contender.controller.signal, role })
-          [Symbol.asyncIterator]();
-        const held: ChatChunk[] = [];
-        try {
-          while (true) {
-            const next = await iterator.next();
-            if (next.done)
-              throw new UnavailableError(
-                `Target '${contender.target.model}' ended its stream without an answer.`,
-              );
-            held.push(next.value);
-            if (hasContent(next.value)) return { iterator, held };
+      const won = await race(
+        context,
+        group,
+        firstTokenWindows,
+        async (contender, role) => {
+          const iterator = context
+            .stream(contender.target, context.request, { signal: contender.controller.signal, role })
+            [Symbol.asyncIterator]();
+          const held: ChatChunk[] = [];
+          try {
+            while (true) {
+              const next = await iterator.next();
+              if (next.done)
+                throw new UnavailableError(
+                  `Target '${contender.target.model}' ended its stream without an answer.`,
+                );
+              held.push(next.value);
+              if (hasContent(next.value)) return { iterator, held };
+            }
+          } catch (error) {
+            iterator.return?.().catch(() => {});
+            throw error;
           }
-        } catch (error) {
-          iterator.return?.().catch(() => {});
-          throw error;
-        }
-      }, (late) => {
-        // Reached its first token just after the winner: close it, or its call never ends.
-        late.iterator.return?.().catch(() => {});
-      });
-      winner = value.iterator;
-      windowOf(firstTokenWindows, contender.target.model).add(performance.now() - contender.startedAt);
-      yield* value.held;
+        },
+        (late) => {
+          // Reached its first token just after the winner: close it, or its call never ends.
+          late.iterator.return?.().catch(() => {});
+        },
+      );
+      winner = won.value.iterator;
+      winnerController = won.contender.controller;
+      observe(firstTokenWindows, won);
+      yield* won.value.held;
       while (true) {
         const next = await winner.next();
         if (next.done) break;
         yield next.value;
       }
       winner = undefined;
+      group.close(winnerController);
     } finally {
       group.dispose();
       // A consumer that stopped early must release the winner's upstream stream too.

@@ -7,7 +7,7 @@ import { sumUsage, withFusedUsage } from './sum-usage.js';
  * One call to the first routed target. Streaming: the target's stream passes through untouched; the
  * trace's usage is filled when it ends.
  */
-export function singleStrategy(): FusionStrategyV1<Record<string, never>> {
+export function singleStrategy(): FusionStrategyV1 {
   return {
     specificationVersion: 'v1',
     name: 'single',

@@ -49,6 +49,59 @@ export function numberOption<TFallback extends number | undefined>(
   return value;
 }
 
+/** A boolean option, or its default. */
+export function booleanOption(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new InvalidRequestError(`Strategy option '${name}' must be true or false.`, {
+      param: `options.${name}`,
+    });
+  }
+  return value;
+}
+
+/** One of a set of words, or its default. */
+export function choiceOption<TChoice extends string>(
+  value: unknown,
+  name: string,
+  choices: readonly TChoice[],
+  fallback: TChoice,
+): TChoice {
+  if (value === undefined) return fallback;
+  if (!choices.includes(value as TChoice)) {
+    throw new InvalidRequestError(`Strategy option '${name}' must be one of ${choices.join(', ')}.`, {
+      param: `options.${name}`,
+    });
+  }
+  return value as TChoice;
+}
+
+/** A function option (code only: an inline spec cannot carry one), or its default. */
+export function functionOption<TFunction extends (...args: never[]) => unknown>(
+  value: unknown,
+  name: string,
+  fallback: TFunction,
+): TFunction {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'function') {
+    throw new InvalidRequestError(`Strategy option '${name}' can only be given in code, as a function.`, {
+      param: `options.${name}`,
+    });
+  }
+  return value as TFunction;
+}
+
+/** A text option, or its default. */
+export function textOption(value: unknown, name: string, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !value.trim()) {
+    throw new InvalidRequestError(`Strategy option '${name}' must be a non-empty string.`, {
+      param: `options.${name}`,
+    });
+  }
+  return value;
+}
+
 /** A target option given as a model name or a full target. */
 export function targetOption(value: unknown, name: string): RouteTarget | undefined {
   if (value === undefined) return undefined;

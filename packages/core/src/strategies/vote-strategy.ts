@@ -3,10 +3,10 @@ import type { ChatResult } from '../spec/chat/chat-result.js';
 import type { FusionStrategyV1, StrategyContext } from '../spec/strategy/v1/fusion-strategy-v1.js';
 import { CallGroup } from './call-group.js';
 import { resultChunks, resultText } from './chat-chunks.js';
-import { collectSamples, noAnswer, type Sample } from './collect-samples.js';
-import { normalizeAnswer } from './normalize-answer.js';
-import { sampleJobs } from './sample-requests.js';
+import { collectSamples, noAnswer, type Sample, sampleJobs } from './collect-samples.js';
 import {
+  booleanOption,
+  functionOption,
   integerOption,
   mergeOptions,
   numberOption,
@@ -14,7 +14,7 @@ import {
   phaseDeadline,
 } from './strategy-options.js';
 import { withFusedUsage } from './sum-usage.js';
-import { tallyVotes } from './tally-votes.js';
+import { normalizeAnswer, tallyVotes } from './tally-votes.js';
 
 /** Options of {@link voteStrategy}. */
 export interface VoteOptions extends PhaseTimeOptions {
@@ -53,7 +53,8 @@ export function voteStrategy(defaults: VoteOptions = {}): FusionStrategyV1<VoteO
     const temperature = numberOption(options.temperature, 'temperature', undefined, 0, 2);
     const timeoutMs = numberOption(options.timeoutMs, 'timeoutMs', undefined, 0, 86_400_000);
     const timeShare = numberOption(options.timeShare, 'timeShare', 0.9, 0, 1);
-    const extract = options.extractor ?? normalizeAnswer;
+    const extract = functionOption(options.extractor, 'extractor', normalizeAnswer);
+    const earlyStop = booleanOption(options.earlyStop, 'earlyStop', true);
     const key = (sample: Sample) => {
       try {
         const answer = extract(resultText(sample.result!));
@@ -72,10 +73,7 @@ export function voteStrategy(defaults: VoteOptions = {}): FusionStrategyV1<VoteO
         sampleJobs(context.request, context.targets, count, 'sample', temperature),
         {
           until: phaseDeadline(context.callOptions, timeoutMs, timeShare),
-          stop:
-            options.earlyStop === false
-              ? undefined
-              : (samples) => tallyVotes(samples, targetCount, key).decided,
+          stop: !earlyStop ? undefined : (samples) => tallyVotes(samples, targetCount, key).decided,
         },
       );
       const tally = tallyVotes(outcome.samples, targetCount, key);

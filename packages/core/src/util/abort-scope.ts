@@ -8,7 +8,7 @@ import { abortReason } from './abort.js';
  */
 export class AbortScope {
   readonly #controller = new AbortController();
-  #removeParentListener: (() => void) | undefined;
+  #removeParentListeners: (() => void)[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #aborted: Promise<never> | undefined;
   #rejectAborted: ((error: Error) => void) | undefined;
@@ -18,15 +18,23 @@ export class AbortScope {
       this.abort(parent.reason);
       return;
     }
-    if (parent) {
-      const listener = () => this.abort(parent.reason);
-      parent.addEventListener('abort', listener, { once: true });
-      this.#removeParentListener = () => parent.removeEventListener('abort', listener);
-    }
+    if (parent) this.follow(parent);
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
       this.#timer = setTimeout(() => this.abort(onTimeout?.()), timeoutMs);
       (this.#timer as { unref?: () => void }).unref?.();
     }
+  }
+
+  /** Aborts this scope too when `signal` aborts (a per-call signal on top of the request's). */
+  follow(signal: AbortSignal): void {
+    if (this.isAborted) return;
+    if (signal.aborted) {
+      this.abort(signal.reason);
+      return;
+    }
+    const listener = () => this.abort(signal.reason);
+    signal.addEventListener('abort', listener, { once: true });
+    this.#removeParentListeners.push(() => signal.removeEventListener('abort', listener));
   }
 
   get signal(): AbortSignal {
@@ -60,8 +68,8 @@ export class AbortScope {
 
   /** Stops listening to the parent and the clock. The signal keeps its state. */
   dispose(): void {
-    this.#removeParentListener?.();
-    this.#removeParentListener = undefined;
+    for (const remove of this.#removeParentListeners) remove();
+    this.#removeParentListeners.length = 0;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
   }

@@ -1,5 +1,6 @@
 import type { ChatRequest } from '../../chat/chat-request.js';
 import type { ChatResult } from '../../chat/chat-result.js';
+import type { PipelineDefinition } from '../../pipeline/pipeline-definition.js';
 import type { ProviderV1 } from '../../provider/v1/provider-v1.js';
 import type { RetrieverV1 } from '../../retriever/v1/retriever-v1.js';
 import type { RouterV1 } from '../../router/v1/router-v1.js';
@@ -53,6 +54,8 @@ export interface PluginApi {
   registerRetriever(retriever: RetrieverV1): () => void;
   registerStrategy(strategy: FusionStrategyV1): () => void;
   registerTool(tool: ToolV1): () => void;
+  /** Serves a pipeline as a model (`fusion/moa`, `rag/docs`). */
+  registerPipeline(pipeline: PipelineDefinition): () => void;
   /** Adds an HTTP route; `path` may hold `:name` parameters. @example route('POST', '/api/rag/search', handler) */
   route(method: string, path: string, handler: RouteHandler): () => void;
   hook<TName extends keyof PluginHooks>(

@@ -1,0 +1,223 @@
+import type { FusionError } from '../errors/fusion-error.js';
+import { toFusionError } from '../errors/to-fusion-error.js';
+import { UnavailableError } from '../errors/unavailable-error.js';
+import type { Budget } from '../resilience/budget.js';
+import { backoffDelay, isRetryableError } from '../resilience/retry-policy.js';
+import { sleep } from '../resilience/sleep.js';
+import type { TargetHealth } from '../resilience/target-health.js';
+import type { ChatChunk } from '../spec/chat/chat-chunk.js';
+import type { ChatRequest } from '../spec/chat/chat-request.js';
+import type { ChatResult, Usage } from '../spec/chat/chat-result.js';
+import type { RouteTarget } from '../spec/router/v1/router-v1.js';
+import type { TargetCall, TargetCallOptions, TargetStream } from '../spec/strategy/v1/fusion-strategy-v1.js';
+import type { FusionTrace, TraceCall } from '../spec/strategy/v1/fusion-trace.js';
+import { AbortScope } from '../util/abort-scope.js';
+import {
+  type CallDependencies,
+  callChat,
+  callStream,
+  hasContent,
+  type ModelCallOptions,
+} from './call-model.js';
+
+/** What the call functions of one fused request work with. */
+export interface TargetCallerContext {
+  deps: CallDependencies;
+  health: TargetHealth;
+  /** The request's signal, id and timeouts. */
+  call: ModelCallOptions;
+  trace: FusionTrace;
+  budget: Budget;
+}
+
+/** Whether a failure says something about the target (and so counts against its circuit). */
+function blamesTarget(error: FusionError): boolean {
+  return error.status >= 500 || error.status === 429 || error.status === 408;
+}
+
+function outcomeOf(error: FusionError): TraceCall['outcome'] {
+  if (error.code === 'aborted') return 'aborted';
+  if (error.status === 504 || error.code.startsWith('timeout')) return 'timeout';
+  if (error.code === 'circuit_open' || error.code === 'budget_exceeded') return 'skipped';
+  return 'error';
+}
+
+/**
+ * One attempt loop shared by calls and streams: budget, circuit breaker, retries with backoff that
+ * honour `Retry-After`, per-call abort, trace entry and latency averages.
+ */
+class TargetAttempts {
+  readonly entry: TraceCall;
+  readonly request: ChatRequest;
+  readonly modelId: string;
+  readonly scope: AbortScope;
+  attempt = 0;
+
+  constructor(
+    readonly context: TargetCallerContext,
+    target: RouteTarget,
+    request: ChatRequest,
+    readonly options: TargetCallOptions,
+  ) {
+    const model = context.deps.registry.resolve(target.model);
+    this.modelId = model.id;
+    this.request = { ...request, ...target.params, model: model.id };
+    this.entry = { target: model.id, startedAt: Date.now(), retries: 0, outcome: 'ok' };
+    if (options.role) this.entry.role = options.role;
+    context.trace.calls.push(this.entry);
+    // The call's own scope: the request's signal, plus the strategy's signal for this call alone.
+    this.scope = new AbortScope(context.call.signal);
+    if (options.signal) this.scope.follow(options.signal);
+  }
+
+  /** Checks budget and circuit, then reports the attempt. */
+  begin(): ModelCallOptions {
+    this.attempt++;
+    const { budget, health, deps, call } = this.context;
+    budget.takeCall();
+    const breaker = health.breaker(this.modelId);
+    if (!breaker.tryPass()) {
+      throw new UnavailableError(`The circuit of '${this.modelId}' is open after repeated failures.`, {
+        code: 'circuit_open',
+        retryAfterMs: breaker.retryAfterMs,
+      });
+    }
+    deps.events.emit('call:attempt', {
+      requestId: call.requestId,
+      target: this.modelId,
+      attempt: this.attempt,
+      ...(this.options.role ? { role: this.options.role } : {}),
+    });
+    return { ...call, scope: undefined, signal: this.scope.signal, attempt: this.attempt };
+  }
+
+  succeed(usage: Usage | undefined, output: string | undefined, firstTokenMs?: number): void {
+    const totalMs = Date.now() - this.entry.startedAt;
+    this.context.health.breaker(this.modelId).onSuccess();
+    this.context.health.latency.record(
+      this.modelId,
+      firstTokenMs === undefined ? { totalMs } : { firstTokenMs, totalMs },
+    );
+    this.context.budget.addUsage(usage);
+    this.entry.totalMs = totalMs;
+    if (firstTokenMs !== undefined) this.entry.firstTokenMs = firstTokenMs;
+    if (usage) this.entry.usage = usage;
+    if (this.options.recordOutput && output !== undefined) this.entry.output = output;
+    this.scope.dispose();
+  }
+
+  /** Decides after a failure: resolves to retry, or throws the error to give up. */
+  async failed(caught: unknown, retryable: boolean): Promise<void> {
+    const error = toFusionError(caught);
+    const breaker = this.context.health.breaker(this.modelId);
+    if (error.code === 'aborted' || this.scope.isAborted) breaker.onIgnored();
+    else if (blamesTarget(error)) breaker.onFailure();
+    else if (error.code !== 'circuit_open' && error.code !== 'budget_exceeded') breaker.onSuccess();
+
+    const retries = this.context.health.retry.maxRetries ?? 2;
+    if (
+      retryable &&
+      !this.scope.isAborted &&
+      this.attempt <= retries &&
+      isRetryableError(error) &&
+      error.code !== 'circuit_open'
+    ) {
+      const delayMs = backoffDelay(this.context.health.retry, this.attempt, error);
+      this.context.deps.events.emit('call:retry', {
+        requestId: this.context.call.requestId,
+        target: this.modelId,
+        attempt: this.attempt,
+        delayMs,
+        error,
+      });
+      this.entry.retries++;
+      try {
+        // A disconnect during the backoff ends the call: no further attempt.
+        await sleep(delayMs, this.scope.signal);
+        return;
+      } catch (abort) {
+        return this.giveUp(toFusionError(abort));
+      }
+    }
+    this.giveUp(error);
+  }
+
+  giveUp(error: FusionError): never {
+    this.entry.outcome = outcomeOf(error);
+    this.entry.error = error.code;
+    this.entry.totalMs = Date.now() - this.entry.startedAt;
+    this.scope.dispose();
+    throw error;
+  }
+}
+
+/** Text of a result, for traces and votes. */
+function resultText(result: ChatResult): string {
+  return result.choices[0]?.message.content ?? '';
+}
+
+/**
+ * The `call` and `stream` functions strategies get: each call of a target runs through the queue,
+ * retries, the circuit breaker and the timeouts, and is recorded in the trace.
+ */
+export function createTargetCallers(context: TargetCallerContext): {
+  call: TargetCall;
+  stream: TargetStream;
+} {
+  const call: TargetCall = async (target, request, options = {}) => {
+    const attempts = new TargetAttempts(context, target, request, options);
+    const model = context.deps.registry.resolve(attempts.modelId);
+    while (true) {
+      try {
+        const result = await callChat(context.deps, model, attempts.request, attempts.begin());
+        attempts.succeed(result.usage, resultText(result));
+        return result;
+      } catch (error) {
+        await attempts.failed(error, true);
+      }
+    }
+  };
+
+  const stream: TargetStream = async function* (target, request, options = {}) {
+    const attempts = new TargetAttempts(context, target, request, options);
+    const model = context.deps.registry.resolve(attempts.modelId);
+    let ended = false;
+    try {
+      while (true) {
+        let committed = false;
+        let text = '';
+        let usage: Usage | undefined;
+        let firstTokenMs: number | undefined;
+        try {
+          for await (const chunk of callStream(context.deps, model, attempts.request, attempts.begin())) {
+            if (!committed && hasContent(chunk)) {
+              committed = true;
+              firstTokenMs = Date.now() - attempts.entry.startedAt;
+            }
+            if (chunk.usage) usage = chunk.usage;
+            if (options.recordOutput) text += chunk.choices[0]?.delta.content ?? '';
+            yield chunk as ChatChunk;
+          }
+          ended = true;
+          attempts.succeed(usage, options.recordOutput ? text : undefined, firstTokenMs);
+          return;
+        } catch (error) {
+          // Once content went out, a retry would repeat it: the strategy decides what happens next.
+          await attempts.failed(error, !committed).catch((final: unknown) => {
+            ended = true;
+            throw final;
+          });
+        }
+      }
+    } finally {
+      // The strategy stopped reading (a lost race, a budget): the call was cut short.
+      if (!ended) {
+        attempts.entry.outcome = 'aborted';
+        attempts.entry.totalMs = Date.now() - attempts.entry.startedAt;
+        attempts.scope.dispose();
+      }
+    }
+  };
+
+  return { call, stream };
+}
