@@ -267,6 +267,18 @@ export class Pipeline {
         callOptions: { signal: scope.signal, requestId: call.requestId, deadline },
         trace,
         record: (entry) => trace.calls.push(entry),
+        emit: (event) => {
+          const requestId = call.requestId;
+          if (event.type === 'hedge') {
+            this.#deps.events.emit('hedge:fire', { requestId, target: event.target, afterMs: event.afterMs });
+          } else {
+            this.#deps.events.emit('vote:tally', {
+              requestId,
+              tally: event.tally,
+              ...(event.winner === undefined ? {} : { winner: event.winner }),
+            });
+          }
+        },
       };
       return { ...run, context };
     } catch (error) {

@@ -45,6 +45,7 @@ export type { RouteContext, RouterV1, RouteTarget, TargetState } from './router/
 export type {
   FusionStrategyV1,
   StrategyContext,
+  StrategyEvent,
   TargetCall,
   TargetCallOptions,
   TargetStream,

@@ -69,6 +69,8 @@ export interface HedgedRaceOptions<TValue> {
   discard?: (value: TValue) => void;
   /** Each hedge is appended here, for the trace. */
   hedges: Record<string, unknown>[];
+  /** Called as each hedge starts. */
+  onHedge?: (target: string, afterMs: number) => void;
 }
 
 /** The winner of a race, and the contenders still running when it won (aborted since). */
@@ -96,8 +98,11 @@ export function runHedgedRace<TValue>(options: HedgedRaceOptions<TValue>): Promi
       schedule.stop();
     };
     const onStart = (index: number, target: RouteTarget, reason: HedgeReason) => {
-      if (index > 0)
-        hedges.push({ target: target.model, reason, atMs: Math.round(performance.now() - raceStart) });
+      if (index > 0) {
+        const atMs = Math.round(performance.now() - raceStart);
+        hedges.push({ target: target.model, reason, atMs });
+        options.onHedge?.(target.model, atMs);
+      }
       const contender: Contender = { index, target, controller: group.open(), startedAt: performance.now() };
       running++;
       active.add(contender);

@@ -8,8 +8,11 @@ describe('raceStrategy', () => {
       targets: { 'lab/slow': { delayMs: 10_000 }, 'lab/fast': { reply: 'fast', delayMs: 1 } },
       options: { hedgeDelayMs: 10 },
     });
+    const events: { type: string; target?: string }[] = [];
+    context.emit = (event) => events.push(event);
     const started = Date.now();
     const result = await raceStrategy().doChat(context);
+    expect(events).toMatchObject([{ type: 'hedge', target: 'lab/fast' }]);
     expect(result.choices[0]!.message.content).toBe('fast');
     expect(Date.now() - started).toBeLessThan(1000);
     expect(aborted).toEqual(['lab/slow']);

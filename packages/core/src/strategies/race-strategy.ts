@@ -88,6 +88,7 @@ export function raceStrategy(defaults: RaceStrategyOptions = {}): FusionStrategy
       delayAfter,
       launch,
       hedges,
+      onHedge: (target, afterMs) => context.emit?.({ type: 'hedge', target, afterMs }),
       ...(discard ? { discard } : {}),
     }).then((won) => {
       decision.winner = won.contender.target.model;

@@ -12,7 +12,10 @@ describe('voteStrategy', () => {
       },
       options: { samples: 5, earlyStop: false },
     });
+    const events: unknown[] = [];
+    context.emit = (event) => events.push(event);
     const result = await voteStrategy().doChat(context);
+    expect(events).toEqual([{ type: 'tally', tally: { paris: 3, lyon: 1, marseille: 1 }, winner: 'paris' }]);
     expect(calls.map((call) => call.target)).toEqual(['lab/a', 'lab/b', 'lab/a', 'lab/b', 'lab/a']);
     expect(result.choices[0]!.message.content).toBe('Paris.');
     expect(aborted).toEqual([]);

@@ -89,6 +89,11 @@ export function voteStrategy(defaults: VoteOptions = {}): FusionStrategyV1<VoteO
         winner: winner && { sample: winner.index, target: winner.target.model, answer: tally.winnerKey },
         ...(tally.winner ? {} : { noVotes: true }),
       };
+      context.emit?.({
+        type: 'tally',
+        tally: Object.fromEntries(tally.entries.map((entry) => [entry.answer, entry.votes])),
+        ...(tally.winnerKey === undefined ? {} : { winner: tally.winnerKey }),
+      });
       if (!winner) throw noAnswer(outcome.samples, outcome.cut);
       if (outcome.cut) context.trace.partial = true;
       return withFusedUsage(context, winner.result!);

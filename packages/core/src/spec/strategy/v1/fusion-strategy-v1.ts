@@ -32,6 +32,11 @@ export type TargetStream = (
   options?: TargetCallOptions,
 ) => AsyncIterable<ChatChunk>;
 
+/** A step of a strategy worth observing as it happens; the orchestrator puts it on its event bus. */
+export type StrategyEvent =
+  | { type: 'hedge'; target: string; afterMs: number }
+  | { type: 'tally'; tally: Record<string, number>; winner?: string };
+
 /** What a strategy works with. */
 export interface StrategyContext<TOptions = Record<string, unknown>> {
   request: ChatRequest;
@@ -47,6 +52,8 @@ export interface StrategyContext<TOptions = Record<string, unknown>> {
   trace: FusionTrace;
   /** Records a call the strategy made outside `call`/`stream`. */
   record(call: TraceCall): void;
+  /** Reports a step (a hedge fired, a vote tallied) as it happens. */
+  emit?(event: StrategyEvent): void;
 }
 
 /**

@@ -1,0 +1,90 @@
+/** Where a job is in its life. The last three are final. */
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** How far a job got. */
+export interface JobProgress {
+  /** Units of work done (documents read, requests answered…). */
+  done: number;
+  /** Units of work in all, when known. */
+  total?: number;
+}
+
+/** What a running job reports. */
+export interface JobProgressUpdate extends JobProgress {
+  /** Counters worth showing beside the progress. @example { chunks_added: 420 } */
+  detail?: Record<string, unknown>;
+}
+
+/** Where and how a job's final state is POSTed. */
+export interface JobWebhook {
+  /** An http(s) URL that receives the final {@link JobSnapshot} as JSON. */
+  url: string;
+  /**
+   * Signs the body: `x-fusion-signature: sha256=<hex HMAC-SHA256 of the body with this secret>`. Never
+   * shown in snapshots.
+   */
+  secret?: string;
+  /** More request headers. */
+  headers?: Record<string, string>;
+}
+
+/** Delivery of a job's webhook, as snapshots show it. */
+export interface JobWebhookStatus {
+  url: string;
+  /** `pending` until the job ends and the POST is answered with 2xx (`delivered`) or given up (`failed`). */
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  /** Why the last attempt failed. */
+  error?: string;
+}
+
+/** What a job's `run` gets. */
+export interface JobContext {
+  id: string;
+  /** Aborts when the job is cancelled or the runner closes. */
+  signal: AbortSignal;
+  /** Reports progress; cheap enough to call after every unit of work. */
+  progress(update: JobProgressUpdate): void;
+}
+
+/** A job to create. */
+export interface CreateJobOptions<TResult = unknown> {
+  /** What the job does, shown with it. @example 'rag.ingest' */
+  kind: string;
+  /** The work. Its resolved value becomes the job's `result` and must serialise as JSON. */
+  run(context: JobContext): Promise<TResult>;
+  /** Total units of work, when known up front. */
+  total?: number;
+  /** POSTed the final snapshot when the job ends (succeeded, failed or cancelled). */
+  webhook?: JobWebhook;
+  /** Shown with the job. @example { collection: 'docs' } */
+  metadata?: Record<string, unknown>;
+}
+
+/** A job as `GET /api/jobs/{id}` shows it (the shape of OpenAI's fine-tuning and batch jobs). */
+export interface JobSnapshot<TResult = unknown> {
+  object: 'job';
+  /** @example 'job_6f1c2b9d0e3a4c5b8a7f6e5d4c3b2a19' */
+  id: string;
+  kind: string;
+  status: JobStatus;
+  progress: JobProgress;
+  detail?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  /** Unix seconds. */
+  created_at: number;
+  started_at?: number;
+  finished_at?: number;
+  /** Unix seconds after which a finished job is forgotten. */
+  expires_at?: number;
+  /** What `run` resolved to (succeeded jobs). */
+  result?: TResult;
+  /** Why it failed, in OpenAI's error shape (failed jobs). */
+  error?: { message: string; type: string; code: string | null; param: string | null };
+  webhook?: JobWebhookStatus;
+}
+
+/** True for the statuses a job never leaves. */
+export function isFinalStatus(status: JobStatus): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
+}
