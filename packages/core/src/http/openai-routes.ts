@@ -36,7 +36,7 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
     const scope = new AbortScope(signal);
     // undici's Request follows its init signal through a WeakRef to its own controller: were the
     // Request collected mid-stream, the client's abort would be lost. Hold it until the stream ends.
-    let heldRequest: Request | undefined = request;
+    const held: { request?: Request } = { request };
     const iterator = fusion
       .stream(chat, { requestId, signal: scope.signal, onTrace })
       [Symbol.asyncIterator]();
@@ -61,7 +61,7 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
       onCancel: () => scope.abort(new DOMException('The client closed the stream.', 'AbortError')),
       onEnd: ({ error, usage }) => {
         scope.dispose();
-        heldRequest = undefined;
+        held.request = undefined;
         if (error === undefined)
           events.emit('stream:end', usage ? { requestId, model, usage } : { requestId, model });
         else events.emit('stream:error', { requestId, model, error: toFusionError(error) });
