@@ -33,12 +33,49 @@ export type { FusionEventName, FusionEvents } from './events/fusion-events.js';
 export { createFusion, Fusion } from './fusion/fusion.js';
 export type { CloseOptions, FusionOptions, QueueLimits, RequestOptions } from './fusion/fusion-options.js';
 export type { HealthReport } from './fusion/health-report.js';
+export { definePipeline } from './pipelines/pipeline-definition.js';
+export { Pipeline, type PipelineDependencies } from './pipelines/pipeline-runner.js';
+export { type KeyvLike, TraceStore, type TraceStoreOptions } from './pipelines/trace-store.js';
 export { type ModelQueueStats, type QueueStats, RequestQueue } from './queue/request-queue.js';
 export { ModelRegistry, type ModelRegistryOptions } from './registry/model-registry.js';
 export type { ModelListEntry, RegisteredModel } from './registry/registered-model.js';
+export { Budget, BudgetExceededError } from './resilience/budget.js';
+export {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitState,
+} from './resilience/circuit-breaker.js';
+export type { RetryPolicy } from './resilience/retry-policy.js';
+export { type ResilienceOptions, TargetHealth } from './resilience/target-health.js';
+export {
+  type CapabilityRouterOptions,
+  type CostRouterOptions,
+  calibrateThreshold,
+  capabilityRouter,
+  complexityScorer,
+  costRouter,
+  type EmbedTexts,
+  type ExplicitRouterOptions,
+  explicitRouter,
+  type LatencyRouterOptions,
+  type LatencySample,
+  LatencyTracker,
+  type LatencyTrackerOptions,
+  latencyRouter,
+  leastBusyRouter,
+  type RequestScorer,
+  type SemanticRoute,
+  type SemanticRouterOptions,
+  semanticRouter,
+  type ThresholdRouterOptions,
+  thresholdRouter,
+  type WeightedRandomRouterOptions,
+  weightedRandomRouter,
+} from './routing/index.js';
 export type {
   AssistantMessage,
   AudioContentPart,
+  BudgetLimits,
   CallOptions,
   ChatChoice,
   ChatChunk,
@@ -64,6 +101,8 @@ export type {
   ModelCapabilities,
   ModelInfo,
   ModelPricing,
+  PipelineDefinition,
+  PipelineLimits,
   PluginApi,
   PluginHooks,
   PluginV1,
@@ -79,6 +118,7 @@ export type {
   RouterV1,
   RouteTarget,
   StrategyContext,
+  StrategyEvent,
   SystemMessage,
   TargetCall,
   TargetCallOptions,
@@ -97,5 +137,22 @@ export type {
   Usage,
   UserMessage,
 } from './spec/index.js';
+export {
+  type BestOfNOptions,
+  bestOfNStrategy,
+  builtinStrategies,
+  type FallbackOptions,
+  fallbackStrategy,
+  type MixtureOfAgentsOptions,
+  mixtureOfAgentsStrategy,
+  type RaceOptions,
+  type RankedItem,
+  type ReciprocalRankFusionOptions,
+  raceStrategy,
+  reciprocalRankFusion,
+  singleStrategy,
+  type VoteOptions,
+  voteStrategy,
+} from './strategies/index.js';
 export { parseChatRequest } from './validation/chat-request-schema.js';
 export { parseEmbedRequest } from './validation/embed-request-schema.js';
