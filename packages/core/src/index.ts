@@ -28,7 +28,7 @@ export {
   UnsupportedMediaTypeError,
   UpstreamError,
 } from './errors/index.js';
-export { EventBus } from './events/event-bus.js';
+export { EventBus, type FusionEventListener } from './events/event-bus.js';
 export type { FusionEventName, FusionEvents } from './events/fusion-events.js';
 export { createFusion, Fusion } from './fusion/fusion.js';
 export type { CloseOptions, FusionOptions, QueueLimits, RequestOptions } from './fusion/fusion-options.js';

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import type { FusionEventName, FusionEvents } from './fusion-events.js';
 
-type Listener<TName extends FusionEventName> = (payload: FusionEvents[TName]) => void;
+/** A listener of one event. */
+export type FusionEventListener<TName extends FusionEventName> = (payload: FusionEvents[TName]) => void;
 
 /**
  * The orchestrator's typed event bus. It only observes: listeners cannot change a request (use a
@@ -12,7 +13,7 @@ export class EventBus {
   readonly #emitter = new EventEmitter();
 
   /** Subscribes; returns the unsubscribe. */
-  on<TName extends FusionEventName>(name: TName, listener: Listener<TName>): () => void {
+  on<TName extends FusionEventName>(name: TName, listener: FusionEventListener<TName>): () => void {
     this.#emitter.on(name, listener);
     return () => {
       this.#emitter.off(name, listener);
@@ -20,7 +21,7 @@ export class EventBus {
   }
 
   /** Subscribes for one event; returns the unsubscribe. */
-  once<TName extends FusionEventName>(name: TName, listener: Listener<TName>): () => void {
+  once<TName extends FusionEventName>(name: TName, listener: FusionEventListener<TName>): () => void {
     // `emit` calls listeners itself (to isolate throws), bypassing eventemitter3's own `once`.
     const off = this.on(name, (payload) => {
       off();
@@ -36,7 +37,7 @@ export class EventBus {
 
   emit<TName extends FusionEventName>(name: TName, payload: FusionEvents[TName]): void {
     if (this.#emitter.listenerCount(name) === 0) return;
-    const listeners = this.#emitter.listeners(name) as Listener<TName>[];
+    const listeners = this.#emitter.listeners(name) as FusionEventListener<TName>[];
     for (const listener of listeners) {
       try {
         listener(payload);
