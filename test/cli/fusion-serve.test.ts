@@ -96,6 +96,26 @@ describe('fusion serve without any model', () => {
     }
   });
 
+  it('logs one JSON line per request with its id when FUSION_LOG=requests', async () => {
+    const cli = await spawnCli(['serve'], { FUSION_UPSTREAMS: '', FUSION_LOG: 'requests' });
+    try {
+      await fetch(`${cli.url}/v1/models`, { headers: { 'x-request-id': 'log-me-1' } });
+      await vi.waitFor(() => expect(cli.output()).toContain('"requestId":"log-me-1"'));
+      const line = cli
+        .output()
+        .split('\n')
+        .find((entry) => entry.includes('log-me-1') && entry.includes('"status"'))!;
+      expect(JSON.parse(line)).toMatchObject({
+        requestId: 'log-me-1',
+        method: 'GET',
+        path: '/v1/models',
+        status: 200,
+      });
+    } finally {
+      await cli.stop('SIGKILL');
+    }
+  });
+
   it('exits 0 on SIGTERM', async () => {
     const cli = await spawnCli(['serve'], { FUSION_UPSTREAMS: '' });
     expect(await cli.stop('SIGTERM')).toBe(0);

@@ -15,6 +15,7 @@ Environment:
   FUSION_HOST        address to listen on (default 127.0.0.1)
   FUSION_PORT        port (default 8080; 0 picks a free one)
   FUSION_UPSTREAMS   name=baseURL[,name=baseURL...], e.g. lab=http://127.0.0.1:8000/v1
+  FUSION_LOG         'requests': one JSON line per request on stderr, with its x-request-id
 
 Config: fusion.config.{ts,mts,js,mjs,json} in the working directory, or --config FILE.
 `;

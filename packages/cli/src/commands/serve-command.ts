@@ -42,6 +42,31 @@ export async function serveCommand(context: CliContext, options: { config?: stri
       );
     }
   }
+  // FUSION_LOG=requests: one JSON line per request, carrying its id (as upstream calls do).
+  if (context.env.FUSION_LOG === 'requests') {
+    fusion.events.on('request:end', ({ requestId, method, path, status, durationMs }) =>
+      context.log(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          requestId,
+          method,
+          path,
+          status,
+          ms: Math.round(durationMs * 10) / 10,
+        }),
+      ),
+    );
+    fusion.events.on('request:error', ({ requestId, error }) =>
+      context.log(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          requestId,
+          error: error.code,
+          message: error.message,
+        }),
+      ),
+    );
+  }
   // Models that join later (an upstream that comes up after the server) are announced too.
   fusion.events.on('model:register', ({ model }) => context.log(`+ model ${model}`));
   fusion.events.on('model:unregister', ({ model }) => context.log(`- model ${model}`));
