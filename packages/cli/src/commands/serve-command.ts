@@ -37,8 +37,9 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   for (const upstream of config.upstreams) {
     if (!models.some((model) => model.id.startsWith(`${upstream.name}/`))) {
       const health = fusion.health().providers[upstream.name];
+      const reason = (health?.message ?? 'not reachable').replace(/\.$/, '');
       context.log(
-        `upstream '${upstream.name}' (${upstream.baseURL}) has no models yet: ${health?.message ?? 'not reachable'}; retrying.`,
+        `upstream '${upstream.name}' (${upstream.baseURL}) has no models yet (${reason}); retrying.`,
       );
     }
   }
