@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.js';
@@ -79,6 +81,33 @@ describe('fusion serve (the built CLI, as `npm start` runs it)', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: 'ok' });
   });
+});
+
+describe('fusion serve with an upstream that comes up later', () => {
+  it('starts without its models, then serves them once it answers', async () => {
+    // A port nobody listens on yet.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+
+    const cli = await spawnCli(['serve'], { FUSION_UPSTREAMS: `late=http://127.0.0.1:${port}/v1` });
+    let upstream: MockUpstream | undefined;
+    try {
+      await vi.waitFor(() => expect(cli.output()).toContain("upstream 'late'"));
+      expect((await fetch(`${cli.url}/health`)).status).toBe(503);
+      upstream = await startMockUpstream({ port });
+      // Discovery is retried on the health interval (5 s) while the upstream has no models.
+      await vi.waitFor(() => expect(cli.output()).toContain('+ model late/qwen2.5-0.5b-instruct-4bit'), {
+        timeout: 15_000,
+        interval: 200,
+      });
+      expect((await fetch(`${cli.url}/health`)).status).toBe(200);
+    } finally {
+      await cli.stop('SIGKILL');
+      await upstream?.close();
+    }
+  }, 30_000);
 });
 
 describe('fusion serve without any model', () => {

@@ -57,7 +57,9 @@ function words(text: string): string[] {
   return text.match(/\s*\S+/g) ?? [];
 }
 
-export async function startMockUpstream(options: { reply?: string } = {}): Promise<MockUpstream> {
+export async function startMockUpstream(
+  options: { reply?: string; port?: number } = {},
+): Promise<MockUpstream> {
   const reply = options.reply ?? 'Hello from the mock upstream, streamed word by word.';
   const requests: MockUpstream['requests'] = [];
   const aborts: MockUpstream['aborts'] = [];
@@ -168,7 +170,7 @@ export async function startMockUpstream(options: { reply?: string } = {}): Promi
     response.end('data: [DONE]\n\n');
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   return {
