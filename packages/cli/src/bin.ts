@@ -6,6 +6,7 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   out: (line) => process.stdout.write(`${line}\n`),
   log: (line) => process.stderr.write(`${line}\n`),
+  stderr: process.stderr,
 }).catch((error: unknown) => {
   process.stderr.write(`fusion: ${(error as Error).stack ?? String(error)}\n`);
   return 1;

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { CliContext } from './commands/cli-context.js';
+import { ingestCommand } from './commands/ingest-command.js';
 import { modelsCommand } from './commands/models-command.js';
+import { queryCommand } from './commands/query-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import { ConfigError } from './config/parse-upstreams.js';
 
@@ -10,6 +12,10 @@ Usage:
   fusion serve [--config FILE]     serve the API (FUSION_HOST, FUSION_PORT, FUSION_UPSTREAMS)
   fusion models [--config FILE] [--json]
                                    list the models the config serves
+  fusion ingest <path|url>... --collection NAME [--embedding-model ID] [--json]
+                                   read files, folders and URLs into .fusion/rag/NAME
+  fusion query "question" --collection NAME [--k 5] [--mode bm25|vector|hybrid] [--filter JSON] [--json]
+                                   print a collection's best chunks, with their sources
 
 Environment:
   FUSION_HOST        address to listen on (default 127.0.0.1)
@@ -43,6 +49,25 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
     const options = { ...(values.config ? { config: values.config } : {}) };
     if (command === 'serve') await serveCommand(context, options);
     else if (command === 'models') await modelsCommand(context, { ...options, json: values.json === true });
+    else if (command === 'ingest')
+      return await ingestCommand(context, {
+        ...options,
+        inputs: positionals.slice(1),
+        ...(values.collection ? { collection: values.collection } : {}),
+        ...(values['embedding-model'] ? { embeddingModel: values['embedding-model'] } : {}),
+        json: values.json === true,
+      });
+    else if (command === 'query')
+      return await queryCommand(context, {
+        ...options,
+        query: positionals.slice(1).join(' '),
+        ...(values.collection ? { collection: values.collection } : {}),
+        ...(values.k ? { k: values.k } : {}),
+        ...(values.mode ? { mode: values.mode } : {}),
+        ...(values.filter ? { filter: values.filter } : {}),
+        ...(values['embedding-model'] ? { embeddingModel: values['embedding-model'] } : {}),
+        json: values.json === true,
+      });
     else {
       context.log(`unknown command '${command}'\n\n${HELP}`);
       return 2;
@@ -66,6 +91,11 @@ function parse(argv: string[]) {
     allowPositionals: true,
     options: {
       config: { type: 'string', short: 'c' },
+      collection: { type: 'string' },
+      'embedding-model': { type: 'string' },
+      k: { type: 'string' },
+      mode: { type: 'string' },
+      filter: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },

@@ -33,6 +33,20 @@ export type { FusionEventName, FusionEvents } from './events/fusion-events.js';
 export { createFusion, Fusion } from './fusion/fusion.js';
 export type { CloseOptions, FusionOptions, QueueLimits, RequestOptions } from './fusion/fusion-options.js';
 export type { HealthReport } from './fusion/health-report.js';
+export {
+  type CreateJobOptions,
+  isFinalStatus,
+  type JobContext,
+  type JobProgress,
+  type JobProgressUpdate,
+  JobRunner,
+  type JobRunnerOptions,
+  type JobSnapshot,
+  type JobStatus,
+  type JobWebhook,
+  type JobWebhookStatus,
+  jobRoutes,
+} from './jobs/index.js';
 export { definePipeline } from './pipelines/pipeline-definition.js';
 export { Pipeline, type PipelineDependencies } from './pipelines/pipeline-runner.js';
 export { type KeyvLike, TraceStore, type TraceStoreOptions } from './pipelines/trace-store.js';
@@ -104,6 +118,7 @@ export type {
   PipelineDefinition,
   PipelineLimits,
   PluginApi,
+  PluginCallOptions,
   PluginHooks,
   PluginV1,
   ProviderV1,

@@ -6,4 +6,6 @@ export interface CliContext {
   out(line: string): void;
   /** Progress and hints (stderr). */
   log(line: string): void;
+  /** The terminal behind `log`, for progress bars; plain lines are printed without it. */
+  stderr?: { isTTY?: boolean; columns?: number; write(text: string): unknown };
 }

@@ -52,6 +52,7 @@ class TargetAttempts {
   readonly modelId: string;
   readonly scope: AbortScope;
   attempt = 0;
+  #lastError: FusionError | undefined;
 
   constructor(
     readonly context: TargetCallerContext,
@@ -109,10 +110,21 @@ class TargetAttempts {
   /** Decides after a failure: resolves to retry, or throws the error to give up. */
   async failed(caught: unknown, retryable: boolean): Promise<void> {
     const error = toFusionError(caught);
+    // A retry the budget refused ends the call with what went wrong before, not with a 429 that
+    // would invite the client to come back (the trace is still marked partial by the budget).
+    if ((error.code === 'budget_exceeded' || error.code === 'circuit_open') && this.#lastError) {
+      this.giveUp(this.#lastError);
+    }
+    this.#lastError = error;
     const breaker = this.context.health.breaker(this.modelId);
-    if (error.code === 'aborted' || this.scope.isAborted) breaker.onIgnored();
-    else if (blamesTarget(error)) breaker.onFailure();
-    else if (error.code !== 'circuit_open' && error.code !== 'budget_exceeded') breaker.onSuccess();
+    // A call refused before it reached the target (open circuit, spent budget) says nothing about it;
+    // both are checked before the probe is taken, so there is no probe to give back either.
+    const refused = error.code === 'circuit_open' || error.code === 'budget_exceeded';
+    if (!refused) {
+      if (error.code === 'aborted' || this.scope.isAborted) breaker.onIgnored();
+      else if (blamesTarget(error)) breaker.onFailure();
+      else breaker.onSuccess();
+    }
 
     const retries = this.context.health.retry.maxRetries ?? 2;
     if (

@@ -410,6 +410,8 @@ export class Fusion {
       };
     };
     return {
+      chat: (request, options) => this.chat(request, options),
+      embed: (request, options) => this.embed(request, options),
       registerProvider: (provider, options) => this.registerProvider(provider, options),
       registerRouter: (router) => register(this.routers, 'router', router),
       registerRetriever: (retriever) => register(this.retrievers, 'retriever', retriever),

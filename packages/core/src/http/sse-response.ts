@@ -53,7 +53,9 @@ export function sseStream(
     if (error === undefined) {
       const withUsage = options.includeUsage && usage !== undefined;
       if (template && (withUsage || extras)) {
-        const last: ChatChunk = { ...template, choices: [], ...extras };
+        // Only the identity of the stream is repeated: extra fields of the first chunk (citations) are not.
+        const { id, object, created, model } = template;
+        const last: ChatChunk = { id, object, created, model, choices: [], ...extras };
         if (withUsage) last.usage = usage;
         else delete last.usage;
         controller.enqueue(encoder.encode(`data: ${JSON.stringify(last)}\n\n`));

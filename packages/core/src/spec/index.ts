@@ -28,6 +28,7 @@ export type {
   HookContext,
   HookOptions,
   PluginApi,
+  PluginCallOptions,
   PluginHooks,
   PluginV1,
   RegisterProviderOptions,

@@ -1,5 +1,7 @@
 import type { ChatRequest } from '../../chat/chat-request.js';
 import type { ChatResult } from '../../chat/chat-result.js';
+import type { EmbedRequest } from '../../embedding/embed-request.js';
+import type { EmbedResult } from '../../embedding/embed-result.js';
 import type { PipelineDefinition } from '../../pipeline/pipeline-definition.js';
 import type { ProviderV1 } from '../../provider/v1/provider-v1.js';
 import type { RetrieverV1 } from '../../retriever/v1/retriever-v1.js';
@@ -47,8 +49,18 @@ export interface RegisterProviderOptions {
   aliases?: Record<string, string>;
 }
 
+/** Options of a call a plugin makes through the orchestrator. */
+export interface PluginCallOptions {
+  signal?: AbortSignal;
+  requestId?: string;
+}
+
 /** What a plugin's `setup` may do. Every `register*` and `hook` returns a function that undoes it. */
 export interface PluginApi {
+  /** A chat answer from any model or pipeline of the orchestrator (with its queue, hooks and limits). */
+  chat(request: ChatRequest, options?: PluginCallOptions): Promise<ChatResult>;
+  /** Embeddings from any embedding model of the orchestrator. */
+  embed(request: EmbedRequest, options?: PluginCallOptions): Promise<EmbedResult>;
   registerProvider(provider: ProviderV1, options?: RegisterProviderOptions): Promise<() => void>;
   registerRouter(router: RouterV1): () => void;
   registerRetriever(retriever: RetrieverV1): () => void;

@@ -1,0 +1,125 @@
+import { InvalidRequestError, type RouteHandler } from '@fusionkit/core';
+import { jsonResponse, readJsonBody } from '@fusionkit/core/internal';
+import type { CreateCollectionOptions } from '../store/rag-store.js';
+import type { RagService } from './rag-service.js';
+import {
+  type Fields,
+  isPlainObject,
+  objectBody,
+  queryFields,
+  readEnum,
+  readInteger,
+  readObject,
+  readString,
+} from './request-fields.js';
+import { collectionJson } from './wire-format.js';
+
+/** `vector: false | true | { model, m, ef_construction, ef }` of a create request. */
+function vectorOption(body: Fields, canEmbed: boolean): CreateCollectionOptions['vector'] | undefined {
+  const value = body.vector;
+  if (value === undefined || value === null) return canEmbed ? undefined : false;
+  if (value === false) return false;
+  if (value === true) return {};
+  if (!isPlainObject(value)) {
+    throw new InvalidRequestError("'vector' must be true, false or { model, m, ef_construction, ef }.", {
+      param: 'vector',
+    });
+  }
+  const model = readString(value, 'model', { max: 256, param: 'vector.model' });
+  const M = readInteger(value, 'm', { min: 2, max: 128, param: 'vector.m' });
+  const efConstruction = readInteger(value, 'ef_construction', {
+    min: 10,
+    max: 2000,
+    param: 'vector.ef_construction',
+  });
+  const ef = readInteger(value, 'ef', { min: 10, max: 5000, param: 'vector.ef' });
+  return {
+    ...(model ? { model } : {}),
+    ...(M ? { M } : {}),
+    ...(efConstruction ? { efConstruction } : {}),
+    ...(ef ? { ef } : {}),
+  };
+}
+
+function splitterOption(body: Fields): CreateCollectionOptions['splitter'] | undefined {
+  const splitter = readObject(body, 'splitter');
+  if (!splitter) return undefined;
+  const kind = readEnum(splitter, 'kind', ['auto', 'recursive', 'markdown'] as const, 'splitter.kind');
+  const chunkSize = readInteger(splitter, 'chunk_size', {
+    min: 50,
+    max: 100_000,
+    param: 'splitter.chunk_size',
+  });
+  const chunkOverlap = readInteger(splitter, 'chunk_overlap', {
+    min: 0,
+    max: Math.max(0, (chunkSize ?? 1000) - 1),
+    param: 'splitter.chunk_overlap',
+  });
+  return {
+    ...(kind ? { kind } : {}),
+    ...(chunkSize ? { chunkSize } : {}),
+    ...(chunkOverlap !== undefined ? { chunkOverlap } : {}),
+  };
+}
+
+/**
+ * `GET /api/rag/collections`, `POST /api/rag/collections` (`{ name, description, vector, splitter }`),
+ * `GET /api/rag/collections/:name`, `DELETE /api/rag/collections/:name` and
+ * `DELETE /api/rag/collections?name=…`.
+ */
+export function collectionRoutes(service: RagService): [string, string, RouteHandler][] {
+  const json = (info: Parameters<typeof collectionJson>[0]) =>
+    collectionJson(info, service.pipelines.modelOf(info.name));
+
+  const list: RouteHandler = async (_request, { requestId }) => {
+    await service.sync();
+    const infos = await service.store.listCollections();
+    return jsonResponse({ object: 'list', data: infos.map(json) }, 200, requestId);
+  };
+
+  const create: RouteHandler = async (request, { requestId }) => {
+    const body = objectBody(await readJsonBody(request, service.options.maxBodyBytes));
+    const name = readString(body, 'name', { required: true, max: 64 });
+    const description = readString(body, 'description', { max: 2000 });
+    const vector = vectorOption(body, service.options.canEmbed);
+    const splitter = splitterOption(body);
+    const collection = await service.store.createCollection(name, {
+      ...(description ? { description } : {}),
+      ...(vector !== undefined ? { vector } : {}),
+      ...(splitter ? { splitter } : {}),
+    });
+    service.pipelines.add(name);
+    return jsonResponse(json(collection.info()), 201, requestId, {
+      location: `/api/rag/collections/${name}`,
+    });
+  };
+
+  const get: RouteHandler = async (_request, { requestId, params }) => {
+    const collection = await service.open(params.name, 'name');
+    return jsonResponse(json(collection.info()), 200, requestId);
+  };
+
+  const remove = async (name: unknown, requestId: string) => {
+    await service.open(name, 'name');
+    service.cancelJobsOf(name as string);
+    await service.store.deleteCollection(name as string);
+    service.pipelines.remove(name as string);
+    return jsonResponse({ object: 'rag.collection.deleted', name, deleted: true }, 200, requestId);
+  };
+
+  return [
+    ['GET', '/api/rag/collections', list],
+    ['POST', '/api/rag/collections', create],
+    [
+      'DELETE',
+      '/api/rag/collections',
+      (request, { requestId }) => remove(queryFields(request.url).name, requestId),
+    ],
+    ['GET', '/api/rag/collections/:name', get],
+    [
+      'DELETE',
+      '/api/rag/collections/:name',
+      (_request, { requestId, params }) => remove(params.name, requestId),
+    ],
+  ];
+}

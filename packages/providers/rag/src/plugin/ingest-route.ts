@@ -1,0 +1,78 @@
+import type { RouteHandler } from '@fusionkit/core';
+import { jsonResponse } from '@fusionkit/core/internal';
+import { countSources } from '../sources/read-sources.js';
+import type { Collection } from '../store/collection.js';
+import type { IngestProgress } from '../store/collection-options.js';
+import { type IngestRequest, readIngestRequest } from './ingest-request.js';
+import type { RagService } from './rag-service.js';
+import { ingestReportJson } from './wire-format.js';
+
+/** Counters of a running ingest, as a job's `detail`. */
+function progressDetail(progress: IngestProgress) {
+  return {
+    documents: progress.documents,
+    added: progress.added,
+    updated: progress.updated,
+    unchanged: progress.unchanged,
+    chunks_added: progress.chunksAdded,
+    chunks_removed: progress.chunksRemoved,
+  };
+}
+
+/** Whether an ingest is large enough to run as a job. */
+function runsAsJob(ingest: IngestRequest, threshold: { sources: number; bytes: number }): boolean {
+  if (ingest.async !== undefined) return ingest.async;
+  return (
+    ingest.hasFolder || ingest.sources.length > threshold.sources || ingest.inlineBytes > threshold.bytes
+  );
+}
+
+async function openOrCreate(service: RagService, ingest: IngestRequest): Promise<Collection> {
+  try {
+    return await service.open(ingest.collection);
+  } catch (error) {
+    if (!ingest.create || (error as { status?: unknown }).status !== 404) throw error;
+  }
+  const collection = await service.store.createCollection(ingest.collection);
+  service.pipelines.add(ingest.collection);
+  return collection;
+}
+
+/**
+ * `POST /api/rag/ingest`: JSON (`documents`, `urls`, `paths`) or a multipart upload. Small ingests
+ * answer with the report; large ones (or `async: true`) answer 202 with a job whose progress counts
+ * sources read (`GET /api/jobs/:id`), cancelled with `DELETE /api/jobs/:id`.
+ */
+export function ingestRoute(service: RagService): RouteHandler {
+  return async (request, { requestId, signal }) => {
+    const ingest = await readIngestRequest(request, {
+      maxBodyBytes: service.options.maxBodyBytes,
+      maxUploadBytes: service.options.maxUploadBytes,
+      sources: service.store.sourceOptions,
+    });
+    const webhook = service.webhook(ingest.webhook);
+    const collection = await openOrCreate(service, ingest);
+    const lexicalOnly = collection.config.vector === undefined;
+    if (!runsAsJob(ingest, service.options.asyncThreshold)) {
+      const report = await collection.ingest(ingest.sources, { signal });
+      return jsonResponse(ingestReportJson(collection.name, report, lexicalOnly), 200, requestId);
+    }
+    const total = await countSources(ingest.sources, service.store.sourceOptions);
+    const job = service.jobs.create({
+      kind: 'rag.ingest',
+      total,
+      metadata: { collection: collection.name },
+      ...(webhook ? { webhook } : {}),
+      run: async (context) => {
+        const report = await collection.ingest(ingest.sources, {
+          signal: context.signal,
+          onProgress: (progress) =>
+            context.progress({ done: progress.sources, total, detail: progressDetail(progress) }),
+        });
+        context.progress({ done: report.sources, total, detail: progressDetail(report) });
+        return ingestReportJson(collection.name, report, lexicalOnly);
+      },
+    });
+    return jsonResponse(job, 202, requestId, { location: `/api/jobs/${job.id}` });
+  };
+}

@@ -1,0 +1,198 @@
+import {
+  type ChatChunk,
+  type ChatResult,
+  type FusionStrategyV1,
+  InvalidRequestError,
+  type MetadataFilter,
+  type StrategyContext,
+} from '@fusionkit/core';
+import { hasContent } from '@fusionkit/core/internal';
+import { rerankChunks } from '../rerank/rerank-chunks.js';
+import type { Collection } from '../store/collection.js';
+import type { SearchMode } from '../store/search-collection.js';
+import {
+  type AnswerContextOptions,
+  buildAnswerRequest,
+  type Citation,
+  lastUserText,
+  markCited,
+} from './answer-context.js';
+import {
+  type Fields,
+  isPlainObject,
+  readEnum,
+  readInteger,
+  readObject,
+  withParam,
+} from './request-fields.js';
+
+/** The options of a `rag/<collection>` pipeline (its `options`; a type so it fits `Record<string, unknown>`). */
+export type RagAnswerOptions = {
+  /** The collection answers come from. */
+  collection: string;
+  /** Chunks retrieved per answer. @default the strategy's `k` (5) */
+  k?: number;
+  /** @default 'hybrid' when the collection has vectors and an embedder, else 'bm25' */
+  mode?: SearchMode;
+  /** Applied to every retrieval of the pipeline. */
+  filter?: MetadataFilter;
+};
+
+/** Options of {@link ragAnswerStrategy}. */
+export interface RagAnswerStrategyOptions extends AnswerContextOptions {
+  /** Opens a collection by name (the plugin passes its store's `getCollection`). */
+  collection(name: string): Promise<Collection>;
+  /** Chunks retrieved per answer, unless the pipeline or the request says otherwise. @default 5 */
+  k?: number;
+  /** Reorder `candidates` retrieved chunks with this chat model, keeping the best `k`. */
+  rerank?: { model: string; candidates?: number };
+}
+
+const MODES = ['bm25', 'vector', 'hybrid'] as const;
+
+/**
+ * What one request asks of retrieval: the pipeline's options, overridden by the request's extra
+ * `rag` field (`{ k, mode, filter }`; a request filter is and-ed with the pipeline's).
+ */
+function retrievalOf(context: StrategyContext<RagAnswerOptions>, defaultK: number) {
+  const { options, request } = context;
+  let k = options.k ?? defaultK;
+  let mode = options.mode;
+  let filter = options.filter;
+  let fromRequest = false;
+  if (request.rag !== undefined) {
+    if (!isPlainObject(request.rag)) {
+      throw new InvalidRequestError("'rag' must be an object: { k, mode, filter }.", { param: 'rag' });
+    }
+    const fields = request.rag as Fields;
+    k = readInteger(fields, 'k', { min: 1, max: 50, param: 'rag.k' }) ?? k;
+    mode = readEnum(fields, 'mode', MODES, 'rag.mode') ?? mode;
+    const requested = readObject(fields, 'filter', 'rag.filter');
+    if (requested) {
+      filter = filter ? { $and: [filter, requested] } : requested;
+      fromRequest = true;
+    }
+  }
+  return { k, mode, filter, fromRequest };
+}
+
+/** Retrieves for the last user message and builds the generator's request with numbered sources. */
+async function prepare(
+  context: StrategyContext<RagAnswerOptions>,
+  options: RagAnswerStrategyOptions,
+): Promise<{ request: StrategyContext['request']; citations: Citation[] }> {
+  const name = context.options.collection;
+  const query = lastUserText(context.request);
+  if (!query) {
+    throw new InvalidRequestError('A RAG model needs a user message with text to search for.', {
+      param: 'messages',
+    });
+  }
+  const { k, mode, filter, fromRequest } = retrievalOf(context, options.k ?? 5);
+  const collection = await options.collection(name);
+  const startedAt = performance.now();
+  let chunks: Awaited<ReturnType<Collection['search']>>;
+  try {
+    chunks = await collection.search({
+      query,
+      k: options.rerank ? Math.max(k, options.rerank.candidates ?? Math.max(3 * k, 20)) : k,
+      signal: context.callOptions.signal,
+      ...(mode ? { mode } : {}),
+      ...(filter ? { filter } : {}),
+    });
+  } catch (error) {
+    const param = (error as { param?: unknown }).param;
+    throw fromRequest && param === 'filter' ? withParam(error, 'rag.filter') : error;
+  }
+  let reranked: boolean | undefined;
+  if (options.rerank) {
+    const judge = { model: options.rerank.model };
+    const result = await rerankChunks(query, chunks, {
+      model: judge.model,
+      k,
+      chat: (request) => context.call(judge, request, { role: 'reranker' }),
+    });
+    chunks = result.chunks;
+    reranked = result.reranked;
+  }
+  context.trace.decision = {
+    collection: name,
+    query: query.slice(0, 500),
+    mode: mode ?? collection.defaultSearchMode,
+    k,
+    retrieved: chunks.map((chunk) => chunk.id),
+    ...(reranked === undefined ? {} : { reranked }),
+    retrieve_ms: Math.round((performance.now() - startedAt) * 100) / 100,
+  };
+  return buildAnswerRequest(context.request, chunks, options);
+}
+
+function isAbort(context: StrategyContext<RagAnswerOptions>): boolean {
+  return context.callOptions.signal.aborted;
+}
+
+/**
+ * Answers from a collection with cited sources: retrieves for the last user message (hybrid by
+ * default), puts the chunks before the conversation as numbered sources, asks the routed generator
+ * to cite them as `[n]`, and returns its answer with a `citations` array (on the result; on the first
+ * chunk of a stream). Several targets are tried in order until one answers (a stream switches only
+ * before its first content, as the orchestrator's streams commit there).
+ *
+ * @example fusion.registerPipeline({ name: 'rag/docs', strategy: ragAnswerStrategy({ collection: (name) => rag.getCollection(name) }), options: { collection: 'docs' }, targets: ['lab/qwen3-4b'] })
+ */
+export function ragAnswerStrategy(options: RagAnswerStrategyOptions): FusionStrategyV1<RagAnswerOptions> {
+  return {
+    specificationVersion: 'v1',
+    name: 'rag-answer',
+    description:
+      'Retrieves from a collection, answers with the first target that succeeds, cites sources as [n]; streams pass through with citations on the first chunk.',
+    async doChat(context): Promise<ChatResult> {
+      const { request, citations } = await prepare(context, options);
+      let failure: unknown;
+      for (const target of context.targets) {
+        try {
+          const result = await context.call(target, request, { role: 'generator' });
+          const answer = result.choices[0]?.message.content ?? '';
+          return { ...result, citations: markCited(citations, answer) };
+        } catch (error) {
+          if (isAbort(context)) throw error;
+          failure = error;
+        }
+      }
+      throw failure;
+    },
+    async *doStream(context): AsyncGenerator<ChatChunk, void, undefined> {
+      const { request, citations } = await prepare(context, options);
+      let failure: unknown;
+      for (const target of context.targets) {
+        // Chunks before the first content (the role) wait: until then another target may take over.
+        let pending: ChatChunk[] | undefined = [];
+        const flush = function* () {
+          const chunks = pending ?? [];
+          pending = undefined;
+          let first = true;
+          for (const chunk of chunks) {
+            yield first && chunk.choices.length > 0 ? { ...chunk, citations } : chunk;
+            if (chunk.choices.length > 0) first = false;
+          }
+        };
+        try {
+          for await (const chunk of context.stream(target, request, { role: 'generator' })) {
+            if (pending) {
+              pending.push(chunk);
+              if (hasContent(chunk)) yield* flush();
+            } else {
+              yield chunk;
+            }
+          }
+          yield* flush();
+          return;
+        } catch (error) {
+          if (!pending || isAbort(context)) throw error;
+          failure = error;
+        }
+      }
+      throw failure;
+    },
+  };
+}

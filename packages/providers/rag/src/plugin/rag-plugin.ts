@@ -1,0 +1,151 @@
+import { type PluginApi, type PluginV1, type RouteTarget, UnavailableError } from '@fusionkit/core';
+import { RagStore } from '../store/rag-store.js';
+import { CollectionPipelines } from './collection-pipelines.js';
+import { collectionRoutes } from './collection-routes.js';
+import { JobRunner, jobRoutes } from './core-jobs.js';
+import { ingestRoute } from './ingest-route.js';
+import { queryRoutes } from './query-routes.js';
+import { ragAnswerStrategy } from './rag-answer-strategy.js';
+import type { RagFusion, RagPipelineDefinition, RagPluginOptions } from './rag-plugin-options.js';
+import { RagService } from './rag-service.js';
+
+/** The RAG plugin, with the store and job runner it serves (the store exists once it is set up). */
+export interface RagPlugin extends PluginV1 {
+  /** The collections; throws before `setup`. */
+  readonly store: RagStore;
+  readonly jobs: JobRunner;
+}
+
+/** `api.embed` and `api.chat`, when the orchestrator's plugin API offers them (a proposed addition). */
+function fusionOfApi(api: PluginApi): RagFusion | undefined {
+  const candidate = api as unknown as Partial<RagFusion>;
+  if (typeof candidate.embed !== 'function' || typeof candidate.chat !== 'function') return undefined;
+  return { embed: candidate.embed.bind(api), chat: candidate.chat.bind(api) };
+}
+
+function generatorTargets(generator: RagPluginOptions['generator']): (string | RouteTarget)[] {
+  if (generator === undefined) return [];
+  return Array.isArray(generator) ? generator : [generator];
+}
+
+function normalizeOrigins(origins: readonly string[]): string[] {
+  return origins.map((origin) => {
+    try {
+      return new URL(origin).origin;
+    } catch {
+      throw new TypeError(`ragPlugin: webhookOrigins holds '${origin}', which is not a URL.`);
+    }
+  });
+}
+
+/**
+ * Retrieval over your documents as a plugin: collections persisted under `<dir>/rag/`, the
+ * `/api/rag/*` API (collections, ingest with jobs for large ones, search, documents, answers), jobs
+ * under `/api/jobs/*`, and, with a `generator`, every collection served as the model
+ * `rag/<collection>` that answers with `[n]` citations and a `citations` array.
+ *
+ * @example
+ * const fusion = createFusion({ providers: [lab] });
+ * await fusion.use(ragPlugin({
+ *   fusion,
+ *   roots: ['./docs'],
+ *   embeddingModel: 'lab/bge-small-en',
+ *   generator: 'lab/qwen3-4b',
+ * }));
+ * // POST /api/rag/collections { name: 'docs' }, POST /api/rag/ingest { collection: 'docs', paths: ['.'] },
+ * // then any OpenAI client: model 'rag/docs'.
+ */
+export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
+  const jobs = options.jobs ?? new JobRunner();
+  const webhookOrigins = normalizeOrigins(options.webhookOrigins ?? []);
+  const targets = generatorTargets(options.generator);
+  let store: RagStore | undefined;
+  let pipelines: CollectionPipelines | undefined;
+  let fromApi: RagFusion | undefined;
+  const fusion = () => (typeof options.fusion === 'function' ? options.fusion() : options.fusion) ?? fromApi;
+
+  const embedWithFusion = async (texts: string[], embedOptions: { model: string; signal?: AbortSignal }) => {
+    const orchestrator = fusion();
+    if (!orchestrator) throw new UnavailableError('The RAG plugin has no orchestrator to embed with yet.');
+    const result = await orchestrator.embed(
+      { model: embedOptions.model, input: texts },
+      embedOptions.signal ? { signal: embedOptions.signal } : {},
+    );
+    return [...result.data].sort((left, right) => left.index - right.index).map((item) => item.embedding);
+  };
+
+  return {
+    specificationVersion: 'v1',
+    name: 'rag',
+    get store(): RagStore {
+      if (!store) throw new Error('The RAG plugin is not set up yet: pass it to createFusion or fusion.use.');
+      return store;
+    },
+    jobs,
+    async setup(api) {
+      fromApi = fusionOfApi(api);
+      const embed = options.embed ?? (options.fusion || fromApi ? embedWithFusion : undefined);
+      if (options.embeddingModel && !embed) {
+        throw new TypeError(
+          "ragPlugin: 'embeddingModel' needs a way to embed: pass 'fusion' (e.g. () => fusion) or 'embed'.",
+        );
+      }
+      store = new RagStore({
+        dir: options.dir ?? '.fusion',
+        ...options.store,
+        ...(embed ? { embed } : {}),
+        ...(options.embeddingModel ? { defaultEmbeddingModel: options.embeddingModel } : {}),
+        sources: {
+          ...(options.roots ? { roots: options.roots } : {}),
+          fetch: { ...options.fetch, allowPrivateNetwork: options.allowPrivateNetwork === true },
+        },
+      });
+      const opened = store;
+      const strategy = ragAnswerStrategy({
+        collection: (name) => opened.getCollection(name),
+        ...(options.answer?.k ? { k: options.answer.k } : {}),
+        ...(options.answer?.rerank ? { rerank: options.answer.rerank } : {}),
+        ...(options.answer?.systemPrompt ? { systemPrompt: options.answer.systemPrompt } : {}),
+        ...(options.answer?.maxContextChars ? { maxContextChars: options.answer.maxContextChars } : {}),
+      });
+      const definition = (collection: string): RagPipelineDefinition => ({
+        name: `rag/${collection}`,
+        description: `Answers from the collection '${collection}' with cited sources.`,
+        strategy,
+        options: { collection, ...(options.answer?.mode ? { mode: options.answer.mode } : {}) },
+        targets,
+        ...(options.limits ? { limits: options.limits } : {}),
+        capabilities: { chat: true },
+      });
+      pipelines = new CollectionPipelines(api, targets.length > 0 ? definition : undefined);
+      const service = new RagService({
+        store,
+        jobs,
+        pipelines,
+        fusion,
+        maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
+        maxUploadBytes: options.maxUploadBytes ?? 32 * 1024 * 1024,
+        asyncThreshold: {
+          sources: options.asyncThreshold?.sources ?? 20,
+          bytes: options.asyncThreshold?.bytes ?? 1024 * 1024,
+        },
+        webhookOrigins,
+        ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
+        canEmbed: Boolean(embed && options.embeddingModel),
+      });
+      await service.sync();
+      const routes = [
+        ...collectionRoutes(service),
+        ['POST', '/api/rag/ingest', ingestRoute(service)] as const,
+        ...queryRoutes(service),
+        ...(options.jobRoutes === false ? [] : jobRoutes(jobs)),
+      ];
+      for (const [method, path, handler] of routes) api.route(method, path, handler);
+    },
+    async teardown() {
+      pipelines?.clear();
+      if (!options.jobs) await jobs.close();
+      await store?.close();
+    },
+  };
+}

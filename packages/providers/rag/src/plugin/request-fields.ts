@@ -1,0 +1,131 @@
+import { FusionError, InvalidRequestError } from '@fusionkit/core';
+
+/** A request body or query, read field by field; every refusal is a 400 naming the field. */
+export type Fields = Record<string, unknown>;
+
+function invalid(param: string, message: string): InvalidRequestError {
+  return new InvalidRequestError(`'${param}' ${message}`, { param });
+}
+
+/** The body as an object, or a 400. */
+export function objectBody(body: unknown): Fields {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidRequestError('The request body must be a JSON object.');
+  }
+  return body as Fields;
+}
+
+export function isPlainObject(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A string field. */
+export function readString(
+  fields: Fields,
+  name: string,
+  options: { required: true; max?: number; param?: string },
+): string;
+export function readString(
+  fields: Fields,
+  name: string,
+  options?: { required?: boolean; max?: number; param?: string },
+): string | undefined;
+export function readString(
+  fields: Fields,
+  name: string,
+  options: { required?: boolean; max?: number; param?: string } = {},
+): string | undefined {
+  const param = options.param ?? name;
+  const value = fields[name];
+  if (value === undefined || value === null) {
+    if (options.required) throw invalid(param, 'is required.');
+    return undefined;
+  }
+  if (typeof value !== 'string') throw invalid(param, 'must be a string.');
+  if (options.required && value.length === 0) throw invalid(param, 'must not be empty.');
+  const max = options.max ?? 10_000;
+  if (value.length > max) throw invalid(param, `must be at most ${max} characters.`);
+  return value;
+}
+
+/** An integer field within bounds; query strings give numbers as text, which is accepted. */
+export function readInteger(
+  fields: Fields,
+  name: string,
+  bounds: { min: number; max: number; param?: string },
+): number | undefined {
+  const param = bounds.param ?? name;
+  const raw = fields[name];
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const value = typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < bounds.min || value > bounds.max) {
+    throw invalid(param, `must be an integer from ${bounds.min} to ${bounds.max}.`);
+  }
+  return value;
+}
+
+/** A boolean field; `"true"`/`"false"` are accepted (form fields and query strings). */
+export function readBoolean(fields: Fields, name: string, param = name): boolean | undefined {
+  const value = fields[name];
+  if (value === undefined || value === null) return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw invalid(param, 'must be true or false.');
+}
+
+/** One of a few strings. */
+export function readEnum<TValue extends string>(
+  fields: Fields,
+  name: string,
+  values: readonly TValue[],
+  param = name,
+): TValue | undefined {
+  const value = fields[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || !values.includes(value as TValue)) {
+    throw invalid(param, `must be one of ${values.map((item) => `'${item}'`).join(', ')}.`);
+  }
+  return value as TValue;
+}
+
+/** An object field (a filter, metadata). */
+export function readObject(fields: Fields, name: string, param = name): Fields | undefined {
+  const value = fields[name];
+  if (value === undefined || value === null) return undefined;
+  if (!isPlainObject(value)) throw invalid(param, 'must be an object.');
+  return value;
+}
+
+/** An array field of at most `max` items. */
+export function readArray(fields: Fields, name: string, max: number, param = name): unknown[] | undefined {
+  const value = fields[name];
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw invalid(param, 'must be an array.');
+  if (value.length > max) throw invalid(param, `may hold at most ${max} items.`);
+  return value;
+}
+
+/** The same error, naming another field (a store error says 'name'; the route's field is 'collection'). */
+export function withParam(error: unknown, param: string): unknown {
+  if (!FusionError.isInstance(error) || error.param === param) return error;
+  return new FusionError({
+    message: error.message,
+    code: error.code,
+    status: error.status,
+    type: error.type,
+    param,
+    isRetryable: error.isRetryable,
+    cause: error.cause,
+  });
+}
+
+/** The fields of a URL's query string; a repeated name gives an array. */
+export function queryFields(url: string): Fields {
+  const fields: Fields = {};
+  for (const [key, value] of new URL(url).searchParams) {
+    const existing = fields[key];
+    if (existing === undefined) fields[key] = value;
+    else fields[key] = Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  return fields;
+}

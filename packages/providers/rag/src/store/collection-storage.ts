@@ -1,0 +1,170 @@
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Bm25Index } from '../lexical/bm25-index.js';
+import { decodeBm25Snapshot, encodeBm25Snapshot } from '../lexical/bm25-snapshot.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { jsonLinesWriter, readJsonLines } from '../util/json-lines.js';
+import { HnswIndex } from '../vector/hnsw-index.js';
+import type { ChunkRecord, CollectionConfig, DocumentRecord } from './records.js';
+
+/** Steps of a commit, in order. A crash before `manifest` leaves the previous commit in force. */
+export type CommitStep = 'store' | 'bm25' | 'vectors' | 'manifest' | 'cleanup';
+
+/** The commit record: which files make up the current state. */
+export interface Manifest {
+  version: 1;
+  generation: number;
+  committedAt: string;
+  config: CollectionConfig;
+  counts: { documents: number; chunks: number };
+  files: { store?: string; bm25?: string; vectors?: string };
+}
+
+/** Everything a collection holds in memory, as loaded or about to be committed. */
+export interface CollectionState {
+  config: CollectionConfig;
+  documents: Map<string, DocumentRecord>;
+  chunks: Map<string, ChunkRecord>;
+  bm25: Bm25Index;
+  vectors: HnswIndex | undefined;
+  /** False when the vector index did not change since the last commit (its file is reused). */
+  vectorsChanged: boolean;
+}
+
+type StoreRow = { document: DocumentRecord; chunks: ChunkRecord[] };
+
+const MANIFEST = 'manifest.json';
+
+/**
+ * The files of one collection in `<dir>/rag/<name>/`. A commit writes a new generation of the store,
+ * BM25 and vector files (each atomically: temporary file, fsync, rename), then atomically replaces
+ * `manifest.json`, which names them; only then are older files removed. Whatever a crash interrupts,
+ * the manifest on disk names a complete set.
+ */
+export class CollectionStorage {
+  readonly directory: string;
+  #manifest: Manifest | undefined;
+
+  constructor(directory: string) {
+    this.directory = directory;
+  }
+
+  get manifest(): Manifest | undefined {
+    return this.#manifest;
+  }
+
+  static async readManifest(directory: string): Promise<Manifest | undefined> {
+    try {
+      return JSON.parse(await readFile(join(directory, MANIFEST), 'utf8')) as Manifest;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /** Creates the directory and an empty generation-0 manifest. */
+  async create(config: CollectionConfig): Promise<void> {
+    await mkdir(this.directory, { recursive: true });
+    const manifest: Manifest = {
+      version: 1,
+      generation: 0,
+      committedAt: new Date().toISOString(),
+      config,
+      counts: { documents: 0, chunks: 0 },
+      files: {},
+    };
+    await writeFileAtomic(join(this.directory, MANIFEST), JSON.stringify(manifest, null, 2));
+    this.#manifest = manifest;
+  }
+
+  /** Loads the last committed state and removes files no commit refers to (left by a crash). */
+  async load(options: { ef?: number } = {}): Promise<CollectionState> {
+    const manifest = await CollectionStorage.readManifest(this.directory);
+    if (!manifest) throw new Error(`${this.directory} holds no collection`);
+    if (manifest.version !== 1)
+      throw new Error(`unsupported collection manifest version ${String(manifest.version)}`);
+    const { files, config } = manifest;
+    const at = (file: string) => join(this.directory, file);
+    const [store, bm25, vectors] = await Promise.all([
+      files.store ? readJsonLines<unknown, StoreRow>(at(files.store)) : undefined,
+      files.bm25 ? readFile(at(files.bm25)).then(decodeBm25Snapshot) : undefined,
+      files.vectors ? HnswIndex.load(at(files.vectors), options.ef ? { ef: options.ef } : {}) : undefined,
+    ]);
+    const documents = new Map<string, DocumentRecord>();
+    const chunks = new Map<string, ChunkRecord>();
+    for (const row of store?.rows ?? []) {
+      documents.set(row.document.id, row.document);
+      for (const chunk of row.chunks) chunks.set(chunk.id, chunk);
+    }
+    this.#manifest = manifest;
+    await this.#removeUnreferenced();
+    return {
+      config,
+      documents,
+      chunks,
+      bm25: bm25 ? Bm25Index.fromSnapshot(bm25) : new Bm25Index(config.bm25),
+      vectors,
+      vectorsChanged: false,
+    };
+  }
+
+  /** Writes `state` as the next generation. `onStep` runs before each step (tests make it throw). */
+  async commit(
+    state: CollectionState,
+    onStep?: (step: CommitStep) => void | Promise<void>,
+  ): Promise<Manifest> {
+    const previous = this.#manifest;
+    const generation = (previous?.generation ?? 0) + 1;
+    const files: Manifest['files'] = {};
+    await onStep?.('store');
+    files.store = `store-${generation}.jsonl`;
+    const rows = function* () {
+      for (const document of state.documents.values()) {
+        yield { document, chunks: document.chunkIds.map((id) => state.chunks.get(id)!) } satisfies StoreRow;
+      }
+    };
+    await writeFileAtomic(
+      join(this.directory, files.store),
+      jsonLinesWriter({ version: 1, generation }, rows()),
+    );
+    await onStep?.('bm25');
+    files.bm25 = `bm25-${generation}.bin`;
+    await writeFileAtomic(join(this.directory, files.bm25), encodeBm25Snapshot(state.bm25.snapshot()));
+    if (state.vectors) {
+      await onStep?.('vectors');
+      if (state.vectorsChanged || !previous?.files.vectors) {
+        files.vectors = `vectors-${generation}.hnsw`;
+        await state.vectors.save(join(this.directory, files.vectors));
+      } else {
+        files.vectors = previous.files.vectors;
+      }
+    }
+    await onStep?.('manifest');
+    const manifest: Manifest = {
+      version: 1,
+      generation,
+      committedAt: new Date().toISOString(),
+      config: state.config,
+      counts: { documents: state.documents.size, chunks: state.chunks.size },
+      files,
+    };
+    await writeFileAtomic(join(this.directory, MANIFEST), JSON.stringify(manifest, null, 2));
+    this.#manifest = manifest;
+    state.vectorsChanged = false;
+    await onStep?.('cleanup');
+    await this.#removeUnreferenced();
+    return manifest;
+  }
+
+  /** Deletes data files (and stray temporary files) that the current manifest does not name. */
+  async #removeUnreferenced(): Promise<void> {
+    const files = this.#manifest?.files ?? {};
+    const keep = new Set<string>([MANIFEST]);
+    for (const file of [files.store, files.bm25, files.vectors]) {
+      if (file) keep.add(file).add(`${file}.ids.json`);
+    }
+    const entries = await readdir(this.directory);
+    const stale = entries.filter((entry) => !keep.has(entry) && /^(store-|bm25-|vectors-|\.).*/.test(entry));
+    await Promise.all(stale.map((entry) => rm(join(this.directory, entry), { force: true })));
+  }
+}

@@ -1,0 +1,246 @@
+import { InvalidRequestError, type RetrievedChunk } from '@fusionkit/core';
+import type { Bm25Index } from '../lexical/bm25-index.js';
+import type { DocumentFormat } from '../loaders/loaded-document.js';
+import type { IngestSource } from '../sources/ingest-source.js';
+import { readSources, type SkippedSource } from '../sources/read-sources.js';
+import type { TextSplitter } from '../splitters/text-splitter.js';
+import { SerialQueue } from '../util/serial-queue.js';
+import type { HnswIndex } from '../vector/hnsw-index.js';
+import { type ApplyContext, applyDocuments } from './apply-documents.js';
+import { chooseSplitter } from './choose-splitter.js';
+import { chunkFilterView } from './chunk-filter-view.js';
+import type { CollectionOptions, IngestOptions, IngestReport } from './collection-options.js';
+import { type CollectionState, CollectionStorage } from './collection-storage.js';
+import { ingestBatch } from './ingest-batch.js';
+import { prepareDocuments } from './prepare-documents.js';
+import type {
+  ChunkRecord,
+  CollectionConfig,
+  CollectionInfo,
+  DocumentInput,
+  DocumentRecord,
+} from './records.js';
+import { runIngest } from './run-ingest.js';
+import { type SearchRequest, searchCollection } from './search-collection.js';
+
+/**
+ * One collection: its documents, their chunks, a BM25 index and (optionally) an HNSW vector index,
+ * persisted under `<dir>/rag/<name>/`. Writes are serialised and committed atomically; a failed write
+ * puts the collection back to its last commit. Searches run concurrently with writes and see each
+ * batch of documents either entirely or not at all.
+ */
+export class Collection {
+  readonly #storage: CollectionStorage;
+  readonly #options: CollectionOptions;
+  readonly #queue = new SerialQueue();
+  #state: CollectionState;
+  #views = new Map<string, Record<string, unknown>>();
+  readonly #splitterFor: (format: DocumentFormat) => TextSplitter;
+  /** Changes applied since the last commit. */
+  #dirty = false;
+
+  private constructor(storage: CollectionStorage, state: CollectionState, options: CollectionOptions) {
+    this.#storage = storage;
+    this.#state = state;
+    this.#options = options;
+    this.#splitterFor = chooseSplitter(state.config.splitter, options.splitter);
+  }
+
+  /** Creates a collection in an empty directory. */
+  static async create(
+    directory: string,
+    config: CollectionConfig,
+    options: CollectionOptions = {},
+  ): Promise<Collection> {
+    const storage = new CollectionStorage(directory);
+    await storage.create(config);
+    return Collection.open(directory, options, storage);
+  }
+
+  /** Loads a collection's last commit. */
+  static async open(
+    directory: string,
+    options: CollectionOptions = {},
+    storage = new CollectionStorage(directory),
+  ) {
+    const state = await storage.load(options.ef ? { ef: options.ef } : {});
+    const model = state.config.vector?.model;
+    if (model && options.embedder && options.embedder.model !== model) {
+      throw new InvalidRequestError(
+        `Collection '${state.config.name}' was embedded with '${model}', not '${options.embedder.model}'`,
+        { code: 'embedding_model_mismatch' },
+      );
+    }
+    return new Collection(storage, state, options);
+  }
+
+  get name(): string {
+    return this.#state.config.name;
+  }
+
+  get config(): CollectionConfig {
+    return this.#state.config;
+  }
+
+  /** What a search without a `mode` does: 'hybrid' with a vector index and an embedder, else 'bm25'. */
+  get defaultSearchMode(): 'hybrid' | 'bm25' {
+    return this.#state.config.vector && this.#options.embedder ? 'hybrid' : 'bm25';
+  }
+
+  /** The BM25 index (read-only use: benchmarks, diagnostics). */
+  get bm25Index(): Bm25Index {
+    return this.#state.bm25;
+  }
+
+  /** The vector index, once the first vector was added (read-only use). */
+  get vectorIndex(): HnswIndex | undefined {
+    return this.#state.vectors;
+  }
+
+  info(): CollectionInfo {
+    const { config, documents, chunks } = this.#state;
+    const manifest = this.#storage.manifest;
+    return {
+      name: config.name,
+      ...(config.description ? { description: config.description } : {}),
+      createdAt: config.createdAt,
+      documents: documents.size,
+      chunks: chunks.size,
+      generation: manifest?.generation ?? 0,
+      ...(manifest ? { committedAt: manifest.committedAt } : {}),
+      ...(config.vector ? { vector: config.vector } : {}),
+    };
+  }
+
+  /** Reads, loads, splits, embeds and indexes sources; unchanged documents are skipped. */
+  async ingest(sources: readonly IngestSource[], options: IngestOptions = {}): Promise<IngestReport> {
+    if (!Array.isArray(sources))
+      throw new InvalidRequestError('sources must be an array', { param: 'sources' });
+    const skipped: SkippedSource[] = [];
+    const sourceOptions = { ...this.#options.sources, ...(options.signal ? { signal: options.signal } : {}) };
+    let read = 0;
+    const documents = async function* () {
+      for await (const source of readSources(sources, sourceOptions, (entry) => skipped.push(entry))) {
+        read++;
+        yield await prepareDocuments(source);
+      }
+    };
+    return this.#queue.run(() => this.#write(documents(), options, skipped, () => read));
+  }
+
+  /** Adds or replaces documents given as text. */
+  async upsertDocuments(
+    inputs: readonly DocumentInput[],
+    options: IngestOptions = {},
+  ): Promise<IngestReport> {
+    if (!Array.isArray(inputs))
+      throw new InvalidRequestError('documents must be an array', { param: 'documents' });
+    const documents = async function* () {
+      yield [...inputs];
+    };
+    return this.#queue.run(() => this.#write(documents(), options, [], () => inputs.length));
+  }
+
+  /** Deletes documents and their chunks from both indexes. Resolves to the number deleted. */
+  deleteDocuments(ids: readonly string[]): Promise<number> {
+    return this.#queue.run(async () => {
+      const { documents } = this.#state;
+      const existing = ids.filter((id) => documents.has(id));
+      if (existing.length === 0) return 0;
+      await this.#guarded(async () => {
+        this.#dirty = true;
+        applyDocuments(this.#context(), [], existing);
+        await this.#commit();
+      });
+      return existing.length;
+    });
+  }
+
+  getDocument(id: string): (DocumentRecord & { chunks: ChunkRecord[] }) | undefined {
+    const document = this.#state.documents.get(id);
+    if (!document) return undefined;
+    return { ...document, chunks: document.chunkIds.map((chunkId) => this.#state.chunks.get(chunkId)!) };
+  }
+
+  /** Documents sorted by id, a page at a time. */
+  listDocuments(page: { offset?: number; limit?: number } = {}): {
+    total: number;
+    documents: DocumentRecord[];
+  } {
+    const offset = Math.max(0, page.offset ?? 0);
+    const limit = Math.min(1000, Math.max(1, page.limit ?? 100));
+    const ids = [...this.#state.documents.keys()].sort();
+    return {
+      total: ids.length,
+      documents: ids.slice(offset, offset + limit).map((id) => this.#state.documents.get(id)!),
+    };
+  }
+
+  search(request: SearchRequest): Promise<RetrievedChunk[]> {
+    return searchCollection(
+      { state: this.#state, embedder: this.#options.embedder, viewOf: (id) => this.#viewOf(id) },
+      request,
+    );
+  }
+
+  /** Waits for pending writes. Nothing needs flushing: every write is committed before it resolves. */
+  close(): Promise<void> {
+    return this.#queue.run(async () => {});
+  }
+
+  #write(
+    batches: AsyncIterable<DocumentInput[]>,
+    options: IngestOptions,
+    skipped: SkippedSource[],
+    sourcesRead: () => number,
+  ): Promise<IngestReport> {
+    return this.#guarded(() =>
+      runIngest(batches, options, {
+        skipped,
+        sourcesRead,
+        generation: this.#storage.manifest?.generation ?? 0,
+        applyBatch: async (batch) => {
+          const counts = await ingestBatch(this.#context(), batch, this.#options.embedder, options.signal);
+          if (counts.changed) this.#dirty = true;
+          return counts;
+        },
+        commitIfChanged: async () => (this.#dirty ? (await this.#commit()).generation : undefined),
+      }),
+    );
+  }
+
+  #context(): ApplyContext {
+    return { state: this.#state, views: this.#views, splitterFor: this.#splitterFor };
+  }
+
+  #viewOf(chunkId: string): Record<string, unknown> | undefined {
+    let view = this.#views.get(chunkId);
+    if (view) return view;
+    const chunk = this.#state.chunks.get(chunkId);
+    const document = chunk && this.#state.documents.get(chunk.documentId);
+    if (!chunk || !document) return undefined;
+    view = chunkFilterView(document, chunk);
+    this.#views.set(chunkId, view);
+    return view;
+  }
+
+  async #commit() {
+    const manifest = await this.#storage.commit(this.#state, this.#options.onCommitStep);
+    this.#dirty = false;
+    return manifest;
+  }
+
+  /** Runs a write; if it fails, drops the uncommitted changes by reloading the last commit. */
+  async #guarded<TResult>(write: () => Promise<TResult>): Promise<TResult> {
+    try {
+      return await write();
+    } catch (error) {
+      if (this.#dirty) {
+        this.#state = await this.#storage.load(this.#options.ef ? { ef: this.#options.ef } : {});
+        this.#views = new Map();
+        this.#dirty = false;
+      }
+      throw error;
+    }
+  }
+}

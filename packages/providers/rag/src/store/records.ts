@@ -1,0 +1,93 @@
+import type { DocumentFormat } from '../loaders/loaded-document.js';
+
+/** A document as the collection keeps it (its text lives in its chunks). */
+export interface DocumentRecord {
+  /** Stable id: a file URL, the URL given, a JSON record id, or the one given with the text. */
+  id: string;
+  /** For citations. */
+  uri?: string;
+  title?: string;
+  format: DocumentFormat;
+  /** Filterable fields: the source's metadata, front matter, a JSON record's other fields. */
+  metadata: Record<string, unknown>;
+  /** SHA-256 of everything indexed about the document; an ingest of the same version changes nothing. */
+  version: string;
+  /** Characters of the loaded text. */
+  length: number;
+  /** Its chunks, in document order. */
+  chunkIds: string[];
+  /** ISO time of the last change. */
+  updatedAt: string;
+}
+
+/** A chunk as the collection keeps it. */
+export interface ChunkRecord {
+  /** SHA-256 of the document id and the chunk text (with `~n` for the n-th repeat of a text in a document). */
+  id: string;
+  documentId: string;
+  text: string;
+  /** Character offsets in the loaded document text. */
+  start: number;
+  end: number;
+  /** From the splitter. @example { headings: ['Guide', 'Install'] } */
+  metadata: Record<string, unknown>;
+}
+
+/** A document to add or replace, already loaded as text. */
+export interface DocumentInput {
+  id: string;
+  text: string;
+  uri?: string;
+  title?: string;
+  /** Decides the splitter ('markdown' and 'html' split at headings). @default 'text' */
+  format?: DocumentFormat;
+  metadata?: Record<string, unknown>;
+}
+
+/** How a collection cuts documents. The token splitter needs a function, so it is set in code (`splitter`). */
+export interface SplitterConfig {
+  /** 'auto' splits Markdown and HTML at headings and everything else recursively. @default 'auto' */
+  kind: 'auto' | 'recursive' | 'markdown';
+  /** Characters. @default 1000 */
+  chunkSize: number;
+  /** Characters. @default 200 */
+  chunkOverlap: number;
+}
+
+/** The vector side of a collection. */
+export interface VectorConfig {
+  /** Embedding model; set at creation or by the first ingest. */
+  model?: string;
+  /** Set by the first embedding. */
+  dimensions?: number;
+  /** @default 16 */
+  M: number;
+  /** @default 200 */
+  efConstruction: number;
+  /** @default 100 */
+  ef: number;
+}
+
+/** What a collection is, persisted in its manifest. */
+export interface CollectionConfig {
+  name: string;
+  description?: string;
+  createdAt: string;
+  splitter: SplitterConfig;
+  /** Absent for a lexical-only collection. */
+  vector?: VectorConfig;
+  bm25: { k1: number; b: number };
+}
+
+/** A summary of a collection, cheap to list. */
+export interface CollectionInfo {
+  name: string;
+  description?: string;
+  createdAt: string;
+  documents: number;
+  chunks: number;
+  /** Increments with every commit. */
+  generation: number;
+  committedAt?: string;
+  vector?: VectorConfig;
+}

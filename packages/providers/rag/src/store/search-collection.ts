@@ -1,0 +1,139 @@
+import {
+  InvalidRequestError,
+  type MetadataFilter,
+  type RetrievedChunk,
+  reciprocalRankFusion,
+  UnsupportedError,
+} from '@fusionkit/core';
+import type { Embedder } from '../embedding/embedder.js';
+import { compileFilter } from '../filters/compile-filter.js';
+import type { ScoredId } from '../lexical/bm25-options.js';
+import type { CollectionState } from './collection-storage.js';
+
+/** How to rank: BM25 alone, vectors alone, or both fused by reciprocal rank. */
+export type SearchMode = 'bm25' | 'vector' | 'hybrid';
+
+/** A search of one collection. */
+export interface SearchRequest {
+  query: string;
+  /** How many chunks. @default 5 */
+  k?: number;
+  /** @default 'hybrid' when the collection has vectors and an embedder, else 'bm25' */
+  mode?: SearchMode;
+  /** Mongo-style filter on chunk metadata (document metadata, `headings`, `documentId`, `uri`, `title`, `format`). */
+  filter?: MetadataFilter;
+  signal?: AbortSignal;
+  /** Hits taken from each list before fusing (hybrid only). @default max(4 × k, 50) */
+  candidates?: number;
+  /** Reciprocal-rank-fusion weights `[bm25, vector]`. @default [1, 1] */
+  weights?: [number, number];
+  /** HNSW candidate list size for this search. @default the collection's `ef` */
+  ef?: number;
+  /**
+   * The query's vector, when the caller has it already ("more like this", its own embedding): the
+   * embedder is not called. Must come from the collection's embedding model.
+   */
+  vector?: readonly number[];
+}
+
+/** What a search needs from its collection. */
+export interface SearchContext {
+  state: CollectionState;
+  embedder: Embedder | undefined;
+  /** The filterable fields of a chunk. */
+  viewOf(chunkId: string): Record<string, unknown> | undefined;
+}
+
+function validate(request: SearchRequest): { k: number } {
+  if (typeof request?.query !== 'string' || request.query.length > 20_000) {
+    throw new InvalidRequestError('query must be a string of at most 20000 characters', { param: 'query' });
+  }
+  const k = request.k ?? 5;
+  if (!Number.isInteger(k) || k < 1 || k > 1000) {
+    throw new InvalidRequestError('k must be an integer from 1 to 1000', { param: 'k' });
+  }
+  if (request.vector !== undefined && !Array.isArray(request.vector)) {
+    throw new InvalidRequestError('vector must be an array of numbers', { param: 'vector' });
+  }
+  if (request.mode !== undefined && !['bm25', 'vector', 'hybrid'].includes(request.mode)) {
+    throw new InvalidRequestError("mode must be 'bm25', 'vector' or 'hybrid'", { param: 'mode' });
+  }
+  return { k };
+}
+
+/**
+ * Searches a collection's state. The filter is compiled once and applied inside both indexes (BM25
+ * never scores a rejected chunk; hnswlib skips it during the graph walk), so `k` results come back
+ * whenever `k` chunks match.
+ */
+export async function searchCollection(
+  context: SearchContext,
+  request: SearchRequest,
+): Promise<RetrievedChunk[]> {
+  const { k } = validate(request);
+  const { state, embedder } = context;
+  const canVector =
+    state.config.vector !== undefined && (embedder !== undefined || request.vector !== undefined);
+  const mode = request.mode ?? (canVector ? 'hybrid' : 'bm25');
+  if (mode !== 'bm25' && !canVector) {
+    const why = state.config.vector ? 'it was opened without an embedder' : 'it has no vector index';
+    throw new UnsupportedError(`Collection '${state.config.name}' cannot do ${mode} search: ${why}`, {
+      param: 'mode',
+    });
+  }
+  let filter: ((id: string) => boolean) | undefined;
+  if (request.filter !== undefined && Object.keys(request.filter).length > 0) {
+    const predicate = compileFilter(request.filter);
+    filter = (id) => {
+      const view = context.viewOf(id);
+      return view !== undefined && predicate(view);
+    };
+  }
+  const depth = mode === 'hybrid' ? Math.max(request.candidates ?? Math.max(4 * k, 50), k) : k;
+  const lexical =
+    mode === 'vector' ? [] : state.bm25.search(request.query, { k: depth, ...(filter ? { filter } : {}) });
+  let semantic: ScoredId[] = [];
+  // A vector collection that holds no vector yet has nothing to add to the ranking.
+  if (mode !== 'bm25' && state.vectors && state.vectors.size > 0) {
+    const vector =
+      request.vector ??
+      (await embedder!.embed([request.query], request.signal ? { signal: request.signal } : {}))[0]!;
+    semantic = state.vectors.search(vector, {
+      k: depth,
+      ...(filter ? { filter } : {}),
+      ...(request.ef ? { ef: request.ef } : {}),
+    });
+  }
+  const ranked =
+    mode === 'bm25'
+      ? lexical
+      : mode === 'vector'
+        ? semantic
+        : reciprocalRankFusion([lexical, semantic], { k: 60, weights: request.weights ?? [1, 1] }).slice(
+            0,
+            k,
+          );
+  return toRetrievedChunks(state, ranked);
+}
+
+function toRetrievedChunks(state: CollectionState, ranked: readonly ScoredId[]): RetrievedChunk[] {
+  const results: RetrievedChunk[] = [];
+  for (const { id, score } of ranked) {
+    const chunk = state.chunks.get(id);
+    const document = chunk && state.documents.get(chunk.documentId);
+    if (!chunk || !document) continue;
+    results.push({
+      id,
+      documentId: document.id,
+      text: chunk.text,
+      score,
+      source: {
+        ...(document.uri ? { uri: document.uri } : {}),
+        ...(document.title ? { title: document.title } : {}),
+        span: { start: chunk.start, end: chunk.end },
+      },
+      metadata: { ...document.metadata, ...chunk.metadata },
+    });
+  }
+  return results;
+}
