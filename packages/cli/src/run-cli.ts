@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { CliContext } from './commands/cli-context.js';
 import { ingestCommand } from './commands/ingest-command.js';
+import { mcpCommand } from './commands/mcp-command.js';
 import { modelsCommand } from './commands/models-command.js';
 import { queryCommand } from './commands/query-command.js';
 import { serveCommand } from './commands/serve-command.js';
@@ -12,6 +13,7 @@ Usage:
   fusion serve [--config FILE]     serve the API (FUSION_HOST, FUSION_PORT, FUSION_UPSTREAMS)
   fusion models [--config FILE] [--json]
                                    list the models the config serves
+  fusion mcp [--config FILE]       serve the orchestrator as an MCP server on stdio
   fusion ingest <path|url>... --collection NAME [--embedding-model ID] [--json]
                                    read files, folders and URLs into .fusion/rag/NAME
   fusion query "question" --collection NAME [--k 5] [--mode bm25|vector|hybrid] [--filter JSON] [--json]
@@ -48,6 +50,7 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
   try {
     const options = { ...(values.config ? { config: values.config } : {}) };
     if (command === 'serve') await serveCommand(context, options);
+    else if (command === 'mcp') await mcpCommand(context, options);
     else if (command === 'models') await modelsCommand(context, { ...options, json: values.json === true });
     else if (command === 'ingest')
       return await ingestCommand(context, {

@@ -34,6 +34,9 @@ import type { RouterV1 } from '../spec/router/v1/router-v1.js';
 import type { FusionStrategyV1 } from '../spec/strategy/v1/fusion-strategy-v1.js';
 import type { ToolV1 } from '../spec/tool/v1/tool-v1.js';
 import { builtinStrategies } from '../strategies/builtin-strategies.js';
+import { runToolLoop } from '../tools/run-tool-loop.js';
+import { streamToolLoop } from '../tools/stream-tool-loop.js';
+import { wantsToolLoop } from '../tools/tool-loop-request.js';
 import { AbortScope } from '../util/abort-scope.js';
 import { createRequestId } from '../util/request-id.js';
 import { parseChatRequest } from '../validation/chat-request-schema.js';
@@ -125,16 +128,18 @@ export class Fusion {
       let normalized = parseChatRequest(request);
       if (this.#hooks.has('chat:request'))
         normalized = await this.#hooks.run('chat:request', normalized, context);
-      let result: ChatResult;
-      const pipeline = this.pipelines.get(normalized.model);
-      if (pipeline) {
-        result = await pipeline.chat(normalized, call, options.onTrace);
-      } else {
-        const model = this.registry.resolve(normalized.model);
-        checkChatCapabilities(model, normalized);
-        result = await callChat(this, model, normalized, call);
-        result.model = model.id;
-      }
+      const answer = async (step: ChatRequest): Promise<ChatResult> => {
+        const pipeline = this.pipelines.get(step.model);
+        if (pipeline) return pipeline.chat(step, call, options.onTrace);
+        const model = this.registry.resolve(step.model);
+        checkChatCapabilities(model, step);
+        const answered = await callChat(this, model, step, call);
+        answered.model = model.id;
+        return answered;
+      };
+      let result = wantsToolLoop(normalized)
+        ? await runToolLoop(normalized, answer, { tools: this.tools, ...call })
+        : await answer(normalized);
       if (this.#hooks.has('chat:result')) result = await this.#hooks.run('chat:result', result, context);
       return result;
     } finally {
@@ -157,15 +162,16 @@ export class Fusion {
       let normalized = parseChatRequest(request);
       if (this.#hooks.has('chat:request'))
         normalized = await this.#hooks.run('chat:request', normalized, context);
-      const pipeline = this.pipelines.get(normalized.model);
-      let chunks: AsyncIterable<ChatChunk>;
-      if (pipeline) {
-        chunks = pipeline.stream(normalized, call, options.onTrace);
-      } else {
-        const model = this.registry.resolve(normalized.model);
-        checkChatCapabilities(model, normalized);
-        chunks = callStream(this, model, normalized, call);
-      }
+      const answer = (step: ChatRequest): AsyncIterable<ChatChunk> => {
+        const pipeline = this.pipelines.get(step.model);
+        if (pipeline) return pipeline.stream(step, call, options.onTrace);
+        const model = this.registry.resolve(step.model);
+        checkChatCapabilities(model, step);
+        return callStream(this, model, step, call);
+      };
+      const chunks = wantsToolLoop(normalized)
+        ? streamToolLoop(normalized, answer, { tools: this.tools, ...call })
+        : answer(normalized);
       if (!this.events.has('stream:delta')) {
         yield* chunks;
         return;

@@ -1,0 +1,112 @@
+import { type McpRequestContext, McpServer, type ServerContext } from '@modelcontextprotocol/server';
+import type { JobsLike, McpFusion, RagPluginLike, RagStoreLike } from './mcp-fusion.js';
+import type { McpServerOptions } from './mcp-server-options.js';
+import { registerModelResources, registerRagResources } from './register-resources.js';
+import { registerChatTool } from './tools/chat-tool.js';
+import { registerFuseTool } from './tools/fuse-tool.js';
+import { registerJobStatusTool } from './tools/job-status-tool.js';
+import { registerListModelsTool } from './tools/list-models-tool.js';
+import { registerRagIngestTool, registerRagSearchTool } from './tools/rag-tools.js';
+import type { ToolContext } from './tools/tool-context.js';
+
+declare const __VERSION__: string | undefined;
+const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.1.0';
+
+/** The capabilities present now: each tool is offered only when what it needs is there. */
+export interface McpCapabilities {
+  fusion: McpFusion;
+  /** Whether any chat model or pipeline is served (`chat`, `fuse`). */
+  chat: boolean;
+  rag?: RagStoreLike;
+  jobs?: JobsLike;
+}
+
+function isRagPlugin(value: RagPluginLike | RagStoreLike): value is RagPluginLike {
+  return 'store' in value;
+}
+
+/** The orchestrator the options name; throws a hint when there is none. */
+export function fusionOf(options: McpServerOptions, fallback?: McpFusion): McpFusion {
+  const fusion = (typeof options.fusion === 'function' ? options.fusion() : options.fusion) ?? fallback;
+  if (!fusion) {
+    throw new TypeError(
+      'The MCP server needs the orchestrator: pass { fusion } (or { fusion: () => fusion }).',
+    );
+  }
+  return fusion;
+}
+
+/** Looks up what the orchestrator and the plugins offer at this moment. */
+export async function readCapabilities(
+  options: McpServerOptions,
+  fusion: McpFusion,
+): Promise<McpCapabilities> {
+  const models = await fusion.models();
+  const capabilities: McpCapabilities = {
+    fusion,
+    chat: models.some((model) => model.type !== 'embeddings'),
+  };
+  const rag = typeof options.rag === 'function' ? options.rag() : options.rag;
+  if (rag) {
+    try {
+      // The RAG plugin's `store` throws until the plugin is set up.
+      capabilities.rag = isRagPlugin(rag) ? rag.store : rag;
+    } catch {}
+  }
+  const jobs = options.jobs ?? (rag && isRagPlugin(rag) ? rag.jobs : undefined);
+  if (jobs) capabilities.jobs = jobs;
+  return capabilities;
+}
+
+/**
+ * Builds one MCP server instance over the orchestrator: tools `chat`, `fuse`, `list_models`,
+ * `rag_search`, `rag_ingest`, `job_status` (each only when its capability is present), resources for
+ * models, collections and documents. `signal` (the HTTP request's) aborts every call it carries.
+ */
+export function buildMcpServer(
+  capabilities: McpCapabilities,
+  options: McpServerOptions,
+  signal?: AbortSignal,
+): McpServer {
+  const server = new McpServer(
+    { name: options.name ?? 'fusion', version: options.version ?? VERSION },
+    {
+      instructions:
+        'The Fusion Orchestrator: several models behind one API. Use list_models to see them, chat to ask one, fuse to combine several' +
+        (capabilities.rag ? ', rag_search and rag_ingest for the document collections.' : '.'),
+    },
+  );
+  const context: ToolContext = {
+    signal: (call: ServerContext) =>
+      signal ? AbortSignal.any([call.mcpReq.signal, signal]) : call.mcpReq.signal,
+    progressEveryChunks: Math.max(1, options.progressEveryChunks ?? 8),
+  };
+  const { fusion } = capabilities;
+  registerListModelsTool(server, fusion);
+  registerModelResources(server, fusion);
+  if (capabilities.chat) {
+    registerChatTool(server, fusion, context);
+    registerFuseTool(server, fusion, context);
+  }
+  if (capabilities.rag) {
+    registerRagSearchTool(server, capabilities.rag, context);
+    registerRagIngestTool(server, capabilities.rag, context);
+    registerRagResources(server, capabilities.rag);
+  }
+  if (capabilities.jobs) registerJobStatusTool(server, capabilities.jobs);
+  return server;
+}
+
+/**
+ * The server factory the SDK's serving entries call (once per HTTP request, once per stdio
+ * connection): a fresh instance over what is present now.
+ */
+export function createMcpServerFactory(
+  options: McpServerOptions,
+  fallback?: () => McpFusion | undefined,
+): (context: McpRequestContext) => Promise<McpServer> {
+  return async (context) => {
+    const fusion = fusionOf(options, fallback?.());
+    return buildMcpServer(await readCapabilities(options, fusion), options, context.requestInfo?.signal);
+  };
+}
