@@ -81,7 +81,8 @@ async function pipeBody(
 /**
  * Writes a Fetch `Response` to a node:http response: status, headers (several `set-cookie` kept),
  * then the body. An in-memory body is sent in one piece with `content-length`; a stream is written
- * chunk by chunk with backpressure, and `text/event-stream` headers are flushed at once. When the
+ * chunk by chunk with backpressure, and `text/event-stream` headers go out at once (with the first event
+ * when it is ready). When the
  * client goes away the body is cancelled; when the body fails mid-way the socket is destroyed so the
  * client sees a cut response, not a complete one. Resolves when the response is done; never rejects.
  */
@@ -130,8 +131,12 @@ export async function writeResponse(response: Response, outgoing: ServerResponse
     const contentType = headers['content-type'];
     if (typeof contentType === 'string' && contentType.startsWith('text/event-stream')) {
       outgoing.writeHead(status, statusText, headers);
-      outgoing.flushHeaders();
-      await pipeBody(reader, outgoing, undefined);
+      // The first event usually waits already (the core commits a stream at its first token): it
+      // leaves with the headers in one write. Otherwise the headers go at once, alone.
+      const first = reader.read();
+      const ready = await readWithoutWaiting(first);
+      if (ready === NOT_READY) outgoing.flushHeaders();
+      await pipeBody(reader, outgoing, first);
       return;
     }
     const first = await reader.read();
@@ -154,7 +159,11 @@ export async function writeResponse(response: Response, outgoing: ServerResponse
     // The body failed (or a write threw). Before the head: answer 500; after: cut the connection.
     reader.cancel().catch(noop);
     if (outgoing.headersSent || outgoing.destroyed) {
-      outgoing.destroy();
+      // Cut the response without its end, after what was written has left: the client sees a
+      // truncated stream (destroying at once could drop the head that shares a write with it).
+      const socket = outgoing.socket;
+      if (socket && !socket.destroyed) socket.end();
+      else outgoing.destroy();
     } else {
       const message = JSON.stringify({
         error: {
