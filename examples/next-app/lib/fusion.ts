@@ -1,4 +1,5 @@
 import { createFusion, type Fusion } from '@fusionkit/core';
+import { mcpPlugin } from '@fusionkit/mcp';
 import { createOpenAICompatible } from '@fusionkit/openai';
 
 /**
@@ -16,4 +17,6 @@ export const fusion: Fusion = (globalForFusion.fusion ??= createFusion({
       baseURL: process.env.UPSTREAM_URL ?? 'http://127.0.0.1:8000/v1',
     }),
   ],
+  // The orchestrator as an MCP server too, at /api/mcp (the catch-all route serves it).
+  plugins: [mcpPlugin({ fusion: () => globalForFusion.fusion })],
 }));

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import OpenAI from 'openai';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -137,6 +138,21 @@ describe('examples/next-app under `next start`', () => {
       await vi.waitFor(() => expect(upstream.aborts.length).toBeGreaterThan(before), { timeout: 2000 });
     } finally {
       proxy.behavior = 'slow';
+    }
+  });
+
+  it('serves the orchestrator as an MCP server at /api/mcp, to the MCP SDK client', async () => {
+    const client = new Client({ name: 'next-example-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/api/mcp`)));
+    try {
+      const tools = (await client.listTools()).tools.map((tool) => tool.name);
+      expect(tools).toEqual(expect.arrayContaining(['chat', 'list_models']));
+      const result = (await client.callTool({ name: 'chat', arguments: { model: MODEL, prompt: 'Hi' } })) as {
+        structuredContent?: { content?: string };
+      };
+      expect(result.structuredContent?.content).toBe(REPLY);
+    } finally {
+      await client.close();
     }
   });
 

@@ -24,6 +24,7 @@ Environment:
   FUSION_PORT        port (default 8080; 0 picks a free one)
   FUSION_UPSTREAMS   name=baseURL[,name=baseURL...], e.g. lab=http://127.0.0.1:8000/v1
   FUSION_LOG         'requests': one JSON line per request on stderr, with its x-request-id
+  FUSION_MLX_MODELS  a folder of MLX model directories, served in-process as mlx/<name>
 
 Config: fusion.config.{ts,mts,js,mjs,json} in the working directory, or --config FILE.
 `;

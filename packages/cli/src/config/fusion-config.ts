@@ -1,4 +1,5 @@
 import type { FusionOptions, PluginV1, ProviderV1 } from '@fusionkit/core';
+import type { MlxPluginOptions } from '@fusionkit/mlx';
 
 /** An OpenAI-compatible upstream served as `name/model-id`. */
 export interface UpstreamConfig {
@@ -33,6 +34,11 @@ export interface FusionConfig extends Omit<FusionOptions, 'providers' | 'plugins
   /** Providers built in code (only in `.ts`/`.js` configs). */
   providers?: ProviderV1[];
   plugins?: PluginV1[];
+  /**
+   * In-process MLX models: every model directory under `modelsDir` (and, optionally, the Hugging Face
+   * cache) is served as `mlx/<name>`. `FUSION_MLX_MODELS` sets `modelsDir`. @example { modelsDir: './models' }
+   */
+  mlx?: MlxPluginOptions | false;
   /** How long shutdown waits for running requests, ms. @default 10000 */
   shutdownTimeoutMs?: number;
 }

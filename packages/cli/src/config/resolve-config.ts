@@ -44,5 +44,8 @@ export async function resolveConfig(options: {
     upstreams,
   };
   if (file) resolved.file = file;
+  if (options.env.FUSION_MLX_MODELS && config.mlx !== false) {
+    resolved.mlx = { ...(config.mlx || {}), modelsDir: options.env.FUSION_MLX_MODELS };
+  }
   return resolved;
 }

@@ -1,0 +1,372 @@
+/**
+ * The in-process MLX provider: chat and embedding models from mlx-community directories, run by
+ * a supervised worker process (see {@link WorkerSupervisor}).
+ */
+import {
+  type CallOptions,
+  type ChatChunk,
+  type ChatRequest,
+  type ChatResult,
+  type EmbedRequest,
+  type EmbedResult,
+  type HealthStatus,
+  InvalidRequestError,
+  type ModelInfo,
+  ModelNotFoundError,
+  type ProviderV1,
+  UnavailableError,
+  UnsupportedError,
+} from '@fusionkit/core';
+import { abortReason } from '@fusionkit/core/internal';
+import {
+  type WorkerCommand,
+  type WorkerCrash,
+  type WorkerState,
+  WorkerSupervisor,
+} from '../supervisor/worker-supervisor.js';
+import { WORKER_DEBUG } from '../testing/worker-test-hooks.js';
+import type { EmbedResultValue, LoadedModelInfo, LoadOptions, MemoryReport } from '../worker/protocol.js';
+import { resolveWorkerEntry } from '../worker-entry.js';
+import { streamChat } from './chat-stream.js';
+import { collectChatResult } from './collect-chat-result.js';
+import { checkChatRequest } from './map-chat-request.js';
+import { mapWorkerError } from './map-worker-error.js';
+import type { MlxProviderOptions } from './mlx-provider-options.js';
+import { type CatalogEntry, ModelCatalog, type SkippedModel } from './model-catalog.js';
+
+/** Worker crashes while loading one model after which it is no longer reloaded automatically. */
+const MAX_CRASHED_LOADS = 2;
+
+/** The state of the worker process, for monitoring. */
+export interface MlxWorkerStatus {
+  state: WorkerState;
+  pid: number | undefined;
+  restarts: number;
+  lastCrash: string | undefined;
+}
+
+/** An MLX provider: a {@link ProviderV1} that also reports its worker and what it skipped. */
+export interface MlxProvider extends ProviderV1 {
+  load(model: string, options?: { signal?: AbortSignal }): Promise<void>;
+  unload(model: string): Promise<void>;
+  memoryBytes(model: string): number | undefined;
+  close(): Promise<void>;
+  /** Model directories found but not servable, with the reason. */
+  skippedModels(): SkippedModel[];
+  /** The worker process. */
+  workerStatus(): MlxWorkerStatus;
+  /** The worker's memory: its RSS and, per loaded model, weights and KV cache bytes. */
+  memoryReport(): Promise<MemoryReport>;
+  /**
+   * Calls `listener` when model directories appear, change or go away (checked every
+   * `intervalMs`), e.g. to refresh the orchestrator's registry. Returns the function that stops it.
+   * @example mlx.watchModels(() => void fusion.registry.refresh(mlx.id))
+   */
+  watchModels(listener: () => void, options?: { intervalMs?: number }): () => void;
+}
+
+class MlxProviderImpl implements MlxProvider {
+  readonly specificationVersion = 'v1' as const;
+  readonly id: string;
+  readonly #options: MlxProviderOptions;
+  readonly #catalog: ModelCatalog;
+  readonly #supervisor: WorkerSupervisor;
+
+  constructor(options: MlxProviderOptions) {
+    this.#options = options;
+    this.id = options.id ?? 'mlx';
+    this.#catalog = new ModelCatalog(
+      {
+        ...(options.modelsDir !== undefined ? { modelsDir: options.modelsDir } : {}),
+        huggingFaceCache: options.huggingFaceCache ?? true,
+        ...(options.models ? { models: options.models } : {}),
+        ...(options.env ? { env: options.env } : {}),
+      },
+      options.maxWaitingPerModel ?? 16,
+    );
+    this.#supervisor = new WorkerSupervisor({
+      entry: resolveWorkerEntry(),
+      ...(options.workerEnv ? { env: options.workerEnv } : {}),
+      ...(options.restartDelayMs !== undefined ? { restartDelayMs: options.restartDelayMs } : {}),
+      ...(options.maxRestartDelayMs !== undefined ? { maxRestartDelayMs: options.maxRestartDelayMs } : {}),
+      onCrash: (crash) => this.#onCrash(crash),
+      onRestart: (call) => this.#reload(call),
+    });
+  }
+
+  async models(): Promise<ModelInfo[]> {
+    this.#catalog.refresh();
+    return [...this.#catalog.entries.values()]
+      .filter((entry) => entry.manifest)
+      .map((entry) => this.#catalog.info(entry));
+  }
+
+  skippedModels(): SkippedModel[] {
+    this.#catalog.refresh();
+    return this.#catalog.skipped();
+  }
+
+  watchModels(listener: () => void, options: { intervalMs?: number } = {}): () => void {
+    let last = this.#catalog.signature();
+    const timer = setInterval(() => {
+      const current = this.#catalog.signature();
+      if (current === last) return;
+      last = current;
+      listener();
+    }, options.intervalMs ?? 2000);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  workerStatus(): MlxWorkerStatus {
+    return {
+      state: this.#supervisor.state,
+      pid: this.#supervisor.pid,
+      restarts: this.#supervisor.restarts,
+      lastCrash: this.#supervisor.lastCrash,
+    };
+  }
+
+  memoryReport(): Promise<MemoryReport> {
+    return this.#supervisor.call<MemoryReport>({ type: 'memory' });
+  }
+
+  /** Test hook (see `crashWorker`); refused unless the worker runs with test hooks on. */
+  [WORKER_DEBUG](action: 'native-abort' | 'abort' | 'exit'): Promise<unknown> {
+    return this.#supervisor.call({ type: 'debug', action });
+  }
+
+  memoryBytes(model: string): number | undefined {
+    const entry = this.#catalog.get(model);
+    return entry?.manifest ? this.#catalog.memoryBytes(entry) : undefined;
+  }
+
+  async health(): Promise<HealthStatus> {
+    const state = this.#supervisor.state;
+    const models: Record<string, 'ready' | 'loading' | 'unhealthy'> = {};
+    let queueDepth = 0;
+    let running = 0;
+    for (const entry of this.#catalog.entries.values()) {
+      if (!entry.manifest) continue;
+      models[entry.id] =
+        entry.state === 'failed' ? 'unhealthy' : entry.state === 'loading' ? 'loading' : 'ready';
+      queueDepth += entry.queue.waiting;
+      running += entry.queue.running;
+    }
+    const status: HealthStatus = {
+      status:
+        state === 'closed'
+          ? 'unhealthy'
+          : state === 'restarting' || state === 'starting'
+            ? 'loading'
+            : 'ready',
+      models,
+      queueDepth,
+      running,
+    };
+    if (state === 'restarting' && this.#supervisor.lastCrash) status.message = this.#supervisor.lastCrash;
+    return status;
+  }
+
+  /** Loads a model; also gives a model disabled after crashing the worker another chance. */
+  async load(model: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const entry = this.#servable(model, true);
+    if (entry.state === 'loaded') return;
+    if (entry.loading) return entry.loading;
+    if (options.signal?.aborted) throw abortReason(options.signal);
+    entry.state = 'loading';
+    entry.loading = this.#supervisor
+      .call<LoadedModelInfo>({
+        type: 'load',
+        model: entry.id,
+        path: entry.location.path,
+        options: this.#loadOptions(),
+      })
+      .then(
+        (info) => {
+          entry.loaded = info;
+          entry.kvCacheBytes = 0;
+          entry.state = 'loaded';
+          entry.crashedLoads = 0;
+        },
+        (error: unknown) => {
+          if (entry.state === 'loading') entry.state = 'unloaded';
+          throw mapWorkerError(error, entry.id);
+        },
+      )
+      .finally(() => {
+        entry.loading = undefined;
+      });
+    return entry.loading;
+  }
+
+  async unload(model: string): Promise<void> {
+    const entry = this.#catalog.get(model);
+    if (!entry) return;
+    await entry.loading?.catch(() => {});
+    if (entry.state !== 'loaded') return;
+    entry.state = 'unloaded';
+    entry.loaded = undefined;
+    entry.kvCacheBytes = 0;
+    if (this.#supervisor.state === 'ready') {
+      await this.#supervisor.call({ type: 'unload', model: entry.id }).catch(() => {});
+    }
+  }
+
+  async doChat(request: ChatRequest, options: CallOptions): Promise<ChatResult> {
+    return collectChatResult(this.doStream(request, options));
+  }
+
+  async *doStream(request: ChatRequest, options: CallOptions): AsyncGenerator<ChatChunk> {
+    const entry = this.#servable(request.model);
+    if (entry.manifest!.config.kind !== 'causal') {
+      throw new UnsupportedError(`Model '${request.model}' is an embedding model; it cannot chat.`, {
+        param: 'model',
+      });
+    }
+    checkChatRequest(request);
+    const release = await entry.queue.acquire(options.signal);
+    try {
+      await this.#ensureLoaded(entry, options.signal);
+      // Ends only once the worker has finished (or stopped) this generation: the model's turn lasts as long.
+      yield* streamChat({
+        supervisor: this.#supervisor,
+        model: entry.id,
+        info: entry.loaded!,
+        request,
+        signal: options.signal,
+        onResult: (result) => {
+          entry.kvCacheBytes = result.kvCacheBytes;
+        },
+      });
+    } finally {
+      release();
+    }
+  }
+
+  async doEmbed(request: EmbedRequest, options: CallOptions): Promise<EmbedResult> {
+    const entry = this.#servable(request.model);
+    if (entry.manifest!.config.kind !== 'encoder') {
+      throw new UnsupportedError(`Model '${request.model}' is a chat model; it does not embed.`, {
+        param: 'model',
+      });
+    }
+    const input = Array.isArray(request.input) ? request.input : [request.input];
+    if (input.length === 0)
+      throw new InvalidRequestError('input must hold at least one text.', { param: 'input' });
+    if (input.some((text) => typeof text !== 'string')) {
+      throw new InvalidRequestError('MLX embedding models take texts, not token arrays.', { param: 'input' });
+    }
+    const hidden = entry.manifest!.config.hiddenSize;
+    if (request.dimensions !== undefined && request.dimensions !== hidden) {
+      throw new UnsupportedError(`Model '${request.model}' produces ${hidden} dimensions.`, {
+        param: 'dimensions',
+      });
+    }
+    const release = await entry.queue.acquire(options.signal);
+    try {
+      await this.#ensureLoaded(entry, options.signal);
+      const value = await this.#supervisor
+        .call<EmbedResultValue>({ type: 'embed', model: entry.id, input }, { signal: options.signal })
+        .catch((error: unknown) => {
+          throw mapWorkerError(error, entry.id);
+        });
+      if (options.signal.aborted) throw abortReason(options.signal);
+      return {
+        object: 'list',
+        model: request.model,
+        data: value.embeddings.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+        usage: { prompt_tokens: value.promptTokens, total_tokens: value.promptTokens },
+      };
+    } finally {
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#supervisor.close();
+    for (const entry of this.#catalog.entries.values()) {
+      if (entry.state === 'loaded') entry.state = 'unloaded';
+      entry.loaded = undefined;
+    }
+  }
+
+  #servable(model: string, allowFailed = false): CatalogEntry {
+    const entry = this.#catalog.get(model);
+    if (!entry) {
+      throw new ModelNotFoundError(`The MLX provider '${this.id}' has no model '${model}'.`, {
+        param: 'model',
+      });
+    }
+    if (entry.error !== undefined) {
+      throw new UnsupportedError(`Model '${model}' cannot be served: ${entry.error}`, {
+        code: 'unsupported_model_layout',
+        param: 'model',
+      });
+    }
+    if (entry.state === 'failed' && !allowFailed) {
+      throw new UnavailableError(
+        `Model '${model}' crashed the MLX worker ${entry.crashedLoads} times while loading; it is disabled until it is loaded explicitly again.`,
+        { isRetryable: false },
+      );
+    }
+    return entry;
+  }
+
+  async #ensureLoaded(entry: CatalogEntry, signal: AbortSignal): Promise<void> {
+    if (entry.state === 'loaded') return;
+    if (entry.state === 'failed') this.#servable(entry.id);
+    await this.load(entry.id, { signal });
+  }
+
+  #loadOptions(): LoadOptions {
+    return {
+      prefillChunkSize: this.#options.prefillChunkSize ?? 512,
+      kvCacheStep: this.#options.kvCacheStep ?? 256,
+    };
+  }
+
+  #onCrash(crash: WorkerCrash): void {
+    for (const command of crash.inFlight) {
+      if (command.type !== 'load') continue;
+      const entry = this.#catalog.entries.get(command.model);
+      if (!entry) continue;
+      entry.crashedLoads++;
+      if (entry.crashedLoads >= MAX_CRASHED_LOADS) entry.state = 'failed';
+    }
+    for (const entry of this.#catalog.entries.values()) entry.kvCacheBytes = 0;
+  }
+
+  /** After a restart: loads again every model that was loaded, one after the other. */
+  async #reload(call: (command: WorkerCommand) => Promise<unknown>): Promise<void> {
+    for (const entry of this.#catalog.entries.values()) {
+      if (entry.state !== 'loaded') continue;
+      entry.state = 'loading';
+      try {
+        entry.loaded = (await call({
+          type: 'load',
+          model: entry.id,
+          path: entry.location.path,
+          options: this.#loadOptions(),
+        })) as LoadedModelInfo;
+        entry.state = 'loaded';
+        entry.crashedLoads = 0;
+      } catch {
+        if (entry.state === 'loading') entry.state = 'unloaded';
+        entry.loaded = undefined;
+      }
+    }
+  }
+}
+
+/**
+ * Creates the MLX provider. Models are found under `modelsDir` and in the Hugging Face cache; the
+ * registry loads them on first use (and unloads them to stay under its memory budget).
+ *
+ * @example
+ * const mlx = createMlxProvider({ modelsDir: './models' });
+ * const fusion = createFusion({ providers: [mlx], memoryBudgetBytes: 8e9 });
+ */
+export function createMlxProvider(options: MlxProviderOptions = {}): MlxProvider {
+  return new MlxProviderImpl(options);
+}

@@ -1,0 +1,33 @@
+import {
+  FusionError,
+  InvalidRequestError,
+  ModelNotFoundError,
+  UnavailableError,
+  UnsupportedError,
+} from '@fusionkit/core';
+import { WorkerCallError } from '../supervisor/worker-call-error.js';
+
+/** Turns a worker's error answer into the orchestrator's error family; passes FusionErrors on. */
+export function mapWorkerError(error: unknown, model: string): Error {
+  if (FusionError.isInstance(error) || !(error instanceof WorkerCallError)) return error as Error;
+  const { code, message } = error;
+  switch (code) {
+    case 'context_length_exceeded':
+      return new InvalidRequestError(message, { code, param: 'messages' });
+    case 'invalid_request':
+      return new InvalidRequestError(message);
+    case 'unsupported':
+    case 'unsupported_model_layout':
+      return new UnsupportedError(`Model '${model}' cannot be served: ${message}`, { code });
+    case 'model_not_loaded':
+      return new UnavailableError(message, { retryAfterMs: 500 });
+    case 'model_not_found':
+      return new ModelNotFoundError(message);
+    default:
+      return new FusionError({
+        code: 'mlx_error',
+        status: Math.max(error.status, 500),
+        message,
+      });
+  }
+}
