@@ -22,7 +22,6 @@ import type { PipelineDefinition } from '../spec/pipeline/pipeline-definition.js
 import type {
   HookContext,
   HookOptions,
-  PluginApi,
   PluginHooks,
   PluginV1,
   RegisterProviderOptions,
@@ -43,7 +42,8 @@ import { parseChatRequest } from '../validation/chat-request-schema.js';
 import { parseEmbedRequest } from '../validation/embed-request-schema.js';
 import type { CloseOptions, FusionOptions, RequestOptions } from './fusion-options.js';
 import { HealthMonitor } from './health-monitor.js';
-import type { HealthReport } from './health-report.js';
+import { buildHealthReport, type HealthReport } from './health-report.js';
+import { createPluginApi } from './plugin-api.js';
 
 const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -260,41 +260,7 @@ export class Fusion {
 
   /** The health report `GET /health` serves. */
   health(): HealthReport {
-    const models: HealthReport['models'] = {};
-    let ready = 0;
-    for (const model of this.registry.list()) {
-      if (model.status === 'ready') ready++;
-      const entry: HealthReport['models'][string] = {
-        status: model.status,
-        in_use: model.inUse,
-        circuit: this.targetHealth.circuit(model.id),
-      };
-      if (model.info.loaded !== undefined) entry.loaded = model.info.loaded;
-      if (model.statusMessage) entry.message = model.statusMessage;
-      models[model.id] = entry;
-    }
-    const providers: HealthReport['providers'] = {};
-    for (const provider of this.registry.providers()) {
-      const health = this.registry.health(provider.id);
-      const entry: HealthReport['providers'][string] = { status: health?.status ?? 'loading' };
-      if (health?.message) entry.message = health.message;
-      if (health?.queueDepth !== undefined) entry.queue_depth = health.queueDepth;
-      if (health?.warmedUp !== undefined) entry.warmed_up = health.warmedUp;
-      if (health?.latencyMs !== undefined) entry.latency_ms = health.latencyMs;
-      providers[provider.id] = entry;
-    }
-    if (this.closing)
-      return { status: 'draining', models, providers, message: 'The server is shutting down.' };
-    if (ready > 0) return { status: 'ok', models, providers };
-    return {
-      status: 'unavailable',
-      models,
-      providers,
-      message:
-        this.registry.list().length === 0
-          ? 'No model is configured. Set FUSION_UPSTREAMS=name=http://host:port/v1 or add a provider in fusion.config.'
-          : 'No model is ready yet.',
-    };
+    return buildHealthReport(this.registry, this.targetHealth, this.closing);
   }
 
   /** Queue counters, as `GET /v1/queue/stats` serves them. */
@@ -316,7 +282,7 @@ export class Fusion {
         `Plugin '${plugin.name}' implements specification '${String(plugin.specificationVersion)}'; expected 'v1'.`,
       );
     }
-    await plugin.setup(this.#pluginApi());
+    await plugin.setup(createPluginApi(this));
     this.#plugins.push(plugin);
     return this;
   }
@@ -401,32 +367,6 @@ export class Fusion {
     for (const plugin of options.plugins ?? []) await this.use(plugin);
     for (const pipeline of options.pipelines ?? []) this.registerPipeline(pipeline);
     this.#monitor.start();
-  }
-
-  #pluginApi(): PluginApi {
-    const register = <TValue extends { name: string }>(
-      map: Map<string, TValue>,
-      kind: string,
-      value: TValue,
-    ) => {
-      if (map.has(value.name)) throw new TypeError(`A ${kind} named '${value.name}' is already registered.`);
-      map.set(value.name, value);
-      return () => {
-        if (map.get(value.name) === value) map.delete(value.name);
-      };
-    };
-    return {
-      chat: (request, options) => this.chat(request, options),
-      embed: (request, options) => this.embed(request, options),
-      registerProvider: (provider, options) => this.registerProvider(provider, options),
-      registerRouter: (router) => register(this.routers, 'router', router),
-      registerRetriever: (retriever) => register(this.retrievers, 'retriever', retriever),
-      registerStrategy: (strategy) => register(this.strategies, 'strategy', strategy),
-      registerTool: (tool) => register(this.tools, 'tool', tool),
-      registerPipeline: (pipeline) => this.registerPipeline(pipeline),
-      route: (method, path, handler) => this.route(method, path, handler),
-      hook: (name, hook, options) => this.hook(name, hook, options),
-    };
   }
 }
 

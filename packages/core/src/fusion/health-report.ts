@@ -1,3 +1,6 @@
+import type { ModelRegistry } from '../registry/model-registry.js';
+import type { TargetHealth } from '../resilience/target-health.js';
+
 /** What `GET /health` answers. */
 export interface HealthReport {
   /** `ok`: at least one model ready; `unavailable`: none; `draining`: shutting down. */
@@ -27,4 +30,46 @@ export interface HealthReport {
   >;
   /** A hint for operators when nothing can serve. */
   message?: string;
+}
+
+/** The report of the registry's models and providers, their circuits, and whether anything can serve. */
+export function buildHealthReport(
+  registry: ModelRegistry,
+  targetHealth: TargetHealth,
+  closing: boolean,
+): HealthReport {
+  const models: HealthReport['models'] = {};
+  let ready = 0;
+  for (const model of registry.list()) {
+    if (model.status === 'ready') ready++;
+    const entry: HealthReport['models'][string] = {
+      status: model.status,
+      in_use: model.inUse,
+      circuit: targetHealth.circuit(model.id),
+    };
+    if (model.info.loaded !== undefined) entry.loaded = model.info.loaded;
+    if (model.statusMessage) entry.message = model.statusMessage;
+    models[model.id] = entry;
+  }
+  const providers: HealthReport['providers'] = {};
+  for (const provider of registry.providers()) {
+    const health = registry.health(provider.id);
+    const entry: HealthReport['providers'][string] = { status: health?.status ?? 'loading' };
+    if (health?.message) entry.message = health.message;
+    if (health?.queueDepth !== undefined) entry.queue_depth = health.queueDepth;
+    if (health?.warmedUp !== undefined) entry.warmed_up = health.warmedUp;
+    if (health?.latencyMs !== undefined) entry.latency_ms = health.latencyMs;
+    providers[provider.id] = entry;
+  }
+  if (closing) return { status: 'draining', models, providers, message: 'The server is shutting down.' };
+  if (ready > 0) return { status: 'ok', models, providers };
+  return {
+    status: 'unavailable',
+    models,
+    providers,
+    message:
+      registry.list().length === 0
+        ? 'No model is configured. Set FUSION_UPSTREAMS=name=http://host:port/v1 or add a provider in fusion.config.'
+        : 'No model is ready yet.',
+  };
 }
