@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.js';
@@ -74,6 +75,25 @@ describe('fusion serve (the built CLI, as `npm start` runs it)', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('x-request-id')).toBe('trace-me-42');
     expect(upstream.requests.at(-1)!.headers['x-request-id']).toBe('trace-me-42');
+  });
+
+  it('serves the orchestrator as an MCP server at /mcp', async () => {
+    const mcp = new Client({ name: 'fusion-serve-test', version: '1.0.0' });
+    await mcp.connect(new StreamableHTTPClientTransport(new URL(`${cli.url}/mcp`)));
+    try {
+      expect((await mcp.listTools()).tools.map((tool) => tool.name)).toEqual(
+        expect.arrayContaining(['chat', 'fuse', 'list_models']),
+      );
+      const result = (await mcp.callTool({ name: 'list_models', arguments: {} })) as {
+        structuredContent?: { models?: { id: string }[] };
+      };
+      expect(result.structuredContent?.models?.map((model) => model.id)).toContain(
+        'lab/qwen2.5-0.5b-instruct-4bit',
+      );
+    } finally {
+      await mcp.close();
+    }
+    expect(cli.output()).toContain(`MCP server at ${cli.url}/mcp`);
   });
 
   it('says 200 on /health once the upstream is up', async () => {

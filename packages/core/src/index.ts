@@ -33,6 +33,7 @@ export type { FusionEventName, FusionEvents } from './events/fusion-events.js';
 export { createFusion, Fusion } from './fusion/fusion.js';
 export type { CloseOptions, FusionOptions, QueueLimits, RequestOptions } from './fusion/fusion-options.js';
 export type { HealthReport } from './fusion/health-report.js';
+export type { FusionPluginApi } from './fusion/plugin-api.js';
 export {
   type CreateJobOptions,
   isFinalStatus,

@@ -1,11 +1,11 @@
 import { createFusion, type Fusion } from '@fusionkit/core';
 import { createOpenAICompatible } from '@fusionkit/openai';
 import type { ResolvedConfig } from '../config/resolve-config.js';
-import { lazyMlxPlugin } from './lazy-mlx-plugin.js';
+import { lazyPlugin } from './lazy-plugin.js';
 
 /**
  * The orchestrator a config describes: its providers and plugins, one provider per upstream, and the
- * MLX plugin when `mlx` (or `FUSION_MLX_MODELS`) is set.
+ * MLX plugin when `mlx` (or `FUSION_MLX_MODELS`) is set, and the MCP server at `/mcp` unless `mcp: false`.
  */
 export function createFusionFromConfig(config: ResolvedConfig): Fusion {
   const {
@@ -17,6 +17,7 @@ export function createFusionFromConfig(config: ResolvedConfig): Fusion {
     file: _file,
     shutdownTimeoutMs: _timeout,
     mlx,
+    mcp,
     ...options
   } = config;
   const upstreamProviders = upstreams.map((upstream) =>
@@ -30,6 +31,13 @@ export function createFusionFromConfig(config: ResolvedConfig): Fusion {
   return createFusion({
     ...options,
     providers: [...providers, ...upstreamProviders],
-    plugins: [...(mlx ? [lazyMlxPlugin(mlx)] : []), ...plugins],
+    plugins: [
+      ...(mlx ? [lazyPlugin('mlx', async () => (await import('@fusionkit/mlx')).createMlxPlugin(mlx))] : []),
+      // The orchestrator as an MCP server at /mcp, unless the config says `mcp: false` or mounts its own.
+      ...(mcp === false || plugins.some((plugin) => plugin.name === 'mcp')
+        ? []
+        : [lazyPlugin('mcp', async () => (await import('@fusionkit/mcp')).mcpPlugin(mcp ?? {}))]),
+      ...plugins,
+    ],
   });
 }

@@ -53,7 +53,8 @@ export async function configEmbedder(
     env: context.env,
     ...(options.config ? { configPath: options.config } : {}),
   });
-  const fusion = createFusionFromConfig({ ...config, healthIntervalMs: 0 });
+  // No HTTP here: the MCP endpoint is not mounted.
+  const fusion = createFusionFromConfig({ ...config, healthIntervalMs: 0, mcp: false });
   const close = () => fusion.close({ timeoutMs: 0 });
   await fusion.ready;
   if (!fusion.registry.find(options.model)) {

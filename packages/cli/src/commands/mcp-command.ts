@@ -24,7 +24,8 @@ export async function mcpCommand(context: CliContext, options: { config?: string
   console.log = console.error;
   console.info = console.error;
   if (config.file) context.log(`config: ${config.file}`);
-  const fusion = createFusionFromConfig(config);
+  // MCP goes over stdio here; the HTTP endpoint plugin is not mounted.
+  const fusion = createFusionFromConfig({ ...config, mcp: false });
   await fusion.ready;
   const rag = ragPluginOf(config.plugins);
   const server = serveMcpStdio({

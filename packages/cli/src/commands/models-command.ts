@@ -12,7 +12,8 @@ export async function modelsCommand(
     env: context.env,
     ...(options.config ? { configPath: options.config } : {}),
   });
-  const fusion = createFusionFromConfig({ ...config, healthIntervalMs: 0 });
+  // No HTTP here: the MCP endpoint is not mounted.
+  const fusion = createFusionFromConfig({ ...config, healthIntervalMs: 0, mcp: false });
   try {
     await fusion.ready;
     const models = await fusion.models();

@@ -23,6 +23,7 @@ export async function serveCommand(context: CliContext, options: { config?: stri
     ...(config.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: config.shutdownTimeoutMs }),
   });
   context.log(`fusion listening on ${server.url}`);
+  if (config.mcp !== false) context.log(`MCP server at ${server.url}/mcp`);
 
   const models = await fusion.models();
   if (models.length > 0) {

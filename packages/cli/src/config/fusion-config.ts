@@ -1,4 +1,5 @@
 import type { FusionOptions, PluginV1, ProviderV1 } from '@fusionkit/core';
+import type { McpHttpOptions } from '@fusionkit/mcp';
 import type { MlxPluginOptions } from '@fusionkit/mlx';
 
 /** An OpenAI-compatible upstream served as `name/model-id`. */
@@ -39,6 +40,11 @@ export interface FusionConfig extends Omit<FusionOptions, 'providers' | 'plugins
    * cache) is served as `mlx/<name>`. `FUSION_MLX_MODELS` sets `modelsDir`. @example { modelsDir: './models' }
    */
   mlx?: MlxPluginOptions | false;
+  /**
+   * The orchestrator as an MCP server at `/mcp` (Host and Origin checked, the API keys apply).
+   * `false` turns it off. @default {} (on)
+   */
+  mcp?: Omit<McpHttpOptions, 'fusion'> | false;
   /** How long shutdown waits for running requests, ms. @default 10000 */
   shutdownTimeoutMs?: number;
 }

@@ -14,9 +14,18 @@ function register<TValue extends { name: string }>(
   };
 }
 
+/**
+ * The plugin API as this orchestrator gives it: the spec's `PluginApi`, plus the orchestrator itself
+ * for plugins that serve it whole (the MCP server needs streams, models and pipelines).
+ */
+export interface FusionPluginApi extends PluginApi {
+  readonly fusion: Fusion;
+}
+
 /** What a plugin's `setup` receives: the orchestrator's registries, routes, hooks, chat and embed. */
-export function createPluginApi(fusion: Fusion): PluginApi {
+export function createPluginApi(fusion: Fusion): FusionPluginApi {
   return {
+    fusion,
     chat: (request, options) => fusion.chat(request, options),
     embed: (request, options) => fusion.embed(request, options),
     registerProvider: (provider, options) => fusion.registerProvider(provider, options),
