@@ -16,6 +16,14 @@ import { hasContent } from '../util/has-content.js';
 import { callTimeout } from './call-timeout.js';
 import { StreamWatchdog } from './stream-watchdog.js';
 
+/** Errors raised before a call reached its target (this orchestrator's queue was full). */
+const localRefusals = new WeakSet<object>();
+
+/** Whether an error came from this orchestrator's own queue, not from the target. */
+export function isLocalRefusal(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && localRefusals.has(error);
+}
+
 /** What the call path needs from the orchestrator. */
 export interface CallDependencies {
   registry: ModelRegistry;
@@ -63,7 +71,13 @@ class CallRun {
   async begin(): Promise<CallOptions> {
     const signal = this.scope.signal;
     // Both honour the signal themselves (a waiter leaves the line, a load is abandoned).
-    this.releaseSlot = await this.deps.queue.acquire(this.model.id, signal);
+    try {
+      this.releaseSlot = await this.deps.queue.acquire(this.model.id, signal);
+    } catch (error) {
+      // Our own waiting line refused the call: the target was never asked.
+      if (typeof error === 'object' && error !== null) localRefusals.add(error);
+      throw error;
+    }
     this.releaseModel = await this.deps.registry.use(this.model, signal);
     this.deps.events.emit('provider:call:start', { ...this.base, attempt: this.options.attempt ?? 1 });
     return { signal, requestId: this.options.requestId, deadline: Date.now() + this.options.timeoutMs };

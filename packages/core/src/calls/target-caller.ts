@@ -17,6 +17,7 @@ import {
   callChat,
   callStream,
   hasContent,
+  isLocalRefusal,
   type ModelCallOptions,
 } from './call-model.js';
 
@@ -119,7 +120,8 @@ class TargetAttempts {
     const breaker = this.context.health.breaker(this.modelId);
     // A call refused before it reached the target (open circuit, spent budget) says nothing about it;
     // both are checked before the probe is taken, so there is no probe to give back either.
-    const refused = error.code === 'circuit_open' || error.code === 'budget_exceeded';
+    const refused =
+      error.code === 'circuit_open' || error.code === 'budget_exceeded' || isLocalRefusal(caught);
     if (!refused) {
       if (error.code === 'aborted' || this.scope.isAborted) breaker.onIgnored();
       else if (blamesTarget(error)) breaker.onFailure();
@@ -224,6 +226,8 @@ export function createTargetCallers(context: TargetCallerContext): {
     } finally {
       // The strategy stopped reading (a lost race, a budget): the call was cut short.
       if (!ended) {
+        // A probe cut short says nothing about the target: give it back, or the circuit stays shut.
+        context.health.breaker(attempts.modelId).onIgnored();
         attempts.entry.outcome = 'aborted';
         attempts.entry.totalMs = Date.now() - attempts.entry.startedAt;
         attempts.scope.dispose();
