@@ -12,7 +12,7 @@ export {
   type ModelCallOptions,
 } from './calls/call-model.js';
 export { createTargetCallers, type TargetCallerContext } from './calls/target-caller.js';
-export { readJsonBody } from './http/read-json-body.js';
+export { readBodyBytes, readJsonBody } from './http/read-json-body.js';
 export { errorResponse, jsonResponse } from './http/responses.js';
 export { SSE_HEADERS, sseStream } from './http/sse-response.js';
 export { abortReason, linkedAbort, throwIfAborted } from './util/abort.js';

@@ -1,3 +1,4 @@
+import { sleep } from '../resilience/sleep.js';
 import type { CallOptions } from '../spec/call-options.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
@@ -7,7 +8,6 @@ import type { EmbedResult } from '../spec/embedding/embed-result.js';
 import type { HealthStatus } from '../spec/health.js';
 import type { ModelInfo } from '../spec/model/model-info.js';
 import type { ProviderV1 } from '../spec/provider/v1/provider-v1.js';
-import { abortReason } from '../util/abort.js';
 
 /** How a mock model answers. */
 export interface MockModel extends ModelInfo {
@@ -39,22 +39,6 @@ export interface MockProvider extends ProviderV1 {
   readonly aborted: string[];
   health(): Promise<HealthStatus>;
   setHealth(health: HealthStatus): void;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Words of a reply, each with its leading space, as a model would stream them. */
