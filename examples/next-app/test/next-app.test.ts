@@ -175,7 +175,7 @@ describe('examples/next-app under `next start`', () => {
     beforeAll(async () => {
       profile = await mkdtemp(join(tmpdir(), 'fusion-chromium-'));
       browser = await chromium.launchPersistentContext(profile, {
-        executablePath: '/usr/bin/chromium',
+        executablePath: process.env.FUSION_CHROMIUM ?? '/usr/bin/chromium',
         headless: true,
         args: [
           '--headless',

@@ -6,6 +6,7 @@
  * tests) load it: a native abort in MLX must never take the orchestrator down.
  */
 import { createRequire } from 'node:module';
+import { nativeLibraryError } from './native-library-error.js';
 
 /** An MLX data type (`mx.float32`, …). */
 export interface MxDtype {
@@ -128,11 +129,18 @@ export interface Mx {
 
 let loaded: Mx | undefined;
 
-/** node-mlx's `core` module, loaded on first use. */
+/**
+ * node-mlx's `core` module, loaded on first use. A missing shared library (Debian's LAPACK/BLAS)
+ * throws an error that names the package to install, never the loader's bare message.
+ */
 export function mlx(): Mx {
   if (!loaded) {
     const require = createRequire(import.meta.url);
-    loaded = (require('@frost-beta/mlx') as { core: unknown }).core as Mx;
+    try {
+      loaded = (require('@frost-beta/mlx') as { core: unknown }).core as Mx;
+    } catch (error) {
+      throw nativeLibraryError(error) ?? error;
+    }
   }
   return loaded;
 }

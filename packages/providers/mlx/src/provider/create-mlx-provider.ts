@@ -9,6 +9,7 @@ import {
   type ChatResult,
   type EmbedRequest,
   type EmbedResult,
+  FusionError,
   type HealthStatus,
   InvalidRequestError,
   type ModelInfo,
@@ -18,6 +19,7 @@ import {
   UnsupportedError,
 } from '@fusionkit/core';
 import { abortReason } from '@fusionkit/core/internal';
+import { NATIVE_LIBRARY_MISSING } from '../mlx/native-library-error.js';
 import {
   type WorkerCommand,
   type WorkerCrash,
@@ -71,6 +73,8 @@ class MlxProviderImpl implements MlxProvider {
   readonly #options: MlxProviderOptions;
   readonly #catalog: ModelCatalog;
   readonly #supervisor: WorkerSupervisor;
+  /** Why node-mlx cannot load on this machine (a missing Debian package), once a load found out. */
+  #nativeFailure: string | undefined;
 
   constructor(options: MlxProviderOptions) {
     this.#options = options;
@@ -165,6 +169,11 @@ class MlxProviderImpl implements MlxProvider {
       running,
     };
     if (state === 'restarting' && this.#supervisor.lastCrash) status.message = this.#supervisor.lastCrash;
+    // No model can load on this machine until a package is installed: say so, and what to install.
+    if (this.#nativeFailure !== undefined) {
+      status.status = 'unhealthy';
+      status.message = this.#nativeFailure;
+    }
     return status;
   }
 
@@ -191,7 +200,11 @@ class MlxProviderImpl implements MlxProvider {
         },
         (error: unknown) => {
           if (entry.state === 'loading') entry.state = 'unloaded';
-          throw mapWorkerError(error, entry.id);
+          const mapped = mapWorkerError(error, entry.id);
+          if (FusionError.isInstance(mapped) && mapped.code === NATIVE_LIBRARY_MISSING) {
+            this.#nativeFailure = mapped.message;
+          }
+          throw mapped;
         },
       )
       .finally(() => {

@@ -5,6 +5,7 @@ import {
   UnavailableError,
   UnsupportedError,
 } from '@fusionkit/core';
+import { NATIVE_LIBRARY_MISSING } from '../mlx/native-library-error.js';
 import { WorkerCallError } from '../supervisor/worker-call-error.js';
 
 /** Turns a worker's error answer into the orchestrator's error family; passes FusionErrors on. */
@@ -23,6 +24,9 @@ export function mapWorkerError(error: unknown, model: string): Error {
       return new UnavailableError(message, { retryAfterMs: 500 });
     case 'model_not_found':
       return new ModelNotFoundError(message);
+    case NATIVE_LIBRARY_MISSING:
+      // Nothing a retry can fix: the machine lacks a package.
+      return new UnavailableError(message, { code, isRetryable: false });
     default:
       return new FusionError({
         code: 'mlx_error',
