@@ -14,6 +14,7 @@ import { abortReason } from '../util/abort.js';
 import { AbortScope, raceScope } from '../util/abort-scope.js';
 import { hasContent } from '../util/has-content.js';
 import { callTimeout } from './call-timeout.js';
+import { estimateResultUsage, StreamUsageCounter } from './estimate-usage.js';
 import { StreamWatchdog } from './stream-watchdog.js';
 
 /** Errors raised before a call reached its target (this orchestrator's queue was full). */
@@ -146,7 +147,9 @@ export async function callChat(
   try {
     const callOptions = await run.begin();
     const result = await raceScope(model.provider.doChat(forModel(request, model), callOptions), run.scope);
-    run.succeed(result.usage ? { usage: result.usage } : {});
+    // A provider that reports no usage still costs tokens: budgets, metrics and the client see an estimate.
+    result.usage ??= estimateResultUsage(request, result);
+    run.succeed({ usage: result.usage });
     return result;
   } catch (error) {
     throw run.fail(error);
@@ -159,6 +162,7 @@ export async function callChat(
  * One streamed chat call of one model, with the queue and model use of {@link callChat} plus the
  * first-token and idle timeouts. Stops the upstream stream when the consumer stops iterating, when
  * the signal aborts, or when a deadline passes; a provider that ignores its signal cannot hang it.
+ * A stream that ends without usage gets a last chunk with an estimate (see {@link StreamUsageCounter}).
  */
 export async function* callStream(
   deps: CallDependencies,
@@ -171,6 +175,8 @@ export async function* callStream(
   let iterator: AsyncIterator<ChatChunk> | undefined;
   let firstTokenMs: number | undefined;
   let usage: Usage | undefined;
+  let last: ChatChunk | undefined;
+  const counter = new StreamUsageCounter();
   let completed = false;
   // One reaction on the scope for the whole stream, instead of one listener or race per chunk.
   let rejectPending: ((error: Error) => void) | undefined;
@@ -202,8 +208,14 @@ export async function* callStream(
         watchdog.chunk();
       }
       if (chunk.usage) usage = chunk.usage;
+      else counter.count(chunk);
       chunk.model = model.id;
+      last = chunk;
       yield chunk;
+    }
+    if (usage === undefined && last !== undefined) {
+      usage = counter.usage(request);
+      yield { id: last.id, object: last.object, created: last.created, model: model.id, choices: [], usage };
     }
     completed = true;
     run.succeed({ ...(usage ? { usage } : {}), ...(firstTokenMs === undefined ? {} : { firstTokenMs }) });

@@ -15,7 +15,9 @@ export function toUpstreamChatBody(
   const openai = flavor === 'openai';
 
   delete body.stream_options;
-  if (stream && openai) body.stream_options = { include_usage: true };
+  // OpenAI, vLLM and llama.cpp send a stream's usage only when asked (on a last chunk with no choices);
+  // mlx-openai-server sends it on the finish chunk anyway and ignores the field.
+  if (stream && flavor !== 'mlx-openai-server') body.stream_options = { include_usage: true };
 
   if (typeof request.stop === 'string') body.stop = request.stop === '' ? undefined : [request.stop];
   if (request.n === 1) delete body.n;

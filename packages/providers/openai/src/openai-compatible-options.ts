@@ -9,7 +9,9 @@ import type { ModelInfo } from '@fusionkit/core';
  * - `'openai'`: OpenAI itself and servers that accept all it does (vLLM). Keeps `developer`, sends
  *   only `max_completion_tokens` (reasoning models refuse `max_tokens`), asks for usage in streams with
  *   `stream_options: {include_usage: true}`, skips the mlx-only `/v1/queue/stats` probe.
- * - `'auto'`: the mlx-openai-server mappings, which are harmless elsewhere (llama.cpp, Ollama...).
+ * - `'auto'`: the mlx-openai-server mappings, which are harmless elsewhere (llama.cpp, Ollama...), and
+ *   `stream_options: {include_usage: true}` on streams (mlx-openai-server ignores it; the others need
+ *   it to report a stream's usage).
  */
 export type OpenAICompatibleFlavor = 'auto' | 'mlx-openai-server' | 'openai';
 

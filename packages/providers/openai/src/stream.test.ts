@@ -66,12 +66,45 @@ describe('doStream', () => {
         expect(chunk).toMatchObject({ object: 'chat.completion.chunk', model: 'qwen2.5-0.5b-instruct-4bit' });
         expect(chunk).not.toHaveProperty('request_id');
       }
-      expect(received.body).toMatchObject({ stream: true });
-      expect(received.body).not.toHaveProperty('stream_options');
+      // The default flavor asks for usage: servers like OpenAI's only send it when asked.
+      expect(received.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
       expect(received.headers?.get('x-request-id')).toBe('req-stream-1');
       expect(received.headers?.get('accept')).toBe('text/event-stream');
     },
   );
+
+  it.each(['auto', 'openai'] as const)(
+    'passes on the usage an OpenAI-shaped server sends in a last chunk with no choices (%s)',
+    async (flavor) => {
+      const received = streamFixture('openai-chat-usage-last.chunks.txt');
+      const provider = createOpenAICompatible({ id: 'openai', baseURL: BASE_URL, flavor });
+      const chunks = await collect(provider.doStream({ ...request, max_tokens: 64 }, callOptions()));
+      expect(received.body).toMatchObject({ stream_options: { include_usage: true } });
+      expect(text(chunks)).toBe('Paris is the capital of France.');
+      const finish = chunks.findIndex((chunk) => chunk.choices[0]?.finish_reason === 'stop');
+      expect(finish).toBeGreaterThan(0);
+      const last = chunks.at(-1)!;
+      expect(last.choices).toEqual([]);
+      expect(last.usage).toMatchObject({ prompt_tokens: 14, completion_tokens: 7, total_tokens: 21 });
+      expect(chunks.slice(0, -1).every((chunk) => chunk.usage === undefined)).toBe(true);
+    },
+  );
+
+  it('ends a stream without usage when the server sends none (the orchestrator then counts it)', async () => {
+    streamFixture('openai-chat-no-usage.chunks.txt');
+    const provider = createOpenAICompatible({ id: 'llama', baseURL: BASE_URL });
+    const chunks = await collect(provider.doStream(request, callOptions()));
+    expect(text(chunks)).toBe('Paris is the capital of France.');
+    expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('stop');
+    expect(chunks.some((chunk) => chunk.usage)).toBe(false);
+  });
+
+  it('does not send stream_options to mlx-openai-server (the lab fork does not know it)', async () => {
+    const received = streamFixture('lab-chat.chunks.txt');
+    const provider = createOpenAICompatible({ id: 'lab', baseURL: BASE_URL, flavor: 'mlx-openai-server' });
+    await collect(provider.doStream(request, callOptions()));
+    expect(received.body).not.toHaveProperty('stream_options');
+  });
 
   it('parses the stream whatever the TCP chunk boundaries', async () => {
     const body = readFixture('lab-chat.chunks.txt');
