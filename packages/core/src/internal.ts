@@ -12,8 +12,13 @@ export {
   type ModelCallOptions,
 } from './calls/call-model.js';
 export { createTargetCallers, type TargetCallerContext } from './calls/target-caller.js';
+export {
+  type EventSourceLike,
+  EventStreamResponse,
+  RESPONSE_EVENTS,
+} from './http/event-stream-response.js';
 export { readBodyBytes, readJsonBody } from './http/read-json-body.js';
 export { errorResponse, jsonResponse } from './http/responses.js';
-export { SSE_HEADERS, sseStream } from './http/sse-response.js';
+export { ChatEventSource, SSE_HEADERS, sseResponse, sseStream } from './http/sse-response.js';
 export { abortReason, linkedAbort, throwIfAborted } from './util/abort.js';
 export { createRequestId, requestIdFrom } from './util/request-id.js';

@@ -1,6 +1,7 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { EventStreamResponse } from '@fusionkit/core/internal';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   deferred,
   fakeFusion,
@@ -240,5 +241,102 @@ describe('writeResponse', () => {
     const kept = await rawRequest(server.url, { headers: { connection: 'keep-alive' } });
     expect(kept.headers['keep-alive']).not.toBe('timeout=1');
     expect((await rawRequest(`${server.url}/close`)).headers.connection).toBe('close');
+  });
+
+  describe('a core event stream (read from its source, without a Web stream)', () => {
+    it('sends the events that are ready together in one write, in order', async () => {
+      const events = Array.from({ length: 50 }, (_, index) => `data: {"n":${index}}\n\n`);
+      const pending = [...events, 'data: [DONE]\n\n'];
+      const source = { read: async () => pending.shift(), cancel: vi.fn() };
+      server = await startServer(fakeFusion(() => new EventStreamResponse(source, { headers: sseHeaders })));
+      const writes = vi.spyOn(ServerResponse.prototype, 'write');
+      const ends = vi.spyOn(ServerResponse.prototype, 'end');
+      try {
+        const response = await open(server.url);
+        let body = '';
+        for await (const chunk of response) body += chunk;
+        expect(body).toBe(`${events.join('')}data: [DONE]\n\n`);
+        // Without batching: one write per event (51).
+        expect(writes.mock.calls.length + ends.mock.calls.length).toBeLessThanOrEqual(3);
+        expect(source.cancel).not.toHaveBeenCalled();
+      } finally {
+        writes.mockRestore();
+        ends.mockRestore();
+      }
+    });
+
+    it('delivers each event as it comes when they come apart', async () => {
+      const next = deferred();
+      const pending = ['data: {"n":1}\n\n', 'data: {"n":2}\n\n'];
+      let reads = 0;
+      const source = {
+        read: async () => {
+          reads += 1;
+          if (reads === 2) await next.promise;
+          return pending.shift();
+        },
+        cancel: vi.fn(),
+      };
+      server = await startServer(fakeFusion(() => new EventStreamResponse(source, { headers: sseHeaders })));
+      const response = await open(server.url);
+      expect(await nextChunk(response)).toBe('data: {"n":1}\n\n');
+      next.resolve();
+      let rest = '';
+      for await (const chunk of response) rest += chunk;
+      expect(rest).toBe('data: {"n":2}\n\n');
+    });
+
+    it('cancels the source when the client leaves mid-stream', async () => {
+      const cancelled = deferred();
+      let reads = 0;
+      const source = {
+        read: () => (++reads === 1 ? Promise.resolve('data: {"n":1}\n\n') : new Promise<undefined>(() => {})),
+        cancel: () => cancelled.resolve(),
+      };
+      server = await startServer(fakeFusion(() => new EventStreamResponse(source, { headers: sseHeaders })));
+      const response = await open(server.url);
+      await nextChunk(response);
+      response.destroy();
+      await within(cancelled.promise, 5000, 'cancel');
+    });
+
+    it('stops reading the source while the client does not read (backpressure)', async () => {
+      const event = `data: ${'x'.repeat(16 * 1024)}\n\n`;
+      let reads = 0;
+      const cancelled = deferred();
+      const source = {
+        read: async () => {
+          reads += 1;
+          // Let the event loop turn now and then, as a live upstream does.
+          if (reads % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
+          return reads > 16_384 ? undefined : event;
+        },
+        cancel: () => cancelled.resolve(),
+      };
+      server = await startServer(fakeFusion(() => new EventStreamResponse(source, { headers: sseHeaders })));
+      const socket = connect(server.port, '127.0.0.1');
+      socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+      socket.pause();
+      let previous = -1;
+      while (reads !== previous) {
+        previous = reads;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(reads).toBeGreaterThan(1);
+      expect(reads).toBeLessThan(16_384 / 4);
+      socket.destroy();
+      await within(cancelled.promise, 5000, 'cancel');
+    });
+
+    it('still offers an ordinary body to anyone who reads it', async () => {
+      const pending = ['data: {"n":1}\n\n', 'data: [DONE]\n\n'];
+      const response = new EventStreamResponse(
+        { read: async () => pending.shift(), cancel: () => {} },
+        {
+          headers: sseHeaders,
+        },
+      );
+      expect(await response.text()).toBe('data: {"n":1}\n\ndata: [DONE]\n\n');
+    });
   });
 });

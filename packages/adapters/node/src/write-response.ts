@@ -6,7 +6,21 @@ const NOT_READY = Symbol('not ready');
 
 /** Where the core's JSON responses keep their text (see the core's `JsonTextResponse`). */
 export const RESPONSE_TEXT = Symbol.for('@fusionkit/response-text');
+/** Where the core's event-stream responses offer their events (see the core's `EventStreamResponse`). */
+export const RESPONSE_EVENTS = Symbol.for('@fusionkit/response-events');
 const noop = () => {};
+
+/** The core's pull-based source of SSE text (structural: the core may be another installed copy). */
+interface EventSourceLike {
+  read(): Promise<string | undefined>;
+  cancel(): void;
+}
+
+/** Takes the response's event source, when it is a core event stream whose body nobody made yet. */
+function takeEvents(response: Response): EventSourceLike | undefined {
+  const take = (response as { [RESPONSE_EVENTS]?: unknown })[RESPONSE_EVENTS];
+  return typeof take === 'function' ? (take.call(response) as EventSourceLike | undefined) : undefined;
+}
 
 /**
  * The Response's headers for node:http. `set-cookie` stays a list; hop-by-hop headers are the
@@ -38,9 +52,7 @@ function outgoingHeaders(headers: Headers): OutgoingHttpHeaders {
  * The read's result if it settles within a few microtasks, else NOT_READY. An in-memory body (a JSON
  * answer) is done by then; a live stream is not.
  */
-function readWithoutWaiting(
-  read: Promise<ReadableStreamReadResult<Uint8Array>>,
-): Promise<ReadableStreamReadResult<Uint8Array> | typeof NOT_READY> {
+function settledSoon<T>(read: Promise<T>): Promise<T | typeof NOT_READY> {
   const notReady = Promise.resolve()
     .then(noop)
     .then((): typeof NOT_READY => NOT_READY);
@@ -61,21 +73,95 @@ function drained(response: ServerResponse): Promise<void> {
   });
 }
 
-/** Writes what is left of the body, waiting for 'drain' whenever the socket's buffer is full. */
+/** Text gathered for one write, at most (see {@link pipeBody}). */
+const BATCH_LIMIT = 64 * 1024;
+
+/** The next piece of a body, or `undefined` at its end. */
+type Pull = () => Promise<Uint8Array | string | undefined>;
+
+/**
+ * Writes what is left of the body, waiting for 'drain' whenever the socket's buffer is full.
+ *
+ * Pieces that are ready together leave in one write: text is gathered until the check phase of the
+ * event loop's turn (or 64 KiB), then written at once. The events an upstream packet carried pass
+ * through the core in microtasks, so they all land in the same batch: one chunk of the response and
+ * one syscall instead of one per SSE event, and no event waits longer than the turn that produced it.
+ */
 async function pipeBody(
-  reader: Reader,
+  pull: Pull,
   response: ServerResponse,
-  pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined,
+  pending: Promise<Uint8Array | string | undefined> | undefined,
 ): Promise<void> {
   let next = pending;
-  while (!response.destroyed) {
-    const { done, value } = await (next ?? reader.read());
-    next = undefined;
-    if (done || response.destroyed) break;
-    // After writeHead, write() goes to the socket at once (no Nagle): each SSE event leaves as it comes.
-    if (!response.write(value)) await drained(response);
+  let text = '';
+  let timer: NodeJS.Immediate | undefined;
+  const flush = () => {
+    clearImmediate(timer);
+    timer = undefined;
+    if (text === '' || response.destroyed) return;
+    const batch = text;
+    text = '';
+    response.write(batch);
+  };
+  try {
+    while (!response.destroyed) {
+      const value = await (next ?? pull());
+      next = undefined;
+      if (value === undefined || response.destroyed) break;
+      if (typeof value === 'string') {
+        text += value;
+        if (text.length >= BATCH_LIMIT) flush();
+        else timer ??= setImmediate(flush);
+      } else {
+        flush();
+        response.write(value);
+      }
+      // A batch written in the check phase may have filled the socket's buffer since the last look.
+      if (response.writableNeedDrain) await drained(response);
+    }
+  } finally {
+    clearImmediate(timer);
   }
-  if (!response.destroyed) response.end();
+  // The last batch leaves with the end of the response.
+  if (!response.destroyed) response.end(text === '' ? undefined : text);
+}
+
+function pullFrom(reader: Reader): Pull {
+  return async () => {
+    const { done, value } = await reader.read();
+    return done ? undefined : value;
+  };
+}
+
+/**
+ * Streams a core event source: the head goes out with the first event when it is ready, else at
+ * once. The source never rejects (failures are events); the client's going away cancels it.
+ */
+async function writeEvents(
+  source: EventSourceLike,
+  outgoing: ServerResponse,
+  status: number,
+  statusText: string | undefined,
+  headers: OutgoingHttpHeaders,
+): Promise<void> {
+  const onClose = () => {
+    if (!outgoing.writableFinished) source.cancel();
+  };
+  outgoing.once('close', onClose);
+  try {
+    outgoing.writeHead(status, statusText, headers);
+    const first = source.read();
+    if ((await settledSoon(first)) === NOT_READY) outgoing.flushHeaders();
+    await pipeBody(() => source.read(), outgoing, first);
+  } catch {
+    // A write threw: cut the response after what was written has left.
+    source.cancel();
+    const socket = outgoing.socket;
+    if (socket && !socket.destroyed) socket.end();
+    else outgoing.destroy();
+  } finally {
+    outgoing.off('close', onClose);
+  }
 }
 
 /**
@@ -89,11 +175,13 @@ async function pipeBody(
 export async function writeResponse(response: Response, outgoing: ServerResponse): Promise<void> {
   const status = response.status;
   const text = (response as { [RESPONSE_TEXT]?: unknown })[RESPONSE_TEXT];
-  // Reading `body` would make a stream of a core JSON answer: look at its text first.
-  const body = typeof text === 'string' ? null : response.body;
+  const events = typeof text === 'string' ? undefined : takeEvents(response);
+  // Reading `body` would make a stream of a core JSON answer or event stream: look at those first.
+  const body = typeof text === 'string' || events ? null : response.body;
   // `Response.error()` (status 0) is a network error: there is nothing to send.
   if (status === 0) {
     body?.cancel().catch(noop);
+    events?.cancel();
     outgoing.destroy();
     return;
   }
@@ -105,6 +193,15 @@ export async function writeResponse(response: Response, outgoing: ServerResponse
     headers['content-length'] = Buffer.byteLength(text);
     if (outgoing.req?.method === 'HEAD') outgoing.writeHead(status, statusText, headers).end();
     else outgoing.writeHead(status, statusText, headers).end(text);
+    return;
+  }
+  if (events) {
+    if (outgoing.req?.method === 'HEAD' || outgoing.destroyed) {
+      events.cancel();
+      if (!outgoing.destroyed) outgoing.writeHead(status, statusText, headers).end();
+      return;
+    }
+    await writeEvents(events, outgoing, status, statusText, headers);
     return;
   }
   if (
@@ -133,10 +230,10 @@ export async function writeResponse(response: Response, outgoing: ServerResponse
       outgoing.writeHead(status, statusText, headers);
       // The first event usually waits already (the core commits a stream at its first token): it
       // leaves with the headers in one write. Otherwise the headers go at once, alone.
-      const first = reader.read();
-      const ready = await readWithoutWaiting(first);
-      if (ready === NOT_READY) outgoing.flushHeaders();
-      await pipeBody(reader, outgoing, first);
+      const pull = pullFrom(reader);
+      const first = pull();
+      if ((await settledSoon(first)) === NOT_READY) outgoing.flushHeaders();
+      await pipeBody(pull, outgoing, first);
       return;
     }
     const first = await reader.read();
@@ -145,16 +242,17 @@ export async function writeResponse(response: Response, outgoing: ServerResponse
       outgoing.writeHead(status, statusText, headers).end();
       return;
     }
-    const second = reader.read();
-    const peeked = await readWithoutWaiting(second);
-    if (peeked !== NOT_READY && peeked.done) {
+    const pull = pullFrom(reader);
+    const second = pull();
+    const peeked = await settledSoon(second);
+    if (peeked === undefined) {
       headers['content-length'] ??= first.value.byteLength;
       outgoing.writeHead(status, statusText, headers).end(first.value);
       return;
     }
     outgoing.writeHead(status, statusText, headers);
     if (!outgoing.write(first.value)) await drained(outgoing);
-    await pipeBody(reader, outgoing, second);
+    await pipeBody(pull, outgoing, second);
   } catch {
     // The body failed (or a write threw). Before the head: answer 500; after: cut the connection.
     reader.cancel().catch(noop);

@@ -11,7 +11,7 @@ import { float32Base64 } from '../util/base64.js';
 import { parseEmbedRequest } from '../validation/embed-request-schema.js';
 import { readJsonBody } from './read-json-body.js';
 import { jsonResponse } from './responses.js';
-import { SSE_HEADERS, sseStream } from './sse-response.js';
+import { sseResponse } from './sse-response.js';
 
 /** The header that names the trace of a fused answer (`GET /api/fusion/traces/{id}`). */
 export const TRACE_HEADER = 'x-fusion-trace-id';
@@ -56,20 +56,23 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
     const model = next.done ? chat.model : next.value.model;
     events.emit('stream:start', { requestId, model });
     const replay = replayThen(buffered, next, iterator);
-    const body$ = sseStream(undefined, replay, {
-      includeUsage: chat.stream_options?.include_usage === true,
-      onCancel: () => scope.abort(new DOMException('The client closed the stream.', 'AbortError')),
-      onEnd: ({ error, usage }) => {
-        scope.dispose();
-        held.request = undefined;
-        if (error === undefined)
-          events.emit('stream:end', usage ? { requestId, model, usage } : { requestId, model });
-        else events.emit('stream:error', { requestId, model, error: toFusionError(error) });
-      },
-    });
-    const headers: Record<string, string> = { ...SSE_HEADERS, 'x-request-id': requestId };
+    const headers: Record<string, string> = { 'x-request-id': requestId };
     if (traceId) headers[TRACE_HEADER] = traceId;
-    return new Response(body$, { status: 200, headers });
+    return sseResponse(
+      replay,
+      {
+        includeUsage: chat.stream_options?.include_usage === true,
+        onCancel: () => scope.abort(new DOMException('The client closed the stream.', 'AbortError')),
+        onEnd: ({ error, usage }) => {
+          scope.dispose();
+          held.request = undefined;
+          if (error === undefined)
+            events.emit('stream:end', usage ? { requestId, model, usage } : { requestId, model });
+          else events.emit('stream:error', { requestId, model, error: toFusionError(error) });
+        },
+      },
+      headers,
+    );
   };
 
   const embeddings: RouteHandler = async (request, { requestId, signal }) => {
@@ -140,11 +143,12 @@ function replayThen(
   let index = 0;
   let currentSent = false;
   return {
-    next: async () => {
-      if (index < buffered.length) return { done: false, value: buffered[index++]! };
+    // Not `async`: the rest's own promise is passed on, without one more to settle per chunk.
+    next: () => {
+      if (index < buffered.length) return Promise.resolve({ done: false, value: buffered[index++]! });
       if (!currentSent) {
         currentSent = true;
-        return current;
+        return Promise.resolve(current);
       }
       return rest.next();
     },

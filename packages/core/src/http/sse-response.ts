@@ -1,9 +1,9 @@
 import { toFusionError } from '../errors/to-fusion-error.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { Usage } from '../spec/chat/chat-result.js';
+import { type EventSourceLike, EventStreamResponse } from './event-stream-response.js';
 
-const encoder = new TextEncoder();
-const DONE = encoder.encode('data: [DONE]\n\n');
+const DONE = 'data: [DONE]\n\n';
 const STANDARD_FIELDS = new Set([
   'id',
   'object',
@@ -31,80 +31,111 @@ export interface SseOptions {
 }
 
 /**
- * Encodes chat chunks as OpenAI's SSE stream. `first` is the chunk already read (the stream is
- * committed); the rest is pulled from the iterator on demand, so a slow client slows the upstream
- * instead of filling memory. An error after the first chunk becomes one `data: {"error": …}` event.
+ * OpenAI's SSE stream of chat chunks, one event per {@link ChatEventSource.read}. The chunks are
+ * pulled from the iterator on demand, so a slow client slows the upstream instead of filling memory.
+ * An error after the first chunk becomes one `data: {"error": …}` event.
  */
+export class ChatEventSource implements EventSourceLike {
+  #pending: IteratorResult<ChatChunk> | undefined;
+  readonly #iterator: AsyncIterator<ChatChunk>;
+  readonly #options: SseOptions;
+  #usage: Usage | undefined;
+  #template: ChatChunk | undefined;
+  /** Extra fields of choice-less chunks (a pipeline's `fusion`), sent on the last chunk. */
+  #extras: Record<string, unknown> | undefined;
+  #finished = false;
+
+  constructor(
+    first: IteratorResult<ChatChunk> | undefined,
+    iterator: AsyncIterator<ChatChunk>,
+    options: SseOptions,
+  ) {
+    this.#pending = first;
+    this.#iterator = iterator;
+    this.#options = options;
+  }
+
+  /** The next event's text; `undefined` once the stream has ended. Never rejects. */
+  async read(): Promise<string | undefined> {
+    if (this.#finished) return undefined;
+    try {
+      // Loop until there is an event: usage-only chunks produce none of their own.
+      while (true) {
+        const next = this.#pending ?? (await this.#iterator.next());
+        this.#pending = undefined;
+        if (this.#finished) return undefined;
+        if (next.done) return this.#finish();
+        const chunk = next.value;
+        this.#template ??= chunk;
+        if (chunk.usage) this.#usage = chunk.usage;
+        // Usage goes out once, at the end, and only when asked for, as OpenAI does.
+        if (chunk.usage !== undefined) delete chunk.usage;
+        if (this.#options.includeUsage) chunk.usage = null;
+        if (chunk.choices.length === 0) {
+          for (const key of Object.keys(chunk)) {
+            if (!STANDARD_FIELDS.has(key)) (this.#extras ??= {})[key] = chunk[key];
+          }
+          continue;
+        }
+        return `data: ${JSON.stringify(chunk)}\n\n`;
+      }
+    } catch (error) {
+      return this.#finish(error);
+    }
+  }
+
+  /** Stops the stream: the client went away. */
+  cancel(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#options.onCancel?.();
+    this.#iterator.return?.().catch(() => {});
+    this.#options.onEnd?.({ error: new DOMException('The client closed the stream.', 'AbortError') });
+  }
+
+  /** The last event(s): usage and extras, then `[DONE]`; or the error event. */
+  #finish(error?: unknown): string | undefined {
+    if (this.#finished) return undefined;
+    this.#finished = true;
+    let text: string;
+    const usage = this.#usage;
+    if (error === undefined) {
+      text = DONE;
+      const withUsage = this.#options.includeUsage && usage !== undefined;
+      const template = this.#template;
+      if (template && (withUsage || this.#extras)) {
+        // Only the identity of the stream is repeated: extra fields of the first chunk (citations) are not.
+        const { id, object, created, model } = template;
+        const last: ChatChunk = { id, object, created, model, choices: [], ...this.#extras };
+        if (withUsage) last.usage = usage;
+        else delete last.usage;
+        text = `data: ${JSON.stringify(last)}\n\n${DONE}`;
+      }
+    } else {
+      text = `data: ${JSON.stringify(toFusionError(error).toJSON())}\n\n`;
+    }
+    this.#options.onEnd?.(error === undefined ? (usage ? { usage } : {}) : { error });
+    return text;
+  }
+}
+
+/** The chat chunks as an SSE `Response`; see {@link ChatEventSource} and {@link EventStreamResponse}. */
+export function sseResponse(
+  iterator: AsyncIterator<ChatChunk>,
+  options: SseOptions,
+  headers: Record<string, string>,
+): Response {
+  return new EventStreamResponse(new ChatEventSource(undefined, iterator, options), {
+    status: 200,
+    headers: { ...SSE_HEADERS, ...headers },
+  });
+}
+
+/** The chat chunks as an SSE byte stream (for callers that want a body of their own). */
 export function sseStream(
   first: IteratorResult<ChatChunk> | undefined,
   iterator: AsyncIterator<ChatChunk>,
   options: SseOptions,
 ): ReadableStream<Uint8Array> {
-  let pending = first;
-  let usage: Usage | undefined;
-  let template: ChatChunk | undefined;
-  /** Extra fields of choice-less chunks (a pipeline's `fusion`), sent on the last chunk. */
-  let extras: Record<string, unknown> | undefined;
-  let finished = false;
-
-  const finish = (controller: ReadableStreamDefaultController<Uint8Array>, error?: unknown) => {
-    if (finished) return;
-    finished = true;
-    if (error === undefined) {
-      const withUsage = options.includeUsage && usage !== undefined;
-      if (template && (withUsage || extras)) {
-        // Only the identity of the stream is repeated: extra fields of the first chunk (citations) are not.
-        const { id, object, created, model } = template;
-        const last: ChatChunk = { id, object, created, model, choices: [], ...extras };
-        if (withUsage) last.usage = usage;
-        else delete last.usage;
-        controller.enqueue(encoder.encode(`data: ${JSON.stringify(last)}\n\n`));
-      }
-      controller.enqueue(DONE);
-    } else {
-      const body = toFusionError(error).toJSON();
-      controller.enqueue(encoder.encode(`data: ${JSON.stringify(body)}\n\n`));
-    }
-    controller.close();
-    options.onEnd?.(error === undefined ? (usage ? { usage } : {}) : { error });
-  };
-
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          // Loop until something is enqueued: usage-only chunks produce no event of their own.
-          while (true) {
-            const next = pending ?? (await iterator.next());
-            pending = undefined;
-            if (next.done) return finish(controller);
-            const chunk = next.value;
-            template ??= chunk;
-            if (chunk.usage) usage = chunk.usage;
-            // Usage goes out once, at the end, and only when asked for, as OpenAI does.
-            if (chunk.usage !== undefined) delete chunk.usage;
-            if (options.includeUsage) chunk.usage = null;
-            if (chunk.choices.length === 0) {
-              for (const key of Object.keys(chunk)) {
-                if (!STANDARD_FIELDS.has(key)) (extras ??= {})[key] = chunk[key];
-              }
-              continue;
-            }
-            controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk)}\n\n`));
-            return;
-          }
-        } catch (error) {
-          finish(controller, error);
-        }
-      },
-      cancel() {
-        if (finished) return;
-        finished = true;
-        options.onCancel?.();
-        iterator.return?.().catch(() => {});
-        options.onEnd?.({ error: new DOMException('The client closed the stream.', 'AbortError') });
-      },
-    },
-    { highWaterMark: 0 },
-  );
+  return new EventStreamResponse(new ChatEventSource(first, iterator, options), {}).body!;
 }
