@@ -11,20 +11,27 @@ export function toUpstreamChatBody(
   flavor: OpenAICompatibleFlavor,
   stream: boolean,
 ): Record<string, unknown> {
-  const body: Record<string, unknown> = { ...request, stream };
   const openai = flavor === 'openai';
-
-  delete body.stream_options;
+  // Copied field by field rather than spread and then `delete`d: deleting turns the object into a
+  // slow dictionary, and this body is built and serialised on every call.
+  const body: Record<string, unknown> = {};
+  for (const key in request) {
+    if (DROPPED_FIELDS.has(key)) continue;
+    const value = (request as Record<string, unknown>)[key];
+    if (value !== undefined) body[key] = value;
+  }
+  body.stream = stream;
   // OpenAI, vLLM and llama.cpp send a stream's usage only when asked (on a last chunk with no choices);
   // mlx-openai-server sends it on the finish chunk anyway and ignores the field.
   if (stream && flavor !== 'mlx-openai-server') body.stream_options = { include_usage: true };
 
-  if (typeof request.stop === 'string') body.stop = request.stop === '' ? undefined : [request.stop];
-  if (request.n === 1) delete body.n;
+  const stop = request.stop;
+  if (typeof stop === 'string') {
+    if (stop !== '') body.stop = [stop];
+  } else if (stop != null) body.stop = stop;
+  if (request.n != null && request.n !== 1) body.n = request.n;
 
   const maxTokens = maxTokensOf(request);
-  delete body.max_tokens;
-  delete body.max_completion_tokens;
   // OpenAI's reasoning models refuse `max_tokens`; local servers only know `max_tokens`.
   if (maxTokens !== undefined) body[openai ? 'max_completion_tokens' : 'max_tokens'] = maxTokens;
 
@@ -37,6 +44,16 @@ export function toUpstreamChatBody(
   }
   return body;
 }
+
+/** Fields set below from the request, never copied as they are. */
+const DROPPED_FIELDS = new Set([
+  'stream',
+  'stream_options',
+  'stop',
+  'n',
+  'max_tokens',
+  'max_completion_tokens',
+]);
 
 /** mlx-openai-server rejects the `developer` role with a 422: it means `system` there. */
 function withoutDeveloperRole(messages: ChatMessage[]): ChatMessage[] {
