@@ -37,6 +37,7 @@ import { runToolLoop } from '../tools/run-tool-loop.js';
 import { streamToolLoop } from '../tools/stream-tool-loop.js';
 import { wantsToolLoop } from '../tools/tool-loop-request.js';
 import { AbortScope } from '../util/abort-scope.js';
+import { LazyStream } from '../util/lazy-stream.js';
 import { createRequestId } from '../util/request-id.js';
 import { parseChatRequest } from '../validation/chat-request-schema.js';
 import { parseEmbedRequest } from '../validation/embed-request-schema.js';
@@ -151,40 +152,37 @@ export class Fusion {
    * A streamed chat answer. Nothing is called until the first `next()`; stopping the iteration
    * (`break`, `return()`) or aborting `options.signal` cancels the upstream call.
    */
-  async *stream(
-    request: ChatRequest,
-    options: RequestOptions = {},
-  ): AsyncGenerator<ChatChunk, void, undefined> {
-    const call = this.#begin(options);
-    try {
-      await this.ready;
-      const context: HookContext = { requestId: call.requestId, signal: call.signal };
-      let normalized = parseChatRequest(request);
-      if (this.#hooks.has('chat:request'))
-        normalized = await this.#hooks.run('chat:request', normalized, context);
-      const answer = (step: ChatRequest): AsyncIterable<ChatChunk> => {
-        const pipeline = this.pipelines.get(step.model);
-        if (pipeline) return pipeline.stream(step, call, options.onTrace);
-        const model = this.registry.resolve(step.model);
-        checkChatCapabilities(model, step);
-        return callStream(this, model, step, call);
-      };
-      const chunks = wantsToolLoop(normalized)
-        ? streamToolLoop(normalized, answer, { tools: this.tools, ...call })
-        : answer(normalized);
-      if (!this.events.has('stream:delta')) {
-        yield* chunks;
-        return;
-      }
-      for await (const chunk of chunks) {
+  stream(request: ChatRequest, options: RequestOptions = {}): AsyncGenerator<ChatChunk, void, undefined> {
+    let call: TrackedCall | undefined;
+    const events = this.events;
+    return new LazyStream<ChatChunk>({
+      open: async () => {
+        call = this.#begin(options);
+        await this.ready;
+        const context: HookContext = { requestId: call.requestId, signal: call.signal };
+        let normalized = parseChatRequest(request);
+        if (this.#hooks.has('chat:request'))
+          normalized = await this.#hooks.run('chat:request', normalized, context);
+        const started = call;
+        const answer = (step: ChatRequest): AsyncIterable<ChatChunk> => {
+          const pipeline = this.pipelines.get(step.model);
+          if (pipeline) return pipeline.stream(step, started, options.onTrace);
+          const model = this.registry.resolve(step.model);
+          checkChatCapabilities(model, step);
+          return callStream(this, model, step, started);
+        };
+        const chunks = wantsToolLoop(normalized)
+          ? streamToolLoop(normalized, answer, { tools: this.tools, ...started })
+          : answer(normalized);
+        return chunks[Symbol.asyncIterator]();
+      },
+      end: () => call?.end(),
+      observe: (chunk) => {
+        if (!events.has('stream:delta')) return;
         const content = chunk.choices[0]?.delta.content;
-        if (content)
-          this.events.emit('stream:delta', { requestId: call.requestId, model: chunk.model, content });
-        yield chunk;
-      }
-    } finally {
-      call.end();
-    }
+        if (content) events.emit('stream:delta', { requestId: call!.requestId, model: chunk.model, content });
+      },
+    });
   }
 
   /** Embeddings from the requested embedding model. */
@@ -335,7 +333,7 @@ export class Fusion {
   }
 
   /** Starts a tracked call: request id, signals and deadlines, refusal while closing. */
-  #begin(options: RequestOptions): ModelCallOptions & { end(): void } {
+  #begin(options: RequestOptions): TrackedCall {
     if (this.closing) throw new UnavailableError('The server is shutting down.', { retryAfterMs: 1000 });
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs ?? 600_000;
     // One scope per request carries the client's signal and the total deadline; shutdown reaches it
@@ -369,6 +367,9 @@ export class Fusion {
     this.#monitor.start();
   }
 }
+
+/** One request in flight: its call options, and `end` to stop tracking it. */
+type TrackedCall = ModelCallOptions & { end(): void };
 
 /**
  * Creates an orchestrator.
