@@ -1,6 +1,7 @@
 import { toFusionError } from '../errors/to-fusion-error.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { Usage } from '../spec/chat/chat-result.js';
+import { ChunkEventWriter } from './chunk-event.js';
 import { type EventSourceLike, EventStreamResponse } from './event-stream-response.js';
 
 const DONE = 'data: [DONE]\n\n';
@@ -44,6 +45,7 @@ export class ChatEventSource implements EventSourceLike {
   /** Extra fields of choice-less chunks (a pipeline's `fusion`), sent on the last chunk. */
   #extras: Record<string, unknown> | undefined;
   #finished = false;
+  readonly #writer = new ChunkEventWriter();
 
   constructor(
     first: IteratorResult<ChatChunk> | undefined,
@@ -77,7 +79,7 @@ export class ChatEventSource implements EventSourceLike {
           }
           continue;
         }
-        return `data: ${JSON.stringify(chunk)}\n\n`;
+        return this.#writer.event(chunk);
       }
     } catch (error) {
       return this.#finish(error);
