@@ -207,6 +207,13 @@ describe('a stdio server that misbehaves', () => {
     expect(errors.some((message) => message.includes('not an MCP message'))).toBe(true);
   });
 
+  it('bridges the tools a server adds while it runs (notifications/tools/list_changed)', async () => {
+    expect(fusion.tools.has('flaky__late')).toBe(false);
+    expect((await run('flaky__add_tool', { name: 'late' })).content).toBe('added');
+    await vi.waitFor(() => expect(fusion.tools.has('flaky__late')).toBe(true), { timeout: 5000 });
+    expect((await run('flaky__late')).content).toBe(`late from ${connection().pid}`);
+  });
+
   it('waits longer before each restart while the server keeps failing', async () => {
     const restarts: number[] = [];
     for (let round = 0; round < 2; round++) {

@@ -76,6 +76,42 @@ describe('a remote MCP server (stateful Streamable HTTP) that restarts', () => {
   });
 });
 
+describe('a remote MCP server whose connection drops before it answers', () => {
+  let remote: RemoteToolServer;
+  let plugin: McpToolsPlugin;
+  let fusion: Fusion;
+
+  beforeAll(async () => {
+    remote = await startRemoteToolServer();
+    plugin = bridge(remote);
+    fusion = createFusion({ plugins: [plugin], healthIntervalMs: 0 });
+    await fusion.ready;
+  });
+  afterAll(async () => {
+    await fusion?.close();
+    await remote?.close();
+  });
+
+  it('sends a read-only call again, once', async () => {
+    remote.dropNextPosts(1);
+    expect((await run(fusion, 'remote__echo', { text: 'again' })).content).toBe(
+      'echo again from generation 1',
+    );
+    remote.dropNextPosts(2);
+    await expect(run(fusion, 'remote__echo', { text: 'twice' })).rejects.toThrow(
+      /MCP server 'remote' could not be reached/,
+    );
+  });
+
+  it('does not send again a call that may change things: whether it ran is unknown', async () => {
+    remote.dropNextPosts(1);
+    const connection = plugin.connections.get('remote')!;
+    await expect(connection.callTool('bump', {})).rejects.toThrow(/MCP server 'remote' could not be reached/);
+    expect(remote.bumps).toBe(0);
+    expect((await connection.callTool('bump', {})).content).toEqual([{ type: 'text', text: 'bumped to 1' }]);
+  });
+});
+
 describe('notifications/tools/list_changed', () => {
   let remote: RemoteToolServer;
   let fusion: Fusion;
@@ -107,6 +143,10 @@ describe('notifications/tools/list_changed', () => {
     });
     expect(result.choices[0]?.message.content).toBe('The tool said: Sunny, 21 degrees.');
     expect(provider.requests[0]!.tools!.map((tool) => tool.function.name)).toContain('remote__weather');
+
+    remote.removeTool('weather');
+    await vi.waitFor(() => expect(fusion.tools.has('remote__weather')).toBe(false), { timeout: 10_000 });
+    expect(fusion.tools.has('remote__echo')).toBe(true);
   });
 });
 

@@ -26,10 +26,16 @@ export interface RemoteToolServer {
   readonly notificationStreams: number;
   /** Calls of `wait` whose signal aborted (the client cancelled), with the call's `label`. */
   readonly cancelled: string[];
+  /** Calls of `bump` run (a tool that is neither read-only nor idempotent). */
+  readonly bumps: number;
+  /** Closes the connection of each of the next `count` POSTs before reading it, as a crash would. */
+  dropNextPosts(count: number): void;
   /** Calls of `wait` running now, by label. */
   readonly waiting: string[];
   /** Adds a tool to every session (each gets `notifications/tools/list_changed`) and to new ones. */
   addTool(name: string, reply: string): void;
+  /** Removes a tool added by `addTool`, from every session (with the notification) and new ones. */
+  removeTool(name: string): void;
   stop(): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
@@ -37,6 +43,7 @@ export interface RemoteToolServer {
 
 export async function startRemoteToolServer(): Promise<RemoteToolServer> {
   const extraTools = new Map<string, string>();
+  const registered: { name: string; remove(): void }[] = [];
   const sessions = new Map<
     string,
     { server: McpServer; transport: WebStandardStreamableHTTPServerTransport }
@@ -46,14 +53,18 @@ export async function startRemoteToolServer(): Promise<RemoteToolServer> {
   let generation = 0;
   let unknownSessions = 0;
   let notificationStreams = 0;
+  let bumps = 0;
+  let drops = 0;
   let http: Server | undefined;
   let port = 0;
 
   const readOnly = { readOnlyHint: true };
-  const addTo = (server: McpServer, name: string, reply: string) =>
-    server.registerTool(name, { annotations: readOnly }, async () => ({
+  const addTo = (server: McpServer, name: string, reply: string) => {
+    const tool = server.registerTool(name, { annotations: readOnly }, async () => ({
       content: [{ type: 'text', text: reply }],
     }));
+    registered.push({ name, remove: () => tool.remove() });
+  };
 
   function buildServer(): McpServer {
     const server = new McpServer({ name: 'remote', version: '1.0.0' });
@@ -85,6 +96,10 @@ export async function startRemoteToolServer(): Promise<RemoteToolServer> {
         return { content: [{ type: 'text', text: `waited ${label}` }] };
       },
     );
+    server.registerTool('bump', { annotations: { readOnlyHint: false, idempotentHint: false } }, async () => {
+      bumps++;
+      return { content: [{ type: 'text', text: `bumped to ${bumps}` }] };
+    });
     for (const [name, reply] of extraTools) addTo(server, name, reply);
     return server;
   }
@@ -128,7 +143,14 @@ export async function startRemoteToolServer(): Promise<RemoteToolServer> {
     generation++;
     notificationStreams = 0;
     const listener = createNodeHandler({ handle });
-    http = createServer((request, response) => void listener(request, response));
+    http = createServer((request, response) => {
+      if (request.method === 'POST' && drops > 0) {
+        drops--;
+        request.socket.destroy();
+        return;
+      }
+      void listener(request, response);
+    });
     await new Promise<void>((resolve) => http!.listen(port, '127.0.0.1', () => resolve()));
     port = (http.address() as AddressInfo).port;
   }
@@ -161,12 +183,22 @@ export async function startRemoteToolServer(): Promise<RemoteToolServer> {
       return notificationStreams;
     },
     cancelled,
+    get bumps() {
+      return bumps;
+    },
+    dropNextPosts(count) {
+      drops = count;
+    },
     get waiting() {
       return [...waiting];
     },
     addTool(name, reply) {
       extraTools.set(name, reply);
       for (const { server } of sessions.values()) addTo(server, name, reply);
+    },
+    removeTool(name) {
+      extraTools.delete(name);
+      for (const tool of registered.filter((each) => each.name === name)) tool.remove();
     },
     stop,
     start,

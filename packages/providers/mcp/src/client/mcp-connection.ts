@@ -6,9 +6,9 @@ import {
   type Transport,
 } from '@modelcontextprotocol/client';
 import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
+import { describeFetchFailure, isConnectionDropped, isSessionEnded } from './http-failures.js';
 import type { McpServerConfig } from './mcp-server-config.js';
 import { InvalidServerOutputError, ProcessTransport } from './process-transport.js';
-import { describeFetchFailure, isSessionEnded } from './session-errors.js';
 
 declare const __VERSION__: string | undefined;
 const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.1.0';
@@ -270,7 +270,8 @@ export class McpConnection {
    * Calls a tool. Waits for a server that is starting; throws (for the loop to report) when the
    * server cannot be reached, crashes or answers junk during the call, or the time runs out. A call
    * an HTTP server refused because it no longer knows the session (it restarted) was not run: it is
-   * sent again, once, in a new session.
+   * sent again, once, in a new session. A call whose connection closed before an answer (a kept-alive
+   * connection to a server that restarted) is sent again once if the tool is read-only or idempotent.
    */
   async callTool(
     name: string,
@@ -285,21 +286,33 @@ export class McpConnection {
     if (this.#state === 'restarting' && !this.#connecting && !this.config.url) {
       throw new Error(`${this.#failure ?? `MCP server '${this.name}' is down`}; it is being restarted.`);
     }
-    let client = await this.connect();
-    const transport = this.#transport;
-    try {
-      return await this.#call(client, name, input, timeoutMs, options.signal);
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      if (!isSessionEnded(error, transport)) throw this.#explain(error);
+    let renewed = false;
+    let resent = false;
+    for (;;) {
+      const client = await this.connect();
+      const transport = this.#transport;
+      try {
+        return await this.#call(client, name, input, Math.max(1, deadline - Date.now()), options.signal);
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        if (!renewed && isSessionEnded(error, transport)) {
+          renewed = true;
+          await this.#renew(client);
+          continue;
+        }
+        if (!resent && isConnectionDropped(error) && this.#isRepeatable(name)) {
+          resent = true;
+          continue;
+        }
+        throw this.#explain(error);
+      }
     }
-    client = await this.#renew(client);
-    try {
-      return await this.#call(client, name, input, Math.max(1, deadline - Date.now()), options.signal);
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      throw this.#explain(error);
-    }
+  }
+
+  /** A tool the server says only reads, or does the same when run twice, may be sent again. */
+  #isRepeatable(name: string): boolean {
+    const annotations = this.#tools.find((tool) => tool.name === name)?.annotations;
+    return annotations?.readOnlyHint === true || annotations?.idempotentHint === true;
   }
 
   async #call(

@@ -14,6 +14,19 @@ export function isSessionEnded(error: unknown, transport: Transport | undefined)
   return error.status === 400 && /session/i.test(error.message);
 }
 
+const DROPPED = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * Whether a request failed because its connection closed before an answer: typically a kept-alive
+ * connection to a server that has since restarted (`other side closed`). Whether the server ran the
+ * request cannot be known, so only a call that is safe to repeat may be sent again.
+ */
+export function isConnectionDropped(error: unknown): boolean {
+  if (!(error instanceof TypeError) || error.message !== 'fetch failed') return false;
+  const code = (error as { cause?: { code?: unknown } }).cause?.code;
+  return typeof code === 'string' && DROPPED.has(code);
+}
+
 /** Why a fetch failed, in words (`connect ECONNREFUSED 127.0.0.1:3000` rather than `fetch failed`). */
 export function describeFetchFailure(error: unknown): string | undefined {
   if (!(error instanceof TypeError) || error.message !== 'fetch failed') return undefined;
