@@ -1,11 +1,5 @@
-import {
-  type CallToolResult,
-  Client,
-  StreamableHTTPClientTransport,
-  type Tool,
-  type Transport,
-} from '@modelcontextprotocol/client';
-import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
+import { type CallToolResult, Client, type Tool, type Transport } from '@modelcontextprotocol/client';
+import { createTransport } from './create-transport.js';
 import { describeFetchFailure, isConnectionDropped, isSessionEnded } from './http-failures.js';
 import type { McpServerConfig } from './mcp-server-config.js';
 import { InvalidServerOutputError, ProcessTransport } from './process-transport.js';
@@ -102,12 +96,17 @@ export class McpConnection {
   async #connect(): Promise<Client> {
     this.#state = 'connecting';
     this.#failure = undefined;
-    const transport = this.#createTransport();
+    const transport = createTransport(this.config);
     const client = new Client({ name: 'fusion', version: VERSION });
     const timeoutMs = this.config.connectTimeoutMs ?? 15_000;
     client.onerror = (error) => this.#onError(transport, error);
     client.onclose = () => this.#onClose(transport);
-    client.setNotificationHandler('notifications/tools/list_changed', () => this.#relist(client));
+    this.#listAgain = false;
+    client.setNotificationHandler('notifications/tools/list_changed', () => {
+      // While connecting, the listing under way may predate the change: list again once connected.
+      if (client === this.#client) this.#relist();
+      else this.#listAgain = true;
+    });
     try {
       const timeout = AbortSignal.timeout(timeoutMs);
       await Promise.race([
@@ -138,30 +137,8 @@ export class McpConnection {
     this.#transport = transport;
     this.#state = 'connected';
     this.#events.onTools?.(this.#tools);
+    if (this.#listAgain) this.#relist();
     return client;
-  }
-
-  #createTransport(): Transport {
-    if (this.config.url) {
-      return new StreamableHTTPClientTransport(new URL(this.config.url), {
-        ...(this.config.headers ? { requestInit: { headers: this.config.headers } } : {}),
-        // The stream of server notifications (list_changed) is reopened for as long as the server is
-        // down, with the restart backoff; the SDK's default gives up after 2 tries, and tool changes
-        // after that would go unheard.
-        reconnectionOptions: {
-          initialReconnectionDelay: this.config.restartDelayMs ?? 500,
-          maxReconnectionDelay: this.config.maxRestartDelayMs ?? 30_000,
-          reconnectionDelayGrowFactor: 2,
-          maxRetries: Number.POSITIVE_INFINITY,
-        },
-      });
-    }
-    return new ProcessTransport({
-      command: this.config.command!,
-      ...(this.config.args ? { args: this.config.args } : {}),
-      env: { ...getDefaultEnvironment(), ...this.config.env },
-      ...(this.config.cwd ? { cwd: this.config.cwd } : {}),
-    });
   }
 
   /**
@@ -203,8 +180,11 @@ export class McpConnection {
     void client.close().catch(() => {});
   }
 
-  /** Lists the tools again after `notifications/tools/list_changed`; changes during a listing list again. */
-  #relist(client: Client): void {
+  /**
+   * Lists the tools again after `notifications/tools/list_changed`. A change during a listing lists
+   * once more; a new session lists its tools itself.
+   */
+  #relist(): void {
     if (this.#listing) {
       this.#listAgain = true;
       return;
@@ -213,14 +193,16 @@ export class McpConnection {
     this.#listing = (async () => {
       do {
         this.#listAgain = false;
+        const client = this.#client;
+        if (!client) return;
         const listed = await client.listTools(undefined, { timeout, cacheMode: 'refresh' });
-        if (client !== this.#client) return;
+        if (client !== this.#client) continue;
         this.#tools = listed.tools;
         this.#events.onTools?.(this.#tools);
       } while (this.#listAgain);
     })()
       .catch((error: unknown) => {
-        if (client !== this.#client) return;
+        if (this.#state !== 'connected') return;
         const reason = error instanceof Error ? error.message : String(error);
         this.#events.onError?.(
           new Error(`MCP server '${this.name}' changed its tools, but listing them failed: ${reason}`),
