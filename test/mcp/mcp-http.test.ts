@@ -265,8 +265,8 @@ describe.each<[Adapter, Era]>([
       );
       await expect(call).rejects.toThrow();
     } else {
-      // A 2025-era client over stateless HTTP cancels with a notification no server instance holds
-      // the call of; closing the stream is what reaches it.
+      // A 2025-era client that closes its request stream (its `notifications/cancelled` is tested
+      // in mcp-cancel.test.ts).
       await closeStreamAfterFirstProgress(stack.endpoint);
     }
     await vi.waitFor(() => expect(stack.provider.aborted.length).toBeGreaterThan(before), { timeout: 5000 });

@@ -1,5 +1,6 @@
 // A stdio MCP server that misbehaves on request: `crash` exits, `junk` writes a line that is not an
-// MCP message to stdout, `spawn_child` starts a long-running child (to check none outlives us).
+// MCP message to stdout, `spawn_child` starts a long-running child (to check none outlives us),
+// `add_tool` adds a tool (the SDK then sends `notifications/tools/list_changed`).
 import { spawn } from 'node:child_process';
 import { McpServer } from '@modelcontextprotocol/server';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
@@ -34,4 +35,14 @@ server.registerTool('spawn_child', { annotations: readOnly }, async () => {
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   return { content: [{ type: 'text', text: JSON.stringify({ server: process.pid, child: child.pid }) }] };
 });
+server.registerTool(
+  'add_tool',
+  { inputSchema: z.object({ name: z.string() }), annotations: readOnly },
+  async ({ name }) => {
+    server.registerTool(name, { annotations: readOnly }, async () => ({
+      content: [{ type: 'text', text: `${name} from ${process.pid}` }],
+    }));
+    return { content: [{ type: 'text', text: 'added' }] };
+  },
+);
 await server.connect(new StdioServerTransport());

@@ -28,7 +28,10 @@ export interface McpServerConfig {
   exclude?: string[];
   /** Time allowed to start, connect and list tools, ms. @default 15000 */
   connectTimeoutMs?: number;
-  /** Wait before the first restart after a crash, ms; doubled after each failed start. @default 500 */
+  /**
+   * Wait before the first restart after a crash (or, for `url`, before reopening the notification
+   * stream the server closed), ms; doubled after each failed try. @default 500
+   */
   restartDelayMs?: number;
   /** Longest wait between restarts, ms. @default 30000 */
   maxRestartDelayMs?: number;

@@ -3,6 +3,7 @@ import { readJsonBody } from '@fusionkit/core/internal';
 import { createMcpHandler, isJsonContentType } from '@modelcontextprotocol/server';
 import { createMcpServerFactory, fusionOf } from './create-mcp-server.js';
 import { guardRequest, jsonRpcError } from './guard-request.js';
+import { LegacyCancellation } from './legacy-cancellation.js';
 import type { McpFusion } from './mcp-fusion.js';
 import type { McpHttpOptions } from './mcp-server-options.js';
 
@@ -17,13 +18,16 @@ export interface McpHttpEndpoint {
 /**
  * The orchestrator's MCP server as a Fetch handler (Streamable HTTP; the 2026-07-28 revision and,
  * statelessly, the 2025 ones, on one URL). It checks `Host` and `Origin` (403), the media type (415)
- * and the body size (413) before the SDK reads the message. Authentication is the orchestrator's:
- * mounted through `fusion.handle` (see {@link mcpPlugin}), `apiKeys` apply to it.
+ * and the body size (413) before the SDK reads the message. 2025-era clients get an `Mcp-Session-Id`
+ * so that their `notifications/cancelled` finds the call it names ({@link LegacyCancellation}).
+ * Authentication is the orchestrator's: mounted through `fusion.handle` (see {@link mcpPlugin}),
+ * `apiKeys` apply to it.
  */
 export function createMcpHttpHandler(
   options: McpHttpOptions,
   fallback?: () => McpFusion | undefined,
 ): McpHttpEndpoint {
+  const cancellation = new LegacyCancellation();
   const sdk = createMcpHandler(
     createMcpServerFactory(options, fallback),
     options.onError ? { onerror: options.onError } : {},
@@ -49,7 +53,7 @@ export function createMcpHttpHandler(
         }
         return jsonRpcError(400, -32700, `Parse error: ${(error as Error).message}`);
       }
-      return sdk.fetch(request, { parsedBody });
+      return cancellation.serve(request, parsedBody, (forwarded) => sdk.fetch(forwarded, { parsedBody }));
     },
     close: () => sdk.close(),
   };
