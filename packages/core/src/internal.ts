@@ -13,6 +13,7 @@ export {
 } from './calls/call-model.js';
 export { createTargetCallers, type TargetCallerContext } from './calls/target-caller.js';
 export { readBodyBytes, readJsonBody } from './http/read-json-body.js';
+export { RequestGuard } from './http/request-guard.js';
 export { errorResponse, jsonResponse } from './http/responses.js';
 export { SSE_HEADERS, sseStream } from './http/sse-response.js';
 export { abortReason, linkedAbort, throwIfAborted } from './util/abort.js';
