@@ -48,11 +48,11 @@ export function createHttpHandler(
     /** The allowed other origin the request comes from, answered with CORS headers. */
     let cors: string | undefined;
     try {
-      cors = guard.checkSite(request);
       if (basePath) {
         if (path !== basePath && !path.startsWith(`${basePath}/`)) throw notFound(method, path);
         path = path.slice(basePath.length) || '/';
       }
+      cors = checkSite(guard, routes, request, method, path);
       // A CORS preflight carries no credentials: it is answered for allowed origins before auth.
       const preflight = cors !== undefined && method === 'OPTIONS' ? preflightMethod(request) : undefined;
       const open = OPEN_PATHS.has(path) || preflight !== undefined;
@@ -106,6 +106,26 @@ export function createHttpHandler(
     });
     return response;
   };
+}
+
+/**
+ * The guard's verdict on Host and Origin (see {@link RequestGuard.checkSite}). A refused request to
+ * a path no route serves stays a 404, so that an app's own routes behind Express's `passThrough`
+ * are not refused for a host the orchestrator does not know.
+ */
+function checkSite(
+  guard: RequestGuard,
+  routes: RouteTable,
+  request: Request,
+  method: string,
+  path: string,
+): string | undefined {
+  try {
+    return guard.checkSite(request);
+  } catch (error) {
+    if (routes.match(method, path).kind === 'not-found') throw notFound(method, path);
+    throw error;
+  }
 }
 
 /** The method a CORS preflight asks for, upper-cased; `undefined` for a plain OPTIONS. */
