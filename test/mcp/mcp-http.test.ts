@@ -302,14 +302,19 @@ describe('the MCP endpoint’s HTTP checks', () => {
     expect(response.status).toBe(200);
   });
 
-  it('refuses a foreign Origin and a foreign Host with 403', async () => {
+  it('refuses a foreign Origin and a foreign Host with 403 (the orchestrator’s guard, as on every route)', async () => {
     const origin = await post(initialize, { origin: 'https://evil.example' });
     expect(origin.status).toBe(403);
     expect(await origin.json()).toMatchObject({
-      jsonrpc: '2.0',
-      error: { message: expect.stringMatching(/Origin/) },
+      error: {
+        code: 'origin_not_allowed',
+        type: 'permission_error',
+        message: expect.stringMatching(/origin/),
+      },
     });
-    expect((await post(initialize, { origin: 'http://localhost:3000' })).status).toBe(200);
+    // Another local site is another origin; the server's own passes.
+    expect((await post(initialize, { origin: 'http://localhost:3000' })).status).toBe(403);
+    expect((await post(initialize, { origin: new URL(stack.endpoint).origin })).status).toBe(200);
     const { request } = await import('node:http');
     const status = await new Promise<number>((resolve, reject) => {
       const outgoing = request(

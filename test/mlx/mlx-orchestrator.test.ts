@@ -21,7 +21,7 @@ let client: OpenAI;
 
 function clientOf(target: Fusion): OpenAI {
   return new OpenAI({
-    baseURL: 'http://fusion.test/v1',
+    baseURL: 'http://fusion.localhost/v1',
     apiKey: 'unused',
     maxRetries: 0,
     fetch: (url: string | URL | Request, init?: RequestInit) => target.handle(new Request(url, init)),

@@ -20,6 +20,7 @@ export {
   NotFoundError,
   type OpenAIErrorBody,
   PayloadTooLargeError,
+  PermissionDeniedError,
   QueueFullError,
   TimeoutError,
   toFusionError,
@@ -34,6 +35,7 @@ export { createFusion, Fusion } from './fusion/fusion.js';
 export type { CloseOptions, FusionOptions, QueueLimits, RequestOptions } from './fusion/fusion-options.js';
 export type { HealthReport } from './fusion/health-report.js';
 export type { FusionPluginApi } from './fusion/plugin-api.js';
+export type { SecurityOptions } from './http/request-guard.js';
 export {
   type CreateJobOptions,
   isFinalStatus,
@@ -131,6 +133,7 @@ export type {
   RetrieverV1,
   RouteContext,
   RouteHandler,
+  RouteOptions,
   RouterV1,
   RouteTarget,
   StrategyContext,

@@ -18,6 +18,7 @@ export {
   RESPONSE_EVENTS,
 } from './http/event-stream-response.js';
 export { readBodyBytes, readJsonBody } from './http/read-json-body.js';
+export { RequestGuard } from './http/request-guard.js';
 export { errorResponse, jsonResponse } from './http/responses.js';
 export { ChatEventSource, SSE_HEADERS, sseResponse, sseStream } from './http/sse-response.js';
 export { abortReason, linkedAbort, throwIfAborted } from './util/abort.js';

@@ -116,6 +116,33 @@ describe('createExpressMiddleware', () => {
       return app;
     }
 
+    it('leaves the app’s own routes to the app for any Host, and guards its own', async () => {
+      const url = await listen(appWith(true));
+      const { port } = new URL(url);
+      const status = (path: string, headers: Record<string, string>, method = 'GET', body?: string) =>
+        new Promise<{ status: number; text: string }>((resolve, reject) => {
+          const outgoing = httpRequest(`${url}${path}`, { method, agent: false, headers });
+          outgoing.on('error', reject);
+          outgoing.on('response', (response) => {
+            let text = '';
+            response.on('data', (chunk) => (text += chunk));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+          });
+          outgoing.end(body);
+        });
+      const production = { host: `app.example.com:${port}` };
+      expect(await status('/status', production)).toEqual({ status: 200, text: 'app is fine' });
+      const models = await status('/v1/models', production);
+      expect(models.status).toBe(403);
+      expect(JSON.parse(models.text).error.code).toBe('host_not_allowed');
+      // A cross-site page posting text to the orchestrator is refused; the app's form route is its own.
+      const crossSite = { 'content-type': 'text/plain', origin: 'https://evil.example' };
+      expect((await status('/v1/chat/completions', crossSite, 'POST', chat('x'))).status).toBe(403);
+      expect(
+        (await status('/v1/chat/completions', { 'content-type': 'text/plain' }, 'POST', chat('x'))).status,
+      ).toBe(415);
+    });
+
     it("hands the orchestrator's unknown routes to next(), with their body unread", async () => {
       const url = await listen(appWith(true));
       expect(await (await fetch(`${url}/status`)).text()).toBe('app is fine');

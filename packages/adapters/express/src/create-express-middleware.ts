@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FusionLike } from '@fusionkit/node';
 import {
+  closeAfterDraining,
   DEFAULT_MAX_BODY_BYTES,
   type ToRequestOptions,
   toRequest,
@@ -62,8 +63,8 @@ export function createExpressMiddleware(
       return next(error);
     }
     if (options.passThrough && response.status === 404 && (await isUnknownRoute(response))) return next();
-    // Answered before the whole body arrived: its unread rest would be parsed as the next request.
-    if (!req.complete && !res.headersSent) res.setHeader('connection', 'close');
+    // Answered before the whole body arrived: read and drop the rest (bounded), then close.
+    if (!req.complete) closeAfterDraining(req, res);
     await writeResponse(response, res);
   };
 }

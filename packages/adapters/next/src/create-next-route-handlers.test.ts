@@ -96,6 +96,7 @@ describe('createNextRouteHandlers', () => {
     const response = await POST(
       new Request('http://localhost/api/v1/chat/completions', {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           model: 'mock/echo',
           stream: true,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_MAX_BODY_BYTES } from './body-too-large-error.js';
+import { closeAfterDraining, type DrainLimits } from './drain-request.js';
 import type { FusionLike } from './fusion-like.js';
 import { type ToRequestOptions, toRequest } from './to-request.js';
 import { writeError } from './write-error.js';
@@ -20,6 +21,12 @@ export interface NodeHandlerOptions {
   basePath?: string;
   /** Take protocol and host from `x-forwarded-proto` / `x-forwarded-host` (behind a proxy you trust). @default false */
   trustProxy?: boolean;
+  /**
+   * An answer given before the request body has all arrived (413, 401, 403…) closes the connection,
+   * after the rest of the body is read and discarded up to these limits, so that a client still
+   * sending sees the answer, not a reset. @default { maxBytes: 64 MiB, timeoutMs: 10000 }
+   */
+  drain?: DrainLimits;
 }
 
 /**
@@ -54,6 +61,7 @@ export function createNodeHandler(fusion: FusionLike, options: NodeHandlerOption
     const declared = request.headers['content-length'];
     if (declared !== undefined && Number(declared) > maxBodyBytes && !request.readableDidRead) {
       const message = `The request body is larger than the limit of ${maxBodyBytes} bytes.`;
+      closeAfterDraining(request, response, options.drain);
       writeError(request, response, { status: 413, code: 'payload_too_large', message }, true);
       return;
     }
@@ -63,6 +71,7 @@ export function createNodeHandler(fusion: FusionLike, options: NodeHandlerOption
       fetchRequest = toRequest(request, response, requestOptions);
     } catch (error) {
       const message = error instanceof Error ? error.message : 'The request could not be read.';
+      if (!request.complete) closeAfterDraining(request, response, options.drain);
       writeError(request, response, { status: 400, code: 'invalid_request', message });
       return;
     }
@@ -73,12 +82,13 @@ export function createNodeHandler(fusion: FusionLike, options: NodeHandlerOption
     } catch (error) {
       if (next) return next(error);
       const message = 'The orchestrator failed to handle the request.';
+      if (!request.complete) closeAfterDraining(request, response, options.drain);
       writeError(request, response, { status: 500, code: 'internal_error', message }, !request.complete);
       return;
     }
 
     // Answered before the whole body arrived: its unread rest would be parsed as the next request.
-    if (!request.complete && !response.headersSent) response.setHeader('connection', 'close');
+    if (!request.complete) closeAfterDraining(request, response, options.drain);
     await writeResponse(fetchResponse, response);
   };
 }

@@ -21,5 +21,6 @@
  * @module
  */
 export { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from './create-node-handler.js';
+export type { DrainLimits } from './drain-request.js';
 export type { FusionLike } from './fusion-like.js';
 export { type ListenInfo, type NodeServer, type ServeOptions, serve } from './serve.js';

@@ -3,8 +3,6 @@ import type { IncomingMessage } from 'node:http';
 /** A request body that a framework read from the stream before the adapter got the request. */
 export interface ParsedRequestBody {
   body: BodyInit;
-  /** Set when the body was re-encoded as JSON from an object. */
-  contentType?: string;
 }
 
 /**
@@ -17,7 +15,6 @@ export function parsedRequestBody(request: IncomingMessage): ParsedRequestBody |
   if (rawBody instanceof Uint8Array) return { body: rawBody as Uint8Array<ArrayBuffer> };
   if (body instanceof Uint8Array) return { body: body as Uint8Array<ArrayBuffer> };
   if (typeof body === 'string') return { body };
-  if (body !== undefined && body !== null)
-    return { body: JSON.stringify(body), contentType: 'application/json' };
+  if (body !== undefined && body !== null) return { body: JSON.stringify(body) };
   return undefined;
 }

@@ -274,3 +274,43 @@ describe('serve in a process that gets SIGTERM', () => {
     expect(await started.exited).toBe(1);
   });
 });
+
+describe('serve: slow clients', () => {
+  it('cuts a connection that sends its headers byte by byte too slowly (slowloris), and keeps serving', async () => {
+    running = await serve(
+      fakeFusion(() => new Response('ok')),
+      { port: 0, signals: false, headersTimeoutMs: 500 },
+    );
+    const head = `GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: ${'a'.repeat(10_000)}\r\n\r\n`;
+    let sent = 0;
+    const outcome = new Promise<{ answer: string; sent: number }>((resolve) => {
+      const socket = connect(running!.port, '127.0.0.1');
+      let answer = '';
+      // One byte every 20 ms: the whole head would take 200 s.
+      const timer = setInterval(() => {
+        if (!socket.destroyed && sent < head.length) socket.write(head[sent++]!);
+      }, 20);
+      socket.on('data', (chunk) => (answer += chunk));
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        clearInterval(timer);
+        resolve({ answer, sent });
+      });
+    });
+    // Generous: the timeout is 500 ms, checked every 125 ms; a busy machine may be slow.
+    const { answer, sent: bytes } = await within(outcome, 15_000, 'the slow connection being cut');
+    expect(bytes).toBeLessThan(head.length);
+    expect(answer === '' || answer.startsWith('HTTP/1.1 408')).toBe(true);
+    expect((await rawRequest(`${running.url}/health`)).body).toBe('ok');
+  });
+
+  it('has header and request timeouts by default, not Node’s 60 s checked every 30 s', async () => {
+    running = await serve(
+      fakeFusion(() => new Response('ok')),
+      { port: 0, signals: false },
+    );
+    expect(running.server.headersTimeout).toBe(20_000);
+    expect(running.server.requestTimeout).toBe(300_000);
+    expect(running.server.keepAliveTimeout).toBe(65_000);
+  });
+});

@@ -22,6 +22,22 @@ export interface ServeOptions extends NodeHandlerOptions {
   signals?: boolean;
   /** How long in-flight requests and streams may take to finish on shutdown before they are cut. @default 10000 */
   shutdownTimeoutMs?: number;
+  /**
+   * Time a client has to send the request's headers, ms; a connection still sending them then is
+   * answered 408 and closed (slowloris). Checked every few seconds, so a cut comes up to
+   * `min(5000, headersTimeoutMs / 4)` ms late. 0 disables it. @default 20000
+   */
+  headersTimeoutMs?: number;
+  /**
+   * Time a client has to send the whole request, body included, ms (slow uploads); the response,
+   * however long it streams, is not counted. 0 disables it. @default 300000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * How long an idle keep-alive connection stays open, ms. Longer than the 60 s idle timeout of
+   * common load balancers, so they never reuse a connection the server has just closed. @default 65000
+   */
+  keepAliveTimeoutMs?: number;
   /** Called once the server listens. */
   onListen?(info: ListenInfo): void;
 }
@@ -63,13 +79,22 @@ export async function serve(fusion: FusionLike, options: ServeOptions = {}): Pro
   const maxBodyBytes = options.maxBodyBytes ?? fusion.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const handler = createNodeHandler(fusion, { ...options, maxBodyBytes });
 
-  const server = createServer();
-  // Longer than the 60 s idle timeout of common load balancers, so they never reuse a connection the
-  // server has just closed.
-  server.keepAliveTimeout = 65_000;
   // Covers receiving the request only (Node drops the timer once the body is in): long response
   // streams are not cut by it, slow uploads are.
-  server.requestTimeout = 300_000;
+  const requestTimeout = options.requestTimeoutMs ?? 300_000;
+  // Node refuses a headers timeout longer than the request's.
+  const headersTimeout =
+    requestTimeout > 0
+      ? Math.min(options.headersTimeoutMs ?? 20_000, requestTimeout)
+      : (options.headersTimeoutMs ?? 20_000);
+  const checked = [headersTimeout, requestTimeout].filter((ms) => ms > 0);
+  const server = createServer({
+    headersTimeout,
+    requestTimeout,
+    // Node checks both timeouts on this interval (30 s by default, which let a slowloris live 82 s).
+    connectionsCheckingInterval: Math.max(100, Math.min(5_000, ...checked.map((ms) => ms / 4))),
+  });
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
 
   let closing: Promise<void> | undefined;
   const inFlight = new Set<ServerResponse>();

@@ -124,13 +124,10 @@ export function toRequest(
   } else if (request.readableDidRead || request.readableEnded) {
     const parsed = parsedRequestBody(request);
     if (!parsed) throw new TypeError('The request body was already read; pass it as `options.body`.');
+    // The client's Content-Type stays: a form or text body that a parser turned into an object is
+    // still not a JSON request (the core refuses it with 415, as it would the raw body).
     init.headers = requestHeaders(request, BODY_FRAMING_HEADERS);
     init.body = parsed.body;
-    if (parsed.contentType) {
-      const headers = new Headers(init.headers);
-      if (!headers.get('content-type')?.includes('json')) headers.set('content-type', parsed.contentType);
-      init.headers = headers;
-    }
   } else {
     const headers = requestHeaders(request, undefined);
     // The body stays on the socket until read: as bytes by the core, as a stream by anyone else.

@@ -23,6 +23,12 @@ export async function serveCommand(context: CliContext, options: { config?: stri
     ...(config.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: config.shutdownTimeoutMs }),
   });
   context.log(`fusion listening on ${server.url}`);
+  if (!['127.0.0.1', 'localhost', '::1'].includes(config.host) && !config.security?.allowedHosts?.length) {
+    // The cross-site guard lets localhost and IP addresses through; names need saying.
+    context.log(
+      'reached by a host name? add it to FUSION_ALLOWED_HOSTS (or security.allowedHosts); other names get 403.',
+    );
+  }
   if (config.mcp !== false) context.log(`MCP server at ${server.url}/mcp`);
 
   const models = await fusion.models();

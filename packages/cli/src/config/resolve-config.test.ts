@@ -30,6 +30,24 @@ describe('resolveConfig', () => {
     });
   });
 
+  it('adds FUSION_ALLOWED_HOSTS and FUSION_ALLOWED_ORIGINS to the config’s security', async () => {
+    await writeFile(
+      join(cwd, 'fusion.config.json'),
+      JSON.stringify({ security: { allowedHosts: ['fusion.lan'], allowedOrigins: ['https://a.example'] } }),
+    );
+    const config = await resolveConfig({
+      cwd,
+      env: {
+        FUSION_ALLOWED_HOSTS: 'box.local, .example.com',
+        FUSION_ALLOWED_ORIGINS: 'http://localhost:5173',
+      },
+    });
+    expect(config.security).toEqual({
+      allowedHosts: ['fusion.lan', 'box.local', '.example.com'],
+      allowedOrigins: ['https://a.example', 'http://localhost:5173'],
+    });
+  });
+
   it('refuses a port that is not a number', async () => {
     await expect(resolveConfig({ cwd, env: { FUSION_PORT: 'eighty' } })).rejects.toThrow(ConfigError);
     await expect(resolveConfig({ cwd, env: { FUSION_PORT: '70000' } })).rejects.toThrow(/not a port/);

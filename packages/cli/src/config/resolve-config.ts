@@ -19,7 +19,18 @@ function parsePort(value: string, source: string): number {
   return port;
 }
 
-/** Reads the config file and `FUSION_HOST`, `FUSION_PORT`, `FUSION_UPSTREAMS`. */
+/** A comma-separated list from the environment; empty entries dropped. */
+function parseList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Reads the config file and `FUSION_HOST`, `FUSION_PORT`, `FUSION_UPSTREAMS`, and
+ * `FUSION_ALLOWED_HOSTS` / `FUSION_ALLOWED_ORIGINS` (added to `security`).
+ */
 export async function resolveConfig(options: {
   cwd: string;
   env: Record<string, string | undefined>;
@@ -44,6 +55,16 @@ export async function resolveConfig(options: {
     upstreams,
   };
   if (file) resolved.file = file;
+  const hosts = parseList(options.env.FUSION_ALLOWED_HOSTS);
+  const origins = parseList(options.env.FUSION_ALLOWED_ORIGINS);
+  if (hosts.length > 0 || origins.length > 0) {
+    const security = config.security ?? {};
+    resolved.security = {
+      ...security,
+      allowedHosts: [...(security.allowedHosts ?? []), ...hosts],
+      allowedOrigins: [...(security.allowedOrigins ?? []), ...origins],
+    };
+  }
   if (options.env.FUSION_MLX_MODELS && config.mlx !== false) {
     resolved.mlx = { ...(config.mlx || {}), modelsDir: options.env.FUSION_MLX_MODELS };
   }

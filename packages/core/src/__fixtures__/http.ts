@@ -1,7 +1,7 @@
 import type { Fusion } from '../fusion/fusion.js';
 
 /** Base URL of requests sent straight to `fusion.handle`. */
-export const BASE = 'http://fusion.test';
+export const BASE = 'http://fusion.localhost';
 
 /** A chat request body. */
 export function chatBody(model: string, extra: Record<string, unknown> = {}): Record<string, unknown> {

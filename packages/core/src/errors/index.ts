@@ -7,6 +7,7 @@ export { ModelCrashedError } from './model-crashed-error.js';
 export { ModelNotFoundError } from './model-not-found-error.js';
 export { NotFoundError } from './not-found-error.js';
 export { PayloadTooLargeError } from './payload-too-large-error.js';
+export { PermissionDeniedError } from './permission-denied-error.js';
 export { QueueFullError } from './queue-full-error.js';
 export { TimeoutError } from './timeout-error.js';
 export { toFusionError } from './to-fusion-error.js';

@@ -1,3 +1,4 @@
+import type { SecurityOptions } from '../http/request-guard.js';
 import type { TraceStoreOptions } from '../pipelines/trace-store.js';
 import type { ResilienceOptions } from '../resilience/target-health.js';
 import type { PipelineDefinition } from '../spec/pipeline/pipeline-definition.js';
@@ -43,6 +44,13 @@ export interface FusionOptions {
   memoryBudgetBytes?: number;
   /** When set, `handle` requires `Authorization: Bearer <one of these>` (health stays open). */
   apiKeys?: string[];
+  /**
+   * The cross-site guard of every route `handle` serves: allowed `Host` names (against DNS
+   * rebinding) and browser origins (CORS). Requests without `Origin` (curl, SDKs, servers) are not
+   * concerned. Serving under a name other than localhost or an IP address? Add it to `allowedHosts`.
+   * @default { allowedHosts: [] (localhost, *.localhost, IP addresses), allowedOrigins: [] (same-origin) }
+   */
+  security?: SecurityOptions;
   /** Total time allowed for one chat call, ms. @default 600000 */
   timeoutMs?: number;
   /** Time allowed to the first content token of a stream, ms. @default 120000 */

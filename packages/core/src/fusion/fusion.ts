@@ -26,6 +26,7 @@ import type {
   PluginV1,
   RegisterProviderOptions,
   RouteHandler,
+  RouteOptions,
 } from '../spec/plugin/v1/plugin-v1.js';
 import type { ProviderV1 } from '../spec/provider/v1/provider-v1.js';
 import type { RetrieverV1 } from '../spec/retriever/v1/retriever-v1.js';
@@ -104,6 +105,7 @@ export class Fusion {
     this.handle = createHttpHandler(this, this.#routes, {
       basePath: options.basePath ?? '',
       apiKeys: options.apiKeys ?? [],
+      security: options.security ?? {},
     });
     this.ready = this.#setup(options);
     // Errors of setup surface through `ready` and every call; never as an unhandled rejection.
@@ -285,9 +287,9 @@ export class Fusion {
     return this;
   }
 
-  /** Adds an HTTP route to `handle`. */
-  route(method: string, path: string, handler: RouteHandler): () => void {
-    return this.#routes.add(method, path, handler);
+  /** Adds an HTTP route to `handle` (JSON bodies only, unless `options.accepts` names more types). */
+  route(method: string, path: string, handler: RouteHandler, options?: RouteOptions): () => void {
+    return this.#routes.add(method, path, handler, options);
   }
 
   /** Adds a data-changing hook. */

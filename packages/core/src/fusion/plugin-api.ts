@@ -34,7 +34,7 @@ export function createPluginApi(fusion: Fusion): FusionPluginApi {
     registerStrategy: (strategy) => register(fusion.strategies, 'strategy', strategy),
     registerTool: (tool) => register(fusion.tools, 'tool', tool),
     registerPipeline: (pipeline) => fusion.registerPipeline(pipeline),
-    route: (method, path, handler) => fusion.route(method, path, handler),
+    route: (method, path, handler, options) => fusion.route(method, path, handler, options),
     hook: (name, hook, options) => fusion.hook(name, hook, options),
   };
 }

@@ -160,6 +160,7 @@ describe('handle: routing', () => {
     const streamed = await fusion.handle(
       new Request(`${BASE}/v1/chat/completions`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: stream,
         duplex: 'half',
       } as RequestInit),

@@ -7,20 +7,23 @@ import type { Fusion } from '../fusion/fusion.js';
 import { requestIdFrom } from '../util/request-id.js';
 import { fusionRoutes } from './fusion-routes.js';
 import { openAIRoutes } from './openai-routes.js';
+import { preflightResponse, RequestGuard, type SecurityOptions, withCors } from './request-guard.js';
 import { errorResponse } from './responses.js';
 import type { RouteTable } from './route-table.js';
 
 export interface HttpHandlerOptions {
   basePath: string;
   apiKeys: string[];
+  security: SecurityOptions;
 }
 
 /** Paths that answer without an API key and while draining. */
 const OPEN_PATHS = new Set(['/health']);
 
 /**
- * Builds `fusion.handle`: request id, base path, auth, dispatch, and the one place where anything
- * thrown becomes OpenAI's error body with its status. Every response carries `x-request-id`.
+ * Builds `fusion.handle`: request id, the cross-site guard (Host, Origin, CORS, JSON-only bodies),
+ * base path, auth, dispatch, and the one place where anything thrown becomes OpenAI's error body with
+ * its status. Every response carries `x-request-id`.
  */
 export function createHttpHandler(
   fusion: Fusion,
@@ -32,6 +35,7 @@ export function createHttpHandler(
   }
   const basePath = options.basePath.replace(/\/+$/, '');
   const apiKeys = new Set(options.apiKeys);
+  const guard = new RequestGuard(options.security);
 
   return async function handle(request: Request): Promise<Response> {
     const startedAt = performance.now();
@@ -41,23 +45,32 @@ export function createHttpHandler(
     const events = fusion.events;
     events.emit('request:start', { requestId, method, path });
     let response: Response;
+    /** The allowed other origin the request comes from, answered with CORS headers. */
+    let cors: string | undefined;
     try {
       if (basePath) {
         if (path !== basePath && !path.startsWith(`${basePath}/`)) throw notFound(method, path);
         path = path.slice(basePath.length) || '/';
       }
-      if (apiKeys.size > 0 && !OPEN_PATHS.has(path)) authenticate(request, apiKeys);
-      if (fusion.closing && !OPEN_PATHS.has(path)) {
+      cors = checkSite(guard, routes, request, method, path);
+      // A CORS preflight carries no credentials: it is answered for allowed origins before auth.
+      const preflight = cors !== undefined && method === 'OPTIONS' ? preflightMethod(request) : undefined;
+      const open = OPEN_PATHS.has(path) || preflight !== undefined;
+      if (apiKeys.size > 0 && !open) authenticate(request, apiKeys);
+      if (fusion.closing && !open) {
         throw new UnavailableError('The server is shutting down.', { retryAfterMs: 1000 });
       }
-      let match = routes.match(method, path);
+      let match = routes.match(preflight ?? method, path);
       if (match.kind === 'not-found') {
         // Plugins given at creation add their routes during setup: wait for it before saying 404.
         await fusion.ready.catch(() => {});
-        match = routes.match(method, path);
+        match = routes.match(preflight ?? method, path);
       }
       if (match.kind === 'not-found') throw notFound(method, path);
-      if (match.kind === 'method-not-allowed') {
+      if (preflight !== undefined) {
+        const methods = match.kind === 'found' ? [preflight] : match.allow;
+        response = preflightResponse(request, cors!, methods, requestId);
+      } else if (match.kind === 'method-not-allowed') {
         if (method === 'OPTIONS') {
           response = new Response(null, {
             status: 204,
@@ -71,6 +84,7 @@ export function createHttpHandler(
           response = errorResponse(error, requestId, { allow: match.allow.join(', ') });
         }
       } else {
+        guard.checkBody(request, method, routes.acceptsOf(match.handler));
         response = await match.handler(request, { requestId, signal: request.signal, params: match.params });
         if (!response.headers.has('x-request-id')) response = withRequestId(response, requestId);
       }
@@ -82,6 +96,7 @@ export function createHttpHandler(
       events.emit('request:error', { requestId, method, path, error: fusionError });
       response = errorResponse(fusionError, requestId);
     }
+    if (cors !== undefined) response = withCors(response, cors);
     events.emit('request:end', {
       requestId,
       method,
@@ -91,6 +106,31 @@ export function createHttpHandler(
     });
     return response;
   };
+}
+
+/**
+ * The guard's verdict on Host and Origin (see {@link RequestGuard.checkSite}). A refused request to
+ * a path no route serves stays a 404, so that an app's own routes behind Express's `passThrough`
+ * are not refused for a host the orchestrator does not know.
+ */
+function checkSite(
+  guard: RequestGuard,
+  routes: RouteTable,
+  request: Request,
+  method: string,
+  path: string,
+): string | undefined {
+  try {
+    return guard.checkSite(request);
+  } catch (error) {
+    if (routes.match(method, path).kind === 'not-found') throw notFound(method, path);
+    throw error;
+  }
+}
+
+/** The method a CORS preflight asks for, upper-cased; `undefined` for a plain OPTIONS. */
+function preflightMethod(request: Request): string | undefined {
+  return request.headers.get('access-control-request-method')?.trim().toUpperCase() || undefined;
 }
 
 function notFound(method: string, path: string): NotFoundError {

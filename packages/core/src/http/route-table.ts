@@ -1,4 +1,4 @@
-import type { RouteHandler } from '../spec/plugin/v1/plugin-v1.js';
+import type { RouteHandler, RouteOptions } from '../spec/plugin/v1/plugin-v1.js';
 
 interface Route {
   method: string;
@@ -20,8 +20,19 @@ export type RouteMatch =
 export class RouteTable {
   readonly #static = new Map<string, Map<string, RouteHandler>>();
   readonly #dynamic: Route[] = [];
+  /** Media types of bodies routes take besides JSON, by the handler registered (see `acceptsOf`). */
+  readonly #accepts = new WeakMap<RouteHandler, readonly string[]>();
 
-  add(method: string, path: string, handler: RouteHandler): () => void {
+  add(method: string, path: string, handler: RouteHandler, options?: RouteOptions): () => void {
+    if (options?.accepts?.length) {
+      // A handler of its own per registration, so that the same function may be added twice differently.
+      const own = handler;
+      handler = (request, context) => own(request, context);
+      this.#accepts.set(
+        handler,
+        options.accepts.map((type) => type.trim().toLowerCase()),
+      );
+    }
     const upper = method.toUpperCase();
     if (!path.includes(':') && !path.includes('*')) {
       let methods = this.#static.get(path);
@@ -38,6 +49,11 @@ export class RouteTable {
       const index = this.#dynamic.indexOf(route);
       if (index >= 0) this.#dynamic.splice(index, 1);
     };
+  }
+
+  /** The media types a matched handler takes besides JSON (`RouteOptions.accepts`). */
+  acceptsOf(handler: RouteHandler): readonly string[] | undefined {
+    return this.#accepts.get(handler);
   }
 
   match(method: string, path: string): RouteMatch {

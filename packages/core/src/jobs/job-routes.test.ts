@@ -32,29 +32,29 @@ describe('jobRoutes', () => {
         new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
     });
 
-    const one = await fusion.handle(new Request(`http://local/api/jobs/${done.id}`));
+    const one = await fusion.handle(new Request(`http://localhost/api/jobs/${done.id}`));
     expect(one.status).toBe(200);
     expect(await one.json()).toMatchObject({ id: done.id, status: 'succeeded', result: { answer: 42 } });
 
-    const listed = (await (await fusion.handle(new Request('http://local/api/jobs'))).json()) as {
+    const listed = (await (await fusion.handle(new Request('http://localhost/api/jobs'))).json()) as {
       data: Record<string, unknown>[];
     };
     expect(listed.data.map((job) => job.id)).toEqual([long.id, done.id]);
     expect(listed.data[1]).not.toHaveProperty('result');
 
     const cancelled = await fusion.handle(
-      new Request(`http://local/api/jobs/${long.id}`, { method: 'DELETE' }),
+      new Request(`http://localhost/api/jobs/${long.id}`, { method: 'DELETE' }),
     );
     expect(cancelled.status).toBe(200);
     expect(await cancelled.json()).toMatchObject({ id: long.id, status: 'cancelled' });
 
-    const missing = await fusion.handle(new Request('http://local/api/jobs/job_nope'));
+    const missing = await fusion.handle(new Request('http://localhost/api/jobs/job_nope'));
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({
       error: expect.objectContaining({ code: 'job_not_found', param: 'id', type: 'not_found_error' }),
     });
     const missingDelete = await fusion.handle(
-      new Request('http://local/api/jobs/job_nope', { method: 'DELETE' }),
+      new Request('http://localhost/api/jobs/job_nope', { method: 'DELETE' }),
     );
     expect(missingDelete.status).toBe(404);
     await jobs.close();

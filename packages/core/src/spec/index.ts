@@ -33,6 +33,7 @@ export type {
   PluginV1,
   RegisterProviderOptions,
   RouteHandler,
+  RouteOptions,
 } from './plugin/v1/plugin-v1.js';
 export type { ProviderV1 } from './provider/v1/provider-v1.js';
 export type {

@@ -1,8 +1,5 @@
-import {
-  localhostAllowedHostnames,
-  validateHostHeader,
-  validateOriginHeader,
-} from '@modelcontextprotocol/server';
+import { FusionError } from '@fusionkit/core';
+import { RequestGuard } from '@fusionkit/core/internal';
 
 /** A JSON-RPC error answer with an HTTP status, as MCP clients expect from the endpoint. */
 export function jsonRpcError(
@@ -17,29 +14,35 @@ export function jsonRpcError(
   });
 }
 
-/** The host a request names: its `Host` header, else the host of its URL (HTTP/2 has no `Host`). */
-function hostOf(request: Request): string | null {
-  const header = request.headers.get('host');
-  if (header) return header;
-  try {
-    return new URL(request.url).host || null;
-  } catch {
-    return null;
-  }
+/**
+ * The orchestrator's cross-site guard (`RequestGuard` of `@fusionkit/core`, the one `fusion.handle`
+ * runs on every route) answering in JSON-RPC: a 403 error, or `undefined` to go on.
+ */
+export function siteCheck(guard: RequestGuard): (request: Request) => Response | undefined {
+  return (request) => {
+    try {
+      guard.checkSite(request);
+      return undefined;
+    } catch (error) {
+      if (!FusionError.isInstance(error)) throw error;
+      return jsonRpcError(error.status, -32000, `Forbidden: ${error.message}`);
+    }
+  };
 }
 
 /**
- * DNS-rebinding protection: 403 unless the `Host` names an allowed host and a browser's `Origin`
- * (when sent) names an allowed one. Ports are not compared.
+ * DNS-rebinding and cross-site protection, the orchestrator's rules: 403 unless the `Host` names
+ * localhost, an IP address or one of `allowedHosts` (any port), and a browser's `Origin`, when sent,
+ * is the server's own or one of `allowedOrigins` (a bare host name: any scheme and port).
  */
 export function guardRequest(
   request: Request,
-  allowedHosts: readonly string[] = localhostAllowedHostnames(),
-  allowedOrigins: readonly string[] = localhostAllowedHostnames(),
+  allowedHosts?: readonly string[],
+  allowedOrigins?: readonly string[],
 ): Response | undefined {
-  const host = validateHostHeader(hostOf(request), [...allowedHosts]);
-  if (!host.ok) return jsonRpcError(403, -32000, `Forbidden: ${host.message}.`);
-  const origin = validateOriginHeader(request.headers.get('origin'), [...allowedOrigins]);
-  if (!origin.ok) return jsonRpcError(403, -32000, `Forbidden: ${origin.message}.`);
-  return undefined;
+  const guard = new RequestGuard({
+    ...(allowedHosts ? { allowedHosts: [...allowedHosts] } : {}),
+    ...(allowedOrigins ? { allowedOrigins: [...allowedOrigins] } : {}),
+  });
+  return siteCheck(guard)(request);
 }

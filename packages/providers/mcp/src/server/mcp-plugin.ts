@@ -1,9 +1,12 @@
 import type { PluginV1, RouteHandler } from '@fusionkit/core';
-import { createMcpHttpHandler, type McpHttpEndpoint } from './create-mcp-http-handler.js';
+import { createMcpEndpoints, type McpHttpEndpoint } from './create-mcp-http-handler.js';
 import type { McpFusion } from './mcp-fusion.js';
 import type { McpHttpOptions } from './mcp-server-options.js';
 
-/** The MCP plugin, with the endpoint it serves (to call it outside `handle`, e.g. in tests). */
+/**
+ * The MCP plugin, with the endpoint it serves (to call it outside `handle`, e.g. in tests; it then
+ * checks `Host` and `Origin` itself, as `handle` does for the route).
+ */
 export interface McpPlugin extends PluginV1 {
   readonly endpoint: McpHttpEndpoint;
 }
@@ -18,7 +21,8 @@ function fusionOfApi(api: unknown): McpFusion | undefined {
 
 /**
  * Serves the orchestrator as an MCP server at `/mcp` (Streamable HTTP) through `fusion.handle`, so
- * every adapter (node, Express, Next.js) serves it, behind the orchestrator's API keys.
+ * every adapter (node, Express, Next.js) serves it, behind the orchestrator's API keys and cross-site
+ * guard (`createFusion({ security })`).
  *
  * @example
  * const fusion = createFusion({ providers: [lab], apiKeys: ['secret'] });
@@ -31,7 +35,7 @@ function fusionOfApi(api: unknown): McpFusion | undefined {
  */
 export function mcpPlugin(options: McpHttpOptions = {}): McpPlugin {
   let fromApi: McpFusion | undefined;
-  const endpoint = createMcpHttpHandler(options, () => fromApi);
+  const { standalone: endpoint, mounted } = createMcpEndpoints(options, () => fromApi);
   return {
     specificationVersion: 'v1',
     name: 'mcp',
@@ -41,7 +45,8 @@ export function mcpPlugin(options: McpHttpOptions = {}): McpPlugin {
       if (!options.fusion && !fromApi) {
         throw new TypeError('mcpPlugin needs the orchestrator: mcpPlugin({ fusion: () => fusion }).');
       }
-      const handler: RouteHandler = (request) => endpoint.fetch(request);
+      // `handle` has checked Host, Origin and the JSON media type with the orchestrator's `security`.
+      const handler: RouteHandler = (request) => mounted(request);
       const path = options.path ?? '/mcp';
       for (const method of ['POST', 'GET', 'DELETE']) api.route(method, path, handler);
     },

@@ -28,15 +28,19 @@ export interface McpHttpOptions extends McpServerOptions {
   /** Path of the endpoint under the orchestrator's `handle`. @default '/mcp' */
   path?: string;
   /**
-   * Host names the `Host` header may name (any port), against DNS rebinding; other hosts get 403.
-   * Add the names the server is reached by when it listens beyond loopback.
-   * @default ['localhost', '127.0.0.1', '[::1]']
+   * Host names the `Host` header may name (any port), besides localhost and IP addresses; other hosts
+   * get 403 (DNS rebinding). Through `fusion.handle` (`mcpPlugin`) the orchestrator's
+   * `security.allowedHosts` already applies to every route, `/mcp` included: set the names there; a
+   * list here narrows `/mcp` further. Outside `handle` (`createMcpHttpHandler`), this is the list.
+   * @default [] (localhost, *.localhost and IP addresses)
    */
   allowedHosts?: string[];
   /**
-   * Host names a browser's `Origin` may name (any port); other origins get 403. Requests without
-   * `Origin` (non-browser clients) pass.
-   * @default ['localhost', '127.0.0.1', '[::1]']
+   * Browser origins allowed besides the server's own (`https://app.example.com`, or a bare host name
+   * for any scheme and port); other origins, `null` included, get 403, and requests without
+   * `Origin` (non-browser clients) pass. Through `fusion.handle` the orchestrator's
+   * `security.allowedOrigins` applies first, as for `allowedHosts`.
+   * @default [] (same-origin only)
    */
   allowedOrigins?: string[];
   /** Told of errors outside any call (a broken message, a failed write); reporting only. */

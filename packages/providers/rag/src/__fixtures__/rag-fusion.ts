@@ -84,13 +84,15 @@ export async function createRagFusion(options: Partial<RagPluginOptions> = {}): 
         (init.headers as Record<string, string>)['content-type'] = encoded.headers.get('content-type')!;
         init.body = new Uint8Array(await encoded.arrayBuffer());
       } else if (typeof body === 'string' || body instanceof Uint8Array) {
+        // Raw bytes of a JSON route (broken JSON, say): typed as JSON unless the test says otherwise.
         init.body = body as BodyInit;
+        (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
       } else {
         init.body = JSON.stringify(body);
         (init.headers as Record<string, string>)['content-type'] = 'application/json';
       }
     }
-    return fusion.handle(new Request(`http://rag.test${path}`, init));
+    return fusion.handle(new Request(`http://rag.localhost${path}`, init));
   };
   return {
     fusion,

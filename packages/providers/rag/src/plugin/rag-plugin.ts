@@ -136,11 +136,12 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
       await service.sync();
       const routes = [
         ...collectionRoutes(service),
-        ['POST', '/api/rag/ingest', ingestRoute(service)] as const,
         ...queryRoutes(service),
         ...(options.jobRoutes === false ? [] : jobRoutes(jobs)),
       ];
       for (const [method, path, handler] of routes) api.route(method, path, handler);
+      // Uploads come as multipart forms; the core's cross-site guard still checks their Origin.
+      api.route('POST', '/api/rag/ingest', ingestRoute(service), { accepts: ['multipart/form-data'] });
     },
     async teardown() {
       pipelines?.clear();

@@ -13,7 +13,7 @@ describe('POST /api/rag/search with rerank', () => {
   let fusion: Fusion;
   const call = async (path: string, body: unknown) => {
     const response = await fusion.handle(
-      new Request(`http://rag.test${path}`, {
+      new Request(`http://rag.localhost${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),

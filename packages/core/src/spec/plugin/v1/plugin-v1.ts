@@ -43,6 +43,18 @@ export type RouteHandler = (
   context: HookContext & { params: Record<string, string> },
 ) => Response | Promise<Response>;
 
+/** Options of a route a plugin adds. */
+export interface RouteOptions {
+  /**
+   * Media types of request bodies the route takes besides JSON; a state-changing request with any
+   * other body gets 415 before the handler runs (so that no cross-site form or `text/plain` "simple
+   * request" reaches it). `'*\/*'` takes any body: do so only for routes that browsers must not drive.
+   * @example ['multipart/form-data']
+   * @default [] (JSON only: `application/json` and `application/*+json`)
+   */
+  accepts?: string[];
+}
+
 /** Options when registering a provider. */
 export interface RegisterProviderOptions {
   /** Model aliases: `{ fast: 'lab/qwen3-0.6b' }`. */
@@ -68,8 +80,12 @@ export interface PluginApi {
   registerTool(tool: ToolV1): () => void;
   /** Serves a pipeline as a model (`fusion/moa`, `rag/docs`). */
   registerPipeline(pipeline: PipelineDefinition): () => void;
-  /** Adds an HTTP route; `path` may hold `:name` parameters. @example route('POST', '/api/rag/search', handler) */
-  route(method: string, path: string, handler: RouteHandler): () => void;
+  /**
+   * Adds an HTTP route; `path` may hold `:name` parameters. Like every route of `handle`, it is behind
+   * the API keys and the cross-site guard, and takes JSON bodies only unless `options.accepts` says more.
+   * @example route('POST', '/api/rag/search', handler)
+   */
+  route(method: string, path: string, handler: RouteHandler, options?: RouteOptions): () => void;
   hook<TName extends keyof PluginHooks>(
     name: TName,
     hook: PluginHooks[TName],
