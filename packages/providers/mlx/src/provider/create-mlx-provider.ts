@@ -26,7 +26,7 @@ import {
   type WorkerState,
   WorkerSupervisor,
 } from '../supervisor/worker-supervisor.js';
-import { WORKER_DEBUG } from '../testing/worker-test-hooks.js';
+import { WORKER_DEBUG, type WorkerDebugAction } from '../testing/worker-test-hooks.js';
 import type { EmbedResultValue, LoadedModelInfo, LoadOptions, MemoryReport } from '../worker/protocol.js';
 import { resolveWorkerEntry } from '../worker-entry.js';
 import { streamChat } from './chat-stream.js';
@@ -44,6 +44,8 @@ export interface MlxWorkerStatus {
   state: WorkerState;
   pid: number | undefined;
   restarts: number;
+  /** Idle workers stopped on purpose to give their memory back (see `recycleIdleWorker`). */
+  recycles: number;
   lastCrash: string | undefined;
 }
 
@@ -55,13 +57,20 @@ export interface MlxProvider extends ProviderV1 {
   close(): Promise<void>;
   /** Model directories found but not servable, with the reason. */
   skippedModels(): SkippedModel[];
+  /**
+   * Where each model's directory is, by model id: for the operator (logs, diagnostics). Clients do
+   * not see it: `/v1/models` leaves local paths out.
+   */
+  modelDirectories(): Record<string, string>;
   /** The worker process. */
   workerStatus(): MlxWorkerStatus;
   /** The worker's memory: its RSS and, per loaded model, weights and KV cache bytes. */
   memoryReport(): Promise<MemoryReport>;
   /**
    * Calls `listener` when model directories appear, change or go away (checked every
-   * `intervalMs`), e.g. to refresh the orchestrator's registry. Returns the function that stops it.
+   * `intervalMs`), or when a model stops being loaded without `unload` (the worker crashed and
+   * reloading it failed), e.g. to refresh the orchestrator's registry. Returns the function that
+   * stops it.
    * @example mlx.watchModels(() => void fusion.registry.refresh(mlx.id))
    */
   watchModels(listener: () => void, options?: { intervalMs?: number }): () => void;
@@ -75,6 +84,11 @@ class MlxProviderImpl implements MlxProvider {
   readonly #supervisor: WorkerSupervisor;
   /** Why node-mlx cannot load on this machine (a missing Debian package), once a load found out. */
   #nativeFailure: string | undefined;
+  /** Listeners of {@link watchModels}, told when a model is no longer loaded by no call of ours. */
+  readonly #stateListeners = new Set<() => void>();
+  /** Test hooks: loads and worker starts still to crash. */
+  #crashLoads = 0;
+  #crashStarts = 0;
 
   constructor(options: MlxProviderOptions) {
     this.#options = options;
@@ -94,7 +108,12 @@ class MlxProviderImpl implements MlxProvider {
       ...(options.restartDelayMs !== undefined ? { restartDelayMs: options.restartDelayMs } : {}),
       ...(options.maxRestartDelayMs !== undefined ? { maxRestartDelayMs: options.maxRestartDelayMs } : {}),
       onCrash: (crash) => this.#onCrash(crash),
-      onRestart: (call) => this.#reload(call),
+      onRestart: (call) => this.#restore(call),
+      nextStartEnv: () => {
+        if (this.#crashStarts === 0) return undefined;
+        this.#crashStarts--;
+        return { FUSIONKIT_MLX_TEST_EXIT_AT_START: '1' };
+      },
     });
   }
 
@@ -110,6 +129,13 @@ class MlxProviderImpl implements MlxProvider {
     return this.#catalog.skipped();
   }
 
+  modelDirectories(): Record<string, string> {
+    this.#catalog.refresh();
+    return Object.fromEntries(
+      [...this.#catalog.entries.values()].map((entry) => [entry.id, entry.location.path]),
+    );
+  }
+
   watchModels(listener: () => void, options: { intervalMs?: number } = {}): () => void {
     let last = this.#catalog.signature();
     const timer = setInterval(() => {
@@ -119,7 +145,12 @@ class MlxProviderImpl implements MlxProvider {
       listener();
     }, options.intervalMs ?? 2000);
     timer.unref();
-    return () => clearInterval(timer);
+    const onStateChange = () => listener();
+    this.#stateListeners.add(onStateChange);
+    return () => {
+      clearInterval(timer);
+      this.#stateListeners.delete(onStateChange);
+    };
   }
 
   workerStatus(): MlxWorkerStatus {
@@ -127,6 +158,7 @@ class MlxProviderImpl implements MlxProvider {
       state: this.#supervisor.state,
       pid: this.#supervisor.pid,
       restarts: this.#supervisor.restarts,
+      recycles: this.#supervisor.recycles,
       lastCrash: this.#supervisor.lastCrash,
     };
   }
@@ -135,9 +167,12 @@ class MlxProviderImpl implements MlxProvider {
     return this.#supervisor.call<MemoryReport>({ type: 'memory' });
   }
 
-  /** Test hook (see `crashWorker`); refused unless the worker runs with test hooks on. */
-  [WORKER_DEBUG](action: 'native-abort' | 'abort' | 'exit'): Promise<unknown> {
-    return this.#supervisor.call({ type: 'debug', action });
+  /** Test hooks (see `crashWorker`); the worker ignores them unless it runs with test hooks on. */
+  async [WORKER_DEBUG](debug: WorkerDebugAction): Promise<unknown> {
+    if (debug.action === 'crash-loads') this.#crashLoads = debug.count;
+    else if (debug.action === 'crash-starts') this.#crashStarts = debug.count;
+    else return this.#supervisor.call({ type: 'debug', action: debug.action });
+    return undefined;
   }
 
   memoryBytes(model: string): number | undefined {
@@ -153,7 +188,11 @@ class MlxProviderImpl implements MlxProvider {
     for (const entry of this.#catalog.entries.values()) {
       if (!entry.manifest) continue;
       models[entry.id] =
-        entry.state === 'failed' ? 'unhealthy' : entry.state === 'loading' ? 'loading' : 'ready';
+        entry.state === 'failed'
+          ? 'unhealthy'
+          : entry.state === 'loading' || entry.restore
+            ? 'loading'
+            : 'ready';
       queueDepth += entry.queue.waiting;
       running += entry.queue.running;
     }
@@ -183,47 +222,83 @@ class MlxProviderImpl implements MlxProvider {
     if (entry.state === 'loaded') return;
     if (entry.loading) return entry.loading;
     if (options.signal?.aborted) throw abortReason(options.signal);
+    return this.#startLoad(entry, (command) => this.#supervisor.call(command));
+  }
+
+  /**
+   * Loads `entry` through `send` (the supervisor, or a restarting worker directly). A load that
+   * crashes the worker fails with 503 `model_crashed`; a model being restored stays so unless the
+   * load failed for another reason or the model is now disabled.
+   */
+  #startLoad(entry: CatalogEntry, send: (command: WorkerCommand) => Promise<unknown>): Promise<void> {
     entry.state = 'loading';
-    entry.loading = this.#supervisor
-      .call<LoadedModelInfo>({
-        type: 'load',
-        model: entry.id,
-        path: entry.location.path,
-        options: this.#loadOptions(),
-      })
+    const crash = this.#crashLoads > 0;
+    if (crash) this.#crashLoads--;
+    const task: Promise<void> = send({
+      type: 'load',
+      model: entry.id,
+      path: entry.location.path,
+      options: this.#loadOptions(),
+      ...(crash ? { crash } : {}),
+    })
       .then(
         (info) => {
-          entry.loaded = info;
+          entry.loaded = info as LoadedModelInfo;
           entry.kvCacheBytes = 0;
           entry.state = 'loaded';
+          entry.restore = false;
           entry.crashedLoads = 0;
         },
         (error: unknown) => {
+          entry.loaded = undefined;
           if (entry.state === 'loading') entry.state = 'unloaded';
           const mapped = mapWorkerError(error, entry.id);
-          if (FusionError.isInstance(mapped) && mapped.code === NATIVE_LIBRARY_MISSING) {
-            this.#nativeFailure = mapped.message;
+          const code = FusionError.isInstance(mapped) ? mapped.code : undefined;
+          if (code === NATIVE_LIBRARY_MISSING) this.#nativeFailure = mapped.message;
+          if (entry.restore && (code !== 'model_crashed' || entry.state === 'failed')) {
+            entry.restore = false;
+            this.#stateChanged();
           }
           throw mapped;
         },
       )
       .finally(() => {
-        entry.loading = undefined;
+        if (entry.loading === task) entry.loading = undefined;
       });
-    return entry.loading;
+    entry.loading = task;
+    return task;
   }
 
   async unload(model: string): Promise<void> {
     const entry = this.#catalog.get(model);
     if (!entry) return;
     await entry.loading?.catch(() => {});
-    if (entry.state !== 'loaded') return;
-    entry.state = 'unloaded';
-    entry.loaded = undefined;
-    entry.kvCacheBytes = 0;
-    if (this.#supervisor.state === 'ready') {
-      await this.#supervisor.call({ type: 'unload', model: entry.id }).catch(() => {});
+    // A model waiting to be restored is not restored any more.
+    entry.restore = false;
+    if (entry.state === 'loaded') {
+      entry.state = 'unloaded';
+      entry.loaded = undefined;
+      entry.kvCacheBytes = 0;
+      const state = this.#supervisor.state;
+      // Also while restarting: the new worker may hold it again already.
+      if (state !== 'idle' && state !== 'closed') {
+        await this.#supervisor.call({ type: 'unload', model: entry.id }).catch(() => {});
+      }
     }
+    this.#recycleIfEmpty();
+  }
+
+  /**
+   * Native memory a process once held is not given back when a model is unloaded: with no model
+   * left, the worker is stopped, and the next load starts a fresh one.
+   */
+  #recycleIfEmpty(): void {
+    if (this.#options.recycleIdleWorker === false) return;
+    for (const entry of this.#catalog.entries.values()) {
+      if (entry.state === 'loaded' || entry.state === 'loading' || entry.restore) return;
+      if (entry.queue.running > 0 || entry.queue.waiting > 0) return;
+    }
+    this.#supervisor.recycle();
   }
 
   async doChat(request: ChatRequest, options: CallOptions): Promise<ChatResult> {
@@ -347,28 +422,34 @@ class MlxProviderImpl implements MlxProvider {
       entry.crashedLoads++;
       if (entry.crashedLoads >= MAX_CRASHED_LOADS) entry.state = 'failed';
     }
-    for (const entry of this.#catalog.entries.values()) entry.kvCacheBytes = 0;
+    // The worker's models are gone with it: what was loaded is restored by the next worker.
+    for (const entry of this.#catalog.entries.values()) {
+      entry.kvCacheBytes = 0;
+      if (entry.state !== 'loaded') continue;
+      entry.state = 'unloaded';
+      entry.loaded = undefined;
+      entry.restore = true;
+    }
   }
 
-  /** After a restart: loads again every model that was loaded, one after the other. */
-  async #reload(call: (command: WorkerCommand) => Promise<unknown>): Promise<void> {
+  /**
+   * When a worker starts after a crash: loads again every model that was loaded, one after the
+   * other. Requests for these models wait for their load (and fail with it); when the worker
+   * crashes again meanwhile, the next worker restores what is left.
+   */
+  async #restore(call: (command: WorkerCommand) => Promise<unknown>): Promise<void> {
     for (const entry of this.#catalog.entries.values()) {
-      if (entry.state !== 'loaded') continue;
-      entry.state = 'loading';
+      if (!entry.restore || entry.state !== 'unloaded' || entry.loading) continue;
       try {
-        entry.loaded = (await call({
-          type: 'load',
-          model: entry.id,
-          path: entry.location.path,
-          options: this.#loadOptions(),
-        })) as LoadedModelInfo;
-        entry.state = 'loaded';
-        entry.crashedLoads = 0;
-      } catch {
-        if (entry.state === 'loading') entry.state = 'unloaded';
-        entry.loaded = undefined;
+        await this.#startLoad(entry, call);
+      } catch (error) {
+        if (FusionError.isInstance(error) && error.code === 'model_crashed') return;
       }
     }
+  }
+
+  #stateChanged(): void {
+    for (const listener of this.#stateListeners) listener();
   }
 }
 
