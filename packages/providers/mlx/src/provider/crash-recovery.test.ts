@@ -10,7 +10,8 @@ import { FusionError, type HealthStatus } from '@fusionkit/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyChatModel } from '../testing/tiny-model.js';
 import { crashNextLoads, crashNextStarts, crashWorker } from '../testing/worker-test-hooks.js';
-import { createMlxProvider, type MlxProvider } from './create-mlx-provider.js';
+import { createMlxProvider } from './create-mlx-provider.js';
+import type { MlxProvider } from './mlx-provider.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fusion-mlx-recovery-'));
 let provider: MlxProvider | undefined;

@@ -14,67 +14,26 @@ import {
   InvalidRequestError,
   type ModelInfo,
   ModelNotFoundError,
-  type ProviderV1,
   UnavailableError,
   UnsupportedError,
 } from '@fusionkit/core';
 import { abortReason } from '@fusionkit/core/internal';
 import { NATIVE_LIBRARY_MISSING } from '../mlx/native-library-error.js';
-import {
-  type WorkerCommand,
-  type WorkerCrash,
-  type WorkerState,
-  WorkerSupervisor,
-} from '../supervisor/worker-supervisor.js';
+import { type WorkerCommand, type WorkerCrash, WorkerSupervisor } from '../supervisor/worker-supervisor.js';
 import { WORKER_DEBUG, type WorkerDebugAction } from '../testing/worker-test-hooks.js';
 import type { EmbedResultValue, LoadedModelInfo, LoadOptions, MemoryReport } from '../worker/protocol.js';
 import { resolveWorkerEntry } from '../worker-entry.js';
 import { streamChat } from './chat-stream.js';
 import { collectChatResult } from './collect-chat-result.js';
 import { checkChatRequest } from './map-chat-request.js';
-import { mapWorkerError } from './map-worker-error.js';
+import { hideDirectory, mapWorkerError } from './map-worker-error.js';
+import { mlxHealth } from './mlx-health.js';
+import type { MlxProvider, MlxWorkerStatus } from './mlx-provider.js';
 import type { MlxProviderOptions } from './mlx-provider-options.js';
 import { type CatalogEntry, ModelCatalog, type SkippedModel } from './model-catalog.js';
 
 /** Worker crashes while loading one model after which it is no longer reloaded automatically. */
 const MAX_CRASHED_LOADS = 2;
-
-/** The state of the worker process, for monitoring. */
-export interface MlxWorkerStatus {
-  state: WorkerState;
-  pid: number | undefined;
-  restarts: number;
-  /** Idle workers stopped on purpose to give their memory back (see `recycleIdleWorker`). */
-  recycles: number;
-  lastCrash: string | undefined;
-}
-
-/** An MLX provider: a {@link ProviderV1} that also reports its worker and what it skipped. */
-export interface MlxProvider extends ProviderV1 {
-  load(model: string, options?: { signal?: AbortSignal }): Promise<void>;
-  unload(model: string): Promise<void>;
-  memoryBytes(model: string): number | undefined;
-  close(): Promise<void>;
-  /** Model directories found but not servable, with the reason. */
-  skippedModels(): SkippedModel[];
-  /**
-   * Where each model's directory is, by model id: for the operator (logs, diagnostics). Clients do
-   * not see it: `/v1/models` leaves local paths out.
-   */
-  modelDirectories(): Record<string, string>;
-  /** The worker process. */
-  workerStatus(): MlxWorkerStatus;
-  /** The worker's memory: its RSS and, per loaded model, weights and KV cache bytes. */
-  memoryReport(): Promise<MemoryReport>;
-  /**
-   * Calls `listener` when model directories appear, change or go away (checked every
-   * `intervalMs`), or when a model stops being loaded without `unload` (the worker crashed and
-   * reloading it failed), e.g. to refresh the orchestrator's registry. Returns the function that
-   * stops it.
-   * @example mlx.watchModels(() => void fusion.registry.refresh(mlx.id))
-   */
-  watchModels(listener: () => void, options?: { intervalMs?: number }): () => void;
-}
 
 class MlxProviderImpl implements MlxProvider {
   readonly specificationVersion = 'v1' as const;
@@ -181,39 +140,12 @@ class MlxProviderImpl implements MlxProvider {
   }
 
   async health(): Promise<HealthStatus> {
-    const state = this.#supervisor.state;
-    const models: Record<string, 'ready' | 'loading' | 'unhealthy'> = {};
-    let queueDepth = 0;
-    let running = 0;
-    for (const entry of this.#catalog.entries.values()) {
-      if (!entry.manifest) continue;
-      models[entry.id] =
-        entry.state === 'failed'
-          ? 'unhealthy'
-          : entry.state === 'loading' || entry.restore
-            ? 'loading'
-            : 'ready';
-      queueDepth += entry.queue.waiting;
-      running += entry.queue.running;
-    }
-    const status: HealthStatus = {
-      status:
-        state === 'closed'
-          ? 'unhealthy'
-          : state === 'restarting' || state === 'starting'
-            ? 'loading'
-            : 'ready',
-      models,
-      queueDepth,
-      running,
-    };
-    if (state === 'restarting' && this.#supervisor.lastCrash) status.message = this.#supervisor.lastCrash;
-    // No model can load on this machine until a package is installed: say so, and what to install.
-    if (this.#nativeFailure !== undefined) {
-      status.status = 'unhealthy';
-      status.message = this.#nativeFailure;
-    }
-    return status;
+    return mlxHealth({
+      state: this.#supervisor.state,
+      lastCrash: this.#supervisor.lastCrash,
+      entries: this.#catalog.entries.values(),
+      nativeFailure: this.#nativeFailure,
+    });
   }
 
   /** Loads a model; also gives a model disabled after crashing the worker another chance. */
@@ -252,7 +184,7 @@ class MlxProviderImpl implements MlxProvider {
         (error: unknown) => {
           entry.loaded = undefined;
           if (entry.state === 'loading') entry.state = 'unloaded';
-          const mapped = mapWorkerError(error, entry.id);
+          const mapped = mapWorkerError(error, entry.id, entry.location.path);
           const code = FusionError.isInstance(mapped) ? mapped.code : undefined;
           if (code === NATIVE_LIBRARY_MISSING) this.#nativeFailure = mapped.message;
           if (entry.restore && (code !== 'model_crashed' || entry.state === 'failed')) {
@@ -357,7 +289,7 @@ class MlxProviderImpl implements MlxProvider {
       const value = await this.#supervisor
         .call<EmbedResultValue>({ type: 'embed', model: entry.id, input }, { signal: options.signal })
         .catch((error: unknown) => {
-          throw mapWorkerError(error, entry.id);
+          throw mapWorkerError(error, entry.id, entry.location.path);
         });
       if (options.signal.aborted) throw abortReason(options.signal);
       return {
@@ -387,10 +319,13 @@ class MlxProviderImpl implements MlxProvider {
       });
     }
     if (entry.error !== undefined) {
-      throw new UnsupportedError(`Model '${model}' cannot be served: ${entry.error}`, {
-        code: 'unsupported_model_layout',
-        param: 'model',
-      });
+      throw new UnsupportedError(
+        `Model '${model}' cannot be served: ${hideDirectory(entry.error, entry.location.path)}`,
+        {
+          code: 'unsupported_model_layout',
+          param: 'model',
+        },
+      );
     }
     if (entry.state === 'failed' && !allowFailed) {
       throw new UnavailableError(

@@ -113,9 +113,12 @@ export class WorkerSupervisor {
       if (this.#child && this.#state === 'ready') return this.#callNow<T>(command, options);
     }
     const model = 'model' in command ? ` while restoring '${command.model}'` : '';
-    throw new ModelCrashedError(`The MLX worker keeps crashing${model}: ${this.lastCrash ?? 'unknown cause'}`, {
-      retryAfterMs: this.#restartDelay(),
-    });
+    throw new ModelCrashedError(
+      `The MLX worker keeps crashing${model}: ${this.lastCrash ?? 'unknown cause'}`,
+      {
+        retryAfterMs: this.#restartDelay(),
+      },
+    );
   }
 
   /**

@@ -2,7 +2,7 @@
  * Test hooks of the worker: crash it on purpose to check that the provider survives. They work
  * only when the provider's worker runs with `FUSIONKIT_MLX_TEST_HOOKS=1` in `workerEnv`.
  */
-import type { MlxProvider } from '../provider/create-mlx-provider.js';
+import type { MlxProvider } from '../provider/mlx-provider.js';
 
 /** The provider method behind the hooks below; not part of the public API. */
 export const WORKER_DEBUG = Symbol.for('@fusionkit/mlx/worker-debug');
