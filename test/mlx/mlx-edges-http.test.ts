@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFusion, type Fusion } from '@fusionkit/core';
 import { createMlxProvider, type MlxProvider } from '@fusionkit/mlx';
-import { crashNextLoads, crashWorker, writeScriptedModel } from '@fusionkit/mlx/testing';
+import { crashNextLoads, crashNextStarts, crashWorker, writeScriptedModel } from '@fusionkit/mlx/testing';
 import { serve } from '@fusionkit/node';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,6 +179,22 @@ describe('MLX models at the edges, over HTTP', () => {
     expect((await ask()).choices[0]!.message.content).toBe('Hello there');
     expect(await loadedEverywhere('hello-qwen')).toEqual({ registry: true, provider: true, worker: true });
     await until(async () => fusion.health().models['mlx/hello-qwen']?.status === 'ready');
+  });
+
+  it('recovers when the worker dies again while starting after a crash, instead of answering 503 forever', async () => {
+    expect((await ask()).choices[0]!.message.content).toBe('Hello there');
+    const restarts = mlx.workerStatus().restarts;
+    await crashNextStarts(mlx, 1);
+    await crashWorker(mlx, 'abort');
+    // Until the supervisor has stopped trying (idle) or succeeded (ready).
+    await until(() => {
+      const status = mlx.workerStatus();
+      return status.restarts > restarts && (status.state === 'ready' || status.state === 'idle');
+    });
+    for (let request = 0; request < 3; request++) {
+      expect((await ask()).choices[0]!.message.content).toBe('Hello there');
+    }
+    expect(await loadedEverywhere('hello-qwen')).toEqual({ registry: true, provider: true, worker: true });
   });
 
   it('a model that keeps crashing the worker while reloading is unloaded in every view until loaded again', async () => {
