@@ -37,7 +37,14 @@ function start(): MlxProvider {
 }
 
 const call = () => ({ signal: new AbortController().signal, requestId: 'test' });
-const request = { model: 'tiny-qwen', messages: [{ role: 'user' as const, content: 'Hi' }], max_tokens: 2 };
+// Random weights: without `ignore_eos` the first token sampled may end the answer.
+const request = {
+  model: 'tiny-qwen',
+  messages: [{ role: 'user' as const, content: 'Hi' }],
+  max_tokens: 2,
+  temperature: 0,
+  ignore_eos: true,
+};
 
 interface Sample {
   health: HealthStatus;

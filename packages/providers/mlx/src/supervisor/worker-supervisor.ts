@@ -112,7 +112,7 @@ export class WorkerSupervisor {
       await this.ready();
       if (this.#child && this.#state === 'ready') return this.#callNow<T>(command, options);
     }
-    const model = 'model' in command ? ` while restoring '${command.model}'` : '';
+    const model = 'model' in command ? ` while serving '${command.model}'` : '';
     throw new ModelCrashedError(
       `The MLX worker keeps crashing${model}: ${this.lastCrash ?? 'unknown cause'}`,
       {
@@ -222,7 +222,8 @@ export class WorkerSupervisor {
         this.restarts++;
         this.lastCrash = error instanceof Error ? error.message : String(error);
         this.#scheduleRestart();
-        return this.#ready;
+        // Callers waiting on this start go on to wait for the next (`call` gives up after a few).
+        return;
       }
       this.#ready = undefined;
       if (this.#state !== 'closed') this.#state = 'idle';
@@ -242,7 +243,7 @@ export class WorkerSupervisor {
     if (this.#child !== child) {
       if (this.state === 'closed') throw new UnavailableError('The MLX provider was closed.');
       // A crash meanwhile has scheduled the next restart, which restores again.
-      return this.#ready;
+      return;
     }
     this.#needsRestore = false;
     this.#state = 'ready';
