@@ -176,6 +176,8 @@ describe('MLX models at the edges, over HTTP', () => {
     await crashNextLoads(mlx, 1);
     await crashWorker(mlx, 'abort');
     await until(() => mlx.workerStatus().restarts >= 2 && mlx.workerStatus().state === 'ready');
+    // Restored by the supervisor, before any request asks for it.
+    expect(await loadedEverywhere('hello-qwen')).toEqual({ registry: true, provider: true, worker: true });
     expect((await ask()).choices[0]!.message.content).toBe('Hello there');
     expect(await loadedEverywhere('hello-qwen')).toEqual({ registry: true, provider: true, worker: true });
     await until(async () => fusion.health().models['mlx/hello-qwen']?.status === 'ready');
