@@ -18,6 +18,7 @@ let provider: MlxProvider | undefined;
 
 beforeAll(() => {
   writeTinyChatModel(join(root, 'tiny-qwen'), { architecture: 'qwen2' });
+  writeTinyChatModel(join(root, 'second-qwen'), { architecture: 'qwen2', seed: 2 });
   return () => rmSync(root, { recursive: true, force: true });
 });
 
@@ -86,6 +87,19 @@ describe('crashes while the worker restarts', () => {
     expect((await mlx.doChat(request, call())).usage!.completion_tokens).toBe(2);
     expect((await mlx.models()).find((model) => model.id === 'tiny-qwen')?.loaded).toBe(true);
     expect(mlx.workerStatus().restarts).toBe(2);
+  });
+
+  it('restores every model, those after the one whose reload crashed too', async () => {
+    const mlx = start();
+    await mlx.load('tiny-qwen');
+    await mlx.load('second-qwen');
+    await crashNextLoads(mlx, 1);
+    await crashWorker(mlx, 'abort');
+    await watchRecovery(mlx, 2);
+    expect(Object.keys((await mlx.memoryReport()).models).sort()).toEqual(['second-qwen', 'tiny-qwen']);
+    const health = await mlx.health!();
+    expect(health.models).toEqual({ 'second-qwen': 'ready', 'tiny-qwen': 'ready' });
+    expect((await mlx.doChat({ ...request, model: 'second-qwen' }, call())).usage!.completion_tokens).toBe(2);
   });
 
   it('restores the models after a worker that dies while starting again', async () => {
