@@ -23,11 +23,8 @@ export type { ModelConfig } from './loading/model-config.js';
 export { type ModelManifest, readModelManifest } from './loading/model-manifest.js';
 export { UnsupportedLayoutError } from './loading/unsupported-layout-error.js';
 export { createMlxPlugin, type MlxPlugin, type MlxPluginOptions } from './provider/create-mlx-plugin.js';
-export {
-  createMlxProvider,
-  type MlxProvider,
-  type MlxWorkerStatus,
-} from './provider/create-mlx-provider.js';
+export { createMlxProvider } from './provider/create-mlx-provider.js';
+export type { MlxProvider, MlxWorkerStatus } from './provider/mlx-provider.js';
 export type { MlxProviderOptions } from './provider/mlx-provider-options.js';
 export type { SkippedModel } from './provider/model-catalog.js';
 export type { MemoryReport } from './worker/protocol.js';

@@ -5,7 +5,8 @@ import { type ChatChunk, type ChatRequest, FusionError } from '@fusionkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scriptedAnswer, writeScriptedModel } from '../testing/scripted-answer.js';
 import { type TinyModel, writeTinyChatModel } from '../testing/tiny-model.js';
-import { createMlxProvider, type MlxProvider } from './create-mlx-provider.js';
+import { createMlxProvider } from './create-mlx-provider.js';
+import type { MlxProvider } from './mlx-provider.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fusion-mlx-chat-'));
 let provider: MlxProvider;

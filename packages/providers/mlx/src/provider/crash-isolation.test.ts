@@ -5,7 +5,8 @@ import { type ChatChunk, FusionError } from '@fusionkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyChatModel } from '../testing/tiny-model.js';
 import { crashWorker } from '../testing/worker-test-hooks.js';
-import { createMlxProvider, type MlxProvider } from './create-mlx-provider.js';
+import { createMlxProvider } from './create-mlx-provider.js';
+import type { MlxProvider } from './mlx-provider.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fusion-mlx-crash-'));
 let provider: MlxProvider;

@@ -10,7 +10,8 @@
  * export default { plugins: [createMlxPlugin({ modelsDir: './models' })] };
  */
 import type { PluginV1 } from '@fusionkit/core';
-import { createMlxProvider, type MlxProvider } from './create-mlx-provider.js';
+import { createMlxProvider } from './create-mlx-provider.js';
+import type { MlxProvider } from './mlx-provider.js';
 import type { MlxProviderOptions } from './mlx-provider-options.js';
 
 export interface MlxPluginOptions extends MlxProviderOptions {

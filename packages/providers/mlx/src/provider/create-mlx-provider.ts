@@ -14,58 +14,26 @@ import {
   InvalidRequestError,
   type ModelInfo,
   ModelNotFoundError,
-  type ProviderV1,
   UnavailableError,
   UnsupportedError,
 } from '@fusionkit/core';
 import { abortReason } from '@fusionkit/core/internal';
 import { NATIVE_LIBRARY_MISSING } from '../mlx/native-library-error.js';
-import {
-  type WorkerCommand,
-  type WorkerCrash,
-  type WorkerState,
-  WorkerSupervisor,
-} from '../supervisor/worker-supervisor.js';
-import { WORKER_DEBUG } from '../testing/worker-test-hooks.js';
+import { type WorkerCommand, type WorkerCrash, WorkerSupervisor } from '../supervisor/worker-supervisor.js';
+import { WORKER_DEBUG, type WorkerDebugAction } from '../testing/worker-test-hooks.js';
 import type { EmbedResultValue, LoadedModelInfo, LoadOptions, MemoryReport } from '../worker/protocol.js';
 import { resolveWorkerEntry } from '../worker-entry.js';
 import { streamChat } from './chat-stream.js';
 import { collectChatResult } from './collect-chat-result.js';
 import { checkChatRequest } from './map-chat-request.js';
-import { mapWorkerError } from './map-worker-error.js';
+import { hideDirectory, mapWorkerError } from './map-worker-error.js';
+import { mlxHealth } from './mlx-health.js';
+import type { MlxProvider, MlxWorkerStatus } from './mlx-provider.js';
 import type { MlxProviderOptions } from './mlx-provider-options.js';
 import { type CatalogEntry, ModelCatalog, type SkippedModel } from './model-catalog.js';
 
 /** Worker crashes while loading one model after which it is no longer reloaded automatically. */
 const MAX_CRASHED_LOADS = 2;
-
-/** The state of the worker process, for monitoring. */
-export interface MlxWorkerStatus {
-  state: WorkerState;
-  pid: number | undefined;
-  restarts: number;
-  lastCrash: string | undefined;
-}
-
-/** An MLX provider: a {@link ProviderV1} that also reports its worker and what it skipped. */
-export interface MlxProvider extends ProviderV1 {
-  load(model: string, options?: { signal?: AbortSignal }): Promise<void>;
-  unload(model: string): Promise<void>;
-  memoryBytes(model: string): number | undefined;
-  close(): Promise<void>;
-  /** Model directories found but not servable, with the reason. */
-  skippedModels(): SkippedModel[];
-  /** The worker process. */
-  workerStatus(): MlxWorkerStatus;
-  /** The worker's memory: its RSS and, per loaded model, weights and KV cache bytes. */
-  memoryReport(): Promise<MemoryReport>;
-  /**
-   * Calls `listener` when model directories appear, change or go away (checked every
-   * `intervalMs`), e.g. to refresh the orchestrator's registry. Returns the function that stops it.
-   * @example mlx.watchModels(() => void fusion.registry.refresh(mlx.id))
-   */
-  watchModels(listener: () => void, options?: { intervalMs?: number }): () => void;
-}
 
 class MlxProviderImpl implements MlxProvider {
   readonly specificationVersion = 'v1' as const;
@@ -75,6 +43,11 @@ class MlxProviderImpl implements MlxProvider {
   readonly #supervisor: WorkerSupervisor;
   /** Why node-mlx cannot load on this machine (a missing Debian package), once a load found out. */
   #nativeFailure: string | undefined;
+  /** Listeners of {@link watchModels}, told when a model is no longer loaded by no call of ours. */
+  readonly #stateListeners = new Set<() => void>();
+  /** Test hooks: loads and worker starts still to crash. */
+  #crashLoads = 0;
+  #crashStarts = 0;
 
   constructor(options: MlxProviderOptions) {
     this.#options = options;
@@ -94,7 +67,12 @@ class MlxProviderImpl implements MlxProvider {
       ...(options.restartDelayMs !== undefined ? { restartDelayMs: options.restartDelayMs } : {}),
       ...(options.maxRestartDelayMs !== undefined ? { maxRestartDelayMs: options.maxRestartDelayMs } : {}),
       onCrash: (crash) => this.#onCrash(crash),
-      onRestart: (call) => this.#reload(call),
+      onRestart: (call) => this.#restore(call),
+      nextStartEnv: () => {
+        if (this.#crashStarts === 0) return undefined;
+        this.#crashStarts--;
+        return { FUSIONKIT_MLX_TEST_EXIT_AT_START: '1' };
+      },
     });
   }
 
@@ -110,6 +88,13 @@ class MlxProviderImpl implements MlxProvider {
     return this.#catalog.skipped();
   }
 
+  modelDirectories(): Record<string, string> {
+    this.#catalog.refresh();
+    return Object.fromEntries(
+      [...this.#catalog.entries.values()].map((entry) => [entry.id, entry.location.path]),
+    );
+  }
+
   watchModels(listener: () => void, options: { intervalMs?: number } = {}): () => void {
     let last = this.#catalog.signature();
     const timer = setInterval(() => {
@@ -119,7 +104,12 @@ class MlxProviderImpl implements MlxProvider {
       listener();
     }, options.intervalMs ?? 2000);
     timer.unref();
-    return () => clearInterval(timer);
+    const onStateChange = () => listener();
+    this.#stateListeners.add(onStateChange);
+    return () => {
+      clearInterval(timer);
+      this.#stateListeners.delete(onStateChange);
+    };
   }
 
   workerStatus(): MlxWorkerStatus {
@@ -127,6 +117,7 @@ class MlxProviderImpl implements MlxProvider {
       state: this.#supervisor.state,
       pid: this.#supervisor.pid,
       restarts: this.#supervisor.restarts,
+      recycles: this.#supervisor.recycles,
       lastCrash: this.#supervisor.lastCrash,
     };
   }
@@ -135,9 +126,12 @@ class MlxProviderImpl implements MlxProvider {
     return this.#supervisor.call<MemoryReport>({ type: 'memory' });
   }
 
-  /** Test hook (see `crashWorker`); refused unless the worker runs with test hooks on. */
-  [WORKER_DEBUG](action: 'native-abort' | 'abort' | 'exit'): Promise<unknown> {
-    return this.#supervisor.call({ type: 'debug', action });
+  /** Test hooks (see `crashWorker`); the worker ignores them unless it runs with test hooks on. */
+  async [WORKER_DEBUG](debug: WorkerDebugAction): Promise<unknown> {
+    if (debug.action === 'crash-loads') this.#crashLoads = debug.count;
+    else if (debug.action === 'crash-starts') this.#crashStarts = debug.count;
+    else return this.#supervisor.call({ type: 'debug', action: debug.action });
+    return undefined;
   }
 
   memoryBytes(model: string): number | undefined {
@@ -146,35 +140,12 @@ class MlxProviderImpl implements MlxProvider {
   }
 
   async health(): Promise<HealthStatus> {
-    const state = this.#supervisor.state;
-    const models: Record<string, 'ready' | 'loading' | 'unhealthy'> = {};
-    let queueDepth = 0;
-    let running = 0;
-    for (const entry of this.#catalog.entries.values()) {
-      if (!entry.manifest) continue;
-      models[entry.id] =
-        entry.state === 'failed' ? 'unhealthy' : entry.state === 'loading' ? 'loading' : 'ready';
-      queueDepth += entry.queue.waiting;
-      running += entry.queue.running;
-    }
-    const status: HealthStatus = {
-      status:
-        state === 'closed'
-          ? 'unhealthy'
-          : state === 'restarting' || state === 'starting'
-            ? 'loading'
-            : 'ready',
-      models,
-      queueDepth,
-      running,
-    };
-    if (state === 'restarting' && this.#supervisor.lastCrash) status.message = this.#supervisor.lastCrash;
-    // No model can load on this machine until a package is installed: say so, and what to install.
-    if (this.#nativeFailure !== undefined) {
-      status.status = 'unhealthy';
-      status.message = this.#nativeFailure;
-    }
-    return status;
+    return mlxHealth({
+      state: this.#supervisor.state,
+      lastCrash: this.#supervisor.lastCrash,
+      entries: this.#catalog.entries.values(),
+      nativeFailure: this.#nativeFailure,
+    });
   }
 
   /** Loads a model; also gives a model disabled after crashing the worker another chance. */
@@ -183,47 +154,83 @@ class MlxProviderImpl implements MlxProvider {
     if (entry.state === 'loaded') return;
     if (entry.loading) return entry.loading;
     if (options.signal?.aborted) throw abortReason(options.signal);
+    return this.#startLoad(entry, (command) => this.#supervisor.call(command));
+  }
+
+  /**
+   * Loads `entry` through `send` (the supervisor, or a restarting worker directly). A load that
+   * crashes the worker fails with 503 `model_crashed`; a model being restored stays so unless the
+   * load failed for another reason or the model is now disabled.
+   */
+  #startLoad(entry: CatalogEntry, send: (command: WorkerCommand) => Promise<unknown>): Promise<void> {
     entry.state = 'loading';
-    entry.loading = this.#supervisor
-      .call<LoadedModelInfo>({
-        type: 'load',
-        model: entry.id,
-        path: entry.location.path,
-        options: this.#loadOptions(),
-      })
+    const crash = this.#crashLoads > 0;
+    if (crash) this.#crashLoads--;
+    const task: Promise<void> = send({
+      type: 'load',
+      model: entry.id,
+      path: entry.location.path,
+      options: this.#loadOptions(),
+      ...(crash ? { crash } : {}),
+    })
       .then(
         (info) => {
-          entry.loaded = info;
+          entry.loaded = info as LoadedModelInfo;
           entry.kvCacheBytes = 0;
           entry.state = 'loaded';
+          entry.restore = false;
           entry.crashedLoads = 0;
         },
         (error: unknown) => {
+          entry.loaded = undefined;
           if (entry.state === 'loading') entry.state = 'unloaded';
-          const mapped = mapWorkerError(error, entry.id);
-          if (FusionError.isInstance(mapped) && mapped.code === NATIVE_LIBRARY_MISSING) {
-            this.#nativeFailure = mapped.message;
+          const mapped = mapWorkerError(error, entry.id, entry.location.path);
+          const code = FusionError.isInstance(mapped) ? mapped.code : undefined;
+          if (code === NATIVE_LIBRARY_MISSING) this.#nativeFailure = mapped.message;
+          if (entry.restore && (code !== 'model_crashed' || entry.state === 'failed')) {
+            entry.restore = false;
+            this.#stateChanged();
           }
           throw mapped;
         },
       )
       .finally(() => {
-        entry.loading = undefined;
+        if (entry.loading === task) entry.loading = undefined;
       });
-    return entry.loading;
+    entry.loading = task;
+    return task;
   }
 
   async unload(model: string): Promise<void> {
     const entry = this.#catalog.get(model);
     if (!entry) return;
     await entry.loading?.catch(() => {});
-    if (entry.state !== 'loaded') return;
-    entry.state = 'unloaded';
-    entry.loaded = undefined;
-    entry.kvCacheBytes = 0;
-    if (this.#supervisor.state === 'ready') {
-      await this.#supervisor.call({ type: 'unload', model: entry.id }).catch(() => {});
+    // A model waiting to be restored is not restored any more.
+    entry.restore = false;
+    if (entry.state === 'loaded') {
+      entry.state = 'unloaded';
+      entry.loaded = undefined;
+      entry.kvCacheBytes = 0;
+      const state = this.#supervisor.state;
+      // Also while restarting: the new worker may hold it again already.
+      if (state !== 'idle' && state !== 'closed') {
+        await this.#supervisor.call({ type: 'unload', model: entry.id }).catch(() => {});
+      }
     }
+    this.#recycleIfEmpty();
+  }
+
+  /**
+   * Native memory a process once held is not given back when a model is unloaded: with no model
+   * left, the worker is stopped, and the next load starts a fresh one.
+   */
+  #recycleIfEmpty(): void {
+    if (this.#options.recycleIdleWorker === false) return;
+    for (const entry of this.#catalog.entries.values()) {
+      if (entry.state === 'loaded' || entry.state === 'loading' || entry.restore) return;
+      if (entry.queue.running > 0 || entry.queue.waiting > 0) return;
+    }
+    this.#supervisor.recycle();
   }
 
   async doChat(request: ChatRequest, options: CallOptions): Promise<ChatResult> {
@@ -282,7 +289,7 @@ class MlxProviderImpl implements MlxProvider {
       const value = await this.#supervisor
         .call<EmbedResultValue>({ type: 'embed', model: entry.id, input }, { signal: options.signal })
         .catch((error: unknown) => {
-          throw mapWorkerError(error, entry.id);
+          throw mapWorkerError(error, entry.id, entry.location.path);
         });
       if (options.signal.aborted) throw abortReason(options.signal);
       return {
@@ -312,10 +319,13 @@ class MlxProviderImpl implements MlxProvider {
       });
     }
     if (entry.error !== undefined) {
-      throw new UnsupportedError(`Model '${model}' cannot be served: ${entry.error}`, {
-        code: 'unsupported_model_layout',
-        param: 'model',
-      });
+      throw new UnsupportedError(
+        `Model '${model}' cannot be served: ${hideDirectory(entry.error, entry.location.path)}`,
+        {
+          code: 'unsupported_model_layout',
+          param: 'model',
+        },
+      );
     }
     if (entry.state === 'failed' && !allowFailed) {
       throw new UnavailableError(
@@ -347,28 +357,34 @@ class MlxProviderImpl implements MlxProvider {
       entry.crashedLoads++;
       if (entry.crashedLoads >= MAX_CRASHED_LOADS) entry.state = 'failed';
     }
-    for (const entry of this.#catalog.entries.values()) entry.kvCacheBytes = 0;
+    // The worker's models are gone with it: what was loaded is restored by the next worker.
+    for (const entry of this.#catalog.entries.values()) {
+      entry.kvCacheBytes = 0;
+      if (entry.state !== 'loaded') continue;
+      entry.state = 'unloaded';
+      entry.loaded = undefined;
+      entry.restore = true;
+    }
   }
 
-  /** After a restart: loads again every model that was loaded, one after the other. */
-  async #reload(call: (command: WorkerCommand) => Promise<unknown>): Promise<void> {
+  /**
+   * When a worker starts after a crash: loads again every model that was loaded, one after the
+   * other. Requests for these models wait for their load (and fail with it); when the worker
+   * crashes again meanwhile, the next worker restores what is left.
+   */
+  async #restore(call: (command: WorkerCommand) => Promise<unknown>): Promise<void> {
     for (const entry of this.#catalog.entries.values()) {
-      if (entry.state !== 'loaded') continue;
-      entry.state = 'loading';
+      if (!entry.restore || entry.state !== 'unloaded' || entry.loading) continue;
       try {
-        entry.loaded = (await call({
-          type: 'load',
-          model: entry.id,
-          path: entry.location.path,
-          options: this.#loadOptions(),
-        })) as LoadedModelInfo;
-        entry.state = 'loaded';
-        entry.crashedLoads = 0;
-      } catch {
-        if (entry.state === 'loading') entry.state = 'unloaded';
-        entry.loaded = undefined;
+        await this.#startLoad(entry, call);
+      } catch (error) {
+        if (FusionError.isInstance(error) && error.code === 'model_crashed') return;
       }
     }
+  }
+
+  #stateChanged(): void {
+    for (const listener of this.#stateListeners) listener();
   }
 }
 

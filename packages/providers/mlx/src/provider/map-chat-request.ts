@@ -1,6 +1,6 @@
 /**
  * What the worker needs from a chat request: its sampling and stopping parameters, and a check of
- * what MLX models here cannot do (several choices, JSON schemas, images).
+ * what MLX models here cannot do (several choices, JSON modes, forced tool calls, images).
  */
 import { type ChatRequest, UnsupportedError } from '@fusionkit/core';
 import type { GenerateParameters } from '../worker/protocol.js';
@@ -34,10 +34,22 @@ export function checkChatRequest(request: ChatRequest): void {
   if (request.n !== undefined && request.n !== 1) {
     throw new UnsupportedError('MLX models generate one choice per request (n = 1).', { param: 'n' });
   }
-  if (request.response_format && request.response_format.type === 'json_schema') {
-    throw new UnsupportedError('MLX models do not support response_format json_schema.', {
-      param: 'response_format',
-    });
+  // Without constrained decoding nothing makes the model keep to these: refused rather than
+  // accepted and ignored.
+  const format = request.response_format?.type;
+  if (format !== undefined && format !== 'text') {
+    throw new UnsupportedError(
+      `MLX models here do not enforce response_format ${format}; only 'text' is supported.`,
+      { param: 'response_format' },
+    );
+  }
+  const toolChoice = request.tool_choice;
+  if (toolChoice !== undefined && toolChoice !== null && toolChoice !== 'auto' && toolChoice !== 'none') {
+    const asked = typeof toolChoice === 'string' ? `'${toolChoice}'` : 'a named tool';
+    throw new UnsupportedError(
+      `MLX models here cannot be made to call a tool (tool_choice ${asked}); use 'auto' or 'none'.`,
+      { param: 'tool_choice' },
+    );
   }
   for (const [index, message] of request.messages.entries()) {
     if (!Array.isArray(message.content)) continue;

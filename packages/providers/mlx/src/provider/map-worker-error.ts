@@ -8,10 +8,22 @@ import {
 import { NATIVE_LIBRARY_MISSING } from '../mlx/native-library-error.js';
 import { WorkerCallError } from '../supervisor/worker-call-error.js';
 
-/** Turns a worker's error answer into the orchestrator's error family; passes FusionErrors on. */
-export function mapWorkerError(error: unknown, model: string): Error {
+/**
+ * Writes a model's directory as `<model directory>`: error messages reach clients, the host's
+ * folders are the operator's business.
+ */
+export function hideDirectory(message: string, directory: string | undefined): string {
+  return directory ? message.split(directory).join('<model directory>') : message;
+}
+
+/**
+ * Turns a worker's error answer into the orchestrator's error family; passes FusionErrors on.
+ * `directory`, the model's, is left out of the message.
+ */
+export function mapWorkerError(error: unknown, model: string, directory?: string): Error {
   if (FusionError.isInstance(error) || !(error instanceof WorkerCallError)) return error as Error;
-  const { code, message } = error;
+  const { code } = error;
+  const message = hideDirectory(error.message, directory);
   switch (code) {
     case 'context_length_exceeded':
       return new InvalidRequestError(message, { code, param: 'messages' });

@@ -26,6 +26,12 @@ export interface MlxProviderOptions {
   restartDelayMs?: number;
   /** Longest restart delay. @default 10000 */
   maxRestartDelayMs?: number;
+  /**
+   * Stop the worker when its last model is unloaded, so that the memory it held goes back to the
+   * system (a process keeps native memory it once used); the next load starts a fresh worker.
+   * @default true
+   */
+  recycleIdleWorker?: boolean;
   /** Extra environment of the worker process. */
   workerEnv?: Record<string, string>;
   /** Environment for Hugging Face cache discovery. @default process.env */

@@ -23,6 +23,11 @@ export interface CatalogEntry {
   /** Why the directory cannot be served. */
   error?: string;
   state: 'unloaded' | 'loading' | 'loaded' | 'failed';
+  /**
+   * Loaded when the worker crashed: the next worker loads it again. It still counts as loaded
+   * (its memory comes back) until that load gives up.
+   */
+  restore: boolean;
   loading?: Promise<void>;
   loaded?: LoadedModelInfo;
   kvCacheBytes: number;
@@ -69,12 +74,13 @@ export class ModelCatalog {
         // A directory refused before (perhaps still being copied) is read again.
         existing.error === undefined;
       if (unchanged) continue;
-      if (existing && existing.state !== 'unloaded') continue;
+      if (existing && (existing.state !== 'unloaded' || existing.restore)) continue;
       const entry: CatalogEntry = {
         id: location.id,
         location,
         configMtimeMs,
         state: 'unloaded',
+        restore: false,
         kvCacheBytes: 0,
         crashedLoads: 0,
         queue: existing?.queue ?? new ModelQueue(location.id, this.#maxWaiting),
@@ -87,7 +93,7 @@ export class ModelCatalog {
       this.entries.set(location.id, entry);
     }
     for (const [id, entry] of this.entries) {
-      if (!seen.has(id) && entry.state === 'unloaded') this.entries.delete(id);
+      if (!seen.has(id) && entry.state === 'unloaded' && !entry.restore) this.entries.delete(id);
     }
   }
 
@@ -137,9 +143,16 @@ export class ModelCatalog {
       family: config.modelType,
       owned_by: 'local-mlx',
       memory_bytes: this.memoryBytes(entry),
-      loaded: entry.state === 'loaded',
+      loaded: entry.state === 'loaded' || entry.restore,
       tags: ['mlx', 'local', quantization],
-      metadata: { path: entry.location.path, source: entry.location.source, quantization },
+      // No local path: clients of `/v1/models` need not know the host's folders (the operator has
+      // `modelDirectories()`).
+      metadata: {
+        source: entry.location.source,
+        quantization,
+        // What chat requests may ask: nothing constrains decoding to JSON or to a tool call yet.
+        ...(chat ? { response_formats: ['text'], tool_choices: ['auto', 'none'] } : {}),
+      },
     };
   }
 }

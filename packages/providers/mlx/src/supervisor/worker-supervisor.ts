@@ -2,7 +2,9 @@
  * Runs the MLX worker as a child process and keeps it running: requests go over IPC, a crash (a
  * native abort, a kill, an exit) fails the requests in flight with 503 `model_crashed`, and the
  * worker is started again after a backoff, with `onRestart` restoring its state (its models).
- * The orchestrator's process never runs MLX and never goes down with it.
+ * A crash while restarting (while starting, or while `onRestart` reloads) is one more crash: the
+ * next worker restores the state again. The orchestrator's process never runs MLX and never goes
+ * down with it.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { ModelCrashedError, UnavailableError } from '@fusionkit/core';
@@ -23,12 +25,15 @@ export interface WorkerSupervisorOptions {
   /** Longest restart delay. @default 10000 */
   maxRestartDelayMs?: number;
   /**
-   * Called after each restart, before requests run again (to reload models). `call` reaches the
-   * new worker directly; `WorkerSupervisor.call` would wait for this restart to finish.
+   * Called when a worker starts after a crash, before requests run again (to reload models); again
+   * for the next worker when this one crashes before it is done. `call` reaches the new worker
+   * directly; `WorkerSupervisor.call` would wait for this restart to finish.
    */
   onRestart?: (call: (command: WorkerCommand) => Promise<unknown>) => Promise<void>;
   /** Called when the worker dies unexpectedly, with the commands that were in flight. */
   onCrash?: (crash: WorkerCrash) => void;
+  /** Extra environment of the next worker started (test hooks); read once per start. */
+  nextStartEnv?: () => Record<string, string> | undefined;
 }
 
 export interface WorkerCrash {
@@ -71,8 +76,12 @@ export class WorkerSupervisor {
   #nextId = 1;
   #consecutiveCrashes = 0;
   #restartTimer: NodeJS.Timeout | undefined;
+  /** A crash happened and no worker since has finished `onRestart`. */
+  #needsRestore = false;
   /** Restarts since creation. */
   restarts = 0;
+  /** Idle workers stopped on purpose (see {@link recycle}). */
+  recycles = 0;
   /** Why the last crash happened, for health reports. */
   lastCrash: string | undefined;
 
@@ -103,13 +112,35 @@ export class WorkerSupervisor {
       await this.ready();
       if (this.#child && this.#state === 'ready') return this.#callNow<T>(command, options);
     }
-    throw new UnavailableError(`The MLX worker keeps crashing: ${this.lastCrash ?? 'unknown cause'}`, {
-      retryAfterMs: this.#restartDelay(),
-    });
+    const model = 'model' in command ? ` while serving '${command.model}'` : '';
+    throw new ModelCrashedError(
+      `The MLX worker keeps crashing${model}: ${this.lastCrash ?? 'unknown cause'}`,
+      {
+        retryAfterMs: this.#restartDelay(),
+      },
+    );
+  }
+
+  /**
+   * Stops an idle worker so that the next command starts a fresh one: native memory a process
+   * once held is not given back to the system, so a worker that loaded and unloaded models keeps
+   * it. Returns false (and does nothing) while commands run or a (re)start is under way.
+   */
+  recycle(): boolean {
+    const child = this.#child;
+    if (!child || this.#state !== 'ready' || this.#pending.size > 0) return false;
+    // Detached first: its exit is not a crash.
+    this.#child = undefined;
+    this.#ready = undefined;
+    this.#state = 'idle';
+    this.recycles++;
+    child.kill('SIGTERM');
+    return true;
   }
 
   #callNow<T>(command: WorkerCommand, options: CallOptions = {}): Promise<T> {
-    if (!this.#child) return Promise.reject(new UnavailableError('The MLX worker is not running.'));
+    // Reached only through `onRestart`'s `call`, after the worker it restores has died.
+    if (!this.#child) return Promise.reject(new ModelCrashedError('The MLX worker died while restarting.'));
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => this.#send({ type: 'cancel', id });
@@ -159,12 +190,14 @@ export class WorkerSupervisor {
   }
 
   async #start(restart: boolean): Promise<void> {
-    this.#state = restart ? 'restarting' : 'starting';
+    // A start after a crash restores state even when no restart timer began it (a restart failed).
+    const restore = restart || this.#needsRestore;
+    this.#state = restore ? 'restarting' : 'starting';
     const { entry, env } = this.#options;
     const child = fork(entry.file, [], {
       // `--expose-gc`: the worker collects after each token to keep native memory flat.
       execArgv: [...entry.execArgv, '--expose-gc'],
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...env, ...this.#options.nextStartEnv?.() },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
     });
@@ -183,21 +216,37 @@ export class WorkerSupervisor {
       });
     }).catch((error: unknown) => {
       this.#child = undefined;
+      if (restore && this.#state !== 'closed') {
+        // Dying while starting after a crash is another crash: back off and restore again.
+        this.#consecutiveCrashes++;
+        this.restarts++;
+        this.lastCrash = error instanceof Error ? error.message : String(error);
+        this.#scheduleRestart();
+        // Callers waiting on this start go on to wait for the next (`call` gives up after a few).
+        return;
+      }
       this.#ready = undefined;
-      this.#state = 'idle';
+      if (this.#state !== 'closed') this.#state = 'idle';
       throw error;
     });
+    if (this.#child !== child) return;
     child.on('error', () => {
       // Send failures on a dying channel; the exit handler reports the crash.
     });
     child.once('exit', (code, signal) => this.#onExit(child, code, signal));
     this.#refresh();
-    if (restart && this.#options.onRestart) {
+    if (restore && this.#options.onRestart) {
       // Requests wait (in `ready()`) until the worker holds its models again.
       this.#state = 'restarting';
       await this.#options.onRestart((command) => this.#callNow(command)).catch(() => {});
     }
-    if (this.#child === child) this.#state = 'ready';
+    if (this.#child !== child) {
+      if (this.state === 'closed') throw new UnavailableError('The MLX provider was closed.');
+      // A crash meanwhile has scheduled the next restart, which restores again.
+      return;
+    }
+    this.#needsRestore = false;
+    this.#state = 'ready';
   }
 
   #onEvent(event: WorkerEvent): void {
@@ -232,7 +281,12 @@ export class WorkerSupervisor {
         retryAfterMs: this.#restartDelay(),
       });
     });
+    this.#needsRestore = true;
     this.#options.onCrash?.({ code, signal, inFlight, consecutive: this.#consecutiveCrashes });
+    this.#scheduleRestart();
+  }
+
+  #scheduleRestart(): void {
     this.#state = 'restarting';
     // Requests arriving meanwhile wait on this promise until the new worker is ready.
     this.#ready = new Promise<void>((resolve, reject) => {

@@ -23,4 +23,4 @@ export {
   type TinyTokenizer,
   type TinyTokenizerOptions,
 } from './tiny-tokenizer.js';
-export { crashWorker } from './worker-test-hooks.js';
+export { crashNextLoads, crashNextStarts, crashWorker } from './worker-test-hooks.js';

@@ -23,7 +23,15 @@ export interface GenerateParameters {
 }
 
 export type WorkerRequest =
-  | { type: 'load'; id: number; model: string; path: string; options: LoadOptions }
+  | {
+      type: 'load';
+      id: number;
+      model: string;
+      path: string;
+      options: LoadOptions;
+      /** Test hook: die natively while loading (honoured only with `FUSIONKIT_MLX_TEST_HOOKS=1`). */
+      crash?: boolean;
+    }
   | { type: 'unload'; id: number; model: string }
   | {
       type: 'generate';

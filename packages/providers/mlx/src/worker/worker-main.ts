@@ -16,6 +16,13 @@ export interface WorkerChannel {
   onMessage(listener: (message: WorkerRequest) => void): void;
 }
 
+/** A float16 matmul is not implemented on CPU: MLX throws during evaluation, a native abort. */
+function crashNatively(): void {
+  const mx = mlx();
+  const half = mx.ones([4, 4], mx.float16);
+  mx.eval(mx.matmul(half, half));
+}
+
 export function runWorker(channel: WorkerChannel): void {
   const models = new Map<string, ChatModelHost | EmbeddingModelHost>();
   const running = new Set<number>();
@@ -51,6 +58,7 @@ export function runWorker(channel: WorkerChannel): void {
         const existing = models.get(request.model);
         if (existing) return existing.info;
         const manifest = readModelManifest(request.path);
+        if (request.crash && testHooks) crashNatively();
         const host =
           manifest.config.kind === 'causal'
             ? new ChatModelHost(manifest, request.options)
@@ -92,12 +100,7 @@ export function runWorker(channel: WorkerChannel): void {
         if (!testHooks) throw new WorkerError('unsupported', 'Test hooks are disabled in this worker.');
         if (request.action === 'abort') process.abort();
         if (request.action === 'exit') process.exit(70);
-        // A float16 matmul is not implemented on CPU: MLX throws during evaluation, a native abort.
-        {
-          const mx = mlx();
-          const half = mx.ones([4, 4], mx.float16);
-          mx.eval(mx.matmul(half, half));
-        }
+        crashNatively();
         return null;
       case 'cancel':
         return null;
@@ -120,5 +123,7 @@ export function runWorker(channel: WorkerChannel): void {
         cancelled.delete(request.id);
       });
   });
+  // Test hook: a worker that dies while starting, before it can take a command.
+  if (testHooks && process.env.FUSIONKIT_MLX_TEST_EXIT_AT_START === '1') process.exit(71);
   channel.send({ type: 'ready', pid: process.pid });
 }
