@@ -46,6 +46,8 @@ export interface ModelCallOptions {
   firstTokenTimeoutMs: number;
   /** Time between two chunks of a stream, ms. */
   idleTimeoutMs: number;
+  /** Time to a non-streamed answer, ms; each attempt has its own. @default no limit but `timeoutMs` */
+  responseTimeoutMs?: number;
   attempt?: number;
 }
 
@@ -118,12 +120,17 @@ function callRun(
   options: ModelCallOptions,
   stream: boolean,
 ): CallRun {
+  const responseMs = stream ? undefined : options.responseTimeoutMs;
   // A stream needs a scope of its own: stopping it early must not abort the rest of the request.
-  if (options.scope && !stream) return new CallRun(deps, model, options.scope, false, options, stream);
+  if (options.scope && !stream && responseMs === undefined)
+    return new CallRun(deps, model, options.scope, false, options, stream);
   const parent = options.scope?.signal ?? options.signal;
   // Under the request's scope the total deadline is already armed; a bare signal needs one here.
   const timeoutMs = options.scope ? undefined : options.timeoutMs;
-  const scope = new AbortScope(parent, timeoutMs, () => callTimeout('total', options.timeoutMs));
+  const scope =
+    responseMs !== undefined && responseMs < (timeoutMs ?? Number.POSITIVE_INFINITY)
+      ? new AbortScope(parent, responseMs, () => callTimeout('response', responseMs))
+      : new AbortScope(parent, timeoutMs, () => callTimeout('total', options.timeoutMs));
   return new CallRun(deps, model, scope, true, options, stream);
 }
 

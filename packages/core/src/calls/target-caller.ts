@@ -1,8 +1,9 @@
 import type { FusionError } from '../errors/fusion-error.js';
 import { toFusionError } from '../errors/to-fusion-error.js';
-import { UnavailableError } from '../errors/unavailable-error.js';
+import { blamesTarget } from '../resilience/blames-target.js';
 import type { Budget } from '../resilience/budget.js';
-import { backoffDelay, isRetryableError } from '../resilience/retry-policy.js';
+import { enterCircuit } from '../resilience/enter-circuit.js';
+import { nextRetryDelay } from '../resilience/retry-policy.js';
 import { sleep } from '../resilience/sleep.js';
 import type { TargetHealth } from '../resilience/target-health.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
@@ -29,11 +30,6 @@ export interface TargetCallerContext {
   call: ModelCallOptions;
   trace: FusionTrace;
   budget: Budget;
-}
-
-/** Whether a failure says something about the target (and so counts against its circuit). */
-function blamesTarget(error: FusionError): boolean {
-  return error.status >= 500 || error.status === 429 || error.status === 408;
 }
 
 function outcomeOf(error: FusionError): TraceCall['outcome'] {
@@ -77,13 +73,7 @@ class TargetAttempts {
     this.attempt++;
     const { budget, health, deps, call } = this.context;
     budget.takeCall();
-    const breaker = health.breaker(this.modelId);
-    if (!breaker.tryPass()) {
-      throw new UnavailableError(`The circuit of '${this.modelId}' is open after repeated failures.`, {
-        code: 'circuit_open',
-        retryAfterMs: breaker.retryAfterMs,
-      });
-    }
+    enterCircuit(health, this.modelId);
     deps.events.emit('call:attempt', {
       requestId: call.requestId,
       target: this.modelId,
@@ -128,15 +118,11 @@ class TargetAttempts {
       else breaker.onSuccess();
     }
 
-    const retries = this.context.health.retry.maxRetries ?? 2;
-    if (
-      retryable &&
-      !this.scope.isAborted &&
-      this.attempt <= retries &&
-      isRetryableError(error) &&
-      error.code !== 'circuit_open'
-    ) {
-      const delayMs = backoffDelay(this.context.health.retry, this.attempt, error);
+    const delayMs =
+      retryable && !this.scope.isAborted
+        ? nextRetryDelay(this.context.health.retry, this.attempt, error)
+        : undefined;
+    if (delayMs !== undefined) {
       this.context.deps.events.emit('call:retry', {
         requestId: this.context.call.requestId,
         target: this.modelId,

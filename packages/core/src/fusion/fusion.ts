@@ -1,5 +1,10 @@
 import { callChat, callEmbed, callStream, type ModelCallOptions } from '../calls/call-model.js';
 import { callTimeout } from '../calls/call-timeout.js';
+import {
+  type ResilientCallDependencies,
+  resilientChat,
+  resilientStream,
+} from '../calls/resilient-model-call.js';
 import { checkChatCapabilities, checkEmbedCapabilities } from '../calls/check-capabilities.js';
 import { UnavailableError } from '../errors/unavailable-error.js';
 import { EventBus } from '../events/event-bus.js';
@@ -75,6 +80,8 @@ export class Fusion {
   readonly traces: TraceStore;
 
   readonly #options: FusionOptions;
+  /** What a model called by name is called with: the call path and the targets' health. */
+  readonly #callDependencies: ResilientCallDependencies;
   readonly #hooks = new HookRunner();
   readonly #routes = new RouteTable();
   readonly #monitor: HealthMonitor;
@@ -95,6 +102,12 @@ export class Fusion {
     this.queue = new RequestQueue(options.queue);
     this.targetHealth = new TargetHealth(this.events, options.resilience);
     this.traces = new TraceStore(options.traces);
+    this.#callDependencies = {
+      registry: this.registry,
+      queue: this.queue,
+      events: this.events,
+      health: this.targetHealth,
+    };
     for (const strategy of Object.values(builtinStrategies())) {
       this.strategies.set(strategy.name, strategy as FusionStrategyV1);
     }
@@ -133,7 +146,9 @@ export class Fusion {
         if (pipeline) return pipeline.chat(step, call, options.onTrace);
         const model = this.registry.resolve(step.model);
         checkChatCapabilities(model, step);
-        const answered = await callChat(this, model, step, call);
+        const answered = this.targetHealth.modelCalls
+          ? await resilientChat(this.#callDependencies, model, step, call)
+          : await callChat(this, model, step, call);
         answered.model = model.id;
         return answered;
       };
@@ -167,7 +182,9 @@ export class Fusion {
         if (pipeline) return pipeline.stream(step, call, options.onTrace);
         const model = this.registry.resolve(step.model);
         checkChatCapabilities(model, step);
-        return callStream(this, model, step, call);
+        return this.targetHealth.modelCalls
+          ? resilientStream(this.#callDependencies, model, step, call)
+          : callStream(this, model, step, call);
       };
       const chunks = wantsToolLoop(normalized)
         ? streamToolLoop(normalized, answer, { tools: this.tools, ...call })
@@ -351,6 +368,7 @@ export class Fusion {
       timeoutMs,
       firstTokenTimeoutMs: this.#options.firstTokenTimeoutMs ?? 120_000,
       idleTimeoutMs: this.#options.idleTimeoutMs ?? 60_000,
+      responseTimeoutMs: this.#options.responseTimeoutMs ?? 300_000,
       end: () => {
         if (ended) return;
         ended = true;

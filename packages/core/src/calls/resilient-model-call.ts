@@ -1,0 +1,119 @@
+import { toFusionError } from '../errors/to-fusion-error.js';
+import { blamesTarget } from '../resilience/blames-target.js';
+import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import { enterCircuit } from '../resilience/enter-circuit.js';
+import { nextRetryDelay } from '../resilience/retry-policy.js';
+import { sleep } from '../resilience/sleep.js';
+import type { TargetHealth } from '../resilience/target-health.js';
+import type { RegisteredModel } from '../registry/registered-model.js';
+import type { ChatChunk } from '../spec/chat/chat-chunk.js';
+import type { ChatRequest } from '../spec/chat/chat-request.js';
+import type { ChatResult } from '../spec/chat/chat-result.js';
+import {
+  type CallDependencies,
+  callChat,
+  callStream,
+  hasContent,
+  isLocalRefusal,
+  type ModelCallOptions,
+} from './call-model.js';
+
+/** What a model called by name needs: the call path, plus the breakers and latency of its target. */
+export interface ResilientCallDependencies extends CallDependencies {
+  health: TargetHealth;
+}
+
+function attemptOptions(options: ModelCallOptions, attempt: number): ModelCallOptions {
+  return attempt === 1 ? options : { ...options, attempt };
+}
+
+/**
+ * Counts a failed attempt against the circuit, then resolves after the backoff when another attempt
+ * may help, or throws the error to give up.
+ */
+async function afterFailure(
+  deps: ResilientCallDependencies,
+  model: RegisteredModel,
+  breaker: CircuitBreaker,
+  caught: unknown,
+  attempt: number,
+  options: ModelCallOptions,
+  retryable: boolean,
+): Promise<void> {
+  const error = toFusionError(caught);
+  const aborted = error.code === 'aborted' || options.signal.aborted;
+  // Our own full queue refused the call: the target was never asked, and the wait is already spent.
+  const local = isLocalRefusal(caught);
+  if (!local) {
+    if (aborted) breaker.onIgnored();
+    else if (blamesTarget(error)) breaker.onFailure();
+    else breaker.onSuccess();
+  }
+  const delayMs =
+    retryable && !aborted && !local ? nextRetryDelay(deps.health.retry, attempt, error) : undefined;
+  if (delayMs === undefined) throw error;
+  deps.events.emit('call:retry', { requestId: options.requestId, target: model.id, attempt, delayMs, error });
+  // A disconnect or the total deadline during the backoff ends the call with its own reason.
+  await sleep(delayMs, options.signal);
+}
+
+/**
+ * A non-streamed call of a model called by name, with the default policy of every call: the
+ * target's circuit breaker, retries with backoff (honouring `Retry-After`), and the response
+ * timeout of each attempt. Successes feed the latency averages the latency router ranks by.
+ */
+export async function resilientChat(
+  deps: ResilientCallDependencies,
+  model: RegisteredModel,
+  request: ChatRequest,
+  options: ModelCallOptions,
+): Promise<ChatResult> {
+  for (let attempt = 1; ; attempt++) {
+    const breaker = enterCircuit(deps.health, model.id);
+    const startedAt = performance.now();
+    try {
+      const result = await callChat(deps, model, request, attemptOptions(options, attempt));
+      breaker.onSuccess();
+      deps.health.latency.record(model.id, { totalMs: performance.now() - startedAt });
+      return result;
+    } catch (error) {
+      await afterFailure(deps, model, breaker, error, attempt, options, true);
+    }
+  }
+}
+
+/**
+ * A streamed call of a model called by name, with the policy of {@link resilientChat}. Until its
+ * first content token a failed attempt is retried; after it, a retry would repeat what the client
+ * already has, so the error ends the stream. A consumer that stops early gives a half-open probe back.
+ */
+export async function* resilientStream(
+  deps: ResilientCallDependencies,
+  model: RegisteredModel,
+  request: ChatRequest,
+  options: ModelCallOptions,
+): AsyncGenerator<ChatChunk, void, undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const breaker = enterCircuit(deps.health, model.id);
+    const startedAt = performance.now();
+    let firstTokenMs: number | undefined;
+    let settled = false;
+    try {
+      for await (const chunk of callStream(deps, model, request, attemptOptions(options, attempt))) {
+        if (firstTokenMs === undefined && hasContent(chunk)) firstTokenMs = performance.now() - startedAt;
+        yield chunk;
+      }
+      settled = true;
+      breaker.onSuccess();
+      const totalMs = performance.now() - startedAt;
+      deps.health.latency.record(model.id, firstTokenMs === undefined ? { totalMs } : { firstTokenMs, totalMs });
+      return;
+    } catch (error) {
+      settled = true;
+      await afterFailure(deps, model, breaker, error, attempt, options, firstTokenMs === undefined);
+    } finally {
+      // The consumer stopped reading: the call says nothing about the target.
+      if (!settled) breaker.onIgnored();
+    }
+  }
+}
