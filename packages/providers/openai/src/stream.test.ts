@@ -193,7 +193,7 @@ describe('doStream', () => {
 
     it('throws an HTTP error status from the first next()', async () => {
       server.use(
-        http.post(`${BASE_URL}/chat/completions`, () => jsonFixtureResponse('upstream-error-422.json', 422)),
+        http.post(`${BASE_URL}/chat/completions`, () => jsonFixtureResponse('upstream-error-400.json', 400)),
       );
       const provider = createOpenAICompatible({ id: 'lab', baseURL: BASE_URL });
       const iterator = provider.doStream(request, callOptions())[Symbol.asyncIterator]();
