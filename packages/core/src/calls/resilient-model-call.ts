@@ -1,11 +1,11 @@
 import { toFusionError } from '../errors/to-fusion-error.js';
+import type { RegisteredModel } from '../registry/registered-model.js';
 import { blamesTarget } from '../resilience/blames-target.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import { enterCircuit } from '../resilience/enter-circuit.js';
 import { nextRetryDelay } from '../resilience/retry-policy.js';
 import { sleep } from '../resilience/sleep.js';
 import type { TargetHealth } from '../resilience/target-health.js';
-import type { RegisteredModel } from '../registry/registered-model.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { ChatResult } from '../spec/chat/chat-result.js';
@@ -106,7 +106,10 @@ export async function* resilientStream(
       settled = true;
       breaker.onSuccess();
       const totalMs = performance.now() - startedAt;
-      deps.health.latency.record(model.id, firstTokenMs === undefined ? { totalMs } : { firstTokenMs, totalMs });
+      deps.health.latency.record(
+        model.id,
+        firstTokenMs === undefined ? { totalMs } : { firstTokenMs, totalMs },
+      );
       return;
     } catch (error) {
       settled = true;

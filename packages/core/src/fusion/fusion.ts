@@ -1,11 +1,11 @@
 import { callChat, callEmbed, callStream, type ModelCallOptions } from '../calls/call-model.js';
 import { callTimeout } from '../calls/call-timeout.js';
+import { checkChatCapabilities, checkEmbedCapabilities } from '../calls/check-capabilities.js';
 import {
   type ResilientCallDependencies,
   resilientChat,
   resilientStream,
 } from '../calls/resilient-model-call.js';
-import { checkChatCapabilities, checkEmbedCapabilities } from '../calls/check-capabilities.js';
 import { UnavailableError } from '../errors/unavailable-error.js';
 import { EventBus } from '../events/event-bus.js';
 import { createHttpHandler } from '../http/create-http-handler.js';
