@@ -71,6 +71,17 @@ export class TargetHealth {
     return this.#breakers.get(model)?.state ?? 'closed';
   }
 
+  /**
+   * The circuit state routers see: half-open only while its probe is free (a router then sends the
+   * probe first, so a recovered target gets its traffic back); with the probe out, open.
+   */
+  routingCircuit(model: string): CircuitBreaker['state'] {
+    const breaker = this.#breakers.get(model);
+    if (!breaker) return 'closed';
+    const state = breaker.state;
+    return state === 'half-open' && breaker.probing ? 'open' : state;
+  }
+
   /** Milliseconds until the circuit of a model lets a call through again, 0 when it does now. */
   retryAfterMs(model: string): number {
     return this.#breakers.get(model)?.retryAfterMs ?? 0;
