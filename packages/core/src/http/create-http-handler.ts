@@ -7,7 +7,7 @@ import type { Fusion } from '../fusion/fusion.js';
 import { requestIdFrom } from '../util/request-id.js';
 import { fusionRoutes } from './fusion-routes.js';
 import { openAIRoutes } from './openai-routes.js';
-import { errorResponse } from './responses.js';
+import { errorHeaders, errorResponse } from './responses.js';
 import type { RouteTable } from './route-table.js';
 
 export interface HttpHandlerOptions {
@@ -80,7 +80,7 @@ export function createHttpHandler(
         console.error(`[fusion] ${requestId} ${method} ${path} failed:`, fusionError.cause ?? fusionError);
       }
       events.emit('request:error', { requestId, method, path, error: fusionError });
-      response = errorResponse(fusionError, requestId);
+      response = errorResponse(fusionError, requestId, errorHeaders(error) ?? errorHeaders(fusionError));
     }
     events.emit('request:end', {
       requestId,
