@@ -38,6 +38,7 @@ beforeAll(async () => {
         'busy-lab': 'status-429; shape=lab',
         'busy-stream': 'status-429; shape=detail',
         picky: 'status-422; shape=validation; message=Input should be a valid string',
+        lazy: {},
       },
     },
     record: ['call:retry', 'breaker:open'],
@@ -201,5 +202,21 @@ describe('resilience: false', () => {
     } finally {
       await Promise.all([strict.close(), resilient.close()]);
     }
+  });
+});
+
+describe('a stream that is never iterated', () => {
+  it('sends no request upstream, for a model or a pipeline', async () => {
+    stack.fusion.registerPipeline({ name: 'fusion/lazy', strategy: 'fallback', targets: [model('lazy')] });
+    stack.fusion.stream({ model: model('lazy'), messages: [USER_MESSAGE] });
+    stack.fusion.stream({ model: 'fusion/lazy', messages: [USER_MESSAGE] });
+    const closed = stack.fusion.stream({ model: model('lazy'), messages: [USER_MESSAGE] });
+    await closed.return();
+    // A stream that is read goes out and ends: by then a request of the others would have arrived.
+    for await (const _chunk of stack.fusion.stream({ model: model('steady'), messages: [USER_MESSAGE] })) {
+      // Reading to the end.
+    }
+    expect(stack.upstream.chatRequests('steady').length).toBeGreaterThan(0);
+    expect(stack.upstream.chatRequests('lazy')).toEqual([]);
   });
 });
