@@ -9,9 +9,12 @@ import type { TargetHealth } from '../resilience/target-health.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { ChatResult } from '../spec/chat/chat-result.js';
+import type { EmbedRequest } from '../spec/embedding/embed-request.js';
+import type { EmbedResult } from '../spec/embedding/embed-result.js';
 import {
   type CallDependencies,
   callChat,
+  callEmbed,
   callStream,
   hasContent,
   isLocalRefusal,
@@ -58,21 +61,21 @@ async function afterFailure(
 }
 
 /**
- * A non-streamed call of a model called by name, with the default policy of every call: the
- * target's circuit breaker, retries with backoff (honouring `Retry-After`), and the response
- * timeout of each attempt. Successes feed the latency averages the latency router ranks by.
+ * Calls `attempt` under the default policy of every call: the target's circuit breaker, retries with
+ * backoff (honouring `Retry-After`), and, through `callChat`/`callEmbed`, the response timeout of each
+ * attempt. Successes feed the latency averages the latency router ranks by.
  */
-export async function resilientChat(
+async function withPolicy<TResult>(
   deps: ResilientCallDependencies,
   model: RegisteredModel,
-  request: ChatRequest,
   options: ModelCallOptions,
-): Promise<ChatResult> {
+  call: (options: ModelCallOptions) => Promise<TResult>,
+): Promise<TResult> {
   for (let attempt = 1; ; attempt++) {
     const breaker = enterCircuit(deps.health, model.id);
     const startedAt = performance.now();
     try {
-      const result = await callChat(deps, model, request, attemptOptions(options, attempt));
+      const result = await call(attemptOptions(options, attempt));
       breaker.onSuccess();
       deps.health.latency.record(model.id, { totalMs: performance.now() - startedAt });
       return result;
@@ -82,8 +85,28 @@ export async function resilientChat(
   }
 }
 
+/** A non-streamed chat call of a model called by name, under the default policy. */
+export function resilientChat(
+  deps: ResilientCallDependencies,
+  model: RegisteredModel,
+  request: ChatRequest,
+  options: ModelCallOptions,
+): Promise<ChatResult> {
+  return withPolicy(deps, model, options, (attempt) => callChat(deps, model, request, attempt));
+}
+
+/** An embeddings call of a model called by name, under the default policy. */
+export function resilientEmbed(
+  deps: ResilientCallDependencies,
+  model: RegisteredModel,
+  request: EmbedRequest,
+  options: ModelCallOptions,
+): Promise<EmbedResult> {
+  return withPolicy(deps, model, options, (attempt) => callEmbed(deps, model, request, attempt));
+}
+
 /**
- * A streamed call of a model called by name, with the policy of {@link resilientChat}. Until its
+ * A streamed chat call of a model called by name, under the default policy. Until its
  * first content token a failed attempt is retried; after it, a retry would repeat what the client
  * already has, so the error ends the stream. A consumer that stops early gives a half-open probe back.
  */

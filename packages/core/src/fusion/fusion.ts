@@ -4,6 +4,7 @@ import { checkChatCapabilities, checkEmbedCapabilities } from '../calls/check-ca
 import {
   type ResilientCallDependencies,
   resilientChat,
+  resilientEmbed,
   resilientStream,
 } from '../calls/resilient-model-call.js';
 import { UnavailableError } from '../errors/unavailable-error.js';
@@ -212,7 +213,9 @@ export class Fusion {
       const normalized = parseEmbedRequest(request);
       const model = this.registry.resolve(normalized.model);
       checkEmbedCapabilities(model);
-      const result = await callEmbed(this, model, normalized, call);
+      const result = this.targetHealth.modelCalls
+        ? await resilientEmbed(this.#callDependencies, model, normalized, call)
+        : await callEmbed(this, model, normalized, call);
       result.model = model.id;
       return result;
     } finally {
