@@ -56,6 +56,8 @@ class CallRun {
   readonly startedAt = performance.now();
   readonly base: { requestId: string; provider: string; model: string; stream: boolean };
   releaseSlot: (() => void) | undefined;
+  /** The response deadline of a call on the request's own scope (see {@link callRun}). */
+  responseTimer: ReturnType<typeof setTimeout> | undefined;
   releaseModel: (() => void) | undefined;
 
   constructor(
@@ -107,6 +109,7 @@ class CallRun {
   }
 
   end(): void {
+    if (this.responseTimer) clearTimeout(this.responseTimer);
     if (this.ownsScope) this.scope.dispose();
     this.releaseModel?.();
     this.releaseSlot?.();
@@ -122,8 +125,17 @@ function callRun(
 ): CallRun {
   const responseMs = stream ? undefined : options.responseTimeoutMs;
   // A stream needs a scope of its own: stopping it early must not abort the rest of the request.
-  if (options.scope && !stream && responseMs === undefined)
-    return new CallRun(deps, model, options.scope, false, options, stream);
+  if (options.scope && !stream) {
+    const run = new CallRun(deps, model, options.scope, false, options, stream);
+    // One call per request: its response deadline may end the request, and a bare timer is far
+    // cheaper than a scope of its own (a controller and a listener per call).
+    if (responseMs !== undefined) {
+      const scope = options.scope;
+      run.responseTimer = setTimeout(() => scope.abort(callTimeout('response', responseMs)), responseMs);
+      (run.responseTimer as { unref?: () => void }).unref?.();
+    }
+    return run;
+  }
   const parent = options.scope?.signal ?? options.signal;
   // Under the request's scope the total deadline is already armed; a bare signal needs one here.
   const timeoutMs = options.scope ? undefined : options.timeoutMs;

@@ -44,7 +44,10 @@ async function afterFailure(
   retryable: boolean,
 ): Promise<void> {
   const error = toFusionError(caught);
-  const aborted = error.code === 'aborted' || options.signal.aborted;
+  // The request is over (client gone, its deadline passed): no further attempt. A response
+  // timeout ends it too (see `callRun`), but that one says the target was too slow.
+  const ended = options.signal.aborted;
+  const aborted = error.code === 'aborted' || (ended && error.code !== 'timeout_response');
   // Our own full queue refused the call: the target was never asked, and the wait is already spent.
   const local = isLocalRefusal(caught);
   if (!local) {
@@ -53,7 +56,7 @@ async function afterFailure(
     else breaker.onSuccess();
   }
   const delayMs =
-    retryable && !aborted && !local ? nextRetryDelay(deps.health.retry, attempt, error) : undefined;
+    retryable && !ended && !aborted && !local ? nextRetryDelay(deps.health.retry, attempt, error) : undefined;
   if (delayMs === undefined) throw error;
   deps.events.emit('call:retry', { requestId: options.requestId, target: model.id, attempt, delayMs, error });
   // A disconnect or the total deadline during the backoff ends the call with its own reason.
