@@ -46,7 +46,10 @@ export interface ModelCallOptions {
   firstTokenTimeoutMs: number;
   /** Time between two chunks of a stream, ms. */
   idleTimeoutMs: number;
-  /** Time to a non-streamed answer, ms; each attempt has its own. @default no limit but `timeoutMs` */
+  /**
+   * Time to a non-streamed answer, ms. On the request's own scope it ends the request; on a scope of
+   * the call's own, only the call. @default no limit but `timeoutMs`
+   */
   responseTimeoutMs?: number;
   attempt?: number;
 }

@@ -65,8 +65,8 @@ async function afterFailure(
 
 /**
  * Calls `attempt` under the default policy of every call: the target's circuit breaker, retries with
- * backoff (honouring `Retry-After`), and, through `callChat`/`callEmbed`, the response timeout of each
- * attempt. Successes feed the latency averages the latency router ranks by.
+ * backoff (honouring `Retry-After`), and, through `callChat`/`callEmbed`, the response timeout (which
+ * ends the request: it is not retried). Successes feed the latency averages the latency router ranks by.
  */
 async function withPolicy<TResult>(
   deps: ResilientCallDependencies,

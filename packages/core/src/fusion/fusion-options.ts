@@ -50,8 +50,9 @@ export interface FusionOptions {
   /** Time allowed between two chunks of a stream, ms. @default 60000 */
   idleTimeoutMs?: number;
   /**
-   * Time allowed for a non-streamed answer of one call (one attempt), ms. Servers send nothing
-   * before the whole answer is made, so this bounds the generation; a longer one may stream.
+   * Time allowed for a non-streamed answer of one call, ms (504 `timeout_response`). Servers send
+   * nothing before the whole answer is made, so this bounds the generation; a longer one may stream.
+   * A target of a pipeline that times out may be retried; a model called by name answers 504.
    * @default 300000
    */
   responseTimeoutMs?: number;
