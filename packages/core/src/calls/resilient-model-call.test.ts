@@ -39,6 +39,16 @@ describe('the default policy of a model called by name', () => {
     expect(mock.calls).toHaveLength(3);
   });
 
+  it('answers with the failure that opened the circuit, not with circuit_open', async () => {
+    const { fusion, mock } = await start([{ id: 'bad', error: new UpstreamError('down', { status: 502 }) }], {
+      ...fast,
+      breaker: { consecutiveFailures: 2, cooldownMs: 60_000 },
+    });
+    await expect(fusion.chat(chat)).rejects.toMatchObject({ status: 502, message: 'down' });
+    expect(mock.calls).toHaveLength(2);
+    await expect(fusion.chat(chat)).rejects.toMatchObject({ code: 'circuit_open' });
+  });
+
   it('does not retry or blame the target for a request the client must fix', async () => {
     const { fusion, mock } = await start([{ id: 'bad', error: new InvalidRequestError('too long') }]);
     for (let index = 0; index < 4; index++)

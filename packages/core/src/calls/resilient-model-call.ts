@@ -55,8 +55,11 @@ async function afterFailure(
     else if (blamesTarget(error)) breaker.onFailure();
     else breaker.onSuccess();
   }
+  // A retry into the circuit this failure opened would be refused: the client gets what went wrong.
   const delayMs =
-    retryable && !ended && !aborted && !local ? nextRetryDelay(deps.health.retry, attempt, error) : undefined;
+    retryable && !ended && !aborted && !local && breaker.state !== 'open'
+      ? nextRetryDelay(deps.health.retry, attempt, error)
+      : undefined;
   if (delayMs === undefined) throw error;
   deps.events.emit('call:retry', { requestId: options.requestId, target: model.id, attempt, delayMs, error });
   // A disconnect or the total deadline during the backoff ends the call with its own reason.
