@@ -86,6 +86,7 @@ function sumOfCalls(calls: readonly TraceCall[]): Usage {
 
 describe('POST /api/fusion/chat', () => {
   it('runs an inline strategy and returns the answer with the trace of every call', async () => {
+    const sentAt = Date.now();
     const response = await fetch(`${stack.url}/api/fusion/chat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': 'inline-1' },
@@ -96,6 +97,7 @@ describe('POST /api/fusion/chat', () => {
       }),
     });
     expect(response.status).toBe(200);
+    const answeredAt = Date.now();
     const { answer, trace } = (await response.json()) as {
       answer: { choices: { message: { content: string } }[]; usage: Usage; fusion: { trace_id: string } };
       trace: Trace;
@@ -109,8 +111,9 @@ describe('POST /api/fusion/chat', () => {
     expect(trace.calls).toHaveLength(3);
     for (const call of trace.calls) {
       expect(call).toMatchObject({ role: 'sample', outcome: 'ok', output: 'The answer is 42.' });
-      expect(call.startedAt).toBeGreaterThan(0);
-      expect(call.totalMs).toBeGreaterThanOrEqual(0);
+      // Each call started and ended within the request, so its duration fits in it.
+      expect(call.startedAt).toBeGreaterThanOrEqual(sentAt);
+      expect(call.startedAt + call.totalMs!).toBeLessThanOrEqual(answeredAt);
       expect(call.usage?.total_tokens).toBeGreaterThan(0);
     }
     const wobbly = trace.calls.find((call) => call.target === 'faults/wobbly');
@@ -212,7 +215,11 @@ describe('usage of a fused answer', () => {
     const trace = (await (await fetch(`${stack.url}/api/fusion/traces/${traceId}`)).json()) as Trace;
     const aggregator = trace.calls.find((call) => call.role === 'aggregator');
     expect(aggregator?.usage?.total_tokens).toBeGreaterThan(0);
-    expect(aggregator?.firstTokenMs).toBeGreaterThanOrEqual(0);
+    // The first token came before the end, and the aggregator started after every proposer ended.
+    expect(aggregator?.firstTokenMs).toBeLessThanOrEqual(aggregator!.totalMs!);
+    for (const proposer of trace.calls.filter((call) => call.role === 'proposer')) {
+      expect(proposer.startedAt + proposer.totalMs!).toBeLessThanOrEqual(aggregator!.startedAt);
+    }
     expect(trace.usage).toEqual(expected);
   });
 });

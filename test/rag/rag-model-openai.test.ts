@@ -2,7 +2,7 @@
  * The RAG plugin behind a real node:http server, used the way clients use it: the official `openai`
  * client asks the model `rag/docs`, plain `fetch` drives `/api/rag/*` and `/api/jobs/*`.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ChatRequest, createFusion, type Fusion } from '@fusionkit/core';
@@ -207,6 +207,35 @@ describe('/api/rag/* over HTTP', () => {
     expect(huge).toMatchObject({ status: 413, body: { error: { code: 'payload_too_large' } } });
     const unknown = await api('POST', '/api/rag/search', { collection: 'nope', query: 'x' });
     expect(unknown).toMatchObject({ status: 404, body: { error: { param: 'collection' } } });
+  });
+
+  it('refuses a sibling folder whose name starts with the root name (docs-secret for docs)', async () => {
+    const root = join(directory, 'docs');
+    const sibling = join(directory, 'docs-secret');
+    await mkdir(sibling, { recursive: true });
+    await writeFile(join(sibling, 'secret.md'), '# Secret\n\nThe launch code is 0000.\n');
+    await symlink(sibling, join(root, 'peek'));
+    try {
+      for (const path of [join(sibling, 'secret.md'), sibling, 'peek/secret.md', 'peek']) {
+        const refused = await api('POST', '/api/rag/ingest', {
+          collection: 'docs',
+          paths: [path],
+          async: false,
+        });
+        expect(refused, path).toMatchObject({
+          status: 400,
+          body: { error: { code: 'path_not_allowed', param: 'paths[0]' } },
+        });
+      }
+      const search = await api('POST', '/api/rag/search', {
+        collection: 'docs',
+        query: 'launch code',
+        mode: 'bm25',
+      });
+      expect(search.body.data).toEqual([]);
+    } finally {
+      await rm(join(root, 'peek'));
+    }
   });
 
   it('answers 202 for a large ingest and reports the job until it succeeds', async () => {

@@ -10,7 +10,10 @@
  * are different models of one upstream gets a different behaviour per target.
  *
  * Fault syntax: directives separated by `,`, each `name[=value]` with `; key=value` parameters.
- * - `status-NNN` (`; retry-after=S`): HTTP NNN with an OpenAI error body, before the first byte.
+ * - `status-NNN` (`; retry-after=S; shape=S`): HTTP NNN with an error body, before the first byte.
+ *   `shape` is `openai` (`{error}`, the default), `detail` (FastAPI's `{detail: {error}}`),
+ *   `validation` (FastAPI's 422 `{detail: [{loc, msg}]}`, naming `messages[0].content`) or `lab`
+ *   (mlx-openai-server-lab: HTTP 500 whose message starts `"NNN: {...}"`).
  * - `reset-before-headers`: the socket is destroyed before anything is sent.
  * - `reset-after-first-chunk`: the socket is destroyed after the first content chunk.
  * - `silence`: headers, then nothing; `silence-before-headers`: nothing at all;
@@ -21,6 +24,9 @@
  * - `malformed-sse` (`; after-chunks=N`): an event that is not JSON after N content chunks (default 0).
  * - `huge-line` (`; bytes=N; after-chunks=N`): one `data:` line of N bytes (default 5 MiB), a
  *   well-formed chunk whose content is N bytes of `x`, sent in 256 KiB pieces 5 ms apart.
+ *
+ * - `no-stream-usage`: a stream without usage on its last chunk (vLLM, Ollama and OpenAI without
+ *   `stream_options.include_usage`).
  *
  * Every request is recorded (time, path, model, headers, body, fault, the usage answered), and so is
  * every abort: the client closing the connection before the answer ended.
@@ -110,6 +116,7 @@ const SIMPLE_FAULTS = new Set([
   'silence-after-first-chunk',
   'malformed-sse',
   'huge-line',
+  'no-stream-usage',
 ]);
 const TIMED_FAULTS = new Set(['first-token-delay-ms', 'chunk-delay-ms', 'slow-ms']);
 
@@ -347,19 +354,24 @@ export async function startFaultUpstream(options: FaultUpstreamOptions = {}): Pr
       const code = Number(status.name.slice('status-'.length));
       const headers: Record<string, string> = {};
       if (status.params['retry-after'] !== undefined) headers['retry-after'] = status.params['retry-after'];
-      return json(
-        response,
-        code,
-        {
-          error: {
-            message: status.params.message ?? `Injected fault: HTTP ${code}.`,
-            type: code === 429 ? 'rate_limit_error' : 'server_error',
-            param: null,
-            code: String(code),
-          },
-        },
-        headers,
-      );
+      const error = {
+        message: status.params.message ?? `Injected fault: HTTP ${code}.`,
+        type: code === 429 ? 'rate_limit_error' : 'server_error',
+        param: null,
+        code: String(code),
+      };
+      const shape = status.params.shape ?? 'openai';
+      if (shape === 'detail') return json(response, code, { detail: { error } }, headers);
+      if (shape === 'validation') {
+        const problem = { type: 'string_type', loc: ['body', 'messages', 0, 'content'], msg: error.message };
+        return json(response, code, { detail: [problem] }, headers);
+      }
+      if (shape === 'lab') {
+        const inner = `{'error': {'message': '${error.message}', 'type': '${error.type}', 'param': None, 'code': '${code}'}}`;
+        const wrapped = { message: `${code}: ${inner}`, type: 'internal_error', param: null, code: '500' };
+        return json(response, 500, { error: wrapped }, headers);
+      }
+      return json(response, code, { error }, headers);
     }
 
     const id = `chatcmpl_fault_${requests.length}`;
@@ -427,8 +439,9 @@ export async function startFaultUpstream(options: FaultUpstreamOptions = {}): Pr
       response.write(event({ content: pieces[index] }));
       if (index === 0 && find('silence-after-first-chunk')) return;
     }
-    record.usage = usage;
-    response.write(event({}, 'stop', { usage }));
+    const withUsage = !find('no-stream-usage');
+    if (withUsage) record.usage = usage;
+    response.write(event({}, 'stop', withUsage ? { usage } : {}));
     response.end('data: [DONE]\n\n');
   });
   server.maxConnections = 512;

@@ -47,6 +47,11 @@ export interface ModelCallOptions {
   firstTokenTimeoutMs: number;
   /** Time between two chunks of a stream, ms. */
   idleTimeoutMs: number;
+  /**
+   * Time to a non-streamed answer, ms. On the request's own scope it ends the request; on a scope of
+   * the call's own, only the call. @default no limit but `timeoutMs`
+   */
+  responseTimeoutMs?: number;
   attempt?: number;
 }
 
@@ -55,6 +60,8 @@ class CallRun {
   readonly startedAt = performance.now();
   readonly base: { requestId: string; provider: string; model: string; stream: boolean };
   releaseSlot: (() => void) | undefined;
+  /** The response deadline of a call on the request's own scope (see {@link callRun}). */
+  responseTimer: ReturnType<typeof setTimeout> | undefined;
   releaseModel: (() => void) | undefined;
 
   constructor(
@@ -106,6 +113,7 @@ class CallRun {
   }
 
   end(): void {
+    if (this.responseTimer) clearTimeout(this.responseTimer);
     if (this.ownsScope) this.scope.dispose();
     this.releaseModel?.();
     this.releaseSlot?.();
@@ -119,12 +127,26 @@ function callRun(
   options: ModelCallOptions,
   stream: boolean,
 ): CallRun {
+  const responseMs = stream ? undefined : options.responseTimeoutMs;
   // A stream needs a scope of its own: stopping it early must not abort the rest of the request.
-  if (options.scope && !stream) return new CallRun(deps, model, options.scope, false, options, stream);
+  if (options.scope && !stream) {
+    const run = new CallRun(deps, model, options.scope, false, options, stream);
+    // One call per request: its response deadline may end the request, and a bare timer is far
+    // cheaper than a scope of its own (a controller and a listener per call).
+    if (responseMs !== undefined) {
+      const scope = options.scope;
+      run.responseTimer = setTimeout(() => scope.abort(callTimeout('response', responseMs)), responseMs);
+      (run.responseTimer as { unref?: () => void }).unref?.();
+    }
+    return run;
+  }
   const parent = options.scope?.signal ?? options.signal;
   // Under the request's scope the total deadline is already armed; a bare signal needs one here.
   const timeoutMs = options.scope ? undefined : options.timeoutMs;
-  const scope = new AbortScope(parent, timeoutMs, () => callTimeout('total', options.timeoutMs));
+  const scope =
+    responseMs !== undefined && responseMs < (timeoutMs ?? Number.POSITIVE_INFINITY)
+      ? new AbortScope(parent, responseMs, () => callTimeout('response', responseMs))
+      : new AbortScope(parent, timeoutMs, () => callTimeout('total', options.timeoutMs));
   return new CallRun(deps, model, scope, true, options, stream);
 }
 

@@ -1,8 +1,9 @@
 import type { FusionError } from '../errors/fusion-error.js';
 import { toFusionError } from '../errors/to-fusion-error.js';
-import { UnavailableError } from '../errors/unavailable-error.js';
-import type { Budget } from '../resilience/budget.js';
-import { backoffDelay, isRetryableError } from '../resilience/retry-policy.js';
+import { blamesTarget } from '../resilience/blames-target.js';
+import type { Budget, TokenReservation } from '../resilience/budget.js';
+import { enterCircuit } from '../resilience/enter-circuit.js';
+import { nextRetryDelay } from '../resilience/retry-policy.js';
 import { sleep } from '../resilience/sleep.js';
 import type { TargetHealth } from '../resilience/target-health.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
@@ -31,11 +32,6 @@ export interface TargetCallerContext {
   budget: Budget;
 }
 
-/** Whether a failure says something about the target (and so counts against its circuit). */
-function blamesTarget(error: FusionError): boolean {
-  return error.status >= 500 || error.status === 429 || error.status === 408;
-}
-
 function outcomeOf(error: FusionError): TraceCall['outcome'] {
   if (error.code === 'aborted') return 'aborted';
   if (error.status === 504 || error.code.startsWith('timeout')) return 'timeout';
@@ -53,6 +49,9 @@ class TargetAttempts {
   readonly modelId: string;
   readonly scope: AbortScope;
   attempt = 0;
+  /** The request of the current attempt: its completion limit lowered to the budget's remainder. */
+  attemptRequest: ChatRequest;
+  #reservation: TokenReservation | undefined;
   #lastError: FusionError | undefined;
 
   constructor(
@@ -64,6 +63,7 @@ class TargetAttempts {
     const model = context.deps.registry.resolve(target.model);
     this.modelId = model.id;
     this.request = { ...request, ...target.params, model: model.id };
+    this.attemptRequest = this.request;
     this.entry = { target: model.id, startedAt: Date.now(), retries: 0, outcome: 'ok' };
     if (options.role) this.entry.role = options.role;
     context.trace.calls.push(this.entry);
@@ -72,17 +72,20 @@ class TargetAttempts {
     if (options.signal) this.scope.follow(options.signal);
   }
 
-  /** Checks budget and circuit, then reports the attempt. */
+  /** Checks budget and circuit, reserves the attempt's tokens, then reports the attempt. */
   begin(): ModelCallOptions {
     this.attempt++;
     const { budget, health, deps, call } = this.context;
     budget.takeCall();
-    const breaker = health.breaker(this.modelId);
-    if (!breaker.tryPass()) {
-      throw new UnavailableError(`The circuit of '${this.modelId}' is open after repeated failures.`, {
-        code: 'circuit_open',
-        retryAfterMs: breaker.retryAfterMs,
-      });
+    // Reserved before the call starts, so calls running in parallel cannot overrun the budget.
+    const { request, reservation } = budget.reserve(this.request);
+    this.attemptRequest = request;
+    this.#reservation = reservation;
+    try {
+      enterCircuit(health, this.modelId);
+    } catch (error) {
+      this.settle(undefined, true);
+      throw error;
     }
     deps.events.emit('call:attempt', {
       requestId: call.requestId,
@@ -100,7 +103,7 @@ class TargetAttempts {
       this.modelId,
       firstTokenMs === undefined ? { totalMs } : { firstTokenMs, totalMs },
     );
-    this.context.budget.addUsage(usage);
+    this.settle(usage, false);
     this.entry.totalMs = totalMs;
     if (firstTokenMs !== undefined) this.entry.firstTokenMs = firstTokenMs;
     if (usage) this.entry.usage = usage;
@@ -108,8 +111,16 @@ class TargetAttempts {
     this.scope.dispose();
   }
 
+  /** Ends the attempt's token reservation (once): its usage counts instead. */
+  settle(usage: Usage | undefined, failed: boolean): void {
+    const reservation = this.#reservation;
+    this.#reservation = undefined;
+    this.context.budget.settle(reservation, usage, failed);
+  }
+
   /** Decides after a failure: resolves to retry, or throws the error to give up. */
   async failed(caught: unknown, retryable: boolean): Promise<void> {
+    this.settle(undefined, true);
     const error = toFusionError(caught);
     // A retry the budget refused ends the call with what went wrong before, not with a 429 that
     // would invite the client to come back (the trace is still marked partial by the budget).
@@ -128,15 +139,11 @@ class TargetAttempts {
       else breaker.onSuccess();
     }
 
-    const retries = this.context.health.retry.maxRetries ?? 2;
-    if (
-      retryable &&
-      !this.scope.isAborted &&
-      this.attempt <= retries &&
-      isRetryableError(error) &&
-      error.code !== 'circuit_open'
-    ) {
-      const delayMs = backoffDelay(this.context.health.retry, this.attempt, error);
+    const delayMs =
+      retryable && !this.scope.isAborted
+        ? nextRetryDelay(this.context.health.retry, this.attempt, error)
+        : undefined;
+    if (delayMs !== undefined) {
       this.context.deps.events.emit('call:retry', {
         requestId: this.context.call.requestId,
         target: this.modelId,
@@ -183,7 +190,8 @@ export function createTargetCallers(context: TargetCallerContext): {
     const model = context.deps.registry.resolve(attempts.modelId);
     while (true) {
       try {
-        const result = await callChat(context.deps, model, attempts.request, attempts.begin());
+        const callOptions = attempts.begin();
+        const result = await callChat(context.deps, model, attempts.attemptRequest, callOptions);
         attempts.succeed(result.usage, resultText(result));
         return result;
       } catch (error) {
@@ -203,7 +211,8 @@ export function createTargetCallers(context: TargetCallerContext): {
         let usage: Usage | undefined;
         let firstTokenMs: number | undefined;
         try {
-          for await (const chunk of callStream(context.deps, model, attempts.request, attempts.begin())) {
+          const callOptions = attempts.begin();
+          for await (const chunk of callStream(context.deps, model, attempts.attemptRequest, callOptions)) {
             if (!committed && hasContent(chunk)) {
               committed = true;
               firstTokenMs = Date.now() - attempts.entry.startedAt;
@@ -228,6 +237,8 @@ export function createTargetCallers(context: TargetCallerContext): {
       if (!ended) {
         // A probe cut short says nothing about the target: give it back, or the circuit stays shut.
         context.health.breaker(attempts.modelId).onIgnored();
+        // It wrote an unknown part of its completion: the budget counts the whole reservation.
+        attempts.settle(undefined, false);
         attempts.entry.outcome = 'aborted';
         attempts.entry.totalMs = Date.now() - attempts.entry.startedAt;
         attempts.scope.dispose();

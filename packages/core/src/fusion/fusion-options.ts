@@ -57,10 +57,21 @@ export interface FusionOptions {
   firstTokenTimeoutMs?: number;
   /** Time allowed between two chunks of a stream, ms. @default 60000 */
   idleTimeoutMs?: number;
+  /**
+   * Time allowed for a non-streamed answer of one call, ms (504 `timeout_response`). Servers send
+   * nothing before the whole answer is made, so this bounds the generation; a longer one may stream.
+   * A target of a pipeline that times out may be retried; a model called by name answers 504.
+   * @default 300000
+   */
+  responseTimeoutMs?: number;
   /** Pipelines served as models (`fusion/moa`, `fusion/fast`). */
   pipelines?: PipelineDefinition[];
-  /** Retries, circuit breakers and latency averages of target calls in pipelines. */
-  resilience?: ResilienceOptions;
+  /**
+   * Retries, circuit breakers and latency averages of every call: of targets in pipelines and of
+   * models called by name. `false` makes every call a single attempt with no breaker.
+   * @default 2 retries; a circuit per target that opens after 5 failures in a row or 50% of 20
+   */
+  resilience?: ResilienceOptions | false;
   /** Where traces of fused answers are kept. @default in memory, 10 minutes, 1000 traces */
   traces?: TraceStoreOptions;
   /** Prefix under which `handle` serves its routes. @example '/ai' @default '' */

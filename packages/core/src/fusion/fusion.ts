@@ -1,6 +1,12 @@
 import { callChat, callEmbed, callStream, type ModelCallOptions } from '../calls/call-model.js';
 import { callTimeout } from '../calls/call-timeout.js';
 import { checkChatCapabilities, checkEmbedCapabilities } from '../calls/check-capabilities.js';
+import {
+  type ResilientCallDependencies,
+  resilientChat,
+  resilientEmbed,
+  resilientStream,
+} from '../calls/resilient-model-call.js';
 import { UnavailableError } from '../errors/unavailable-error.js';
 import { EventBus } from '../events/event-bus.js';
 import { createHttpHandler } from '../http/create-http-handler.js';
@@ -77,6 +83,8 @@ export class Fusion {
   readonly traces: TraceStore;
 
   readonly #options: FusionOptions;
+  /** What a model called by name is called with: the call path and the targets' health. */
+  readonly #callDependencies: ResilientCallDependencies;
   readonly #hooks = new HookRunner();
   readonly #routes = new RouteTable();
   readonly #monitor: HealthMonitor;
@@ -97,6 +105,12 @@ export class Fusion {
     this.queue = new RequestQueue(options.queue);
     this.targetHealth = new TargetHealth(this.events, options.resilience);
     this.traces = new TraceStore(options.traces);
+    this.#callDependencies = {
+      registry: this.registry,
+      queue: this.queue,
+      events: this.events,
+      health: this.targetHealth,
+    };
     for (const strategy of Object.values(builtinStrategies())) {
       this.strategies.set(strategy.name, strategy as FusionStrategyV1);
     }
@@ -136,7 +150,9 @@ export class Fusion {
         if (pipeline) return pipeline.chat(step, call, options.onTrace);
         const model = this.registry.resolve(step.model);
         checkChatCapabilities(model, step);
-        const answered = await callChat(this, model, step, call);
+        const answered = this.targetHealth.modelCalls
+          ? await resilientChat(this.#callDependencies, model, step, call)
+          : await callChat(this, model, step, call);
         answered.model = model.id;
         return answered;
       };
@@ -171,7 +187,9 @@ export class Fusion {
           if (pipeline) return pipeline.stream(step, started, options.onTrace);
           const model = this.registry.resolve(step.model);
           checkChatCapabilities(model, step);
-          return callStream(this, model, step, started);
+          return this.targetHealth.modelCalls
+            ? resilientStream(this.#callDependencies, model, step, started)
+            : callStream(this, model, step, started);
         };
         const chunks = wantsToolLoop(normalized)
           ? streamToolLoop(normalized, answer, { tools: this.tools, ...started })
@@ -195,7 +213,9 @@ export class Fusion {
       const normalized = parseEmbedRequest(request);
       const model = this.registry.resolve(normalized.model);
       checkEmbedCapabilities(model);
-      const result = await callEmbed(this, model, normalized, call);
+      const result = this.targetHealth.modelCalls
+        ? await resilientEmbed(this.#callDependencies, model, normalized, call)
+        : await callEmbed(this, model, normalized, call);
       result.model = model.id;
       return result;
     } finally {
@@ -351,6 +371,7 @@ export class Fusion {
       timeoutMs,
       firstTokenTimeoutMs: this.#options.firstTokenTimeoutMs ?? 120_000,
       idleTimeoutMs: this.#options.idleTimeoutMs ?? 60_000,
+      responseTimeoutMs: this.#options.responseTimeoutMs ?? 300_000,
       end: () => {
         if (ended) return;
         ended = true;

@@ -8,7 +8,7 @@ import { requestIdFrom } from '../util/request-id.js';
 import { fusionRoutes } from './fusion-routes.js';
 import { openAIRoutes } from './openai-routes.js';
 import { preflightResponse, RequestGuard, type SecurityOptions, withCors } from './request-guard.js';
-import { errorResponse } from './responses.js';
+import { errorHeaders, errorResponse } from './responses.js';
 import type { RouteTable } from './route-table.js';
 
 export interface HttpHandlerOptions {
@@ -94,7 +94,7 @@ export function createHttpHandler(
         console.error(`[fusion] ${requestId} ${method} ${path} failed:`, fusionError.cause ?? fusionError);
       }
       events.emit('request:error', { requestId, method, path, error: fusionError });
-      response = errorResponse(fusionError, requestId);
+      response = errorResponse(fusionError, requestId, errorHeaders(error) ?? errorHeaders(fusionError));
     }
     if (cors !== undefined) response = withCors(response, cors);
     events.emit('request:end', {

@@ -1,12 +1,13 @@
 import { InvalidRequestError } from '../errors/invalid-request-error.js';
 import { NotFoundError } from '../errors/not-found-error.js';
 import type { Fusion } from '../fusion/fusion.js';
+import type { ChatResult } from '../spec/chat/chat-result.js';
 import type { PipelineDefinition } from '../spec/pipeline/pipeline-definition.js';
 import type { RouteHandler } from '../spec/plugin/v1/plugin-v1.js';
 import type { FusionTrace } from '../spec/strategy/v1/fusion-trace.js';
 import { parseChatRequest } from '../validation/chat-request-schema.js';
 import { readJsonBody } from './read-json-body.js';
-import { jsonResponse } from './responses.js';
+import { jsonResponse, withErrorHeaders } from './responses.js';
 
 /** Fields of `POST /api/fusion/chat` that describe the fusion; the rest is the chat request. */
 interface InlineFusion {
@@ -75,13 +76,19 @@ export function fusionRoutes(fusion: Fusion): [string, string, RouteHandler][] {
     const pipeline = fusion.inlinePipeline(inlineDefinition({ strategy, targets, router, limits }));
     const chatRequest = parseChatRequest({ ...rest, model: pipeline.name });
     let trace: FusionTrace | undefined;
-    const answer = await fusion.runPipeline(pipeline, chatRequest, {
-      requestId,
-      signal,
-      onTrace: (started) => {
-        trace = started;
-      },
-    });
+    let answer: ChatResult;
+    try {
+      answer = await fusion.runPipeline(pipeline, chatRequest, {
+        requestId,
+        signal,
+        onTrace: (started) => {
+          trace = started;
+        },
+      });
+    } catch (error) {
+      // The trace of a failed request is the one worth reading.
+      throw trace ? withErrorHeaders(error, { 'x-fusion-trace-id': trace.id }) : error;
+    }
     return jsonResponse(
       { answer, trace },
       200,

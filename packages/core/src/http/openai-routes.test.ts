@@ -149,9 +149,11 @@ describe('POST /v1/chat/completions', () => {
   });
 
   it('gives the provider’s error status when a stream fails before its first chunk', async () => {
-    const { fusion } = await start([
-      { id: 'broken', error: new UpstreamError('upstream exploded', { status: 502 }) },
-    ]);
+    // Retried and counted by the breaker by default; this test is about the status alone.
+    const { fusion } = await start(
+      [{ id: 'broken', error: new UpstreamError('upstream exploded', { status: 502 }) }],
+      { resilience: false },
+    );
     const response = await post(fusion, '/v1/chat/completions', chatBody('mock/broken', { stream: true }));
     expect(response.status).toBe(502);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);

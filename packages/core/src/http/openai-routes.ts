@@ -4,13 +4,14 @@ import { toFusionError } from '../errors/to-fusion-error.js';
 import type { Fusion } from '../fusion/fusion.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
+import type { ChatResult } from '../spec/chat/chat-result.js';
 import type { RouteHandler } from '../spec/plugin/v1/plugin-v1.js';
 import type { FusionTrace } from '../spec/strategy/v1/fusion-trace.js';
 import { AbortScope } from '../util/abort-scope.js';
 import { float32Base64 } from '../util/base64.js';
 import { parseEmbedRequest } from '../validation/embed-request-schema.js';
 import { readJsonBody } from './read-json-body.js';
-import { jsonResponse } from './responses.js';
+import { jsonResponse, withErrorHeaders } from './responses.js';
 import { sseResponse } from './sse-response.js';
 
 /** The header that names the trace of a fused answer (`GET /api/fusion/traces/{id}`). */
@@ -26,8 +27,16 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
     const onTrace = (trace: FusionTrace) => {
       traceId = trace.id;
     };
+    // A fused request that failed keeps its trace: the header says where to read what went wrong.
+    const traced = (error: unknown) =>
+      traceId ? withErrorHeaders(error, { [TRACE_HEADER]: traceId }) : error;
     if (typeof chat !== 'object' || chat === null || chat.stream !== true) {
-      const result = await fusion.chat(chat, { requestId, signal, onTrace });
+      let result: ChatResult;
+      try {
+        result = await fusion.chat(chat, { requestId, signal, onTrace });
+      } catch (error) {
+        throw traced(error);
+      }
       return jsonResponse(result, 200, requestId, traceId ? { [TRACE_HEADER]: traceId } : undefined);
     }
     const events = fusion.events;
@@ -51,7 +60,7 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
       }
     } catch (error) {
       scope.dispose();
-      throw error;
+      throw traced(error);
     }
     const model = next.done ? chat.model : next.value.model;
     events.emit('stream:start', { requestId, model });

@@ -16,6 +16,25 @@ export function jsonResponse(
   });
 }
 
+/** Response headers that belong to an error (a fused request's trace id), by error. */
+const headersOfErrors = new WeakMap<object, Record<string, string>>();
+
+/**
+ * Marks an error with headers its response must carry, such as the trace id of a fused request
+ * that failed (the case where the trace matters most). Returns the error, to rethrow.
+ */
+export function withErrorHeaders(error: unknown, headers: Record<string, string>): unknown {
+  if (typeof error === 'object' && error !== null) {
+    headersOfErrors.set(error, { ...headersOfErrors.get(error), ...headers });
+  }
+  return error;
+}
+
+/** The headers {@link withErrorHeaders} attached to an error, if any. */
+export function errorHeaders(error: unknown): Record<string, string> | undefined {
+  return typeof error === 'object' && error !== null ? headersOfErrors.get(error) : undefined;
+}
+
 /** OpenAI's error body with the error's status, `x-request-id` and, when known, `Retry-After`. */
 export function errorResponse(
   error: FusionError,

@@ -186,7 +186,7 @@ export class Pipeline {
         info: model.info,
         provider: model.provider.id,
         healthy: model.status !== 'unhealthy',
-        circuit: health.circuit(model.id),
+        circuit: health.routingCircuit(model.id),
         inFlight: load.running,
         queued: load.waiting,
         upstreamQueueDepth: registry.health(model.provider.id)?.queueDepth ?? 0,
@@ -194,6 +194,18 @@ export class Pipeline {
       });
     }
     return states;
+  }
+
+  /** When a target of a pipeline that can serve none may serve again: the soonest cooldown's end. */
+  #retryAfterMs(): number {
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const target of this.targets) {
+      const model = this.#deps.registry.find(target.model);
+      const waitMs = model ? this.#deps.health.retryAfterMs(model.id) : 0;
+      // A circuit open with time left says when; anything else (unhealthy, a probe out) is unknown.
+      if (waitMs > 0 && waitMs < soonest) soonest = waitMs;
+    }
+    return Number.isFinite(soonest) ? Math.max(soonest, 1000) : 1000;
   }
 
   async #begin(
@@ -240,10 +252,7 @@ export class Pipeline {
       if (targets.length === 0) {
         throw new UnavailableError(
           `No target of pipeline '${this.name}' can serve now (unhealthy or circuit open).`,
-          {
-            code: 'no_route',
-            retryAfterMs: 1000,
-          },
+          { code: 'no_route', retryAfterMs: this.#retryAfterMs() },
         );
       }
       this.#deps.events.emit('route:choose', {

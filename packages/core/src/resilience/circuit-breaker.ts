@@ -61,6 +61,11 @@ export class CircuitBreaker {
     return Math.max(0, this.#options.cooldownMs - (this.#now() - this.#openedAt));
   }
 
+  /** Whether the one probe of a half-open circuit is out: until it ends, calls are refused. */
+  get probing(): boolean {
+    return this.#probing;
+  }
+
   /** Whether a call may go now. In half-open, only the first caller gets the probe. */
   tryPass(): boolean {
     const state = this.state;

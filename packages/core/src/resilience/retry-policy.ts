@@ -10,6 +10,12 @@ export interface RetryPolicy {
   maxDelayMs?: number;
   /** Random share of each backoff ("full jitter" at 1). @default 1 */
   jitter?: number;
+  /**
+   * Longest `Retry-After` waited for, ms. A longer one goes to the client (with its `Retry-After`)
+   * at once: it is better told when to come back than kept waiting on an open connection.
+   * @default 10000
+   */
+  maxRetryAfterMs?: number;
 }
 
 /** Statuses that retrying cannot fix: the request itself is at fault. */
@@ -39,4 +45,18 @@ export function backoffDelay(
   const delay = exponential * (1 - jitter) + exponential * jitter * random();
   const retryAfter = FusionError.isInstance(error) ? (error.retryAfterMs ?? 0) : 0;
   return Math.max(Math.round(delay), retryAfter);
+}
+
+/**
+ * The wait before the attempt after attempt number `attempt` (1-based), or `undefined` when the
+ * error should go to the caller instead: it is not retryable, the retries are used up, or its
+ * `Retry-After` is longer than `maxRetryAfterMs`.
+ */
+export function nextRetryDelay(policy: RetryPolicy, attempt: number, error: unknown): number | undefined {
+  if (attempt > (policy.maxRetries ?? 2) || !isRetryableError(error)) return undefined;
+  const fusionError = error as FusionError;
+  // An open circuit is refused again until its cooldown passes: another attempt cannot help.
+  if (fusionError.code === 'circuit_open') return undefined;
+  if ((fusionError.retryAfterMs ?? 0) > (policy.maxRetryAfterMs ?? 10_000)) return undefined;
+  return backoffDelay(policy, attempt, error);
 }

@@ -8,7 +8,8 @@ import { isRoutable } from './route-health.js';
 export type CandidateScore = (state: TargetState, index: number) => number;
 
 /**
- * Orders routable candidates by health tier (closed before half-open), then by score, lowest first;
+ * Orders routable candidates by health tier (half-open before closed, so the probe a half-open
+ * circuit waits for is sent and a recovered target gets its traffic back), then by score, lowest first;
  * equal scores keep candidate order (insertion sort: stable and fastest for the short lists routers
  * see). Its scratch buffers are reused across decisions, so a decision allocates only its output.
  * `rank` is synchronous, so one instance per router is safe.
@@ -29,7 +30,7 @@ export class CandidateRanking {
       if (!isRoutable(state)) continue;
       const key = score(state, index);
       if (Number.isNaN(key)) continue;
-      const tier = state.circuit === 'half-open' ? 1 : 0;
+      const tier = state.circuit === 'half-open' ? 0 : 1;
       let slot = count;
       while (slot > 0) {
         const previous = slot - 1;

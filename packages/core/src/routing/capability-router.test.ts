@@ -67,6 +67,6 @@ describe('capabilityRouter', () => {
       candidate('lab/b', { healthy: false }),
       candidate('lab/c'),
     ];
-    expect(route(request, candidates)).toEqual(['lab/c', 'lab/a']);
+    expect(route(request, candidates)).toEqual(['lab/a', 'lab/c']);
   });
 });

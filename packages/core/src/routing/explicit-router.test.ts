@@ -11,12 +11,12 @@ describe('explicitRouter', () => {
     candidate('lab/e'),
   ];
 
-  it('keeps the given order, skips unhealthy and open targets, puts half-open ones last', () => {
+  it('keeps the given order, skips unhealthy and open targets, puts half-open ones first (for their probe)', () => {
     const router = explicitRouter({ targets: ['lab/d', 'lab/c', 'lab/b', 'lab/e', 'lab/a'] });
     expect(models(router.doRoute(routeContext(candidates)) as { model: string }[])).toEqual([
+      'lab/d',
       'lab/e',
       'lab/a',
-      'lab/d',
     ]);
   });
 
@@ -38,7 +38,7 @@ describe('explicitRouter', () => {
           model: string;
         }[],
       ),
-    ).toEqual(['other/x', 'lab/a', 'lab/d']);
+    ).toEqual(['lab/d', 'other/x', 'lab/a']);
     const strict = explicitRouter({ targets: ['other/x', 'lab/a'], unknown: 'skip' });
     expect(models(strict.doRoute(routeContext(candidates)) as { model: string }[])).toEqual(['lab/a']);
   });

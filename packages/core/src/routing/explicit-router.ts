@@ -13,7 +13,7 @@ export interface ExplicitRouterOptions extends TargetHealthOptions {
 
 /**
  * Routes to the given targets, in the given order, skipping unhealthy and circuit-open ones and
- * putting half-open ones last. A target that matches no candidate is kept (see `unknown`).
+ * putting half-open ones first (they wait for a probe). A target that matches no candidate is kept (see `unknown`).
  *
  * @example explicitRouter({ targets: ['lab/qwen3-4b', 'lab/llama-3.2-3b'] })
  */

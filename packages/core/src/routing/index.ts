@@ -1,6 +1,6 @@
 /**
  * Routers (`RouterV1`) and what they rank by. Every router is health-aware: it skips candidates that
- * are unhealthy or whose circuit is open, and puts half-open ones after the others.
+ * are unhealthy or whose circuit is open, and puts half-open ones (waiting for their probe) first.
  * @module
  */
 export { calibrateThreshold } from './calibrate-threshold.js';

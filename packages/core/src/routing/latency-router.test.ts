@@ -26,3 +26,36 @@ describe('latencyRouter', () => {
     ]);
   });
 });
+
+describe('latencyRouter learning', () => {
+  it('ranks a target timed only by non-streamed calls by its total time', () => {
+    const router = latencyRouter({ exploreEvery: 0 });
+    const timed = [
+      candidate('lab/slow', { latency: { totalMs: 900 } }),
+      candidate('lab/fast', { latency: { totalMs: 100 } }),
+    ];
+    expect(models(router.doRoute(routeContext(timed)) as { model: string }[])).toEqual([
+      'lab/fast',
+      'lab/slow',
+    ]);
+  });
+
+  it('sends every slower target first in turn, every exploreEvery decisions', () => {
+    const router = latencyRouter({ exploreEvery: 4 });
+    const timed = [
+      candidate('lab/a', { latency: { firstTokenMs: 10 } }),
+      candidate('lab/b', { latency: { firstTokenMs: 20 } }),
+      candidate('lab/c', { latency: { firstTokenMs: 30 } }),
+    ];
+    const firsts = Array.from(
+      { length: 12 },
+      () => (router.doRoute(routeContext(timed)) as { model: string }[])[0]!.model,
+    );
+    expect(firsts).toEqual([
+      ...['lab/a', 'lab/a', 'lab/a', 'lab/b'],
+      ...['lab/a', 'lab/a', 'lab/a', 'lab/c'],
+      ...['lab/a', 'lab/a', 'lab/a', 'lab/b'],
+    ]);
+    expect(latencyRouter({ exploreEvery: 0 }).doRoute(routeContext(timed))).toHaveLength(3);
+  });
+});

@@ -13,7 +13,7 @@ describe('leastBusyRouter', () => {
       candidate('lab/f', { circuit: 'half-open' }),
     ];
     const route = leastBusyRouter().doRoute(routeContext(candidates)) as { model: string }[];
-    expect(models(route)).toEqual(['lab/c', 'lab/d', 'lab/a', 'lab/b', 'lab/f']);
+    expect(models(route)).toEqual(['lab/f', 'lab/c', 'lab/d', 'lab/a', 'lab/b']);
   });
 
   it('reuses its scratch space across candidate lists of any size', () => {

@@ -37,7 +37,10 @@ export interface TargetHealthOptions {
 
 /**
  * Keeps the given targets (as given, in order) whose candidate is routable, with half-open ones
- * after the others. Returns the caller's target objects: nothing is allocated but the output.
+ * first: a half-open circuit waits for one probe call, and a target put after healthy ones would
+ * never get it (a fallback answers from the first that works), so it would stay shut for good. The
+ * probe costs at most one failed try per cooldown. Returns the caller's target objects: nothing is
+ * allocated but the output.
  */
 export function orderTargetsByHealth(
   targets: readonly RouteTarget[],
@@ -50,14 +53,12 @@ export function orderTargetsByHealth(
     const name = options.resolve?.(target.model) ?? target.model;
     const state = findCandidate(candidates, name);
     if (state ? !isRoutable(state) : options.unknown === 'skip') continue;
-    if (state?.circuit === 'half-open') {
-      output.push(target);
-      halfOpen++;
-    } else if (halfOpen === 0) {
+    if (state?.circuit !== 'half-open') {
       output.push(target);
     } else {
-      // Closed (or unknown) ones go before every half-open one, still in the given order.
-      output.splice(output.length - halfOpen, 0, target);
+      // Half-open ones go before every other, still in the given order.
+      output.splice(halfOpen, 0, target);
+      halfOpen++;
     }
   }
   return output;

@@ -45,13 +45,14 @@ const cases: ErrorCase[] = [
     retryable: false,
   },
   {
+    // The client's request was valid (ours passed it); the upstream disagreed with our translation.
     name: 'upstream 422 validation {detail: [...]}',
     response: () => jsonFixtureResponse('upstream-error-422.json', 422),
-    type: InvalidRequestError,
-    status: 400,
+    type: UpstreamError,
+    status: 502,
     message:
-      /^Invalid request: messages\[0\]\.role: Input should be 'system', 'user', 'assistant' or 'tool'; stop: Input should be a valid list$/,
-    param: 'messages[0].role',
+      /rejected the request it was sent: Invalid request: messages\[0\]\.role: Input should be 'system', 'user', 'assistant' or 'tool'; stop: Input should be a valid list$/,
+    param: null,
     retryable: false,
   },
   {
@@ -147,6 +148,20 @@ const cases: ErrorCase[] = [
     status: 429,
     message: /is busy: Too many requests\. Service is at capacity\.$/,
     retryable: true,
+    retryAfterMs: 1000,
+  },
+  {
+    name: 'upstream 429 {detail: {error}} without Retry-After',
+    response: () =>
+      HttpResponse.json(
+        { detail: { error: { message: 'Queue is full', type: 'rate_limit_exceeded', code: 429 } } },
+        { status: 429 },
+      ),
+    type: QueueFullError,
+    status: 429,
+    message: /is busy: Queue is full$/,
+    retryable: true,
+    retryAfterMs: 1000,
   },
   {
     name: 'lab 500 "400: {...}" (prompt too long behind a catch-all)',

@@ -27,12 +27,16 @@ describe('health', () => {
         ),
     );
     const provider = createOpenAICompatible({ id: 'lab', baseURL: BASE_URL });
+    const before = performance.now();
     const health = await provider.health();
+    const elapsedMs = performance.now() - before;
     expect(health).toMatchObject({
       status: 'unhealthy',
       message: 'GET /health answered 503 (model_status: uninitialized)',
     });
+    // A duration of this check, in ms: within the time the call took (not a timestamp, not seconds).
     expect(health.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(health.latencyMs).toBeLessThanOrEqual(elapsedMs + 1);
     expect(health).not.toHaveProperty('queueDepth');
   });
 

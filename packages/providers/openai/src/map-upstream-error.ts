@@ -20,6 +20,8 @@ export interface UpstreamErrorContext {
   headers?: IncomingHttpHeaders;
 }
 
+/** The `Retry-After` of an upstream 429 that gives none, ms. */
+const DEFAULT_BUSY_RETRY_AFTER_MS = 1000;
 /** `"429: {'error': {...}}"`: an HTTPException stringified by a catch-all handler (mlx-openai-server-lab). */
 const STATUS_PREFIX = /^([45]\d\d):\s*/;
 /** `'message': 'text'` or `"message": "text"` inside a Python dict repr or JSON. */
@@ -30,7 +32,8 @@ const QUOTED_MESSAGE = /['"]message['"]\s*:\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]
  *
  * `status` 200 means the error arrived inside an SSE stream: its `code` then gives the status.
  * An HTTP 500 whose message starts with `"429: "` or `"400: "` (mlx-openai-server-lab wraps every
- * chat error that way) is mapped as that status.
+ * chat error that way) is mapped as that status. A 422 is the upstream's disagreement with what we
+ * sent it, so a 502 `upstream_error`; a 429 always carries a `Retry-After` (1 s when none was given).
  */
 export function mapUpstreamError(status: number, body: unknown, context: UpstreamErrorContext): FusionError {
   const info = parseErrorBody(body) ?? { message: `The upstream answered HTTP ${status}.` };
@@ -57,7 +60,16 @@ function toError(
   const param = info.param ?? null;
   const cause = { upstreamStatus: status, type: info.type, code: info.code };
   const upstream = `The upstream of provider '${context.providerId}'`;
-  if (status === 400 || status === 422) return new InvalidRequestError(message, { param, cause });
+  if (status === 400) return new InvalidRequestError(message, { param, cause });
+  // The client's request passed our validation and was translated by us: a 422 means the upstream
+  // wants something else (a field it does not know, a shape it reads differently). The client
+  // cannot fix that, so no 400 naming a field it did send, and no retry: the same request fails again.
+  if (status === 422) {
+    return new UpstreamError(`${upstream} rejected the request it was sent: ${message}`, {
+      isRetryable: false,
+      cause,
+    });
+  }
   if (status === 401 || status === 403)
     return new AuthenticationError(`${upstream} refused the credentials: ${message}`, { status, cause });
   if (status === 404) {
@@ -67,7 +79,14 @@ function toError(
   if (status === 408) return new TimeoutError(`${upstream} timed out: ${message}`, { cause });
   if (status === 413) return new PayloadTooLargeError(message, { cause });
   const retryAfterMs = retryAfter(context.headers);
-  if (status === 429) return new QueueFullError(`${upstream} is busy: ${message}`, { retryAfterMs, cause });
+  if (status === 429) {
+    // An overloaded upstream that names no time (FastAPI's `detail` 429, lab's "429:" inside a 500,
+    // an error event in a stream) still means "come back later": say when, so clients back off.
+    return new QueueFullError(`${upstream} is busy: ${message}`, {
+      retryAfterMs: retryAfterMs ?? DEFAULT_BUSY_RETRY_AFTER_MS,
+      cause,
+    });
+  }
   if (status === 503)
     return new UnavailableError(`${upstream} is unavailable: ${message}`, { retryAfterMs, cause });
   if (status >= 500) return new UpstreamError(`${upstream} failed: ${message}`, { status: 502, cause });

@@ -226,7 +226,7 @@ describe('doStream', () => {
 
     it('throws an HTTP error status from the first next()', async () => {
       server.use(
-        http.post(`${BASE_URL}/chat/completions`, () => jsonFixtureResponse('upstream-error-422.json', 422)),
+        http.post(`${BASE_URL}/chat/completions`, () => jsonFixtureResponse('upstream-error-400.json', 400)),
       );
       const provider = createOpenAICompatible({ id: 'lab', baseURL: BASE_URL });
       const iterator = provider.doStream(request, callOptions())[Symbol.asyncIterator]();
@@ -321,9 +321,20 @@ describe('doStream', () => {
     });
 
     it('does not send a request when the stream is never iterated', async () => {
+      const seen: string[] = [];
+      server.use(
+        http.post(`${BASE_URL}/chat/completions`, async ({ request: upstreamRequest }) => {
+          seen.push(upstreamRequest.headers.get('x-request-id') ?? '');
+          return sseResponse(readFixture('upstream-chat.chunks.txt'));
+        }),
+      );
       const provider = createOpenAICompatible({ id: 'lab', baseURL: BASE_URL });
-      const stream = provider.doStream(request, callOptions());
-      await stream[Symbol.asyncIterator]().return?.();
+      provider.doStream(request, callOptions({ requestId: 'never-iterated' }));
+      const closed = provider.doStream(request, callOptions({ requestId: 'closed-unread' }));
+      await closed[Symbol.asyncIterator]().return?.();
+      // A stream that is read goes out and ends: by then any request of the others would have too.
+      await collect(provider.doStream(request, callOptions({ requestId: 'read' })));
+      expect(seen).toEqual(['read']);
     });
 
     it('fails with the abort reason when the signal is aborted before the first next()', async () => {

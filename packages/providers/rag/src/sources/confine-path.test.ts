@@ -68,6 +68,15 @@ describe('confinePath', () => {
     expect((await refusal('/etc/passwd')).status).toBe(400);
   });
 
+  it('refuses a sibling folder whose name starts with the root name', async () => {
+    const sibling = `${root}-secret`;
+    await mkdir(sibling, { recursive: true });
+    await writeFile(join(sibling, 'secret.txt'), 'secret');
+    for (const path of [join(sibling, 'secret.txt'), sibling, `${root}-secret`]) {
+      expect(await refusal(path)).toMatchObject({ status: 400, code: 'path_not_allowed' });
+    }
+  });
+
   it('refuses symbolic links that escape the roots, to files or through folders', async () => {
     expect((await refusal('link-out.txt')).message).toMatch(/links outside/);
     expect((await refusal('dir-out/secret.txt')).message).toMatch(/links outside/);
