@@ -1,0 +1,151 @@
+import type { FusionError } from '../errors/fusion-error.js';
+import { toFusionError } from '../errors/to-fusion-error.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { RequestQueue } from '../queue/request-queue.js';
+import type { ModelRegistry } from '../registry/model-registry.js';
+import type { RegisteredModel } from '../registry/registered-model.js';
+import type { CallOptions } from '../spec/call-options.js';
+import type { Usage } from '../spec/chat/chat-result.js';
+import { abortReason } from '../util/abort.js';
+import { AbortScope } from '../util/abort-scope.js';
+import { callTimeout } from './call-timeout.js';
+
+/** Errors raised before a call reached its target (this orchestrator's queue was full). */
+const localRefusals = new WeakSet<object>();
+
+/** Whether an error came from this orchestrator's own queue, not from the target. */
+export function isLocalRefusal(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && localRefusals.has(error);
+}
+
+/** What the call path needs from the orchestrator. */
+export interface CallDependencies {
+  registry: ModelRegistry;
+  queue: RequestQueue;
+  events: EventBus;
+}
+
+/** Limits and identity of one model call. */
+export interface ModelCallOptions {
+  signal: AbortSignal;
+  /**
+   * The request's own scope, when the call may share it (one call per request): it already carries
+   * the total deadline, so the call adds no second controller, listener or timer.
+   */
+  scope?: AbortScope;
+  requestId: string;
+  /** Total time, ms. */
+  timeoutMs: number;
+  /** Time to the first content chunk of a stream, ms. */
+  firstTokenTimeoutMs: number;
+  /** Time between two chunks of a stream, ms. */
+  idleTimeoutMs: number;
+  /**
+   * Time to a non-streamed answer, ms. On the request's own scope it ends the request; on a scope of
+   * the call's own, only the call. @default no limit but `timeoutMs`
+   */
+  responseTimeoutMs?: number;
+  attempt?: number;
+}
+
+/** What every call holds while it runs: its scope, its queue slot and its use of the model. */
+export class CallRun {
+  readonly startedAt = performance.now();
+  readonly base: { requestId: string; provider: string; model: string; stream: boolean };
+  releaseSlot: (() => void) | undefined;
+  /** The response deadline of a call on the request's own scope (see {@link callRun}). */
+  responseTimer: ReturnType<typeof setTimeout> | undefined;
+  releaseModel: (() => void) | undefined;
+
+  constructor(
+    readonly deps: CallDependencies,
+    readonly model: RegisteredModel,
+    readonly scope: AbortScope,
+    readonly ownsScope: boolean,
+    readonly options: ModelCallOptions,
+    stream: boolean,
+  ) {
+    this.base = { requestId: options.requestId, provider: model.provider.id, model: model.id, stream };
+  }
+
+  /** Waits for a queue slot and the model, then reports the start. */
+  async begin(): Promise<CallOptions> {
+    const signal = this.scope.signal;
+    // Both honour the signal themselves (a waiter leaves the line, a load is abandoned).
+    try {
+      this.releaseSlot = await this.deps.queue.acquire(this.model.id, signal);
+    } catch (error) {
+      // Our own waiting line refused the call: the target was never asked.
+      if (typeof error === 'object' && error !== null) localRefusals.add(error);
+      throw error;
+    }
+    this.releaseModel = await this.deps.registry.use(this.model, signal);
+    this.deps.events.emit('provider:call:start', { ...this.base, attempt: this.options.attempt ?? 1 });
+    return { signal, requestId: this.options.requestId, deadline: Date.now() + this.options.timeoutMs };
+  }
+
+  /** The error to surface: the abort reason when the call was aborted, else the error itself. */
+  fail(error: unknown): FusionError {
+    const fusionError = toFusionError(this.scope.isAborted ? abortReason(this.scope.signal) : error);
+    this.deps.events.emit('provider:call:error', {
+      ...this.base,
+      durationMs: performance.now() - this.startedAt,
+      error: fusionError,
+    });
+    return fusionError;
+  }
+
+  succeed(extra: { usage?: Usage; firstTokenMs?: number } = {}): void {
+    if (!this.deps.events.has('provider:call:end')) return;
+    this.deps.events.emit('provider:call:end', {
+      ...this.base,
+      durationMs: performance.now() - this.startedAt,
+      ...(extra.firstTokenMs === undefined ? {} : { firstTokenMs: extra.firstTokenMs }),
+      ...(extra.usage ? { usage: extra.usage } : {}),
+    });
+  }
+
+  end(): void {
+    if (this.responseTimer) clearTimeout(this.responseTimer);
+    if (this.ownsScope) this.scope.dispose();
+    this.releaseModel?.();
+    this.releaseSlot?.();
+  }
+}
+
+/** The call's scope: the request's when it may be shared, else a child with the total deadline. */
+export function callRun(
+  deps: CallDependencies,
+  model: RegisteredModel,
+  options: ModelCallOptions,
+  stream: boolean,
+): CallRun {
+  const responseMs = stream ? undefined : options.responseTimeoutMs;
+  // A stream needs a scope of its own: stopping it early must not abort the rest of the request.
+  if (options.scope && !stream) {
+    const run = new CallRun(deps, model, options.scope, false, options, stream);
+    // One call per request: its response deadline may end the request, and a bare timer is far
+    // cheaper than a scope of its own (a controller and a listener per call).
+    if (responseMs !== undefined) {
+      const scope = options.scope;
+      run.responseTimer = setTimeout(() => scope.abort(callTimeout('response', responseMs)), responseMs);
+      (run.responseTimer as { unref?: () => void }).unref?.();
+    }
+    return run;
+  }
+  const parent = options.scope?.signal ?? options.signal;
+  // Under the request's scope the total deadline is already armed; a bare signal needs one here.
+  const timeoutMs = options.scope ? undefined : options.timeoutMs;
+  const scope =
+    responseMs !== undefined && responseMs < (timeoutMs ?? Number.POSITIVE_INFINITY)
+      ? new AbortScope(parent, responseMs, () => callTimeout('response', responseMs))
+      : new AbortScope(parent, timeoutMs, () => callTimeout('total', options.timeoutMs));
+  return new CallRun(deps, model, scope, true, options, stream);
+}
+
+export function forModel<TRequest extends { model: string }>(
+  request: TRequest,
+  model: RegisteredModel,
+): TRequest {
+  return request.model === model.localId ? request : { ...request, model: model.localId };
+}
