@@ -2,6 +2,7 @@ import { serve } from '@fusionkit/node';
 import { resolveConfig } from '../config/resolve-config.js';
 import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
+import { reclaimIdleMemory } from './reclaim-idle-memory.js';
 
 /**
  * `fusion serve`: the OpenAI-compatible API on `FUSION_HOST:FUSION_PORT` (127.0.0.1:8080), with the
@@ -23,6 +24,9 @@ export async function serveCommand(context: CliContext, options: { config?: stri
     ...(config.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: config.shutdownTimeoutMs }),
   });
   context.log(`fusion listening on ${server.url}`);
+  // A server's memory should come back after a burst of streams, not at the next one.
+  const stopReclaiming = reclaimIdleMemory(fusion);
+  fusion.events.on('fusion:close', stopReclaiming);
   if (config.mcp !== false) context.log(`MCP server at ${server.url}/mcp`);
 
   const models = await fusion.models();
