@@ -1,11 +1,13 @@
 /**
  * One measurement of the scale bench: a warm-up, then `count` slow streams at once from the burst
  * client, with the target's resident memory read from `/proc/<pid>/status` before, during (every
- * 100 ms, and when every stream is open) and `settleSeconds` after the burst.
+ * 100 ms, and when every stream is open) and `settleSeconds` after the burst, and its CPU time
+ * (`/proc/<pid>/stat`) during the burst.
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { procCpuMicros } from '../gateway/server-processes.mjs';
 
 const CLIENT = new URL('./burst-client.mjs', import.meta.url);
 
@@ -43,7 +45,7 @@ function runBurst(child, request, onAllOpen) {
 
 /**
  * @param {{ url: string, pid: number, body: string }} target
- * @param {{ count: number, warmup: number, settleSeconds: number, timeoutMs: number }} options
+ * @param {{ count: number, chunks: number, warmup: number, settleSeconds: number, timeoutMs: number }} options
  */
 export async function measureBurst(target, options) {
   const { child, ready } = startClient();
@@ -56,6 +58,7 @@ export async function measureBurst(target, options) {
     const startRss = rssBytes(target.pid);
     let peakRss = startRss;
     let allOpenRss;
+    const startCpu = procCpuMicros(target.pid);
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, rssBytes(target.pid) ?? 0);
     }, 100);
@@ -64,6 +67,7 @@ export async function measureBurst(target, options) {
       peakRss = Math.max(peakRss, allOpenRss ?? 0);
     });
     clearInterval(sampler);
+    const cpuMicros = procCpuMicros(target.pid) - startCpu;
     const endRss = rssBytes(target.pid);
     await sleep(options.settleSeconds * 1000);
     const afterRss = rssBytes(target.pid);
@@ -76,6 +80,8 @@ export async function measureBurst(target, options) {
       statuses: result.statuses,
       errorMessages: result.errorMessages,
       warmupErrors: warmup.errors,
+      cpuMicros,
+      cpuMicrosPerChunk: cpuMicros / (options.count * options.chunks),
       startRss,
       allOpenRss,
       peakRss,

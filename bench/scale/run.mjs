@@ -32,6 +32,8 @@ const options = {
   streamMs: Number(option('stream-ms', 'BENCH_STREAM_MS', '4000')),
   settleSeconds: Number(option('settle', 'BENCH_SETTLE', '10')),
   warmup: Number(option('warmup', 'BENCH_WARMUP', '50')),
+  // An agent's conversation so far: the prompt an open stream carries.
+  promptBytes: Number(option('prompt-bytes', 'BENCH_PROMPT_BYTES', '0')),
   targets: option('targets', 'BENCH_TARGETS', 'proxy,fusion').split(','),
   gatewayBin: option('gateway-bin', 'BENCH_GATEWAY_BIN', 'packages/cli/dist/bin.js'),
   out: option('out', 'BENCH_OUT', 'bench/results/scale.json'),
@@ -49,7 +51,10 @@ function openFileLimit() {
 const body = (model) =>
   JSON.stringify({
     model,
-    messages: [{ role: 'user', content: 'Tell me a slow story.' }],
+    messages: [
+      ...(options.promptBytes > 0 ? [{ role: 'user', content: 'x'.repeat(options.promptBytes) }] : []),
+      { role: 'user', content: 'Tell me a slow story.' },
+    ],
     max_tokens: 64,
     stream: true,
   });
@@ -111,6 +116,7 @@ async function main() {
       process.stdout.write(`N=${count} ${name}... `);
       row[name] = await measureBurst(target, {
         count,
+        chunks: options.chunks,
         warmup: Math.min(options.warmup, count),
         settleSeconds: options.settleSeconds,
         timeoutMs: options.streamMs * 10 + 60_000,
@@ -135,8 +141,10 @@ async function main() {
 }
 
 function report(runs) {
-  console.log('\n| N | target | wall s | ×proxy | start MB | peak MB | KB/stream | ×proxy | MB after | after/start | errors |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log(
+    '\n| N | target | wall s | ×proxy | CPU µs/chunk | ×proxy | start MB | peak MB | KB/stream | ×proxy | MB after | after/start | errors |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const checks = [];
   for (const row of runs) {
     const proxy = row.proxy;
@@ -144,15 +152,17 @@ function report(runs) {
       const measured = row[name];
       const wallRatio = proxy ? measured.wallMs / proxy.wallMs : Number.NaN;
       const memoryRatio = proxy ? measured.perStreamBytes / proxy.perStreamBytes : Number.NaN;
+      const cpuRatio = proxy ? measured.cpuMicrosPerChunk / proxy.cpuMicrosPerChunk : Number.NaN;
       console.log(
-        `| ${row.count} | ${name} | ${(measured.wallMs / 1000).toFixed(2)} | ${wallRatio.toFixed(2)} | ${mb(measured.startRss)} | ${mb(measured.peakRss)} | ${kb(measured.perStreamBytes)} | ${memoryRatio.toFixed(2)} | ${mb(measured.afterRss)} | ${measured.afterRatio.toFixed(2)} | ${measured.errors} |`,
+        `| ${row.count} | ${name} | ${(measured.wallMs / 1000).toFixed(2)} | ${wallRatio.toFixed(2)} | ${measured.cpuMicrosPerChunk.toFixed(1)} | ${cpuRatio.toFixed(2)} | ${mb(measured.startRss)} | ${mb(measured.peakRss)} | ${kb(measured.perStreamBytes)} | ${memoryRatio.toFixed(2)} | ${mb(measured.afterRss)} | ${measured.afterRatio.toFixed(2)} | ${measured.errors} |`,
       );
       if (name !== 'fusion' || !proxy) continue;
       const verdict = (pass) => (pass ? 'PASS' : 'MISS');
       checks.push(
-        `${verdict(wallRatio <= TARGETS.wallRatio)} N=${row.count} wall ${wallRatio.toFixed(2)}× proxy (≤ ${TARGETS.wallRatio})`,
+        `${verdict(measured.errors === 0 && wallRatio <= TARGETS.wallRatio)} N=${row.count} wall ${wallRatio.toFixed(2)}× proxy (≤ ${TARGETS.wallRatio})`,
         `${verdict(memoryRatio <= TARGETS.perStreamRatio)} N=${row.count} RSS per open stream ${kb(measured.perStreamBytes)} KB = ${memoryRatio.toFixed(2)}× proxy (≤ ${TARGETS.perStreamRatio})`,
-        `${verdict(Math.abs(measured.afterRatio - 1) <= TARGETS.afterWithin)} N=${row.count} RSS ${options.settleSeconds} s after = ${measured.afterRatio.toFixed(2)}× start (within ${TARGETS.afterWithin * 100}%)`,
+        // Below the start is fine (the warm-up's garbage was collected too): the target is giving back.
+        `${verdict(measured.afterRatio <= 1 + TARGETS.afterWithin)} N=${row.count} RSS ${options.settleSeconds} s after = ${measured.afterRatio.toFixed(2)}× start (≤ ${1 + TARGETS.afterWithin})`,
         `${verdict(measured.errors === 0)} N=${row.count} errors ${measured.errors}${measured.errors ? ` ${JSON.stringify(measured.errorMessages)}` : ''}`,
       );
     }
