@@ -10,7 +10,10 @@ import { Agent, createServer, request as httpRequest } from 'node:http';
 import { argument, reportToParent } from './child-ipc.mjs';
 
 const upstream = new URL(argument('upstream', 'PROXY_UPSTREAM', 'http://127.0.0.1:8000'));
-const agent = new Agent({ keepAlive: true, maxSockets: Number(argument('max-sockets', 'PROXY_MAX_SOCKETS', '128')) });
+const agent = new Agent({
+  keepAlive: true,
+  maxSockets: Number(argument('max-sockets', 'PROXY_MAX_SOCKETS', '128')),
+});
 
 // Per-connection headers describe this hop only (RFC 9110 §7.6.1); Node sets its own.
 function withoutHopHeaders(headers) {

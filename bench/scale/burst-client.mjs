@@ -26,7 +26,15 @@ function burst({ url, count, body, timeoutMs }) {
       if (++finished < count) return;
       clearTimeout(watchdog);
       agent.destroy();
-      resolve({ wallMs: performance.now() - startedAt, ok, errors, statuses, errorMessages, bytes, lastFirstByteMs });
+      resolve({
+        wallMs: performance.now() - startedAt,
+        ok,
+        errors,
+        statuses,
+        errorMessages,
+        bytes,
+        lastFirstByteMs,
+      });
     };
     const fail = (message) => {
       errors++;

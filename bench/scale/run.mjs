@@ -69,7 +69,13 @@ async function startTarget(name, upstream) {
       '--max-sockets',
       'Infinity',
     ]);
-    return { name, pid: proxy.pid, handle: proxy.handle, url: `http://127.0.0.1:${proxy.port}/v1`, body: body('bench-model') };
+    return {
+      name,
+      pid: proxy.pid,
+      handle: proxy.handle,
+      url: `http://127.0.0.1:${proxy.port}/v1`,
+      body: body('bench-model'),
+    };
   }
   const bin = resolve(repoRoot, options.gatewayBin);
   if (!existsSync(bin)) throw new Error(`${options.gatewayBin} not found: npm run build`);
@@ -89,7 +95,13 @@ async function startTarget(name, upstream) {
   }
   const origin = listening[1];
   await waitForHttp(`${origin}/health`, { timeoutMs: 30_000, isGone: () => gateway.handle.exited });
-  return { name, pid: gateway.pid, handle: gateway.handle, url: `${origin}/v1`, body: body('bench/bench-model') };
+  return {
+    name,
+    pid: gateway.pid,
+    handle: gateway.handle,
+    url: `${origin}/v1`,
+    body: body('bench/bench-model'),
+  };
 }
 
 const mb = (bytes) => (bytes / 2 ** 20).toFixed(0);
@@ -100,7 +112,9 @@ async function main() {
   const largest = Math.max(...options.counts);
   // A gateway holds two sockets per stream; the client and upstream one each.
   if (!(limit >= 2 * largest + 256)) {
-    console.warn(`warning: ulimit -n is ${limit}; ${largest} streams need ~${2 * largest + 256}. Run through npm run bench:scale, which raises it.`);
+    console.warn(
+      `warning: ulimit -n is ${limit}; ${largest} streams need ~${2 * largest + 256}. Run through npm run bench:scale, which raises it.`,
+    );
   }
   const runs = [];
   for (const count of options.counts) {
@@ -136,7 +150,13 @@ async function main() {
     runs.push(row);
   }
   report(runs);
-  writeResults(resolve(repoRoot, options.out), { machine: machineInfo(repoRoot), date: new Date().toISOString(), options, targets: TARGETS, runs });
+  writeResults(resolve(repoRoot, options.out), {
+    machine: machineInfo(repoRoot),
+    date: new Date().toISOString(),
+    options,
+    targets: TARGETS,
+    runs,
+  });
   console.log(`\nwrote ${options.out}`);
 }
 

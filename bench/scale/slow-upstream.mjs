@@ -44,7 +44,10 @@ let peakOpen = 0;
 
 function sendJson(response, status, body) {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
   response.end(text);
 }
 
@@ -52,7 +55,10 @@ function stream(response) {
   answered++;
   open++;
   peakOpen = Math.max(peakOpen, open);
-  response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+  response.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+  });
   let next = 0;
   const timer = setInterval(() => {
     if (next < EVENTS.length) response.write(EVENTS[next++]);
@@ -77,13 +83,18 @@ const server = createServer((request, response) => {
       try {
         body = JSON.parse(Buffer.concat(parts).toString('utf8'));
       } catch {
-        return sendJson(response, 400, { error: { message: 'Invalid JSON body', type: 'invalid_request_error' } });
+        return sendJson(response, 400, {
+          error: { message: 'Invalid JSON body', type: 'invalid_request_error' },
+        });
       }
       if (body?.stream !== true) return sendJson(response, 400, { error: { message: 'stream only' } });
       stream(response);
     });
   } else if (path === '/v1/models') {
-    sendJson(response, 200, { object: 'list', data: [{ id: MODEL_ID, object: 'model', created, owned_by: 'local' }] });
+    sendJson(response, 200, {
+      object: 'list',
+      data: [{ id: MODEL_ID, object: 'model', created, owned_by: 'local' }],
+    });
   } else if (path === '/health') {
     sendJson(response, 200, { status: 'ok' });
   } else {
