@@ -1,7 +1,7 @@
 /**
  * The floor any gateway pays (target B): a `node:http` forwarding proxy with a keep-alive
- * `http.Agent` (maxSockets 128) that pipes the request to the upstream and the response back,
- * without parsing or buffering either body.
+ * `http.Agent` (maxSockets 128, or `--max-sockets`; `Infinity` for none) that pipes the request to
+ * the upstream and the response back, without parsing or buffering either body.
  *
  * Run by hand: `node bench/gateway/minimal-proxy.mjs --upstream http://127.0.0.1:8000 --port 8001`.
  * Under `fork`, it reports its port and CPU over IPC (see `child-ipc.mjs`).
@@ -10,7 +10,10 @@ import { Agent, createServer, request as httpRequest } from 'node:http';
 import { argument, reportToParent } from './child-ipc.mjs';
 
 const upstream = new URL(argument('upstream', 'PROXY_UPSTREAM', 'http://127.0.0.1:8000'));
-const agent = new Agent({ keepAlive: true, maxSockets: 128 });
+const agent = new Agent({
+  keepAlive: true,
+  maxSockets: Number(argument('max-sockets', 'PROXY_MAX_SOCKETS', '128')),
+});
 
 // Per-connection headers describe this hop only (RFC 9110 §7.6.1); Node sets its own.
 function withoutHopHeaders(headers) {

@@ -9,7 +9,12 @@
  */
 export type { CliContext } from './commands/cli-context.js';
 export { createFusionFromConfig } from './commands/create-fusion-from-config.js';
-export { defineConfig, type FusionConfig, type UpstreamConfig } from './config/fusion-config.js';
+export {
+  defineConfig,
+  type FusionConfig,
+  type UpstreamConfig,
+  type UpstreamOptions,
+} from './config/fusion-config.js';
 export { ConfigError, parseUpstreams } from './config/parse-upstreams.js';
 export { type ResolvedConfig, resolveConfig } from './config/resolve-config.js';
 export { runCli } from './run-cli.js';

@@ -20,13 +20,8 @@ export function createFusionFromConfig(config: ResolvedConfig): Fusion {
     mcp,
     ...options
   } = config;
-  const upstreamProviders = upstreams.map((upstream) =>
-    createOpenAICompatible({
-      id: upstream.name,
-      baseURL: upstream.baseURL,
-      ...(upstream.apiKey ? { apiKey: upstream.apiKey } : {}),
-      ...(upstream.models ? { models: upstream.models } : {}),
-    }),
+  const upstreamProviders = upstreams.map(({ name, apiKey, ...upstream }) =>
+    createOpenAICompatible({ id: name, ...upstream, ...(apiKey ? { apiKey } : {}) }),
   );
   return createFusion({
     ...options,

@@ -2,6 +2,7 @@ import { serve } from '@fusionkit/node';
 import { resolveConfig } from '../config/resolve-config.js';
 import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
+import { reclaimIdleMemory } from './reclaim-idle-memory.js';
 
 /**
  * `fusion serve`: the OpenAI-compatible API on `FUSION_HOST:FUSION_PORT` (127.0.0.1:8080), with the
@@ -29,6 +30,9 @@ export async function serveCommand(context: CliContext, options: { config?: stri
       'reached by a host name? add it to FUSION_ALLOWED_HOSTS (or security.allowedHosts); other names get 403.',
     );
   }
+  // A server's memory should come back after a burst of streams, not at the next one.
+  const stopReclaiming = reclaimIdleMemory(fusion);
+  fusion.events.on('fusion:close', stopReclaiming);
   if (config.mcp !== false) context.log(`MCP server at ${server.url}/mcp`);
 
   const models = await fusion.models();

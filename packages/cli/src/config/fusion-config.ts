@@ -1,16 +1,40 @@
 import type { FusionOptions, PluginV1, ProviderV1 } from '@fusionkit/core';
 import type { McpHttpOptions } from '@fusionkit/mcp';
 import type { MlxPluginOptions } from '@fusionkit/mlx';
+import type { OpenAICompatibleFlavor } from '@fusionkit/openai';
 
-/** An OpenAI-compatible upstream served as `name/model-id`. */
-export interface UpstreamConfig {
-  /** Prefix of its models. @example 'lab' */
-  name: string;
+/**
+ * How to reach one OpenAI-compatible upstream and how hard to use it. Everything but `baseURL` is
+ * optional; the string form `'http://…/v1'` is `{ baseURL }`.
+ */
+export interface UpstreamOptions {
   /** Base URL with the `/v1` part. @example 'http://127.0.0.1:8000/v1' */
   baseURL: string;
+  /** Sent as `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
+  /** Extra headers sent with every request. @example { 'x-tenant': 'lab' } */
+  headers?: Record<string, string>;
+  /** Server quirks to apply (see `@fusionkit/openai`). @default 'auto' */
+  flavor?: OpenAICompatibleFlavor;
   /** Serve only these model ids; discovered from `GET /v1/models` when omitted. */
   models?: string[];
+  /**
+   * Calls each model of this upstream may run at once; more wait in the orchestrator's queue.
+   * @default discovered from mlx-openai-server's `/v1/queue/stats`, else the queue's `perModelConcurrency`
+   */
+  concurrency?: number;
+  /** Connections open at once to this upstream; also caps `concurrency`. @default unlimited */
+  maxSockets?: number;
+  /** Time allowed for one upstream call (a stream: until its headers), ms. @default 600000 */
+  timeoutMs?: number;
+  /** Time allowed to each health probe, ms. @default 5000 */
+  healthTimeoutMs?: number;
+}
+
+/** An OpenAI-compatible upstream served as `name/model-id`. */
+export interface UpstreamConfig extends UpstreamOptions {
+  /** Prefix of its models. @example 'lab' */
+  name: string;
 }
 
 /**
@@ -30,8 +54,11 @@ export interface FusionConfig extends Omit<FusionOptions, 'providers' | 'plugins
   host?: string;
   /** @default 8080 (FUSION_PORT) */
   port?: number;
-  /** Upstreams as `{ name: baseURL }` or a list. */
-  upstreams?: Record<string, string> | UpstreamConfig[];
+  /**
+   * Upstreams as `{ name: baseURL }`, `{ name: { baseURL, concurrency, … } }` or a list of
+   * `{ name, baseURL, … }`. @example { lab: 'http://127.0.0.1:8000/v1', gpu: { baseURL: 'http://10.0.0.2:8000/v1', concurrency: 8 } }
+   */
+  upstreams?: Record<string, string | UpstreamOptions> | UpstreamConfig[];
   /** Providers built in code (only in `.ts`/`.js` configs). */
   providers?: ProviderV1[];
   plugins?: PluginV1[];

@@ -1,6 +1,7 @@
 import type { FusionConfig, UpstreamConfig } from './fusion-config.js';
 import { loadConfigFile } from './load-config.js';
-import { ConfigError, checkUpstream, parseUpstreams } from './parse-upstreams.js';
+import { ConfigError, parseUpstreams } from './parse-upstreams.js';
+import { readUpstreams } from './read-upstreams.js';
 
 /** The config `fusion serve` runs with: file first, then the environment on top. */
 export interface ResolvedConfig extends Omit<FusionConfig, 'upstreams'> {
@@ -38,11 +39,7 @@ export async function resolveConfig(options: {
 }): Promise<ResolvedConfig> {
   const { config, file } = await loadConfigFile(options.cwd, options.configPath);
   const { upstreams: fileUpstreams, ...rest } = config;
-  const upstreams = (
-    Array.isArray(fileUpstreams)
-      ? fileUpstreams
-      : Object.entries(fileUpstreams ?? {}).map(([name, baseURL]) => ({ name, baseURL }))
-  ).map((upstream) => checkUpstream(upstream, file ?? 'config'));
+  const upstreams = readUpstreams(fileUpstreams, file ?? 'config');
   for (const upstream of parseUpstreams(options.env.FUSION_UPSTREAMS)) {
     const index = upstreams.findIndex((existing) => existing.name === upstream.name);
     if (index >= 0) upstreams[index] = upstream;

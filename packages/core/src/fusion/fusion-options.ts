@@ -8,12 +8,16 @@ import type { FusionTrace } from '../spec/strategy/v1/fusion-trace.js';
 
 /** Concurrency and waiting limits of the request queue. */
 export interface QueueLimits {
-  /** Calls running at once across all models. @default 256 */
+  /**
+   * Calls running at once across all models: a guard for this process (each open stream holds two
+   * sockets and some memory), not a model's limit. @default 10000
+   */
   concurrency?: number;
   /**
-   * Calls running at once per model, unless `models` says otherwise. Upstream servers keep queues of
-   * their own, so the default leaves them the waiting; in-process models set their own limit (1).
-   * @default 64
+   * Calls running at once per model, unless `models` says otherwise or the model reports its own
+   * limit (`ModelInfo.concurrency`: an mlx-openai-server's `max_concurrency`, an upstream's
+   * `concurrency` in `fusion serve`'s config). Calls beyond it wait in this queue, visible in
+   * `/v1/queue/stats` and bounded by `maxWaiting`. @default `concurrency`
    */
   perModelConcurrency?: number;
   /** Per-model overrides of `perModelConcurrency`. @example { 'mlx/qwen3-0.6b': 1 } */

@@ -102,7 +102,9 @@ export class Fusion {
       events: this.events,
       ...(options.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: options.memoryBudgetBytes }),
     });
-    this.queue = new RequestQueue(options.queue);
+    this.queue = new RequestQueue(options.queue, {
+      concurrencyOf: (model) => this.registry.find(model)?.info.concurrency,
+    });
     this.targetHealth = new TargetHealth(this.events, options.resilience);
     this.traces = new TraceStore(options.traces);
     this.#callDependencies = {

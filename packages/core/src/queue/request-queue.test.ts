@@ -238,4 +238,39 @@ describe('RequestQueue', () => {
     const queue = new RequestQueue({ concurrency: 7, maxWaiting: 9 });
     expect(queue.stats()).toEqual({ running: 0, waiting: 0, concurrency: 7, maxWaiting: 9, models: {} });
   });
+
+  it('defaults every model to the global limit: no lower per-model line of its own', async () => {
+    const queue = new RequestQueue({ concurrency: 300 });
+    await Promise.all(Array.from({ length: 300 }, () => queue.acquire('a')));
+    expect(queue.stats().models.a).toMatchObject({ running: 300, waiting: 0, concurrency: 300 });
+    expect(new RequestQueue().stats().concurrency).toBe(10_000);
+  });
+
+  it('limits a model to the concurrency it reports, and follows it when it changes', async () => {
+    const reported = new Map<string, number | undefined>([['upstream/small', 1]]);
+    const queue = new RequestQueue(
+      { perModelConcurrency: 8, models: { 'upstream/pinned': 2 } },
+      { concurrencyOf: (model) => reported.get(model) },
+    );
+    await queue.acquire('upstream/small');
+    const waiting = track(queue.acquire('upstream/small'));
+    await flush();
+    expect(waiting.settled).toBe(false);
+    expect(queue.stats().models['upstream/small']).toMatchObject({ running: 1, waiting: 1, concurrency: 1 });
+
+    // The upstream now says 2: the next look at the model lets the waiter in.
+    reported.set('upstream/small', 2);
+    await queue.acquire('other');
+    expect(track(queue.acquire('upstream/small')).settled).toBe(false);
+    await flush();
+    expect(waiting.settled).toBe(true);
+
+    // Configured limits win over reported ones; nonsense reports are ignored.
+    reported.set('upstream/pinned', 50);
+    reported.set('upstream/odd', 0);
+    await queue.acquire('upstream/pinned');
+    await queue.acquire('upstream/odd');
+    expect(queue.stats().models['upstream/pinned']?.concurrency).toBe(2);
+    expect(queue.stats().models['upstream/odd']?.concurrency).toBe(8);
+  });
 });

@@ -38,6 +38,15 @@ interface Waiter {
 
 const EWMA_WEIGHT = 0.2;
 
+/** Calls running at once across all models, unless configured. */
+export const DEFAULT_CONCURRENCY = 10_000;
+
+/** Where the queue learns what a model reports about itself. */
+export interface RequestQueueOptions {
+  /** The concurrency a model declares (`ModelInfo.concurrency`), if any. */
+  concurrencyOf?: (model: string) => number | undefined;
+}
+
 /**
  * Global and per-model concurrency with bounded, time-limited waiting. `acquire` resolves with a
  * release function once the call may run; when waiting is full or takes too long it rejects with
@@ -48,12 +57,17 @@ export class RequestQueue {
   readonly #limits: Required<Omit<QueueLimits, 'models'>> & { models: Record<string, number> };
   readonly #models = new Map<string, ModelState>();
   readonly #waiters: Waiter[] = [];
+  readonly #reportedConcurrency: ((model: string) => number | undefined) | undefined;
   #running = 0;
 
-  constructor(limits: QueueLimits = {}) {
+  constructor(limits: QueueLimits = {}, options: RequestQueueOptions = {}) {
+    const concurrency = limits.concurrency ?? DEFAULT_CONCURRENCY;
+    this.#reportedConcurrency = options.concurrencyOf;
     this.#limits = {
-      concurrency: limits.concurrency ?? 256,
-      perModelConcurrency: limits.perModelConcurrency ?? 64,
+      concurrency,
+      // No lower per-model default: a limit below what the upstream serves only adds waiting. Models
+      // that can serve fewer say so (ModelInfo.concurrency) or are configured in `models`.
+      perModelConcurrency: limits.perModelConcurrency ?? concurrency,
       models: { ...limits.models },
       maxWaiting: limits.maxWaiting ?? 1024,
       perModelMaxWaiting: limits.perModelMaxWaiting ?? 256,
@@ -161,13 +175,27 @@ export class RequestQueue {
     return { running: state?.running ?? 0, waiting: state?.waiting ?? 0 };
   }
 
+  /** The configured limit, else what the model reports, else the per-model default. */
+  #concurrencyFor(model: string): number {
+    const reported = this.#reportedConcurrency?.(model);
+    const usable = reported !== undefined && Number.isFinite(reported) && reported >= 1;
+    return this.#limits.models[model] ?? (usable ? Math.floor(reported) : this.#limits.perModelConcurrency);
+  }
+
   #state(model: string): ModelState {
     let state = this.#models.get(model);
-    if (!state) {
+    if (state) {
+      // What a model reports may change (an upstream restarted with another limit).
+      const concurrency = this.#concurrencyFor(model);
+      if (concurrency !== state.concurrency) {
+        state.concurrency = concurrency;
+        if (state.waiting > 0) this.#drain();
+      }
+    } else {
       state = {
         running: 0,
         waiting: 0,
-        concurrency: this.#limits.models[model] ?? this.#limits.perModelConcurrency,
+        concurrency: this.#concurrencyFor(model),
         maxWaiting: this.#limits.perModelMaxWaiting,
         completed: 0,
         rejected: 0,

@@ -47,7 +47,9 @@ type Waiter = { resolve: (result: IteratorResult<ChatChunk>) => void; reject: (e
  * its end leaves its connection in the pool.
  */
 export class ChatStream implements AsyncIterableIterator<ChatChunk> {
-  readonly #options: ChatStreamOptions;
+  readonly #options: Omit<ChatStreamOptions, 'start'>;
+  /** Dropped once called: it holds the request body, which an open stream no longer needs. */
+  #start: ChatStreamOptions['start'] | undefined;
   readonly #parser: SseParser;
   #exchange: UpstreamExchange | undefined;
   #response: IncomingMessage | undefined;
@@ -63,7 +65,9 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
   #held: ChatChunk | undefined;
 
   constructor(options: ChatStreamOptions) {
-    this.#options = options;
+    const { start, ...rest } = options;
+    this.#options = rest;
+    this.#start = start;
     this.#parser = new SseParser({ maxEventBytes: options.maxEventBytes });
   }
 
@@ -97,7 +101,9 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
     this.#phase = 'opening';
     let exchange: UpstreamExchange;
     try {
-      exchange = this.#options.start((error) => this.#fail(error));
+      const start = this.#start!;
+      this.#start = undefined;
+      exchange = start((error) => this.#fail(error));
     } catch (error) {
       this.#fail(error);
       return;

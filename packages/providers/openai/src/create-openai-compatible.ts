@@ -14,6 +14,7 @@ import {
 } from '@fusionkit/core';
 import { ChatStream } from './chat-stream.js';
 import { checkHealth } from './check-health.js';
+import { discoverConcurrency } from './discover-concurrency.js';
 import { HttpClient, type HttpRequestOptions, type JsonResponse } from './http-client.js';
 import { maxTokensOf } from './infer-finish-reason.js';
 import { isRecord } from './json-guards.js';
@@ -52,14 +53,30 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions): OpenAI
   const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
   const maxEventBytes = options.maxEventBytes ?? 8 * 1024 * 1024;
   const staticModels = options.models ? toStaticModels(options.models) : undefined;
+  const maxSockets = positiveLimit(options.maxSockets, 'maxSockets') ?? Number.POSITIVE_INFINITY;
+  const concurrency = positiveLimit(options.concurrency, 'concurrency');
+  const healthTimeoutMs = options.healthTimeoutMs ?? 5000;
   const client = new HttpClient({
     providerId: id,
     baseURL: options.baseURL,
     headers: baseHeaders(options),
-    maxSockets: options.maxSockets ?? 64,
+    maxSockets,
     freeSocketTimeoutMs: options.freeSocketTimeoutMs ?? 4000,
   });
   let closed = false;
+
+  /**
+   * What each model tells the orchestrator's queue: the configured or discovered limit, never more
+   * than the sockets, so no call admitted by the queue waits again for a connection here.
+   */
+  const modelConcurrency = async (signal: AbortSignal | undefined): Promise<number> => {
+    const limit =
+      concurrency ??
+      (flavor === 'openai'
+        ? undefined
+        : await discoverConcurrency(client, { timeoutMs: healthTimeoutMs, ...(signal ? { signal } : {}) }));
+    return Math.min(limit ?? Number.POSITIVE_INFINITY, maxSockets);
+  };
 
   const callOptions = (call: CallOptions, path: string, body: unknown): HttpRequestOptions => {
     if (closed) throw new UnavailableError(`Provider '${id}' is closed.`);
@@ -93,8 +110,10 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions): OpenAI
     baseURL: client.baseURL,
 
     async models(modelOptions) {
-      if (staticModels) return staticModels.map((model) => ({ ...model }));
+      // A static list stays offline: it is the configured truth, limits included (`concurrency`).
+      if (staticModels) return withConcurrency(staticModels, Math.min(concurrency ?? maxSockets, maxSockets));
       if (closed) throw new UnavailableError(`Provider '${id}' is closed.`);
+      const limit = modelConcurrency(modelOptions?.signal);
       const response = await client.fetchJson({
         method: 'GET',
         path: '/models',
@@ -104,10 +123,11 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions): OpenAI
       });
       const body = expectSuccess(response);
       const entries = isRecord(body) && Array.isArray(body.data) ? body.data : [];
-      return entries.filter(isRecord).flatMap((entry): ModelInfo[] => {
+      const infos = entries.filter(isRecord).flatMap((entry): ModelInfo[] => {
         const info = toModelInfo(entry);
         return info ? [info] : [];
       });
+      return withConcurrency(infos, await limit);
     },
 
     async doChat(request: ChatRequest, call: CallOptions): Promise<ChatResult> {
@@ -155,7 +175,7 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions): OpenAI
       return checkHealth({
         client,
         queueStats: flavor !== 'openai',
-        timeoutMs: options.healthTimeoutMs ?? 5000,
+        timeoutMs: healthTimeoutMs,
         signal: healthOptions?.signal,
       });
     },
@@ -165,6 +185,22 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions): OpenAI
       client.close();
     },
   };
+}
+
+/** Copies of the models, each with `limit` as its concurrency unless it states its own (or none is known). */
+function withConcurrency(models: readonly ModelInfo[], limit: number | undefined): ModelInfo[] {
+  return models.map((model) =>
+    limit === undefined || !Number.isFinite(limit) || model.concurrency !== undefined
+      ? { ...model }
+      : { ...model, concurrency: limit },
+  );
+}
+
+/** A limit option: a positive integer (or `Infinity`), else a TypeError naming it. */
+function positiveLimit(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && value >= 1)) return value;
+  throw new TypeError(`${name} must be a positive integer, got ${String(value)}.`);
 }
 
 function baseHeaders(options: OpenAICompatibleOptions): Record<string, string> {

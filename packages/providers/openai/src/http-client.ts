@@ -11,7 +11,7 @@ export interface HttpClientOptions {
   baseURL: string;
   /** Headers sent with every request (authorization, user agent, the user's own). Keys lower-case. */
   headers: Record<string, string>;
-  /** Connections kept per upstream. */
+  /** Connections open at once to the upstream; `Infinity` for no cap (the orchestrator queues). */
   maxSockets: number;
   /** Idle pooled connections are closed after this long, before the server's keep-alive timeout. */
   freeSocketTimeoutMs: number;

@@ -100,6 +100,25 @@ describe('keep-alive transport (real sockets)', () => {
     expect(upstream.connections()).toBe(2);
   });
 
+  it('opens as many connections as calls by default: no waiting line hides in the pool', async () => {
+    const held: ServerResponse[] = [];
+    let release: () => void = () => {};
+    const allArrived = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const calls = 100; // beyond the 64 sockets the pool used to cap at
+    const upstream = await realUpstream((_incoming, response) => {
+      held.push(response);
+      if (held.length === calls) release();
+    });
+    const answers = Array.from({ length: calls }, () => upstream.provider.doChat(request, callOptions()));
+    // Every call reaches the server before any is answered.
+    await allArrived;
+    expect(upstream.sockets.size).toBe(calls);
+    for (const response of held) answerJson(response);
+    await Promise.all(answers);
+  });
+
   it('closes the connection of a stream the caller aborts, and the server sees it', async () => {
     let serverSawClose: Promise<void> | undefined;
     const upstream = await realUpstream((_incoming, response) => {

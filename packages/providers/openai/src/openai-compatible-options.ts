@@ -32,8 +32,21 @@ export interface OpenAICompatibleOptions {
   models?: ModelInfo[] | string[];
   /** Server quirks to apply. @default 'auto' */
   flavor?: OpenAICompatibleFlavor;
-  /** Keep-alive connections per upstream. @default 64 */
+  /**
+   * Connections open at once to the upstream. Unlimited by default, so that the orchestrator's queue
+   * is the only place a call waits. A finite value also caps each model's `concurrency`, so that
+   * the queue never admits a call that would then wait here for a connection (exact for servers of
+   * one model, like mlx-openai-server; give `concurrency` per model when one upstream serves several).
+   * @default Infinity
+   */
   maxSockets?: number;
+  /**
+   * Calls each model of the upstream may run at once; the orchestrator's queue holds the rest
+   * (counted in `/v1/queue/stats`, bounded by `maxWaiting`, answered 429 past it).
+   * @default discovered from mlx-openai-server's `GET /v1/queue/stats` (`max_concurrency`, else
+   * `max_queue_size`) unless `flavor` is `'openai'`; unlimited when the server does not say
+   */
+  concurrency?: number;
   /**
    * Time allowed for one upstream call, in ms: the whole answer of `doChat`, `doEmbed` and
    * `models`, and the response headers of `doStream` (a started stream is timed by the

@@ -7,7 +7,7 @@ import { isStaleSocketError, toTransportError } from './transport-error.js';
 export interface UpstreamExchangeOptions {
   /** Creates the `node:http` request (not yet ended); called again for a retry on a stale socket. */
   createRequest: () => ClientRequest;
-  /** The request body, sent with `content-length`. */
+  /** The request body, sent with `content-length`; kept only until the response arrives. */
   body: Buffer | undefined;
   /** Aborting it destroys the upstream request. */
   signal: AbortSignal | undefined;
@@ -31,6 +31,8 @@ export class UpstreamExchange {
   #response: IncomingMessage | undefined;
   #failure: FusionError | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Kept for one resend on a stale pooled socket, dropped once the response arrives. */
+  #body: Buffer | undefined;
   #retried = false;
   #disposed = false;
   #waiters: { resolve: (response: IncomingMessage) => void; reject: (error: Error) => void }[] = [];
@@ -38,6 +40,7 @@ export class UpstreamExchange {
 
   constructor(options: UpstreamExchangeOptions) {
     this.#options = options;
+    this.#body = options.body;
     const { signal, timeoutMs } = options;
     if (signal?.aborted) {
       this.#failure = abortReason(signal);
@@ -136,6 +139,8 @@ export class UpstreamExchange {
     this.#request = request;
     request.on('response', (response) => {
       this.#response = response;
+      // A stream may stay open for minutes: its prompt need not (no resend happens after this).
+      this.#body = undefined;
       for (const waiter of this.#waiters.splice(0)) waiter.resolve(response);
     });
     request.on('error', (error) => {
@@ -152,7 +157,7 @@ export class UpstreamExchange {
       }
       this.fail(toTransportError(error, this.#options.providerId));
     });
-    request.end(this.#options.body);
+    request.end(this.#body);
   }
 
   #closedEarly(): FusionError {

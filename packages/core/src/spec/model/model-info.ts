@@ -44,6 +44,14 @@ export interface ModelInfo {
    * to keep the sum of loaded models under its memory budget.
    */
   memory_bytes?: number;
+  /**
+   * Calls the model can serve at once. The orchestrator's queue runs at most this many and makes
+   * the rest wait in its own line, where they are counted, bounded and timed, instead of letting
+   * them pile up upstream. Providers fill it from what the server reports (mlx-openai-server's
+   * `max_concurrency`) or from their options; `queue.models` in the orchestrator's options wins.
+   * @default the queue's `perModelConcurrency`
+   */
+  concurrency?: number;
   /** Whether the model is loaded now; `undefined` when the provider has no notion of loading. */
   loaded?: boolean;
   /** Anything else the provider wants to show in `/v1/models`. */
