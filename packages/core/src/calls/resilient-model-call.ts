@@ -112,40 +112,141 @@ export function resilientEmbed(
 }
 
 /**
- * A streamed chat call of a model called by name, under the default policy. Until its
- * first content token a failed attempt is retried; after it, a retry would repeat what the client
- * already has, so the error ends the stream. A consumer that stops early gives a half-open probe back.
+ * A streamed chat call of a model called by name, under the default policy (see
+ * {@link ResilientStream}).
  */
-export async function* resilientStream(
+export function resilientStream(
   deps: ResilientCallDependencies,
   model: RegisteredModel,
   request: ChatRequest,
   options: ModelCallOptions,
 ): AsyncGenerator<ChatChunk, void, undefined> {
-  for (let attempt = 1; ; attempt++) {
-    const breaker = enterCircuit(deps.health, model.id);
-    const startedAt = performance.now();
-    let firstTokenMs: number | undefined;
-    let settled = false;
-    try {
-      for await (const chunk of callStream(deps, model, request, attemptOptions(options, attempt))) {
-        if (firstTokenMs === undefined && hasContent(chunk)) firstTokenMs = performance.now() - startedAt;
-        yield chunk;
-      }
-      settled = true;
-      breaker.onSuccess();
-      const totalMs = performance.now() - startedAt;
-      deps.health.latency.record(
-        model.id,
-        firstTokenMs === undefined ? { totalMs } : { firstTokenMs, totalMs },
-      );
-      return;
-    } catch (error) {
-      settled = true;
-      await afterFailure(deps, model, breaker, error, attempt, options, firstTokenMs === undefined);
-    } finally {
-      // The consumer stopped reading: the call says nothing about the target.
-      if (!settled) breaker.onIgnored();
-    }
+  return new ResilientStream(deps, model, request, options);
+}
+
+const DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * The attempts of one streamed call. Until its first content token a failed attempt is retried;
+ * after it, a retry would repeat what the client already has, so the error ends the stream. A
+ * consumer that stops early gives a half-open probe back. Written out by hand: each chunk costs one
+ * `then` here, where an `async function*` re-yielding an inner stream costs several promises.
+ */
+class ResilientStream implements AsyncGenerator<ChatChunk, void, undefined> {
+  readonly #deps: ResilientCallDependencies;
+  readonly #model: RegisteredModel;
+  readonly #request: ChatRequest;
+  readonly #options: ModelCallOptions;
+  #attempt = 0;
+  #inner: AsyncGenerator<ChatChunk, void, undefined> | undefined;
+  #breaker: CircuitBreaker | undefined;
+  #startedAt = 0;
+  #firstTokenMs: number | undefined;
+  /** The current attempt has ended, one way or another: its breaker was told. */
+  #settled = true;
+  #done = false;
+
+  constructor(
+    deps: ResilientCallDependencies,
+    model: RegisteredModel,
+    request: ChatRequest,
+    options: ModelCallOptions,
+  ) {
+    this.#deps = deps;
+    this.#model = model;
+    this.#request = request;
+    this.#options = options;
   }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<ChatChunk, void>> {
+    if (this.#done) return Promise.resolve(DONE);
+    if (this.#inner === undefined) {
+      try {
+        this.#begin();
+      } catch (error) {
+        this.#done = true;
+        return Promise.reject(error);
+      }
+    }
+    return this.#inner!.next().then(this.#onResult, this.#onError);
+  }
+
+  async return(): Promise<IteratorResult<ChatChunk, void>> {
+    if (this.#done) return DONE;
+    this.#done = true;
+    // The consumer stopped reading: the call says nothing about the target.
+    if (!this.#settled) {
+      this.#settled = true;
+      this.#breaker?.onIgnored();
+    }
+    await this.#inner?.return();
+    return DONE;
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ChatChunk, void>> {
+    await this.return();
+    throw error;
+  }
+
+  /** Starts the next attempt: through the target's circuit (which may refuse it at once). */
+  #begin(): void {
+    this.#attempt++;
+    this.#breaker = enterCircuit(this.#deps.health, this.#model.id);
+    this.#settled = false;
+    this.#startedAt = performance.now();
+    this.#firstTokenMs = undefined;
+    this.#inner = callStream(
+      this.#deps,
+      this.#model,
+      this.#request,
+      attemptOptions(this.#options, this.#attempt),
+    );
+  }
+
+  readonly #onResult = (result: IteratorResult<ChatChunk, void>): IteratorResult<ChatChunk, void> => {
+    if (this.#done) return DONE;
+    if (!result.done) {
+      if (this.#firstTokenMs === undefined && hasContent(result.value)) {
+        this.#firstTokenMs = performance.now() - this.#startedAt;
+      }
+      return result;
+    }
+    this.#done = true;
+    this.#settled = true;
+    this.#breaker!.onSuccess();
+    const totalMs = performance.now() - this.#startedAt;
+    const firstTokenMs = this.#firstTokenMs;
+    this.#deps.health.latency.record(
+      this.#model.id,
+      firstTokenMs === undefined ? { totalMs } : { firstTokenMs, totalMs },
+    );
+    return DONE;
+  };
+
+  readonly #onError = async (error: unknown): Promise<IteratorResult<ChatChunk, void>> => {
+    if (this.#done) throw error;
+    this.#settled = true;
+    try {
+      const retryable = this.#firstTokenMs === undefined;
+      await afterFailure(
+        this.#deps,
+        this.#model,
+        this.#breaker!,
+        error,
+        this.#attempt,
+        this.#options,
+        retryable,
+      );
+    } catch (failure) {
+      this.#done = true;
+      throw failure;
+    }
+    if (this.#done) return DONE;
+    this.#inner = undefined;
+    return this.next();
+  };
 }
