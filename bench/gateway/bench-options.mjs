@@ -19,6 +19,12 @@ const DEFINITIONS = [
     'packages/cli/dist/bin.js',
     'the CLI run as `<bin> serve` for target C',
   ],
+  [
+    'gateway-node-flags',
+    'BENCH_GATEWAY_NODE_FLAGS',
+    '',
+    "node's flags for target C, e.g. --max-semi-space-size=32 (what `npm start` passes)",
+  ],
 ];
 
 export function helpText() {

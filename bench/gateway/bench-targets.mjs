@@ -93,7 +93,10 @@ export async function startProxyTarget(mock) {
  * Starts `fusion serve` and waits for GET /health to answer.
  * @returns {Promise<object>} the target, or `{ skipped: reason, failed: boolean }`
  */
-export async function startGatewayTarget(mock, { repoRoot, gatewayBin, startupTimeoutSeconds }) {
+export async function startGatewayTarget(
+  mock,
+  { repoRoot, gatewayBin, gatewayNodeFlags, startupTimeoutSeconds },
+) {
   const bin = resolve(repoRoot, gatewayBin);
   if (!existsSync(bin)) {
     return { skipped: `${gatewayBin} not found (build the CLI: npm run build)`, failed: false };
@@ -105,7 +108,8 @@ export async function startGatewayTarget(mock, { repoRoot, gatewayBin, startupTi
     FUSION_PORT: String(port),
     FUSION_HOST: '127.0.0.1',
   };
-  const gateway = spawnServer('fusion serve', bin, ['serve'], env);
+  const nodeFlags = gatewayNodeFlags ? gatewayNodeFlags.split(/\s+/).filter(Boolean) : [];
+  const gateway = spawnServer('fusion serve', bin, ['serve'], env, nodeFlags);
   try {
     await waitForHttp(`http://127.0.0.1:${port}/health`, {
       timeoutMs: startupTimeoutSeconds * 1000,
@@ -121,7 +125,7 @@ export async function startGatewayTarget(mock, { repoRoot, gatewayBin, startupTi
   return {
     key: 'C',
     shortName: 'fusion serve',
-    name: `fusion serve (${gatewayBin})`,
+    name: `fusion serve (${[...nodeFlags, gatewayBin].join(' ')})`,
     url: `http://127.0.0.1:${port}/v1/chat/completions`,
     model: 'bench/bench-model',
     pid: gateway.pid,

@@ -144,6 +144,7 @@ async function startTargets(options, mock) {
     const gateway = await startGatewayTarget(mock, {
       repoRoot,
       gatewayBin: options.gatewayBin,
+      gatewayNodeFlags: options.gatewayNodeFlags,
       startupTimeoutSeconds: options.startupTimeout,
     });
     if (gateway.skipped) {

@@ -138,8 +138,8 @@ export async function forkServer(name, modulePath, args = [], { timeoutMs = 10_0
  * everything it starts), preloaded so that it exits when our IPC channel closes.
  * @returns {{ name: string, pid: number, cpuMicros: () => Promise<number | undefined>, handle: object }}
  */
-export function spawnServer(name, scriptPath, args, env) {
-  const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, scriptPath, ...args], {
+export function spawnServer(name, scriptPath, args, env, nodeFlags = []) {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', EXIT_WITH_PARENT, scriptPath, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     detached: true,
