@@ -119,6 +119,10 @@ async function pipeBody(
       // A batch written in the check phase may have filled the socket's buffer since the last look.
       if (response.writableNeedDrain) await drained(response);
     }
+  } catch (error) {
+    // What was produced before the failure still goes out, ahead of the cut.
+    flush();
+    throw error;
   } finally {
     clearImmediate(timer);
   }

@@ -1,4 +1,5 @@
 import type { FusionError } from '../errors/fusion-error.js';
+import { QueueFullError } from '../errors/queue-full-error.js';
 import { toFusionError } from '../errors/to-fusion-error.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { RequestQueue } from '../queue/request-queue.js';
@@ -53,6 +54,7 @@ export class CallRun {
   readonly startedAt = performance.now();
   readonly base: { requestId: string; provider: string; model: string; stream: boolean };
   releaseSlot: (() => void) | undefined;
+  #ended = false;
   /** The response deadline of a call on the request's own scope (see {@link callRun}). */
   responseTimer: ReturnType<typeof setTimeout> | undefined;
   releaseModel: (() => void) | undefined;
@@ -68,7 +70,10 @@ export class CallRun {
     this.base = { requestId: options.requestId, provider: model.provider.id, model: model.id, stream };
   }
 
-  /** Waits for a queue slot and the model, then reports the start. */
+  /**
+   * Waits for a queue slot and the model, then reports the start. A run ended while it waited (the
+   * stream was returned, the request aborted) gives back what it got as soon as it gets it.
+   */
   async begin(): Promise<CallOptions> {
     const signal = this.scope.signal;
     // Both honour the signal themselves (a waiter leaves the line, a load is abandoned).
@@ -76,10 +81,18 @@ export class CallRun {
       this.releaseSlot = await this.deps.queue.acquire(this.model.id, signal);
     } catch (error) {
       // Our own waiting line refused the call: the target was never asked.
-      if (typeof error === 'object' && error !== null) localRefusals.add(error);
+      if (error instanceof QueueFullError) localRefusals.add(error);
       throw error;
     }
+    if (this.#ended) {
+      this.#release();
+      throw abortReason(signal);
+    }
     this.releaseModel = await this.deps.registry.use(this.model, signal);
+    if (this.#ended) {
+      this.#release();
+      throw abortReason(signal);
+    }
     this.deps.events.emit('provider:call:start', { ...this.base, attempt: this.options.attempt ?? 1 });
     return { signal, requestId: this.options.requestId, deadline: Date.now() + this.options.timeoutMs };
   }
@@ -106,10 +119,20 @@ export class CallRun {
   }
 
   end(): void {
+    this.#ended = true;
     if (this.responseTimer) clearTimeout(this.responseTimer);
     if (this.ownsScope) this.scope.dispose();
-    this.releaseModel?.();
-    this.releaseSlot?.();
+    this.#release();
+  }
+
+  /** Gives back the model and the queue slot, each once. */
+  #release(): void {
+    const releaseModel = this.releaseModel;
+    const releaseSlot = this.releaseSlot;
+    this.releaseModel = undefined;
+    this.releaseSlot = undefined;
+    releaseModel?.();
+    releaseSlot?.();
   }
 }
 

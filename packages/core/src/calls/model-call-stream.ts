@@ -122,7 +122,14 @@ class ModelCallStream implements AsyncGenerator<ChatChunk, void, undefined> {
     const source = this.#source;
     return new Promise((resolve, reject) => {
       this.#pending = { resolve, reject };
-      source.next().then(this.#onResult, this.#onError);
+      let next: Promise<IteratorResult<ChatChunk>>;
+      try {
+        next = source.next();
+      } catch (error) {
+        this.#onError(error);
+        return;
+      }
+      next.then(this.#onResult, this.#onError);
     });
   }
 
@@ -131,11 +138,21 @@ class ModelCallStream implements AsyncGenerator<ChatChunk, void, undefined> {
     // Already settled: the scope aborted (and rejected it) or the consumer returned.
     if (pending === undefined) return;
     this.#pending = undefined;
-    if (next.done) {
-      pending.resolve(this.#complete());
-      return;
+    try {
+      pending.resolve(next.done ? this.#complete() : this.#accept(next.value));
+    } catch (error) {
+      // A chunk the provider got wrong (no `choices`, frozen) fails the call, not the process.
+      if (this.#state === 'done') {
+        pending.reject(error);
+        return;
+      }
+      this.#pending = pending;
+      this.#onError(error);
     }
-    const chunk = next.value;
+  };
+
+  /** Notes a chunk (first token, usage, idle clock) and names it after the model. */
+  #accept(chunk: ChatChunk): IteratorResult<ChatChunk, void> {
     const run = this.#run!;
     if (this.#firstTokenMs === undefined && hasContent(chunk)) {
       this.#firstTokenMs = performance.now() - run.startedAt;
@@ -147,8 +164,8 @@ class ModelCallStream implements AsyncGenerator<ChatChunk, void, undefined> {
     else this.#counter.count(chunk);
     chunk.model = this.#model.id;
     this.#last = chunk;
-    pending.resolve({ done: false, value: chunk });
-  };
+    return { done: false, value: chunk };
+  }
 
   readonly #onError = (error: unknown): void => {
     const pending = this.#pending;

@@ -50,11 +50,13 @@ async function afterFailure(
   const aborted = error.code === 'aborted' || (ended && error.code !== 'timeout_response');
   // Our own full queue refused the call: the target was never asked, and the wait is already spent.
   const local = isLocalRefusal(caught);
-  if (!local) {
-    if (aborted) breaker.onIgnored();
-    else if (blamesTarget(error)) breaker.onFailure();
-    else breaker.onSuccess();
-  }
+  if (local) {
+    // The probe this attempt may hold never reached the target: give it back, or the circuit
+    // would wait for its answer forever.
+    if (breaker.state === 'half-open') breaker.onIgnored();
+  } else if (aborted) breaker.onIgnored();
+  else if (blamesTarget(error)) breaker.onFailure();
+  else breaker.onSuccess();
   // A retry into the circuit this failure opened would be refused: the client gets what went wrong.
   const delayMs =
     retryable && !ended && !aborted && !local && breaker.state !== 'open'

@@ -133,6 +133,9 @@ class TargetAttempts {
     // both are checked before the probe is taken, so there is no probe to give back either.
     const refused =
       error.code === 'circuit_open' || error.code === 'budget_exceeded' || isLocalRefusal(caught);
+    // A probe refused by our own queue never reached the target: give it back, or the circuit
+    // would wait for its answer forever.
+    if (isLocalRefusal(caught) && breaker.state === 'half-open') breaker.onIgnored();
     if (!refused) {
       if (error.code === 'aborted' || this.scope.isAborted) breaker.onIgnored();
       else if (blamesTarget(error)) breaker.onFailure();

@@ -32,6 +32,9 @@ const variants: ChatChunk[] = [
   chunk({ system_fingerprint: 'fp' }),
   chunk({ id: 'other', model: 'mlx/tiny' }),
   chunk({}, { content: null }),
+  chunk({ choices: [{ index: 0, delta: { content: 'no finish field' } } as never] }),
+  chunk({ choices: [{ index: 0, finish_reason: null } as never] }),
+  chunk({ choices: [{ index: 0, delta: { content: 'x' }, finish_reason: undefined } as never] }),
 ];
 
 describe('ChunkEventWriter', () => {

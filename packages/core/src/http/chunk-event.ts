@@ -39,7 +39,10 @@ export class ChunkEventWriter {
     const choice = choices[0]!;
     for (const key in choice) if (CHOICE_FIELDS[key] !== true) return undefined;
     const reason = choice.finish_reason;
-    if (typeof choice.index !== 'number' || (reason != null && typeof reason !== 'string')) return undefined;
+    // A field left out (not `null`) is left out by JSON.stringify too: only the full shape is fast.
+    if (typeof choice.index !== 'number' || typeof choice.delta !== 'object' || choice.delta === null)
+      return undefined;
+    if (reason === undefined || (reason !== null && typeof reason !== 'string')) return undefined;
     let delta = '';
     const fields = choice.delta as Record<string, unknown>;
     for (const key in fields) {

@@ -26,7 +26,7 @@ export interface UpstreamExchangeOptions {
  * the cause instead of "socket hang up".
  */
 export class UpstreamExchange {
-  readonly #options: UpstreamExchangeOptions;
+  readonly #options: Omit<UpstreamExchangeOptions, 'body'>;
   #request: ClientRequest | undefined;
   #response: IncomingMessage | undefined;
   #failure: FusionError | undefined;
@@ -39,8 +39,10 @@ export class UpstreamExchange {
   readonly #onAbort = () => this.fail(abortReason(this.#options.signal!));
 
   constructor(options: UpstreamExchangeOptions) {
-    this.#options = options;
-    this.#body = options.body;
+    // The body is held in one place only, so that dropping it lets it go.
+    const { body, ...rest } = options;
+    this.#options = rest;
+    this.#body = body;
     const { signal, timeoutMs } = options;
     if (signal?.aborted) {
       this.#failure = abortReason(signal);

@@ -50,7 +50,17 @@ export function createMcpEndpoints(
       ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
     }),
   );
-  const narrowing = options.allowedHosts || options.allowedOrigins ? check : undefined;
+  // Mounted, the orchestrator's guard has run: only the lists given here narrow `/mcp` further, and
+  // a list not given must not fall back to the defaults (which could be narrower than `security`).
+  const narrowing =
+    options.allowedHosts || options.allowedOrigins
+      ? siteCheck(
+          new RequestGuard({
+            allowedHosts: options.allowedHosts ?? ['*'],
+            allowedOrigins: options.allowedOrigins ?? ['*'],
+          }),
+        )
+      : undefined;
   const serve = async (request: Request): Promise<Response> => {
     if (request.method !== 'POST') return sdk.fetch(request);
     if (!isJsonContentType(request.headers.get('content-type'))) {
