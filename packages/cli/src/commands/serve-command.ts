@@ -1,4 +1,5 @@
 import { serve } from '@fusionkit/node';
+import { createFusionMetrics, metricsRoute } from '@fusionkit/observability';
 import { resolveConfig } from '../config/resolve-config.js';
 import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
@@ -17,6 +18,9 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   if (config.file) context.log(`config: ${config.file}`);
   const fusion = createFusionFromConfig(config);
   await fusion.ready;
+  // Prometheus metrics at /metrics (behind the API keys when there are), unless FUSION_METRICS=0.
+  if (context.env.FUSION_METRICS !== '0')
+    fusion.route('GET', '/metrics', metricsRoute(createFusionMetrics(fusion)));
 
   const server = await serve(fusion, {
     host: config.host,

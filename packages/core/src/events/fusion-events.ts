@@ -86,6 +86,8 @@ export interface FusionEvents {
     partial: boolean;
     durationMs: number;
     traceId: string;
+    /** Why the request failed, when it did. */
+    error?: FusionError;
   };
 
   /** The orchestrator began closing; adapters stop accepting. */

@@ -1,0 +1,19 @@
+/**
+ * `@fusionkit/observability`: Prometheus metrics, JSON logs and diagnostics of a Fusion
+ * orchestrator, all built as subscribers of its event bus (nothing runs on the request path when
+ * nobody subscribes). Node-only, unlike the core's root entry.
+ *
+ * @example
+ * import { createFusionMetrics, metricsRoute } from '@fusionkit/observability';
+ * const metrics = createFusionMetrics(fusion);
+ * fusion.route('GET', '/metrics', metricsRoute(metrics));
+ *
+ * @module
+ */
+export {
+  createFusionMetrics,
+  type FusionMetrics,
+  type FusionMetricsOptions,
+  type ObservedFusion,
+} from './metrics/fusion-metrics.js';
+export { metricsRoute } from './metrics/metrics-route.js';

@@ -1,0 +1,50 @@
+/**
+ * What `fusion serve` offers operators, through the built CLI: Prometheus metrics at `/metrics` by
+ * default (off with FUSION_METRICS=0).
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.js';
+import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
+import { type RunningCli, spawnCli } from '../support/spawn-cli.js';
+
+let upstream: MockUpstream;
+beforeAll(async () => {
+  upstream = await startMockUpstream();
+});
+afterAll(() => upstream?.close());
+
+describe('fusion serve: /metrics', () => {
+  let cli: RunningCli;
+  beforeAll(async () => {
+    cli = await spawnCli(['serve'], { FUSION_UPSTREAMS: `lab=${upstream.baseURL}` });
+  });
+  afterAll(() => cli?.stop('SIGKILL'));
+
+  it('serves Prometheus metrics by default, counting real requests', async () => {
+    const client = new OpenAI({ baseURL: `${cli.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    await client.chat.completions.create({
+      model: 'lab/qwen2.5-0.5b-instruct-4bit',
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    const response = await fetch(`${cli.url}/metrics`);
+    expect(response.status).toBe(200);
+    const families = parsePrometheusText(await response.text());
+    const labels = { route: '/v1/chat/completions', model: 'lab/qwen2.5-0.5b-instruct-4bit', status: '200' };
+    expect(sampleValue(families, 'fusion_http_requests_total', labels)).toBe(1);
+    expect(
+      sampleValue(families, 'fusion_tokens_total', { target: 'lab/qwen2.5-0.5b-instruct-4bit' }),
+    ).toBeGreaterThan(0);
+  });
+});
+
+describe('fusion serve: FUSION_METRICS=0', () => {
+  it('serves no /metrics', async () => {
+    const cli = await spawnCli(['serve'], { FUSION_UPSTREAMS: '', FUSION_METRICS: '0' });
+    try {
+      expect((await fetch(`${cli.url}/metrics`)).status).toBe(404);
+    } finally {
+      await cli.stop('SIGKILL');
+    }
+  });
+});
