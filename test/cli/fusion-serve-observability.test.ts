@@ -3,7 +3,7 @@
  * default (off with FUSION_METRICS=0).
  */
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { type RunningCli, spawnCli } from '../support/spawn-cli.js';
@@ -46,5 +46,52 @@ describe('fusion serve: FUSION_METRICS=0', () => {
     } finally {
       await cli.stop('SIGKILL');
     }
+  });
+});
+
+describe('fusion serve: FUSION_LOG=json', () => {
+  async function chatThrough(env: Record<string, string>): Promise<Record<string, unknown>[]> {
+    const cli = await spawnCli(['serve'], { FUSION_UPSTREAMS: `lab=${upstream.baseURL}`, ...env });
+    try {
+      const client = new OpenAI({ baseURL: `${cli.url}/v1`, apiKey: 'sk-never-logged', maxRetries: 0 });
+      await client.chat.completions.create(
+        {
+          model: 'lab/qwen2.5-0.5b-instruct-4bit',
+          messages: [{ role: 'user', content: 'secret prompt text' }],
+        },
+        { headers: { 'x-request-id': 'json-log-1' } },
+      );
+      await vi.waitFor(() => expect(cli.output()).toContain('"msg":"request"'));
+      return cli
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    } finally {
+      await cli.stop('SIGKILL');
+    }
+  }
+
+  it('writes pino JSON lines with the request id, without the prompt or the key', async () => {
+    const lines = await chatThrough({ FUSION_LOG: 'json' });
+    expect(lines.find((line) => line.msg === 'request')).toMatchObject({
+      level: 30,
+      requestId: 'json-log-1',
+      method: 'POST',
+      path: '/v1/chat/completions',
+      status: 200,
+    });
+    expect(lines.some((line) => line.msg === 'model registered')).toBe(true);
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain('secret prompt text');
+    expect(text).not.toContain('sk-never-logged');
+  });
+
+  it('logs prompts with FUSION_LOG_PROMPTS=1', async () => {
+    const lines = await chatThrough({ FUSION_LOG: 'json', FUSION_LOG_PROMPTS: '1' });
+    expect(lines.find((line) => line.msg === 'prompt')).toMatchObject({
+      requestId: 'json-log-1',
+      messages: [{ role: 'user', content: 'secret prompt text' }],
+    });
   });
 });

@@ -10,6 +10,12 @@
  *
  * @module
  */
+
+export {
+  attachFusionLogger,
+  type FusionLoggerOptions,
+  type LoggedFusion,
+} from './logging/fusion-logger.js';
 export {
   createFusionMetrics,
   type FusionMetrics,

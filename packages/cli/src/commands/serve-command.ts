@@ -1,5 +1,5 @@
 import { serve } from '@fusionkit/node';
-import { createFusionMetrics, metricsRoute } from '@fusionkit/observability';
+import { attachFusionLogger, createFusionMetrics, metricsRoute } from '@fusionkit/observability';
 import { resolveConfig } from '../config/resolve-config.js';
 import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
@@ -17,6 +17,11 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   });
   if (config.file) context.log(`config: ${config.file}`);
   const fusion = createFusionFromConfig(config);
+  // FUSION_LOG=json: pino JSON lines on stdout, each about a request with its id; prompts only if asked.
+  if (context.env.FUSION_LOG === 'json') {
+    const level = context.env.FUSION_LOG_LEVEL === 'debug' ? 'debug' : 'info';
+    attachFusionLogger(fusion, { level, prompts: context.env.FUSION_LOG_PROMPTS === '1' });
+  }
   await fusion.ready;
   // Prometheus metrics at /metrics (behind the API keys when there are), unless FUSION_METRICS=0.
   if (context.env.FUSION_METRICS !== '0')

@@ -1,7 +1,7 @@
 import type { Fusion } from '@fusionkit/core';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { RequestBook, type RequestRecord } from '../request-book.js';
 import { metricFamilies } from './metric-families.js';
-import { RequestBook, type RequestRecord } from './request-book.js';
 import { RouteLabels } from './route-label.js';
 
 /** The parts of the orchestrator metrics observe: its bus, and state read at each scrape. */

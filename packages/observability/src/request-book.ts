@@ -31,6 +31,11 @@ export class RequestBook<TRecord> {
     this.#open.set(id, record);
   }
 
+  /** Sets the record of a request already open, keeping its place in line. */
+  replace(id: string, record: TRecord): void {
+    if (this.#open.has(id)) this.#open.set(id, record);
+  }
+
   get(id: string): TRecord | undefined {
     return this.#open.get(id);
   }
