@@ -1,7 +1,11 @@
 /**
  * What `fusion serve` offers operators, through the built CLI: Prometheus metrics at `/metrics` by
- * default (off with FUSION_METRICS=0).
+ * default (off with FUSION_METRICS=0), JSON logs with FUSION_LOG=json, and diagnostics at
+ * `/internal/diagnostics` when API keys are on (or FUSION_DIAGNOSTICS=1).
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.js';
@@ -93,5 +97,40 @@ describe('fusion serve: FUSION_LOG=json', () => {
       requestId: 'json-log-1',
       messages: [{ role: 'user', content: 'secret prompt text' }],
     });
+  });
+});
+
+describe('fusion serve: /internal/diagnostics', () => {
+  it('is off by default without API keys', async () => {
+    const cli = await spawnCli(['serve'], { FUSION_UPSTREAMS: '' });
+    try {
+      expect((await fetch(`${cli.url}/internal/diagnostics`)).status).toBe(404);
+    } finally {
+      await cli.stop('SIGKILL');
+    }
+  });
+
+  it('is on behind the key when API keys are on', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'fusion-diagnostics-'));
+    await writeFile(join(directory, 'fusion.config.json'), JSON.stringify({ apiKeys: ['ops-key'] }));
+    const cli = await spawnCli(['serve'], { FUSION_UPSTREAMS: `lab=${upstream.baseURL}` }, directory);
+    try {
+      expect((await fetch(`${cli.url}/internal/diagnostics`)).status).toBe(401);
+      const response = await fetch(`${cli.url}/internal/diagnostics`, {
+        headers: { authorization: 'Bearer ops-key' },
+      });
+      expect(response.status).toBe(200);
+      const report = (await response.json()) as {
+        models: { id: string }[];
+        process: { memory: { rss: number } };
+      };
+      expect(report.models.map((model) => model.id)).toContain('lab/qwen2.5-0.5b-instruct-4bit');
+      expect(report.process.memory.rss).toBeGreaterThan(0);
+      // Metrics sit behind the key too.
+      expect((await fetch(`${cli.url}/metrics`)).status).toBe(401);
+    } finally {
+      await cli.stop('SIGKILL');
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });

@@ -11,6 +11,13 @@
  * @module
  */
 
+export { diagnosticsRoute } from './diagnostics/diagnostics-route.js';
+export {
+  createFusionDiagnostics,
+  type DiagnosedFusion,
+  type DiagnosticsReport,
+  type FusionDiagnostics,
+} from './diagnostics/fusion-diagnostics.js';
 export {
   attachFusionLogger,
   type FusionLoggerOptions,

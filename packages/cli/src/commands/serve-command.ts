@@ -1,5 +1,11 @@
 import { serve } from '@fusionkit/node';
-import { attachFusionLogger, createFusionMetrics, metricsRoute } from '@fusionkit/observability';
+import {
+  attachFusionLogger,
+  createFusionDiagnostics,
+  createFusionMetrics,
+  diagnosticsRoute,
+  metricsRoute,
+} from '@fusionkit/observability';
 import { resolveConfig } from '../config/resolve-config.js';
 import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
@@ -26,6 +32,13 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   // Prometheus metrics at /metrics (behind the API keys when there are), unless FUSION_METRICS=0.
   if (context.env.FUSION_METRICS !== '0')
     fusion.route('GET', '/metrics', metricsRoute(createFusionMetrics(fusion)));
+  // The diagnostics tell more (memory, upstreams): served when a key guards them, or when asked.
+  const diagnostics = context.env.FUSION_DIAGNOSTICS ?? (config.apiKeys?.length ? '1' : '0');
+  if (diagnostics === '1') {
+    const report = createFusionDiagnostics(fusion);
+    fusion.route('GET', '/internal/diagnostics', diagnosticsRoute(report));
+    fusion.events.on('fusion:close', () => report.close());
+  }
 
   const server = await serve(fusion, {
     host: config.host,
