@@ -30,3 +30,8 @@ export {
   type ObservedFusion,
 } from './metrics/fusion-metrics.js';
 export { metricsRoute } from './metrics/metrics-route.js';
+export {
+  attachFusionTracing,
+  type FusionTracingOptions,
+  type TracedFusion,
+} from './tracing/fusion-tracing.js';
