@@ -15,12 +15,14 @@ beforeAll(async () => {
         flaky: { fault: 'status-500', times: 1 },
         slow: 'first-token-delay-ms=1500',
         quick: {},
+        broken: 'status-400',
       },
     },
     fusion: {
       resilience: { retry: { maxRetries: 2, baseDelayMs: 10, maxDelayMs: 50 } },
       pipelines: [
         { name: 'fusion/flaky', targets: ['faults/flaky'] },
+        { name: 'fusion/broken', targets: ['faults/broken'] },
         {
           name: 'fusion/hedged',
           strategy: 'race',
@@ -63,6 +65,9 @@ describe('GET /metrics', () => {
     await expect(
       stack.client.chat.completions.create({ model: 'faults/nope', messages: [USER_MESSAGE] }),
     ).rejects.toMatchObject({ status: 404 });
+    await expect(
+      stack.client.chat.completions.create({ model: 'fusion/broken', messages: [USER_MESSAGE] }),
+    ).rejects.toMatchObject({ status: 400 });
     expect((await fetch(`${stack.url}/no/such/path/${Math.random()}`)).status).toBe(404);
 
     // A stream's duration is taken when it ends on the server, just after the client's last read.
