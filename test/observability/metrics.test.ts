@@ -115,6 +115,15 @@ describe('GET /metrics', () => {
       1,
     );
 
+    // A failed pipeline run is counted by its error's code.
+    const broken = { pipeline: 'fusion/broken' };
+    expect(sampleValue(after, 'fusion_pipeline_runs_total', { ...broken, outcome: 'invalid_request' })).toBe(
+      1,
+    );
+    expect(
+      sampleValue(after, 'fusion_pipeline_runs_total', { ...broken, outcome: 'complete' }),
+    ).toBeUndefined();
+
     expect(
       sampleValue(after, 'fusion_hedges_total', { target: 'faults/quick', pipeline: 'fusion/hedged' }),
     ).toBe(1);
