@@ -2,7 +2,7 @@ import type { Fusion } from '@fusionkit/core';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { RequestBook, type RequestRecord } from '../request-book.js';
 import { metricFamilies } from './metric-families.js';
-import { RouteLabels } from './route-label.js';
+import { methodLabel, RouteLabels } from './route-label.js';
 
 /** The parts of the orchestrator metrics observe: its bus, and state read at each scrape. */
 export type ObservedFusion = Pick<Fusion, 'events' | 'registry' | 'targetHealth' | 'queueStats' | 'inFlight'>;
@@ -64,7 +64,7 @@ export function createFusionMetrics(
 
   const unsubscribes = [
     events.on('request:start', ({ requestId, method, path }) =>
-      requests.open(requestId, { startedAt: performance.now(), method, path }),
+      requests.open(requestId, { startedAt: performance.now(), method: methodLabel(method), path }),
     ),
     events.on('route:choose', ({ requestId, pipeline }) => {
       pipelines.open(requestId, pipeline);
@@ -89,8 +89,9 @@ export function createFusionMetrics(
       const record = requests.get(requestId);
       if (record && error.code === 'not_found' && error.status === 404) record.unrouted = true;
     }),
-    events.on('request:end', ({ requestId, method, path, status, durationMs }) => {
+    events.on('request:end', ({ requestId, path, status, durationMs, ...rest }) => {
       const record = requests.get(requestId);
+      const method = methodLabel(rest.method);
       const route = routes.of(path, record?.unrouted !== true);
       const model = record?.model ?? NONE;
       metrics.requests.inc({ method, route, model, status: String(status) });

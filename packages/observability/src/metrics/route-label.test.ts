@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RouteLabels } from './route-label.js';
+import { methodLabel, RouteLabels } from './route-label.js';
 
 describe('RouteLabels', () => {
   it('collapses ids of known paths and keeps static paths', () => {
@@ -21,5 +21,11 @@ describe('RouteLabels', () => {
       'other',
       '/a',
     ]);
+  });
+});
+
+describe('methodLabel', () => {
+  it('keeps standard methods and folds the rest', () => {
+    expect([methodLabel('POST'), methodLabel('BREW')]).toEqual(['POST', 'other']);
   });
 });

@@ -34,3 +34,10 @@ export class RouteLabels {
     return path;
   }
 }
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** The `method` label: the standard methods, else `other` (an adapter may pass any token). */
+export function methodLabel(method: string): string {
+  return METHODS.has(method) ? method : 'other';
+}

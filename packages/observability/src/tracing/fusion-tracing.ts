@@ -7,6 +7,7 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
+import { RouteLabels } from '../metrics/route-label.js';
 import { RequestBook } from '../request-book.js';
 import { contextOfTraceparent } from './parse-traceparent.js';
 
@@ -46,6 +47,8 @@ function failed(span: Span, error: FusionError): void {
 export function attachFusionTracing(fusion: TracedFusion, options: FusionTracingOptions = {}): () => void {
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer('@fusionkit/observability');
   const requests = new RequestBook<RequestSpans>();
+  // Span names are for grouping: ids in paths are collapsed, as in the metrics' route label.
+  const routes = new RouteLabels();
   const events = fusion.events;
 
   const endRequest = (requestId: string, error?: FusionError) => {
@@ -61,7 +64,7 @@ export function attachFusionTracing(fusion: TracedFusion, options: FusionTracing
     events.on('request:start', ({ requestId, method, path, traceparent }) => {
       const parent = contextOfTraceparent(traceparent);
       const span = tracer.startSpan(
-        `${method} ${path}`,
+        `${method} ${routes.of(path)}`,
         {
           kind: SpanKind.SERVER,
           attributes: { 'http.request.method': method, 'url.path': path, 'fusion.request_id': requestId },
