@@ -1,4 +1,11 @@
 import { serve } from '@fusionkit/node';
+import {
+  attachFusionLogger,
+  createFusionDiagnostics,
+  createFusionMetrics,
+  diagnosticsRoute,
+  metricsRoute,
+} from '@fusionkit/observability';
 import { resolveConfig } from '../config/resolve-config.js';
 import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
@@ -16,7 +23,22 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   });
   if (config.file) context.log(`config: ${config.file}`);
   const fusion = createFusionFromConfig(config);
+  // FUSION_LOG=json: pino JSON lines on stdout, each about a request with its id; prompts only if asked.
+  if (context.env.FUSION_LOG === 'json') {
+    const level = context.env.FUSION_LOG_LEVEL === 'debug' ? 'debug' : 'info';
+    attachFusionLogger(fusion, { level, prompts: context.env.FUSION_LOG_PROMPTS === '1' });
+  }
   await fusion.ready;
+  // Prometheus metrics at /metrics (behind the API keys when there are), unless FUSION_METRICS=0.
+  if (context.env.FUSION_METRICS !== '0')
+    fusion.route('GET', '/metrics', metricsRoute(createFusionMetrics(fusion)));
+  // The diagnostics tell more (memory, upstreams): served when a key guards them, or when asked.
+  const diagnostics = context.env.FUSION_DIAGNOSTICS ?? (config.apiKeys?.length ? '1' : '0');
+  if (diagnostics === '1') {
+    const report = createFusionDiagnostics(fusion);
+    fusion.route('GET', '/internal/diagnostics', diagnosticsRoute(report));
+    fusion.events.on('fusion:close', () => report.close());
+  }
 
   const server = await serve(fusion, {
     host: config.host,

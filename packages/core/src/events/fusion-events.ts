@@ -7,7 +7,13 @@ import type { Usage } from '../spec/chat/chat-result.js';
  */
 export interface FusionEvents {
   /** A request reached `handle`. */
-  'request:start': { requestId: string; method: string; path: string };
+  'request:start': {
+    requestId: string;
+    method: string;
+    path: string;
+    /** The request's W3C `traceparent` header, when it has one. */
+    traceparent?: string;
+  };
   /** `handle` produced a response (for streams: when the headers went out). */
   'request:end': { requestId: string; method: string; path: string; status: number; durationMs: number };
   /** `handle` answered with an error. */
@@ -86,6 +92,8 @@ export interface FusionEvents {
     partial: boolean;
     durationMs: number;
     traceId: string;
+    /** Why the request failed, when it did. */
+    error?: FusionError;
   };
 
   /** The orchestrator began closing; adapters stop accepting. */

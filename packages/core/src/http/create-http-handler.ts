@@ -43,7 +43,14 @@ export function createHttpHandler(
     const method = request.method.toUpperCase();
     let path = pathOf(request.url);
     const events = fusion.events;
-    events.emit('request:start', { requestId, method, path });
+    if (events.has('request:start')) {
+      // The W3C trace context of the caller, for tracing subscribers; read only when someone listens.
+      const traceparent = request.headers.get('traceparent');
+      events.emit(
+        'request:start',
+        traceparent === null ? { requestId, method, path } : { requestId, method, path, traceparent },
+      );
+    }
     let response: Response;
     /** The allowed other origin the request comes from, answered with CORS headers. */
     let cors: string | undefined;

@@ -3,6 +3,7 @@ import { callTimeout } from '../calls/call-timeout.js';
 import { createTargetCallers } from '../calls/target-caller.js';
 import { InvalidRequestError } from '../errors/invalid-request-error.js';
 import { QueueFullError } from '../errors/queue-full-error.js';
+import { toFusionError } from '../errors/to-fusion-error.js';
 import { UnavailableError } from '../errors/unavailable-error.js';
 import { Budget } from '../resilience/budget.js';
 import type { TargetHealth } from '../resilience/target-health.js';
@@ -334,6 +335,7 @@ export class Pipeline {
       partial: trace.partial === true,
       durationMs: performance.now() - run.startedAt,
       traceId: trace.id,
+      ...(error === undefined ? {} : { error: toFusionError(error) }),
     });
   }
 }

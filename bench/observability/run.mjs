@@ -1,0 +1,85 @@
+/**
+ * Observability overhead bench: `npm run bench:observability` (builds first).
+ *
+ * CPU time per request through `fusion.handle` (no network: the in-memory mock provider), for an
+ * orchestrator with no subscribers, with Prometheus metrics, with metrics and OpenTelemetry spans
+ * (the SDK's BasicTracerProvider, no exporter), and with metrics, spans and JSON logs (to a sink).
+ * Variants run interleaved for `--rounds` rounds; the table shows the median CPU µs per request and
+ * the ratio to the bare orchestrator. CPU time (process.cpuUsage), not wall time, so that a busy
+ * machine skews it less; still, compare ratios within one run only.
+ */
+import { createFusion } from '@fusionkit/core';
+import { createMockProvider } from '@fusionkit/core/test';
+import { attachFusionLogger, attachFusionTracing, createFusionMetrics } from '@fusionkit/observability';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { pino } from 'pino';
+
+const rounds = Number(process.argv.find((arg) => arg.startsWith('--rounds='))?.slice(9) ?? 7);
+const requests = Number(process.argv.find((arg) => arg.startsWith('--requests='))?.slice(11) ?? 2000);
+
+function orchestrator(variant) {
+  const fusion = createFusion({
+    providers: [createMockProvider({ id: 'mock', models: [{ id: 'echo', reply: 'The answer is 42.' }] })],
+    healthIntervalMs: 0,
+  });
+  if (variant !== 'none') createFusionMetrics(fusion, { defaultMetrics: false });
+  if (variant === 'metrics+spans' || variant === 'metrics+spans+logs') {
+    attachFusionTracing(fusion, { tracerProvider: new BasicTracerProvider() });
+  }
+  if (variant === 'metrics+spans+logs') {
+    attachFusionLogger(fusion, { logger: pino({ level: 'info' }, { write() {} }) });
+  }
+  return fusion;
+}
+
+const body = JSON.stringify({ model: 'mock/echo', messages: [{ role: 'user', content: 'Hi' }] });
+const streamBody = JSON.stringify({
+  model: 'mock/echo',
+  stream: true,
+  messages: [{ role: 'user', content: 'Hi' }],
+});
+
+async function measure(fusion, payload) {
+  const started = process.cpuUsage();
+  for (let index = 0; index < requests; index++) {
+    const response = await fusion.handle(
+      new Request('http://localhost/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: payload,
+      }),
+    );
+    await response.text();
+  }
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / requests;
+}
+
+const variants = ['none', 'metrics', 'metrics+spans', 'metrics+spans+logs'];
+const fusions = Object.fromEntries(variants.map((variant) => [variant, orchestrator(variant)]));
+await Promise.all(Object.values(fusions).map((fusion) => fusion.ready));
+const samples = { chat: {}, stream: {} };
+for (const [kind, payload] of [
+  ['chat', body],
+  ['stream', streamBody],
+]) {
+  for (const variant of variants) await measure(fusions[variant], payload); // warm-up
+  for (let round = 0; round < rounds; round++) {
+    for (const variant of variants) {
+      (samples[kind][variant] ??= []).push(await measure(fusions[variant], payload));
+    }
+  }
+}
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+console.log(`| variant | chat CPU µs/req | ratio | stream CPU µs/req | ratio |`);
+console.log(`| --- | --- | --- | --- | --- |`);
+for (const variant of variants) {
+  const chat = median(samples.chat[variant]);
+  const stream = median(samples.stream[variant]);
+  const chatBase = median(samples.chat.none);
+  const streamBase = median(samples.stream.none);
+  console.log(
+    `| ${variant} | ${chat.toFixed(1)} | ${(chat / chatBase).toFixed(2)} | ${stream.toFixed(1)} | ${(stream / streamBase).toFixed(2)} |`,
+  );
+}
+await Promise.all(Object.values(fusions).map((fusion) => fusion.close()));

@@ -1,0 +1,169 @@
+import type { Fusion } from '@fusionkit/core';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { RequestBook, type RequestRecord } from '../request-book.js';
+import { metricFamilies } from './metric-families.js';
+import { methodLabel, RouteLabels } from './route-label.js';
+
+/** The parts of the orchestrator metrics observe: its bus, and state read at each scrape. */
+export type ObservedFusion = Pick<Fusion, 'events' | 'registry' | 'targetHealth' | 'queueStats' | 'inFlight'>;
+
+export interface FusionMetricsOptions {
+  /** Registry to register on (several orchestrators need registries of their own). @default a new one */
+  registry?: Registry;
+  /** Prefix of every metric name. @default 'fusion_' */
+  prefix?: string;
+  /** Also export prom-client's process and Node.js metrics (`process_*`, `nodejs_*`). @default true */
+  defaultMetrics?: boolean;
+}
+
+/** Prometheus metrics of one orchestrator. */
+export interface FusionMetrics {
+  readonly registry: Registry;
+  /** `Content-Type` of {@link FusionMetrics.text}. */
+  readonly contentType: string;
+  /** The metrics in Prometheus text format. */
+  text(): Promise<string>;
+  /** Unsubscribes from the orchestrator's events. */
+  close(): void;
+}
+
+const NONE = 'none';
+
+/**
+ * Prometheus metrics built only from the orchestrator's event bus and from state read when scraped:
+ * nothing runs on the request path but these listeners, and without them nothing runs at all (the
+ * bus skips events nobody listens to). Requests are labelled by route, model and status; target
+ * calls by provider, target and pipeline.
+ *
+ * @example
+ * const metrics = createFusionMetrics(fusion);
+ * fusion.route('GET', '/metrics', async () => new Response(await metrics.text(), {
+ *   headers: { 'content-type': metrics.contentType },
+ * }));
+ */
+export function createFusionMetrics(
+  fusion: ObservedFusion,
+  options: FusionMetricsOptions = {},
+): FusionMetrics {
+  const registry = options.registry ?? new Registry();
+  const prefix = options.prefix ?? 'fusion_';
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const metrics = metricFamilies(registry, prefix, {
+    inFlight: () => fusion.inFlight,
+    queue: () => fusion.queueStats(),
+    *circuits() {
+      for (const model of fusion.registry.list()) yield [model.id, fusion.targetHealth.circuit(model.id)];
+    },
+  });
+  const routes = new RouteLabels();
+  const requests = new RequestBook<RequestRecord & { method: string; path: string; unrouted?: boolean }>();
+  /** The pipeline each request runs, from `route:choose` to `pipeline:end`. */
+  const pipelines = new RequestBook<string>();
+  const pipelineOf = (requestId: string) => pipelines.get(requestId) ?? NONE;
+  const events = fusion.events;
+
+  const unsubscribes = [
+    events.on('request:start', ({ requestId, method, path }) =>
+      requests.open(requestId, { startedAt: performance.now(), method: methodLabel(method), path }),
+    ),
+    events.on('route:choose', ({ requestId, pipeline }) => {
+      pipelines.open(requestId, pipeline);
+      const record = requests.get(requestId);
+      if (record && record.model === undefined) record.model = pipeline;
+    }),
+    events.on('provider:call:start', ({ requestId, model }) => {
+      const record = requests.get(requestId);
+      if (record && record.model === undefined) record.model = model;
+    }),
+    events.on('stream:start', ({ requestId }) => {
+      const record = requests.get(requestId);
+      if (!record) return;
+      record.streaming = true;
+      metrics.timeToFirstToken.observe(
+        { route: routes.of(record.path), model: record.model ?? NONE },
+        (performance.now() - record.startedAt) / 1000,
+      );
+    }),
+    events.on('request:error', ({ requestId, error }) => {
+      // The handler's own 404 for a path no route serves (a missing model is `model_not_found`).
+      const record = requests.get(requestId);
+      if (record && error.code === 'not_found' && error.status === 404) record.unrouted = true;
+    }),
+    events.on('request:end', ({ requestId, path, status, durationMs, ...rest }) => {
+      const record = requests.get(requestId);
+      const method = methodLabel(rest.method);
+      const route = routes.of(path, record?.unrouted !== true);
+      const model = record?.model ?? NONE;
+      metrics.requests.inc({ method, route, model, status: String(status) });
+      // The stream goes on after its headers: its duration is taken when it ends.
+      if (record?.streaming && status < 400) return;
+      requests.close(requestId);
+      metrics.requestDuration.observe({ method, route, model, stream: 'false' }, durationMs / 1000);
+    }),
+    ...(['stream:end', 'stream:error'] as const).map((name) =>
+      events.on(name, ({ requestId }) => {
+        const record = requests.close(requestId);
+        if (!record) return;
+        metrics.requestDuration.observe(
+          {
+            method: record.method,
+            route: routes.of(record.path),
+            model: record.model ?? NONE,
+            stream: 'true',
+          },
+          (performance.now() - record.startedAt) / 1000,
+        );
+      }),
+    ),
+    events.on(
+      'provider:call:end',
+      ({ requestId, provider, model, stream, durationMs, firstTokenMs, usage }) => {
+        const pipeline = pipelineOf(requestId);
+        const target = { provider, target: model, pipeline };
+        metrics.calls.inc({ ...target, outcome: 'ok' });
+        metrics.callDuration.observe({ ...target, stream: String(stream) }, durationMs / 1000);
+        if (firstTokenMs !== undefined) metrics.callTimeToFirstToken.observe(target, firstTokenMs / 1000);
+        if (usage) {
+          metrics.tokens.inc({ ...target, direction: 'prompt' }, usage.prompt_tokens || 0);
+          metrics.tokens.inc({ ...target, direction: 'completion' }, usage.completion_tokens || 0);
+        }
+      },
+    ),
+    events.on('provider:call:error', ({ requestId, provider, model, stream, durationMs, error }) => {
+      const target = { provider, target: model, pipeline: pipelineOf(requestId) };
+      metrics.calls.inc({ ...target, outcome: error.code });
+      metrics.callDuration.observe({ ...target, stream: String(stream) }, durationMs / 1000);
+    }),
+    events.on('call:retry', ({ requestId, target }) =>
+      metrics.retries.inc({ target, pipeline: pipelineOf(requestId) }),
+    ),
+    events.on('hedge:fire', ({ requestId, target }) =>
+      metrics.hedges.inc({ target, pipeline: pipelineOf(requestId) }),
+    ),
+    events.on('pipeline:end', ({ requestId, pipeline, strategy, calls, partial, durationMs, error }) => {
+      pipelines.close(requestId);
+      const outcome = error ? error.code : partial ? 'partial' : 'complete';
+      metrics.pipelineRuns.inc({ pipeline, strategy, outcome });
+      metrics.pipelineDuration.observe({ pipeline, strategy }, durationMs / 1000);
+      metrics.pipelineCalls.inc({ pipeline, strategy }, calls);
+    }),
+    events.on('breaker:open', ({ model }) =>
+      metrics.breakerTransitions.inc({ target: model, state: 'open' }),
+    ),
+    events.on('breaker:half-open', ({ model }) =>
+      metrics.breakerTransitions.inc({ target: model, state: 'half-open' }),
+    ),
+    events.on('breaker:close', ({ model }) =>
+      metrics.breakerTransitions.inc({ target: model, state: 'closed' }),
+    ),
+  ];
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    text: () => registry.metrics(),
+    close() {
+      for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
+    },
+  };
+}

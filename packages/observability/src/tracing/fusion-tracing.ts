@@ -1,0 +1,181 @@
+import type { Fusion, FusionError } from '@fusionkit/core';
+import {
+  type Context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TracerProvider,
+  trace,
+} from '@opentelemetry/api';
+import { RouteLabels } from '../metrics/route-label.js';
+import { RequestBook } from '../request-book.js';
+import { contextOfTraceparent } from './parse-traceparent.js';
+
+/** The parts of the orchestrator tracing observes. */
+export type TracedFusion = Pick<Fusion, 'events'>;
+
+export interface FusionTracingOptions {
+  /** Where spans go. @default the global provider of `@opentelemetry/api` */
+  tracerProvider?: TracerProvider;
+}
+
+interface RequestSpans {
+  span: Span;
+  context: Context;
+  streaming?: boolean;
+  /** The span of the pipeline the request runs, and its context. */
+  pipeline?: { span: Span; context: Context };
+  /** Open call spans by target, oldest first (hedges and samples may call one target twice). */
+  calls: Map<string, Span[]>;
+}
+
+function failed(span: Span, error: FusionError): void {
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+  span.setAttribute('error.type', error.code);
+}
+
+/**
+ * OpenTelemetry spans of an orchestrator, built from its event bus: one server span per request
+ * (a child of the caller's `traceparent`), a span per pipeline run, and a client span per target
+ * call with GenAI semantic-convention attributes (`gen_ai.operation.name`, `gen_ai.provider.name`,
+ * `gen_ai.request.model`, `gen_ai.usage.input_tokens`/`output_tokens`). Retries and hedges are
+ * events of the pipeline's span. Spans are only made for requests that went through `handle`.
+ * Returns the unsubscribe.
+ *
+ * @example attachFusionTracing(fusion); // with an SDK registered, e.g. NodeSDK of @opentelemetry/sdk-node
+ */
+export function attachFusionTracing(fusion: TracedFusion, options: FusionTracingOptions = {}): () => void {
+  const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer('@fusionkit/observability');
+  const requests = new RequestBook<RequestSpans>();
+  // Span names are for grouping: ids in paths are collapsed, as in the metrics' route label.
+  const routes = new RouteLabels();
+  const events = fusion.events;
+
+  const endRequest = (requestId: string, error?: FusionError) => {
+    const spans = requests.close(requestId);
+    if (!spans) return;
+    for (const open of spans.calls.values()) for (const span of open) span.end();
+    spans.pipeline?.span.end();
+    if (error) failed(spans.span, error);
+    spans.span.end();
+  };
+
+  const unsubscribes = [
+    events.on('request:start', ({ requestId, method, path, traceparent }) => {
+      const parent = contextOfTraceparent(traceparent);
+      const span = tracer.startSpan(
+        `${method} ${routes.of(path)}`,
+        {
+          kind: SpanKind.SERVER,
+          attributes: { 'http.request.method': method, 'url.path': path, 'fusion.request_id': requestId },
+        },
+        parent,
+      );
+      requests.open(requestId, { span, context: trace.setSpan(parent, span), calls: new Map() });
+    }),
+    events.on('request:error', ({ requestId, error }) => {
+      const spans = requests.get(requestId);
+      if (spans) failed(spans.span, error);
+    }),
+    events.on('stream:start', ({ requestId }) => {
+      const spans = requests.get(requestId);
+      if (spans) {
+        spans.streaming = true;
+        spans.span.addEvent('first token');
+      }
+    }),
+    events.on('request:end', ({ requestId, status }) => {
+      const spans = requests.get(requestId);
+      if (!spans) return;
+      spans.span.setAttribute('http.response.status_code', status);
+      if (status >= 500) spans.span.setStatus({ code: SpanStatusCode.ERROR });
+      // A stream's span lasts until its last chunk.
+      if (!(spans.streaming && status < 400)) endRequest(requestId);
+    }),
+    events.on('stream:end', ({ requestId }) => endRequest(requestId)),
+    events.on('stream:error', ({ requestId, error }) => endRequest(requestId, error)),
+    events.on('route:choose', ({ requestId, pipeline, router, targets }) => {
+      const spans = requests.get(requestId);
+      if (!spans) return;
+      const span = tracer.startSpan(
+        `pipeline ${pipeline}`,
+        {
+          kind: SpanKind.INTERNAL,
+          attributes: { 'fusion.pipeline': pipeline, 'fusion.router': router, 'fusion.targets': targets },
+        },
+        spans.context,
+      );
+      spans.pipeline = { span, context: trace.setSpan(spans.context, span) };
+    }),
+    events.on('pipeline:end', ({ requestId, strategy, calls, partial, traceId, error }) => {
+      const pipeline = requests.get(requestId)?.pipeline;
+      if (!pipeline) return;
+      pipeline.span.setAttributes({
+        'fusion.strategy': strategy,
+        'fusion.calls': calls,
+        'fusion.partial': partial,
+        'fusion.trace_id': traceId,
+      });
+      if (error) failed(pipeline.span, error);
+      pipeline.span.end();
+    }),
+    events.on('call:retry', ({ requestId, target, attempt, delayMs, error }) => {
+      const spans = requests.get(requestId);
+      (spans?.pipeline?.span ?? spans?.span)?.addEvent('retry', {
+        'fusion.target': target,
+        'fusion.attempt': attempt,
+        'fusion.delay_ms': delayMs,
+        'error.type': error.code,
+      });
+    }),
+    events.on('hedge:fire', ({ requestId, target, afterMs }) => {
+      const spans = requests.get(requestId);
+      (spans?.pipeline?.span ?? spans?.span)?.addEvent('hedge', {
+        'fusion.target': target,
+        'fusion.after_ms': afterMs,
+      });
+    }),
+    events.on('provider:call:start', ({ requestId, provider, model, stream, attempt }) => {
+      const spans = requests.get(requestId);
+      if (!spans) return;
+      const span = tracer.startSpan(
+        `chat ${model}`,
+        {
+          kind: SpanKind.CLIENT,
+          attributes: {
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.provider.name': provider,
+            'gen_ai.request.model': model,
+            'fusion.stream': stream,
+            'fusion.attempt': attempt,
+          },
+        },
+        spans.pipeline?.context ?? spans.context,
+      );
+      const open = spans.calls.get(model);
+      if (open) open.push(span);
+      else spans.calls.set(model, [span]);
+    }),
+    events.on('provider:call:end', ({ requestId, model, firstTokenMs, usage }) => {
+      const span = requests.get(requestId)?.calls.get(model)?.shift();
+      if (!span) return;
+      if (usage) {
+        span.setAttributes({
+          'gen_ai.usage.input_tokens': usage.prompt_tokens,
+          'gen_ai.usage.output_tokens': usage.completion_tokens,
+        });
+      }
+      if (firstTokenMs !== undefined) span.setAttribute('fusion.first_token_ms', firstTokenMs);
+      span.end();
+    }),
+    events.on('provider:call:error', ({ requestId, model, error }) => {
+      const span = requests.get(requestId)?.calls.get(model)?.shift();
+      if (!span) return;
+      failed(span, error);
+      span.end();
+    }),
+  ];
+  return () => {
+    for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
+  };
+}
