@@ -309,7 +309,7 @@ describe('serve: slow clients', () => {
       fakeFusion(() => new Response('ok')),
       { port: 0, signals: false },
     );
-    expect(running.server.headersTimeout).toBe(20_000);
+    expect(running.server.headersTimeout).toBe(30_000);
     expect(running.server.requestTimeout).toBe(300_000);
     expect(running.server.keepAliveTimeout).toBe(65_000);
   });

@@ -25,7 +25,7 @@ export interface ServeOptions extends NodeHandlerOptions {
   /**
    * Time a client has to send the request's headers, ms; a connection still sending them then is
    * answered 408 and closed (slowloris). Checked every few seconds, so a cut comes up to
-   * `min(5000, headersTimeoutMs / 4)` ms late. 0 disables it. @default 20000
+   * `min(5000, headersTimeoutMs / 4)` ms late. Generous, so that a server too busy to read a new connection at once does not cut it. 0 disables it. @default 30000
    */
   headersTimeoutMs?: number;
   /**
@@ -85,8 +85,8 @@ export async function serve(fusion: FusionLike, options: ServeOptions = {}): Pro
   // Node refuses a headers timeout longer than the request's.
   const headersTimeout =
     requestTimeout > 0
-      ? Math.min(options.headersTimeoutMs ?? 20_000, requestTimeout)
-      : (options.headersTimeoutMs ?? 20_000);
+      ? Math.min(options.headersTimeoutMs ?? 30_000, requestTimeout)
+      : (options.headersTimeoutMs ?? 30_000);
   const checked = [headersTimeout, requestTimeout].filter((ms) => ms > 0);
   const server = createServer({
     headersTimeout,
