@@ -5,7 +5,7 @@ import { mcpCommand } from './commands/mcp-command.js';
 import { modelsCommand } from './commands/models-command.js';
 import { queryCommand } from './commands/query-command.js';
 import { serveCommand } from './commands/serve-command.js';
-import { ConfigError } from './config/parse-upstreams.js';
+import { ConfigError } from './config/config-error.js';
 
 const HELP = `fusion: several models behind one OpenAI-compatible API
 
@@ -78,9 +78,10 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
     }
     return 0;
   } catch (error) {
+    // A mistake of the config or the environment: said in a few lines, no stack, exit 2 (usage).
     if (error instanceof ConfigError) {
       context.log(`fusion: ${error.message}`);
-      return 1;
+      return 2;
     }
     throw error;
   }

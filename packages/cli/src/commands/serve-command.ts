@@ -15,6 +15,7 @@ export async function serveCommand(context: CliContext, options: { config?: stri
     ...(options.config ? { configPath: options.config } : {}),
   });
   if (config.file) context.log(`config: ${config.file}`);
+  for (const note of config.notes ?? []) context.log(note);
   const fusion = createFusionFromConfig(config);
   await fusion.ready;
 
