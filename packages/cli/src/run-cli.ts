@@ -1,10 +1,5 @@
 import { parseArgs } from 'node:util';
 import type { CliContext } from './commands/cli-context.js';
-import { ingestCommand } from './commands/ingest-command.js';
-import { mcpCommand } from './commands/mcp-command.js';
-import { modelsCommand } from './commands/models-command.js';
-import { queryCommand } from './commands/query-command.js';
-import { serveCommand } from './commands/serve-command.js';
 import { ConfigError } from './config/config-error.js';
 
 const HELP = `fusion: several models behind one OpenAI-compatible API
@@ -122,11 +117,19 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
   }
   try {
     const options = { ...(values.config ? { config: values.config } : {}) };
-    if (command === 'serve') await serveCommand(context, options);
-    else if (command === 'mcp') await mcpCommand(context, options);
-    else if (command === 'models') await modelsCommand(context, { ...options, json: values.json === true });
+    // Each command's module (and the packages it needs: RAG's native index, MLX) is loaded only when
+    // that command runs, so `--help` and a mistaken command answer at once.
+    if (command === 'serve')
+      await (await import('./commands/serve-command.js')).serveCommand(context, options);
+    else if (command === 'mcp')
+      await (await import('./commands/mcp-command.js')).mcpCommand(context, options);
+    else if (command === 'models')
+      await (await import('./commands/models-command.js')).modelsCommand(context, {
+        ...options,
+        json: values.json === true,
+      });
     else if (command === 'ingest')
-      return await ingestCommand(context, {
+      return await (await import('./commands/ingest-command.js')).ingestCommand(context, {
         ...options,
         inputs: positionals.slice(1),
         ...(values.collection ? { collection: values.collection } : {}),
@@ -134,7 +137,7 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
         json: values.json === true,
       });
     else if (command === 'query')
-      return await queryCommand(context, {
+      return await (await import('./commands/query-command.js')).queryCommand(context, {
         ...options,
         query: positionals.slice(1).join(' '),
         ...(values.collection ? { collection: values.collection } : {}),
