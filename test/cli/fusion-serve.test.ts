@@ -122,7 +122,8 @@ describe('fusion serve with an upstream that comes up later', () => {
         timeout: 15_000,
         interval: 200,
       });
-      expect((await fetch(`${cli.url}/health`)).status).toBe(200);
+      // The models join at discovery; the health probe that follows marks them ready.
+      await vi.waitFor(async () => expect((await fetch(`${cli.url}/health`)).status).toBe(200));
     } finally {
       await cli.stop('SIGKILL');
       await upstream?.close();
@@ -172,7 +173,7 @@ describe('fusion serve without any model', () => {
 
   it('refuses a malformed FUSION_UPSTREAMS with a one-line error', async () => {
     await expect(spawnCli(['serve'], { FUSION_UPSTREAMS: 'lab' })).rejects.toThrow(
-      /exited with 1[\s\S]*not name=baseURL/,
+      /exited with 2[\s\S]*FUSION_UPSTREAMS: got "lab", expected name=baseURL/,
     );
   });
 });

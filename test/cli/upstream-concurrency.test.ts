@@ -111,6 +111,8 @@ describe('fusion serve: the orchestrator queue is the only waiting line', () => 
   it('refuses a mistyped upstream option, naming the key', async () => {
     await expect(
       serveWithConfig({ upstreams: { lab: { baseURL: 'http://127.0.0.1:1/v1', maxSocket: 2 } } }),
-    ).rejects.toThrow(/upstreams\.lab\.maxSocket: Unrecognized key/);
+    ).rejects.toThrow(
+      /exited with 2[\s\S]*upstreams\.lab\.maxSocket: unknown key; did you mean 'maxSockets'\?/,
+    );
   });
 });

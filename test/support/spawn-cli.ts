@@ -53,3 +53,41 @@ export function spawnCli(args: string[], env: Record<string, string>, cwd?: stri
     });
   });
 }
+
+/** What a `fusion` command that ends printed, and its exit code. */
+export interface FinishedCli {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built `fusion` command to its end (a command that fails at start, a `--help`), with no
+ * `FUSION_*` variable of the test's own environment. Kills it after `timeoutMs`.
+ */
+export function runCliToEnd(
+  args: string[],
+  env: Record<string, string>,
+  cwd?: string,
+  timeoutMs = 15_000,
+): Promise<FinishedCli> {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('FUSION_')),
+  );
+  const child = spawn(process.execPath, [CLI_BIN, ...args], {
+    env: { ...base, ...env },
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (data: Buffer) => (stdout += data.toString()));
+  child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}

@@ -9,12 +9,14 @@
  */
 export type { CliContext } from './commands/cli-context.js';
 export { createFusionFromConfig } from './commands/create-fusion-from-config.js';
+export { ConfigError, type ConfigProblem } from './config/config-error.js';
+export { configJsonSchema, fusionConfigSchema, fusionEnvSchema } from './config/config-schema.js';
 export {
   defineConfig,
   type FusionConfig,
   type UpstreamConfig,
   type UpstreamOptions,
 } from './config/fusion-config.js';
-export { ConfigError, parseUpstreams } from './config/parse-upstreams.js';
+export { parseUpstreams } from './config/parse-upstreams.js';
 export { type ResolvedConfig, resolveConfig } from './config/resolve-config.js';
 export { runCli } from './run-cli.js';

@@ -1,11 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { CliContext } from './commands/cli-context.js';
-import { ingestCommand } from './commands/ingest-command.js';
-import { mcpCommand } from './commands/mcp-command.js';
-import { modelsCommand } from './commands/models-command.js';
-import { queryCommand } from './commands/query-command.js';
-import { serveCommand } from './commands/serve-command.js';
-import { ConfigError } from './config/parse-upstreams.js';
+import { ConfigError } from './config/config-error.js';
 
 const HELP = `fusion: several models behind one OpenAI-compatible API
 
@@ -27,7 +22,75 @@ Environment:
   FUSION_MLX_MODELS  a folder of MLX model directories, served in-process as mlx/<name>
 
 Config: fusion.config.{ts,mts,js,mjs,json} in the working directory, or --config FILE.
+\`fusion <command> --help\` says more about a command.
 `;
+
+const CONFIG_OPTION = `  -c, --config FILE   the config file (default: fusion.config.{ts,mts,js,mjs,json} in the
+                      working directory); its JSON Schema: @fusionkit/cli/fusion.config.schema.json`;
+
+/** `fusion <command> --help`. */
+const COMMAND_HELP: Record<string, string> = {
+  serve: `fusion serve [--config FILE]
+
+Serves the OpenAI-compatible API (/v1/chat/completions, /v1/embeddings, /v1/models, /health), the
+fusion API (/api/fusion/*) and the MCP server (/mcp) of every model the config and the environment
+name. Mistakes in either are listed at start, and the command exits with code 2.
+
+Options:
+${CONFIG_OPTION}
+
+Environment (overrides the config):
+  FUSION_HOST        address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+  FUSION_PORT        port (default 8080; 0 picks a free one)
+  FUSION_UPSTREAMS   name=baseURL[,name=baseURL...], e.g. lab=http://127.0.0.1:8000/v1
+  FUSION_MLX_MODELS  a folder of MLX model directories, served in-process as mlx/<name>
+  FUSION_LOG         'requests': one JSON line per request on stderr, with its x-request-id
+  FUSION_ALLOWED_HOSTS, FUSION_ALLOWED_ORIGINS
+                     host names and browser origins the cross-site guard lets through
+
+Stops gracefully on SIGTERM and SIGINT.
+`,
+  models: `fusion models [--config FILE] [--json]
+
+Lists the models the config serves (as GET /v1/models would), then exits.
+
+Options:
+${CONFIG_OPTION}
+  --json              one JSON document instead of one line per model
+`,
+  mcp: `fusion mcp [--config FILE]
+
+Serves the orchestrator as an MCP server on stdio (for Claude Desktop, IDEs and other MCP clients).
+Logs go to stderr; it exits when the client closes stdin.
+
+Options:
+${CONFIG_OPTION}
+`,
+  ingest: `fusion ingest <path|url>... --collection NAME [--embedding-model ID] [--json]
+
+Reads files, folders and URLs into the collection .fusion/rag/NAME (created on first use). Without
+--embedding-model the collection is lexical only (BM25).
+
+Options:
+  --collection NAME        the collection to add to (required)
+  --embedding-model ID     a served embedding model, for vector and hybrid search
+  --json                   print the result as JSON
+${CONFIG_OPTION}
+`,
+  query: `fusion query "question" --collection NAME [--k 5] [--mode bm25|vector|hybrid] [--filter JSON] [--json]
+
+Prints a collection's best chunks for a question, with their sources and scores.
+
+Options:
+  --collection NAME        the collection to search (required)
+  --k N                    how many chunks (default 5)
+  --mode MODE              search mode: bm25, vector or hybrid
+  --filter JSON            metadata filter, e.g. '{"path":"guide.md"}'
+  --embedding-model ID     the embedding model (default: the collection's)
+  --json                   print the result as JSON
+${CONFIG_OPTION}
+`,
+};
 
 /** Runs the CLI with the given arguments; returns the exit code (serve keeps running). */
 export async function runCli(argv: string[], context: CliContext): Promise<number> {
@@ -44,17 +107,29 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
     context.out(VERSION);
     return 0;
   }
+  if (values.help && command && COMMAND_HELP[command]) {
+    context.out(COMMAND_HELP[command]);
+    return 0;
+  }
   if (values.help || !command) {
     context.out(HELP);
     return values.help ? 0 : 2;
   }
   try {
     const options = { ...(values.config ? { config: values.config } : {}) };
-    if (command === 'serve') await serveCommand(context, options);
-    else if (command === 'mcp') await mcpCommand(context, options);
-    else if (command === 'models') await modelsCommand(context, { ...options, json: values.json === true });
+    // Each command's module (and the packages it needs: RAG's native index, MLX) is loaded only when
+    // that command runs, so `--help` and a mistaken command answer at once.
+    if (command === 'serve')
+      await (await import('./commands/serve-command.js')).serveCommand(context, options);
+    else if (command === 'mcp')
+      await (await import('./commands/mcp-command.js')).mcpCommand(context, options);
+    else if (command === 'models')
+      await (await import('./commands/models-command.js')).modelsCommand(context, {
+        ...options,
+        json: values.json === true,
+      });
     else if (command === 'ingest')
-      return await ingestCommand(context, {
+      return await (await import('./commands/ingest-command.js')).ingestCommand(context, {
         ...options,
         inputs: positionals.slice(1),
         ...(values.collection ? { collection: values.collection } : {}),
@@ -62,7 +137,7 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
         json: values.json === true,
       });
     else if (command === 'query')
-      return await queryCommand(context, {
+      return await (await import('./commands/query-command.js')).queryCommand(context, {
         ...options,
         query: positionals.slice(1).join(' '),
         ...(values.collection ? { collection: values.collection } : {}),
@@ -78,9 +153,10 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
     }
     return 0;
   } catch (error) {
+    // A mistake of the config or the environment: said in a few lines, no stack, exit 2 (usage).
     if (error instanceof ConfigError) {
       context.log(`fusion: ${error.message}`);
-      return 1;
+      return 2;
     }
     throw error;
   }

@@ -1,4 +1,4 @@
-import { serve } from '@fusionkit/node';
+import { type NodeServer, serve } from '@fusionkit/node';
 import {
   attachFusionLogger,
   createFusionDiagnostics,
@@ -10,6 +10,7 @@ import { resolveConfig } from '../config/resolve-config.js';
 import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
 import { reclaimIdleMemory } from './reclaim-idle-memory.js';
+import { listenError, listeningOn, startupReport } from './startup-report.js';
 
 /**
  * `fusion serve`: the OpenAI-compatible API on `FUSION_HOST:FUSION_PORT` (127.0.0.1:8080), with the
@@ -22,6 +23,7 @@ export async function serveCommand(context: CliContext, options: { config?: stri
     ...(options.config ? { configPath: options.config } : {}),
   });
   if (config.file) context.log(`config: ${config.file}`);
+  for (const note of config.notes ?? []) context.log(note);
   const fusion = createFusionFromConfig(config);
   // FUSION_LOG=json: pino JSON lines on stdout, each about a request with its id; prompts only if asked.
   if (context.env.FUSION_LOG === 'json') {
@@ -40,12 +42,18 @@ export async function serveCommand(context: CliContext, options: { config?: stri
     fusion.events.on('fusion:close', () => report.close());
   }
 
-  const server = await serve(fusion, {
-    host: config.host,
-    port: config.port,
-    ...(config.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: config.shutdownTimeoutMs }),
-  });
-  context.log(`fusion listening on ${server.url}`);
+  let server: NodeServer;
+  try {
+    server = await serve(fusion, {
+      host: config.host,
+      port: config.port,
+      ...(config.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: config.shutdownTimeoutMs }),
+    });
+  } catch (error) {
+    await fusion.close({ timeoutMs: 0 });
+    throw listenError(error, config, context.env);
+  }
+  context.log(`fusion listening on ${listeningOn(server, config.host)}`);
   if (!['127.0.0.1', 'localhost', '::1'].includes(config.host) && !config.security?.allowedHosts?.length) {
     // The cross-site guard lets localhost and IP addresses through; names need saying.
     context.log(
@@ -58,24 +66,7 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   if (config.mcp !== false) context.log(`MCP server at ${server.url}/mcp`);
 
   const models = await fusion.models();
-  if (models.length > 0) {
-    context.log(`serving ${models.length} model${models.length === 1 ? '' : 's'}:`);
-    for (const model of models)
-      context.log(`  ${model.id}${model.status === 'ready' ? '' : ` (${model.status})`}`);
-  } else {
-    context.log('no model yet: GET /health answers 503 until one is added.');
-    context.log('  add one: FUSION_UPSTREAMS=lab=http://127.0.0.1:8000/v1 npm start');
-    context.log('  or list upstreams, providers and plugins in fusion.config.ts (see the README).');
-  }
-  for (const upstream of config.upstreams) {
-    if (!models.some((model) => model.id.startsWith(`${upstream.name}/`))) {
-      const health = fusion.health().providers[upstream.name];
-      const reason = (health?.message ?? 'not reachable').replace(/\.$/, '');
-      context.log(
-        `upstream '${upstream.name}' (${upstream.baseURL}) has no models yet (${reason}); retrying.`,
-      );
-    }
-  }
+  for (const line of startupReport(config, fusion, models)) context.log(line);
   // FUSION_LOG=requests: one JSON line per request, carrying its id (as upstream calls do).
   if (context.env.FUSION_LOG === 'requests') {
     fusion.events.on('request:end', ({ requestId, method, path, status, durationMs }) =>

@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { FusionConfig } from './fusion-config.js';
-import { ConfigError } from './parse-upstreams.js';
+import { ConfigError } from './config-error.js';
 
 /** File names searched in the working directory, in this order. */
 export const CONFIG_FILES = [
@@ -16,20 +15,20 @@ export const CONFIG_FILES = [
 
 /**
  * Loads the config file: the given path, or the first of {@link CONFIG_FILES} in `cwd`. TypeScript
- * configs are loaded with jiti, so they work on Node versions without type stripping.
+ * configs are loaded with jiti, so they work on Node versions without type stripping. The config is
+ * returned as loaded, unchecked: `resolveConfig` checks it.
  */
 export async function loadConfigFile(
   cwd: string,
   path?: string,
-): Promise<{ config: FusionConfig; file?: string }> {
+): Promise<{ config: unknown; file?: string }> {
   const file = path
     ? resolve(cwd, path)
     : CONFIG_FILES.map((name) => resolve(cwd, name)).find((candidate) => existsSync(candidate));
   if (!file) return { config: {} };
   if (!existsSync(file)) throw new ConfigError(`Config file not found: ${file}`);
   try {
-    if (file.endsWith('.json'))
-      return { config: JSON.parse(await readFile(file, 'utf8')) as FusionConfig, file };
+    if (file.endsWith('.json')) return { config: JSON.parse(await readFile(file, 'utf8')) as unknown, file };
     let loaded: unknown;
     if (/\.[mc]?ts$/.test(file)) {
       const { createJiti } = await import('jiti');
@@ -41,7 +40,7 @@ export async function loadConfigFile(
     const config = typeof loaded === 'function' ? await (loaded as () => unknown)() : loaded;
     if (typeof config !== 'object' || config === null)
       throw new ConfigError(`${file} must export a config object.`);
-    return { config: config as FusionConfig, file };
+    return { config, file };
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`Could not load ${file}: ${(error as Error).message}`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseUpstreams } from './parse-upstreams.js';
+import { ConfigError } from './config-error.js';
+import { parseUpstreams } from './parse-upstreams.js';
 
 describe('parseUpstreams', () => {
   it('reads name=baseURL pairs, trimming spaces and trailing slashes', () => {
@@ -16,12 +17,12 @@ describe('parseUpstreams', () => {
   });
 
   it.each([
-    ['lab', /not name=baseURL/],
-    ['=http://a/v1', /not name=baseURL/],
-    ['lab=not a url', /is not a URL/],
-    ['lab=file:///etc/passwd', /must use http or https/],
-    ['la b=http://a/v1', /may only hold/],
-    ['lab=http://a/v1,lab=http://b/v1', /used twice/],
+    ['lab', /FUSION_UPSTREAMS: got "lab", expected name=baseURL/],
+    ['=http://a/v1', /expected name=baseURL/],
+    ['lab=not a url', /got "lab=not a url", expected an http or https URL/],
+    ['lab=file:///etc/passwd', /expected an http or https URL/],
+    ['la b=http://a/v1', /expected a name of letters/],
+    ['lab=http://a/v1,lab=http://b/v1', /expected the name 'lab' only once/],
   ])('refuses %j', (value, message) => {
     expect(() => parseUpstreams(value)).toThrow(ConfigError);
     expect(() => parseUpstreams(value)).toThrow(message);

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from './parse-upstreams.js';
+import { ConfigError } from './config-error.js';
 import { resolveConfig } from './resolve-config.js';
 
 describe('resolveConfig', () => {
@@ -50,7 +50,9 @@ describe('resolveConfig', () => {
 
   it('refuses a port that is not a number', async () => {
     await expect(resolveConfig({ cwd, env: { FUSION_PORT: 'eighty' } })).rejects.toThrow(ConfigError);
-    await expect(resolveConfig({ cwd, env: { FUSION_PORT: '70000' } })).rejects.toThrow(/not a port/);
+    await expect(resolveConfig({ cwd, env: { FUSION_PORT: '70000' } })).rejects.toThrow(
+      'FUSION_PORT: got "70000", expected a port number from 0 to 65535',
+    );
   });
 
   it('loads fusion.config.ts (TypeScript, through jiti) and lets the environment override it', async () => {

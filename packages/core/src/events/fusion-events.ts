@@ -83,6 +83,8 @@ export interface FusionEvents {
   'hedge:fire': { requestId: string; target: string; afterMs: number };
   /** A voting strategy counted its samples. */
   'vote:tally': { requestId: string; tally: Record<string, number>; winner?: string };
+  /** A strategy reported a step of its own (`context.emit({ type: 'custom', name, data })`). */
+  'strategy:event': { requestId: string; strategy: string; name: string; data?: Record<string, unknown> };
   /** A pipeline request ended (well or not). */
   'pipeline:end': {
     requestId: string;

@@ -148,7 +148,7 @@ export class Fusion {
       if (this.#hooks.has('chat:request'))
         normalized = await this.#hooks.run('chat:request', normalized, context);
       const answer = async (step: ChatRequest): Promise<ChatResult> => {
-        const pipeline = this.pipelines.get(step.model);
+        const pipeline = this.#pipeline(step.model);
         if (pipeline) return pipeline.chat(step, call, options.onTrace);
         const model = this.registry.resolve(step.model);
         checkChatCapabilities(model, step);
@@ -185,7 +185,7 @@ export class Fusion {
           normalized = await this.#hooks.run('chat:request', normalized, context);
         const started = call;
         const answer = (step: ChatRequest): AsyncIterable<ChatChunk> => {
-          const pipeline = this.pipelines.get(step.model);
+          const pipeline = this.#pipeline(step.model);
           if (pipeline) return pipeline.stream(step, started, options.onTrace);
           const model = this.registry.resolve(step.model);
           checkChatCapabilities(model, step);
@@ -225,12 +225,27 @@ export class Fusion {
     }
   }
 
-  /** Every model served now, pipelines included, as `GET /v1/models` lists them. */
+  /**
+   * Every model served now, pipelines included, as `GET /v1/models` lists them; then each alias whose
+   * target is served, as its target's entry under the alias's id, with `alias_of` naming the target.
+   */
   async models(): Promise<ModelListEntry[]> {
     await this.ready;
     const models = this.registry.list().map((model) => this.registry.toListEntry(model));
     for (const pipeline of this.pipelines.values()) models.push(pipelineListEntry(pipeline));
+    for (const alias of this.registry.aliases().keys()) {
+      const target =
+        models.find((entry) => entry.id === this.registry.aliasTarget(alias)) ??
+        models.find((entry) => entry.id === this.registry.find(alias)?.id);
+      if (target && !models.some((entry) => entry.id === alias))
+        models.push({ ...target, id: alias, alias_of: target.id });
+    }
     return models;
+  }
+
+  /** The pipeline a model name means: its own name, or an alias of it. */
+  #pipeline(name: string): Pipeline | undefined {
+    return this.pipelines.get(name) ?? this.pipelines.get(this.registry.aliasTarget(name) ?? '');
   }
 
   /**

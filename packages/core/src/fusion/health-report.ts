@@ -63,13 +63,21 @@ export function buildHealthReport(
   }
   if (closing) return { status: 'draining', models, providers, message: 'The server is shutting down.' };
   if (ready > 0) return { status: 'ok', models, providers };
-  return {
-    status: 'unavailable',
-    models,
-    providers,
-    message:
-      registry.list().length === 0
-        ? 'No model is configured. Set FUSION_UPSTREAMS=name=http://host:port/v1 or add a provider in fusion.config.'
-        : 'No model is ready yet.',
-  };
+  return { status: 'unavailable', models, providers, message: unavailableMessage(registry, providers) };
+}
+
+/** Why nothing can serve: no provider at all, or the providers that are down and why. */
+function unavailableMessage(registry: ModelRegistry, providers: HealthReport['providers']): string {
+  const ids = Object.keys(providers);
+  if (ids.length === 0)
+    return 'No model is configured. Set FUSION_UPSTREAMS=name=http://host:port/v1 or add a provider in fusion.config.';
+  const down = ids.filter((id) => providers[id]!.status === 'unhealthy');
+  if (registry.list().length === 0 && down.length > 0) {
+    const reasons = down.map((id) => {
+      const message = providers[id]!.message?.replace(/\.$/, '');
+      return `provider '${id}' has listed no model${message ? ` (${message})` : ''}`;
+    });
+    return `No model yet: ${reasons.join('; ')}. Models are served once their provider answers.`;
+  }
+  return 'No model is ready yet.';
 }

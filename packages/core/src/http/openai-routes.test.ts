@@ -301,7 +301,7 @@ describe('GET /v1/models', () => {
     const encoded = await get(fusion, `/v1/models/${encodeURIComponent('mock/mlx-community/Qwen3-4B-4bit')}`);
     expect(encoded.status).toBe(200);
     const aliased = await get(fusion, '/v1/models/small');
-    expect(await aliased.json()).toMatchObject({ id: 'mock/mlx-community/Qwen3-4B-4bit' });
+    expect(await aliased.json()).toMatchObject({ id: 'small', alias_of: 'mock/mlx-community/Qwen3-4B-4bit' });
   });
 
   it('answers 404 model_not_found for an unknown id', async () => {

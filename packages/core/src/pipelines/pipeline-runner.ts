@@ -281,6 +281,13 @@ export class Pipeline {
           const requestId = call.requestId;
           if (event.type === 'hedge') {
             this.#deps.events.emit('hedge:fire', { requestId, target: event.target, afterMs: event.afterMs });
+          } else if (event.type === 'custom') {
+            this.#deps.events.emit('strategy:event', {
+              requestId,
+              strategy: strategy.name,
+              name: event.name,
+              ...(event.data === undefined ? {} : { data: event.data }),
+            });
           } else {
             this.#deps.events.emit('vote:tally', {
               requestId,

@@ -129,6 +129,19 @@ export class ModelRegistry {
     this.#aliases.delete(alias);
   }
 
+  /** The aliases, as given: alias → target. */
+  aliases(): ReadonlyMap<string, string> {
+    return this.#aliases;
+  }
+
+  /** What an alias finally names (aliases of aliases followed); `undefined` when `name` is none. */
+  aliasTarget(name: string): string | undefined {
+    if (!this.#aliases.has(name)) return undefined;
+    let target = name;
+    for (let hops = 0; hops < 8 && this.#aliases.has(target); hops++) target = this.#aliases.get(target)!;
+    return target;
+  }
+
   providers(): ProviderV1[] {
     return [...this.#providers.values()].map((entry) => entry.provider);
   }
@@ -145,8 +158,7 @@ export class ModelRegistry {
   find(name: string): RegisteredModel | undefined {
     const direct = this.#models.get(name);
     if (direct) return direct;
-    let target = name;
-    for (let hops = 0; hops < 8 && this.#aliases.has(target); hops++) target = this.#aliases.get(target)!;
+    const target = this.aliasTarget(name) ?? name;
     const aliased = this.#models.get(target);
     if (aliased) return aliased;
     // `target` is `name` itself when no alias applies; an alias may name an unprefixed id too.
@@ -159,15 +171,37 @@ export class ModelRegistry {
     return match;
   }
 
-  /** Like {@link find}, but throws 404 `model_not_found`. */
+  /**
+   * Like {@link find}, but throws: 503 when the model's provider is registered but has listed no
+   * model yet (an upstream that is down: the error names it and why), 404 `model_not_found`
+   * otherwise (naming an alias's missing target, not only the alias).
+   */
   resolve(name: string): RegisteredModel {
     const model = this.find(name);
-    if (!model) {
-      throw new ModelNotFoundError(
-        `The model '${name}' does not exist. GET /v1/models lists the available models.`,
+    if (model) return model;
+    const target = this.aliasTarget(name);
+    const wanted = target ?? name;
+    const slash = wanted.indexOf('/');
+    const providerId = slash > 0 ? wanted.slice(0, slash) : undefined;
+    const entry = providerId === undefined ? undefined : this.#providers.get(providerId);
+    if (entry && entry.models.size === 0) {
+      const reason = entry.health?.message?.replace(/\.$/, '');
+      const subject =
+        target === undefined ? `The model '${name}'` : `The alias '${name}' names '${target}', which`;
+      throw new UnavailableError(
+        `${subject} cannot be served yet: provider '${providerId}' has listed no model${reason ? ` (${reason})` : ''}. Its models are served once it answers.`,
+        { retryAfterMs: 5000 },
       );
     }
-    return model;
+    const subject =
+      target === undefined ? `The model '${name}'` : `The alias '${name}' names '${target}', which`;
+    const ids = entry ? [...entry.models] : [];
+    const served = entry
+      ? ` '${providerId}' serves ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}.`
+      : '';
+    throw new ModelNotFoundError(
+      `${subject} does not exist.${served} GET /v1/models lists the available models.`,
+    );
   }
 
   /**

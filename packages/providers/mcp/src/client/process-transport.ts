@@ -64,8 +64,11 @@ function installExitHook(): void {
  * process it started lingers.
  */
 export class ProcessTransport implements Transport {
+  /** Called once when the connection is closed: by `close`, or because the server exited. */
   onclose?: () => void;
+  /** Called on an error of the connection (a broken line on stdout, a failed write). */
   onerror?: (error: Error) => void;
+  /** Called with each JSON-RPC message the server writes on stdout. */
   onmessage?: (message: JSONRPCMessage) => void;
 
   readonly #options: ProcessTransportOptions;
@@ -89,6 +92,7 @@ export class ProcessTransport implements Transport {
     return this.#stderr;
   }
 
+  /** Spawns the server; the MCP client calls it when it connects. */
   start(): Promise<void> {
     installExitHook();
     const child = spawn(this.#options.command, this.#options.args ?? [], {

@@ -20,7 +20,7 @@ export interface McpHttpEndpoint {
  * statelessly, the 2025 ones, on one URL). It checks `Host` and `Origin` with the orchestrator's
  * cross-site guard (403), the media type (415) and the body size (413) before the SDK reads the
  * message. 2025-era clients get an `Mcp-Session-Id` so that their `notifications/cancelled` finds the
- * call it names ({@link LegacyCancellation}). Authentication is the orchestrator's: mounted through
+ * call it names (`LegacyCancellation`). Authentication is the orchestrator's: mounted through
  * `fusion.handle` (see {@link mcpPlugin}), `apiKeys` apply to it.
  */
 export function createMcpHttpHandler(

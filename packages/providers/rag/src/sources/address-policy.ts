@@ -116,7 +116,7 @@ function refusedIpv6(groups: number[]): RefusalReason | undefined {
 
 /**
  * Why an IP address must not be fetched by default (loopback, private, link-local, metadata, …), or
- * undefined for a public unicast address. Accepts every IPv4 spelling of {@link parseIpv4} and IPv6
+ * undefined for a public unicast address. Accepts every IPv4 spelling of `parseIpv4` and IPv6
  * including IPv4-mapped forms; anything else that is not an address is 'unparsable'.
  */
 export function refusalReason(address: string): RefusalReason | undefined {

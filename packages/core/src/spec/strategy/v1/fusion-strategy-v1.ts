@@ -32,10 +32,18 @@ export type TargetStream = (
   options?: TargetCallOptions,
 ) => AsyncIterable<ChatChunk>;
 
-/** A step of a strategy worth observing as it happens; the orchestrator puts it on its event bus. */
+/**
+ * A step of a strategy worth observing as it happens; the orchestrator puts it on its event bus:
+ * `hedge` as `hedge:fire`, `tally` as `vote:tally`, and a strategy's own steps (`custom`, with a
+ * `name` and any `data`) as `strategy:event`.
+ *
+ * @example
+ * context.emit?.({ type: 'custom', name: 'judge:pick', data: { winner: 'lab/qwen3-4b' } });
+ */
 export type StrategyEvent =
   | { type: 'hedge'; target: string; afterMs: number }
-  | { type: 'tally'; tally: Record<string, number>; winner?: string };
+  | { type: 'tally'; tally: Record<string, number>; winner?: string }
+  | { type: 'custom'; name: string; data?: Record<string, unknown> };
 
 /** What a strategy works with. */
 export interface StrategyContext<TOptions = Record<string, unknown>> {

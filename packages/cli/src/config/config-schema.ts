@@ -1,0 +1,503 @@
+/**
+ * The one schema of `fusion serve`'s configuration: `fusion.config.{ts,js,json}` and the `FUSION_*`
+ * environment. It checks the config at start (every mistake named with its key, its value and what
+ * was expected) and is the source of the JSON Schema published for JSON configs
+ * (`@fusionkit/cli/fusion.config.schema.json`).
+ */
+import type {
+  FusionStrategyV1,
+  FusionTrace,
+  KeyvLike,
+  PluginV1,
+  ProviderV1,
+  RouterV1,
+} from '@fusionkit/core';
+import type { McpHttpOptions } from '@fusionkit/mcp';
+import { z } from 'zod';
+
+/** An upstream's name: the prefix of its model ids. */
+export const UPSTREAM_NAME = /^[\w.-]+$/;
+
+function integer(min: number, max?: number) {
+  const expected =
+    max !== undefined
+      ? `expected an integer from ${min} to ${max}`
+      : min === 1
+        ? 'expected a positive integer'
+        : `expected an integer ≥ ${min}`;
+  const schema = z.int({ error: expected }).min(min, { error: expected });
+  return max === undefined ? schema : schema.max(max, { error: expected });
+}
+
+/** Milliseconds, at least 1. */
+const ms = (description: string) => integer(1).describe(`${description} (ms)`);
+const positiveInteger = (description: string) => integer(1).describe(description);
+const fraction = (description: string) =>
+  z
+    .number({ error: 'expected a number from 0 to 1' })
+    .min(0, { error: 'expected a number from 0 to 1' })
+    .max(1, { error: 'expected a number from 0 to 1' })
+    .describe(description);
+const strings = (description: string) => z.array(z.string()).describe(description);
+const stringMap = z.record(z.string(), z.string());
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** An object built in code (a provider, a plugin): accepted as it is, never copied. */
+function made<T>(what: string, test: (value: Record<string, unknown>) => boolean) {
+  return z.custom<T>((value) => isObject(value) && test(value), { error: `expected ${what}` });
+}
+
+const upstreamName = z
+  .string({ error: 'expected a name' })
+  .regex(UPSTREAM_NAME, { error: "expected a name of letters, digits, '_', '.' and '-'" });
+
+const baseURL = z
+  .string({ error: 'expected a base URL' })
+  .refine(isHttpUrl, { error: 'expected an http or https URL with its /v1, e.g. http://127.0.0.1:8000/v1' })
+  .describe('Base URL with the /v1 part, e.g. http://127.0.0.1:8000/v1');
+
+const upstreamShape = {
+  baseURL,
+  apiKey: z.string().describe('Sent as Authorization: Bearer <apiKey>').optional(),
+  headers: stringMap.describe('Extra headers sent with every request').optional(),
+  flavor: z
+    .enum(['auto', 'openai', 'mlx-openai-server'])
+    .describe("Server quirks to apply (default 'auto')")
+    .optional(),
+  models: z
+    .array(z.string().min(1, { error: 'expected a model id' }))
+    .describe('Serve only these model ids; discovered from GET /v1/models when omitted')
+    .optional(),
+  concurrency: positiveInteger(
+    "Calls each model of this upstream may run at once (default: the upstream's own limit, else queue.perModelConcurrency)",
+  ).optional(),
+  maxSockets: positiveInteger('Connections open at once to this upstream; also caps concurrency').optional(),
+  timeoutMs: ms('Time allowed for one upstream call (default 600000)').optional(),
+  healthTimeoutMs: ms('Time allowed to each health probe (default 5000)').optional(),
+};
+
+const upstreamOptions = z.strictObject(upstreamShape);
+
+/** `upstreams`: `{ name: baseURL }`, `{ name: { baseURL, … } }` or a list of `{ name, baseURL, … }`. */
+const upstreams = z
+  .union(
+    [
+      z.record(
+        upstreamName,
+        z.union([baseURL, upstreamOptions], {
+          error: 'expected a base URL or an object { baseURL, … }',
+        }),
+      ),
+      z.array(z.strictObject({ name: upstreamName, ...upstreamShape })).superRefine((list, context) => {
+        const seen = new Set<string>();
+        list.forEach((upstream, index) => {
+          if (seen.has(upstream.name))
+            context.addIssue({
+              code: 'custom',
+              path: [index, 'name'],
+              input: upstream.name,
+              message: 'expected a name not used by another upstream',
+            });
+          seen.add(upstream.name);
+        });
+      }),
+    ],
+    { error: 'expected { name: baseURL } or a list of { name, baseURL }' },
+  )
+  .describe('OpenAI-compatible upstreams, served as name/model-id');
+
+const queue = z
+  .strictObject({
+    concurrency: positiveInteger('Calls running at once across all models (default 10000)').optional(),
+    perModelConcurrency: positiveInteger(
+      'Calls running at once per model, unless the model reports its own limit (default: concurrency)',
+    ).optional(),
+    models: z
+      .record(z.string(), integer(1))
+      .describe('Per-model overrides of perModelConcurrency, e.g. { "lab/qwen3-0.6b": 1 }')
+      .optional(),
+    maxWaiting: integer(0)
+      .describe('Calls that may wait for a slot, across all models; beyond it 429 (default 1024)')
+      .optional(),
+    perModelMaxWaiting: integer(0).describe('Calls that may wait per model (default 256)').optional(),
+    waitTimeoutMs: ms('How long a call may wait before it gets 429 (default 30000)').optional(),
+  })
+  .describe('Concurrency and waiting limits of the request queue');
+
+const security = z
+  .strictObject({
+    allowedHosts: strings(
+      "Host names allowed besides localhost and IP addresses; '.example.com' allows subdomains, '*' any host",
+    ).optional(),
+    allowedOrigins: strings(
+      "Browser origins allowed to call across origins (CORS); '*' allows every origin",
+    ).optional(),
+  })
+  .describe('The cross-site guard: allowed Host names (DNS rebinding) and browser origins (CORS)');
+
+const retry = z.strictObject({
+  maxRetries: integer(0).describe('Retries after the first attempt (default 2)').optional(),
+  baseDelayMs: integer(0).describe('First backoff, ms; doubles each retry (default 250)').optional(),
+  maxDelayMs: integer(0).describe('Largest backoff, ms (default 8000)').optional(),
+  jitter: fraction('Random share of each backoff (default 1)').optional(),
+  maxRetryAfterMs: integer(0).describe('Longest Retry-After waited for, ms (default 10000)').optional(),
+});
+
+const breaker = z.strictObject({
+  consecutiveFailures: positiveInteger('Consecutive failures that open the circuit (default 5)').optional(),
+  failureRate: fraction('Failure share over the window that opens the circuit (default 0.5)').optional(),
+  windowSize: positiveInteger('Calls the failure rate is computed over (default 20)').optional(),
+  minimumCalls: positiveInteger(
+    'Calls the window must hold before the failure rate counts (default 10)',
+  ).optional(),
+  cooldownMs: integer(0)
+    .describe('How long an open circuit waits before a probe, ms (default 30000)')
+    .optional(),
+});
+
+const resilience = z
+  .union(
+    [
+      z.literal(false),
+      z.strictObject({
+        retry: z
+          .union([z.literal(false), retry], { error: 'expected false or { maxRetries, … }' })
+          .optional(),
+        breaker: z
+          .union([z.literal(false), breaker], { error: 'expected false or { consecutiveFailures, … }' })
+          .optional(),
+        modelCalls: z
+          .boolean()
+          .describe('Whether models called by name get retries and a breaker')
+          .optional(),
+        latencyAlpha: fraction(
+          'Weight of the newest sample in the latency averages (default 0.2)',
+        ).optional(),
+      }),
+    ],
+    { error: 'expected false or { retry, breaker, … }' },
+  )
+  .describe('Retries and circuit breakers of every call; false turns them off');
+
+const traces = z
+  .strictObject({
+    ttlMs: ms('How long a trace stays (default 600000)').optional(),
+    maxEntries: positiveInteger('Traces kept in memory at most (default 1000)').optional(),
+    keyv: made<KeyvLike<FusionTrace>>(
+      'a Keyv instance (code configs only)',
+      (value) => typeof value.get === 'function' && typeof value.set === 'function',
+    ).optional(),
+  })
+  .describe('Where traces of fused answers are kept');
+
+const routeTarget = z.strictObject({
+  model: z.string().min(1, { error: 'expected a model id or alias' }),
+  weight: z.number().positive({ error: 'expected a positive number' }).optional(),
+  params: z
+    .record(z.string(), z.unknown())
+    .describe('Request fields that override the client’s for this target')
+    .optional(),
+});
+
+const pipeline = z.strictObject({
+  name: z
+    .string()
+    .min(1, { error: 'expected a model name' })
+    .describe('The model id clients use, e.g. fusion/moa'),
+  description: z.string().optional(),
+  strategy: z
+    .union(
+      [
+        z.string(),
+        made<FusionStrategyV1>(
+          'a strategy',
+          (value) => value.specificationVersion === 'v1' && typeof value.doChat === 'function',
+        ),
+      ],
+      { error: 'expected a strategy name (single, fallback, race, vote, best-of-n, mixture-of-agents)' },
+    )
+    .describe('single, fallback, race, vote, best-of-n, mixture-of-agents (default single)')
+    .optional(),
+  options: z
+    .record(z.string(), z.unknown())
+    .describe("The strategy's options, e.g. { samples: 5 }")
+    .optional(),
+  router: z
+    .union(
+      [
+        z.string(),
+        made<RouterV1>(
+          'a router',
+          (value) => value.specificationVersion === 'v1' && typeof value.doRoute === 'function',
+        ),
+      ],
+      { error: 'expected a router name (explicit, capability, least-busy, latency, cost, weighted)' },
+    )
+    .describe('explicit, capability, least-busy, latency, cost, weighted (default explicit)')
+    .optional(),
+  targets: z
+    .array(z.union([z.string().min(1), routeTarget], { error: 'expected a model id or { model, weight }' }))
+    .min(1, { error: 'expected at least one target' })
+    .describe('The models it may use: ids, aliases or { model, weight, params }'),
+  limits: z
+    .strictObject({
+      maxCalls: positiveInteger('Target calls, retries included (default 16)').optional(),
+      maxTokens: positiveInteger('Tokens over all calls').optional(),
+      timeoutMs: ms('Wall time of the whole fused request').optional(),
+      maxConcurrent: positiveInteger('Requests of this pipeline running at once; more get 429').optional(),
+    })
+    .optional(),
+  capabilities: z
+    .strictObject({
+      chat: z.boolean().optional(),
+      embeddings: z.boolean().optional(),
+      tools: z.boolean().optional(),
+      json_schema: z.boolean().optional(),
+      vision: z.boolean().optional(),
+    })
+    .optional(),
+});
+
+const mlx = z
+  .union(
+    [
+      z.literal(false),
+      z.strictObject({
+        id: upstreamName.describe("Provider id; prefixes its model ids (default 'mlx')").optional(),
+        modelsDir: z
+          .union([z.string(), z.array(z.string())], { error: 'expected a folder or a list of folders' })
+          .describe('Folder(s) of MLX model directories (FUSION_MLX_MODELS)')
+          .optional(),
+        huggingFaceCache: z
+          .boolean()
+          .describe('Also serve mlx-community models of the Hugging Face cache')
+          .optional(),
+        models: stringMap.describe('Models by explicit directory, id to path').optional(),
+        maxWaitingPerModel: integer(0).optional(),
+        prefillChunkSize: positiveInteger('Prompt tokens per prefill step (default 512)').optional(),
+        kvCacheStep: positiveInteger('KV cache growth step, in tokens (default 256)').optional(),
+        restartDelayMs: integer(0).optional(),
+        maxRestartDelayMs: integer(0).optional(),
+        recycleIdleWorker: z.boolean().optional(),
+        workerEnv: stringMap.optional(),
+        env: z.record(z.string(), z.string().optional()).optional(),
+        watchIntervalMs: ms('How often the folders are checked for changes (default 2000)').optional(),
+      }),
+    ],
+    { error: 'expected false or { modelsDir, … }' },
+  )
+  .describe('In-process MLX models, served as mlx/<name>');
+
+const mcp = z
+  .union(
+    [
+      z.literal(false),
+      z.strictObject({
+        path: z.string().startsWith('/', { error: "expected a path starting with '/'" }).optional(),
+        allowedHosts: strings('Narrows security.allowedHosts for /mcp').optional(),
+        allowedOrigins: strings('Narrows security.allowedOrigins for /mcp').optional(),
+        maxBodyBytes: positiveInteger('Largest request body, bytes').optional(),
+        name: z.string().optional(),
+        version: z.string().optional(),
+        progressEveryChunks: positiveInteger(
+          'chat sends a progress notification every this many chunks',
+        ).optional(),
+        rag: z
+          .custom<NonNullable<McpHttpOptions['rag']>>(
+            (value) => isObject(value) || typeof value === 'function',
+            { error: 'expected the RAG plugin (code configs only)' },
+          )
+          .optional(),
+        jobs: made<NonNullable<McpHttpOptions['jobs']>>(
+          'a job runner (code configs only)',
+          () => true,
+        ).optional(),
+        onError: z
+          .custom<(error: Error) => void>((value) => typeof value === 'function', {
+            error: 'expected a function',
+          })
+          .optional(),
+      }),
+    ],
+    { error: 'expected false or { path, … }' },
+  )
+  .describe('The orchestrator as an MCP server at /mcp; false turns it off');
+
+/** Everything `fusion.config.{ts,mts,js,mjs,json}` may say; unknown keys are mistakes. */
+export const fusionConfigSchema = z
+  .strictObject({
+    $schema: z.string().describe('The JSON Schema of this file').optional(),
+    host: z
+      .string()
+      .min(1, { error: 'expected a host name or address' })
+      .describe("Address to listen on (default '127.0.0.1', FUSION_HOST)")
+      .optional(),
+    port: integer(0, 65535)
+      .describe('Port to listen on; 0 picks a free one (default 8080, FUSION_PORT)')
+      .optional(),
+    upstreams: upstreams.optional(),
+    providers: z
+      .array(
+        made<ProviderV1>(
+          'a provider made in code, e.g. createOpenAICompatible({ id, baseURL })',
+          (value) => value.specificationVersion === 'v1' && typeof value.id === 'string',
+        ),
+      )
+      .describe('Providers built in code (.ts/.js configs only)')
+      .optional(),
+    plugins: z
+      .array(
+        made<PluginV1>(
+          'a plugin made in code, e.g. ragPlugin({ … })',
+          (value) => value.specificationVersion === 'v1' && typeof value.setup === 'function',
+        ),
+      )
+      .describe('Plugins built in code (.ts/.js configs only)')
+      .optional(),
+    aliases: z
+      .record(
+        z.string().min(1, { error: 'expected an alias name' }),
+        z.string().min(1, { error: 'expected a model id' }),
+      )
+      .describe('Model aliases, e.g. { "default": "lab/qwen2.5-0.5b-instruct-4bit" }')
+      .optional(),
+    queue: queue.optional(),
+    maxBodyBytes: positiveInteger(
+      'Largest request body accepted, bytes; larger get 413 (default 4 MiB)',
+    ).optional(),
+    memoryBudgetBytes: positiveInteger('Bytes loaded in-process models may occupy together').optional(),
+    apiKeys: z
+      .array(z.string().min(1, { error: 'expected a non-empty key' }))
+      .describe('When set, requests need Authorization: Bearer <one of these>')
+      .optional(),
+    security: security.optional(),
+    timeoutMs: ms('Total time allowed for one chat call (default 600000)').optional(),
+    firstTokenTimeoutMs: ms(
+      'Time allowed to the first content token of a stream (default 120000)',
+    ).optional(),
+    idleTimeoutMs: ms('Time allowed between two chunks of a stream (default 60000)').optional(),
+    responseTimeoutMs: ms('Time allowed for a non-streamed answer of one call (default 300000)').optional(),
+    pipelines: z.array(pipeline).describe('Pipelines served as models (fusion/moa, fusion/fast)').optional(),
+    resilience: resilience.optional(),
+    traces: traces.optional(),
+    basePath: z
+      .string()
+      .regex(/^(\/.*)?$/, { error: "expected '' or a path starting with '/'" })
+      .describe("Prefix under which the routes are served, e.g. '/ai'")
+      .optional(),
+    healthIntervalMs: integer(0)
+      .describe('How often provider health is refreshed, ms; 0 disables (default 5000)')
+      .optional(),
+    mlx: mlx.optional(),
+    mcp: mcp.optional(),
+    shutdownTimeoutMs: integer(0)
+      .describe('How long shutdown waits for running requests, ms (default 10000)')
+      .optional(),
+  })
+  .meta({
+    title: 'fusion.config.json',
+    description:
+      'The configuration of `fusion serve` (@fusionkit/cli). Environment variables FUSION_* override it.',
+  });
+
+/** A list from the environment: comma-separated, spaces and empty entries dropped. */
+const envList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean),
+);
+
+/** `FUSION_UPSTREAMS`: `name=baseURL[,name=baseURL…]`. */
+export const upstreamListSchema = z.string().transform((value, context) => {
+  const list: { name: string; baseURL: string }[] = [];
+  for (const item of value.split(',')) {
+    const entry = item.trim();
+    if (!entry) continue;
+    const equals = entry.indexOf('=');
+    const name = entry.slice(0, equals).trim();
+    const url = entry.slice(equals + 1).trim();
+    if (equals <= 0) {
+      context.addIssue({
+        code: 'custom',
+        input: entry,
+        message: 'expected name=baseURL, e.g. lab=http://127.0.0.1:8000/v1',
+      });
+    } else if (!upstreamName.safeParse(name).success) {
+      context.addIssue({
+        code: 'custom',
+        input: entry,
+        message: "expected a name of letters, digits, '_', '.' and '-' before '='",
+      });
+    } else if (!isHttpUrl(url)) {
+      context.addIssue({
+        code: 'custom',
+        input: entry,
+        message: 'expected an http or https URL after the name, e.g. lab=http://127.0.0.1:8000/v1',
+      });
+    } else if (list.some((upstream) => upstream.name === name)) {
+      context.addIssue({ code: 'custom', input: entry, message: `expected the name '${name}' only once` });
+    } else {
+      list.push({ name, baseURL: url.replace(/\/+$/, '') });
+    }
+  }
+  return list;
+});
+
+/** The `FUSION_*` variables `fusion serve` reads. Empty ones count as unset. */
+export const fusionEnvSchema = z.object({
+  FUSION_HOST: z.string().optional(),
+  FUSION_PORT: z
+    .string()
+    .refine((value) => /^\d+$/.test(value) && Number(value) <= 65535, {
+      error: 'expected a port number from 0 to 65535 (0 picks a free one)',
+    })
+    .transform(Number)
+    .optional(),
+  FUSION_UPSTREAMS: upstreamListSchema.optional(),
+  FUSION_LOG: z
+    .enum(['requests', 'json'], {
+      error: "expected 'requests' (one JSON line per request), 'json' (pino logs) or nothing",
+    })
+    .optional(),
+  FUSION_LOG_LEVEL: z.enum(['info', 'debug'], { error: "expected 'info' or 'debug'" }).optional(),
+  FUSION_LOG_PROMPTS: z.enum(['0', '1'], { error: "expected '1' (log prompts) or '0'" }).optional(),
+  FUSION_METRICS: z.enum(['0', '1'], { error: "expected '0' (no /metrics) or '1'" }).optional(),
+  FUSION_DIAGNOSTICS: z
+    .enum(['0', '1'], { error: "expected '1' (serve /internal/diagnostics) or '0'" })
+    .optional(),
+  FUSION_MLX_MODELS: z.string().optional(),
+  FUSION_ALLOWED_HOSTS: envList.optional(),
+  FUSION_ALLOWED_ORIGINS: envList.optional(),
+});
+
+/** The names of the variables {@link fusionEnvSchema} reads. */
+export const FUSION_ENV_NAMES = Object.keys(fusionEnvSchema.shape) as (keyof typeof fusionEnvSchema.shape)[];
+
+/**
+ * The JSON Schema of `fusion.config.json`, made from {@link fusionConfigSchema}. What only code can
+ * give (providers, plugins, strategy objects) is left open.
+ */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(fusionConfigSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-07',
+    override: ({ jsonSchema }) => {
+      // Integers carry the largest safe integer as their maximum: true, and noise in an editor.
+      if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
+    },
+  }) as Record<string, unknown>;
+}
