@@ -1,0 +1,76 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { KeyvLike } from '@fusionkit/core';
+import Keyv from 'keyv';
+import { ConfigError } from '../config/parse-upstreams.js';
+import { SqliteStore } from './sqlite-store.js';
+
+/** Where `fusion serve` keeps jobs and traces (config `state`). */
+export interface StateOptions {
+  /**
+   * `sqlite`: one file, `<dir>/state.sqlite`, kept across restarts; `memory`: gone with the process.
+   * `FUSION_STATE` overrides it. Ignored when `redis` is set. @default 'sqlite'
+   */
+  store?: 'sqlite' | 'memory';
+  /** Folder of the SQLite file, from the working directory. `FUSION_STATE_DIR` overrides it. @default '.fusion' */
+  dir?: string;
+}
+
+/** Keyv instances by namespace over one backing store, and how to close them. */
+export interface FusionState {
+  /** What backs the state, for the log. @example 'sqlite .fusion/state.sqlite' */
+  readonly description: string;
+  keyv<TValue = unknown>(namespace: string): KeyvLike<TValue> & { delete(key: string): Promise<unknown> };
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the state a config and environment ask for: Redis when `FUSION_REDIS_URL` or config `redis`
+ * is set, else SQLite under `.fusion/` (or memory with `FUSION_STATE=memory`).
+ */
+export async function openState(options: {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  state?: StateOptions;
+  redis?: string;
+  onError?: (error: unknown) => void;
+}): Promise<FusionState> {
+  const { env } = options;
+  const redis = env.FUSION_REDIS_URL || options.redis;
+  const opened: Keyv[] = [];
+  const onError = options.onError ?? (() => {});
+  const keep = <TValue>(keyv: Keyv<TValue>) => {
+    // Keyv reports a failed write as an event; without a listener it would be lost.
+    keyv.on('error', onError);
+    opened.push(keyv as Keyv);
+    return keyv;
+  };
+  const close = async () => {
+    await Promise.all(opened.splice(0).map((keyv) => keyv.disconnect().catch(onError)));
+  };
+  if (redis) {
+    const { default: KeyvRedis } = await import('@keyv/redis');
+    return {
+      description: `redis ${new URL(redis).host}`,
+      keyv: (namespace) => keep(new Keyv({ store: new KeyvRedis(redis), namespace: `fusion:${namespace}` })),
+      close,
+    };
+  }
+  const store = env.FUSION_STATE || options.state?.store || 'sqlite';
+  if (store === 'memory') {
+    return {
+      description: 'memory (lost on restart)',
+      keyv: (namespace) => keep(new Keyv({ namespace })),
+      close,
+    };
+  }
+  if (store !== 'sqlite') throw new ConfigError(`FUSION_STATE must be 'sqlite' or 'memory', not '${store}'.`);
+  const dir = resolve(options.cwd, env.FUSION_STATE_DIR || options.state?.dir || '.fusion');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'state.sqlite');
+  return {
+    description: `sqlite ${file}`,
+    keyv: (namespace) => keep(new Keyv({ store: new SqliteStore(file), namespace })),
+    close,
+  };
+}

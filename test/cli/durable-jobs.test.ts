@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  COUNTING_MODEL,
+  type CountingUpstream,
+  startCountingUpstream,
+} from '../support/counting-upstream.js';
+import { type RunningCli, spawnCli } from '../support/spawn-cli.js';
+
+type Json = Record<string, unknown>;
+
+describe('fusion serve: jobs in the default SQLite state', () => {
+  let upstream: CountingUpstream;
+  let cwd: string;
+  const running: RunningCli[] = [];
+
+  const start = async () => {
+    const cli = await spawnCli(
+      ['serve'],
+      { FUSION_UPSTREAMS: `lab=${upstream.baseURL}`, FUSION_STATE: '' },
+      cwd,
+    );
+    running.push(cli);
+    return cli;
+  };
+  const call = async (cli: RunningCli, method: string, path: string, body?: unknown, headers = {}) => {
+    const response = await fetch(`${cli.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Json };
+  };
+
+  beforeAll(async () => {
+    upstream = await startCountingUpstream();
+    cwd = mkdtempSync(join(tmpdir(), 'fusion-jobs-'));
+  });
+
+  afterAll(async () => {
+    for (const cli of running) await cli.stop('SIGKILL');
+    await upstream?.close();
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('finishes a job exactly once after the process running it is killed with SIGKILL', async () => {
+    const first = await start();
+    expect(first.output()).toContain(`state: sqlite ${join(cwd, '.fusion', 'state.sqlite')}`);
+    const model = `lab/${COUNTING_MODEL}`;
+    await expect
+      .poll(async () =>
+        ((await call(first, 'GET', '/v1/models')).body.data as Json[]).map((entry) => entry.id),
+      )
+      .toContain(model);
+    const ask = (content: string) => ({ model, messages: [{ role: 'user', content }] });
+    const batch = { kind: 'chat.batch', input: { requests: ['one', 'two', 'hold', 'four'].map(ask) } };
+    const created = await call(first, 'POST', '/v1/jobs', batch, { 'idempotency-key': 'nightly' });
+    expect(created.status).toBe(202);
+    const id = created.body.id as string;
+
+    // Two answers are in, the third is held at the upstream: kill the process there.
+    await expect.poll(() => upstream.counts.hold ?? 0, { timeout: 15_000 }).toBe(1);
+    expect((await call(first, 'GET', `/v1/jobs/${id}`)).body).toMatchObject({
+      status: 'running',
+      progress: { done: 2, total: 4 },
+    });
+    await first.stop('SIGKILL');
+    upstream.release();
+
+    const second = await start();
+    await expect
+      .poll(async () => (await call(second, 'GET', `/v1/jobs/${id}`)).body.status, { timeout: 15_000 })
+      .toBe('succeeded');
+    const done = (await call(second, 'GET', `/api/jobs/${id}`)).body;
+    expect(done).toMatchObject({ attempts: 2, progress: { done: 4, total: 4 } });
+    const answers = (done.result as { data: { response: { choices: { message: { content: string } }[] } }[] })
+      .data;
+    expect(answers.map((item) => item.response.choices[0]!.message.content)).toEqual([
+      'answer: one',
+      'answer: two',
+      'answer: hold',
+      'answer: four',
+    ]);
+    // Answered work is not asked again; only the request cut off by the kill is.
+    expect(upstream.counts).toEqual({ one: 1, two: 1, hold: 2, four: 1 });
+    // The idempotency key still names the job after the restart.
+    expect((await call(second, 'POST', '/v1/jobs', batch, { 'idempotency-key': 'nightly' })).body.id).toBe(
+      id,
+    );
+    await second.stop('SIGTERM');
+
+    const third = await start();
+    const listed = (await call(third, 'GET', '/v1/jobs')).body;
+    expect((listed.data as Json[]).map((job) => [job.id, job.status])).toEqual([[id, 'succeeded']]);
+    expect(upstream.counts).toEqual({ one: 1, two: 1, hold: 2, four: 1 });
+  });
+
+  it('answers an unknown job with 404 in the OpenAI error shape', async () => {
+    const cli = running.at(-1) ?? (await start());
+    const missing = await call(cli, 'GET', '/v1/jobs/job_missing');
+    expect(missing).toEqual({
+      status: 404,
+      body: { error: expect.objectContaining({ code: 'job_not_found', type: 'not_found_error' }) },
+    });
+  });
+});
