@@ -1,8 +1,6 @@
-import { JobRunner, jobsPlugin } from '@fusionkit/core';
 import { serve } from '@fusionkit/node';
 import { resolveConfig } from '../config/resolve-config.js';
-import { openState } from '../state/open-state.js';
-import { statePlugin } from '../state/state-plugin.js';
+import { openServeState } from '../state/serve-state.js';
 import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
 import { reclaimIdleMemory } from './reclaim-idle-memory.js';
@@ -18,25 +16,7 @@ export async function serveCommand(context: CliContext, options: { config?: stri
     ...(options.config ? { configPath: options.config } : {}),
   });
   if (config.file) context.log(`config: ${config.file}`);
-  const logError = (error: unknown) => context.log(`state error: ${(error as Error)?.message ?? error}`);
-  const state = await openState({
-    cwd: context.cwd,
-    env: context.env,
-    ...(config.state ? { state: config.state } : {}),
-    ...(config.redis ? { redis: config.redis } : {}),
-    onError: logError,
-  });
-  context.log(`state: ${state.description}`);
-  const jobs = new JobRunner({ store: state.keyv('jobs'), onStoreError: logError });
-  // A RAG plugin of the config serves /api/jobs for its own runner already.
-  const ragMounted = config.plugins?.some((plugin) => plugin.name === 'rag');
-  const fusion = createFusionFromConfig(config, {
-    traces: state.keyv('traces'),
-    plugins: [
-      statePlugin(state),
-      jobsPlugin({ jobs, routes: { prefixes: ragMounted ? ['/v1/jobs'] : ['/v1/jobs', '/api/jobs'] } }),
-    ],
-  });
+  const fusion = createFusionFromConfig(config, await openServeState(context, config));
   await fusion.ready;
 
   const server = await serve(fusion, {

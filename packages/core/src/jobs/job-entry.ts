@@ -29,6 +29,11 @@ export function seconds(ms: number): number {
 export function copy(snapshot: JobSnapshot): JobSnapshot {
   const result: JobSnapshot = { ...snapshot, progress: { ...snapshot.progress } };
   if (snapshot.detail) result.detail = { ...snapshot.detail };
-  if (snapshot.webhook) result.webhook = { ...snapshot.webhook };
+  if (snapshot.webhook) {
+    const { deliveries, ...webhook } = snapshot.webhook;
+    result.webhook = deliveries
+      ? { ...webhook, deliveries: deliveries.map((entry) => ({ ...entry })) }
+      : webhook;
+  }
   return result;
 }

@@ -367,6 +367,8 @@ export class JobRunner {
       attempts: Math.max(1, this.#options.webhookAttempts ?? 3),
       retryDelayMs: this.#options.webhookRetryDelayMs ?? 1000,
       signal: this.#closing.signal,
+      now: this.#now,
+      onAttempt: () => this.#save(entry),
     }).then(() => this.#save(entry));
     this.#deliveries.add(delivery);
     void delivery.finally(() => this.#deliveries.delete(delivery));

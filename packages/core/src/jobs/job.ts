@@ -20,8 +20,8 @@ export interface JobWebhook {
   /** An http(s) URL that receives the final {@link JobSnapshot} as JSON. */
   url: string;
   /**
-   * Signs the body: `x-fusion-signature: sha256=<hex HMAC-SHA256 of the body with this secret>`. Never
-   * shown in snapshots.
+   * Signs each delivery: `x-fusion-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>"
+   * with this secret>` (the same `t` is in `x-fusion-timestamp`). Never shown in snapshots.
    */
   secret?: string;
   /** More request headers. */
@@ -36,6 +36,20 @@ export interface JobWebhookStatus {
   attempts: number;
   /** Why the last attempt failed. */
   error?: string;
+  /** One entry per attempt, oldest first (the last 20). */
+  deliveries?: WebhookDelivery[];
+}
+
+/** One attempt to deliver a webhook. */
+export interface WebhookDelivery {
+  attempt: number;
+  /** Unix seconds, as signed. */
+  at: number;
+  /** The receiver's HTTP status, when it answered. */
+  status_code?: number;
+  /** Why the attempt failed (network error, timeout, non-2xx). */
+  error?: string;
+  duration_ms: number;
 }
 
 /** What a job's `run` gets. */
