@@ -49,6 +49,15 @@ export function jobRoutes(jobs: JobRunner, options: JobRoutesOptions = {}): [str
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const create: RouteHandler = async (request, { requestId }) => {
     const body = parseJobRequest(await readJsonBody(request, maxBodyBytes));
+    if (!jobs.kinds.includes(body.kind)) {
+      throw new InvalidRequestError(
+        `No job kind '${body.kind}'; known kinds: ${jobs.kinds.join(', ') || 'none'}.`,
+        {
+          code: 'unknown_job_kind',
+          param: 'kind',
+        },
+      );
+    }
     const idempotencyKey = request.headers.get('idempotency-key') ?? undefined;
     let webhook: JobWebhook | undefined;
     if (body.webhook) {

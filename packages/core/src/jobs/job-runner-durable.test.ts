@@ -109,6 +109,21 @@ describe('JobRunner with a store', () => {
     await first.close();
   });
 
+  it('queues restored jobs of a kind defined after restore() once it is defined', async () => {
+    const store = jsonStore();
+    const first = new JobRunner({ store });
+    first.define('count', counting([], new Promise(() => {})));
+    const job = first.create({ kind: 'count', input: { to: 2, pauseAt: 0 } });
+    await first.flush();
+
+    const second = new JobRunner({ store });
+    await Promise.all([second.restore(), second.restore()]);
+    expect(second.get(job.id)?.status).toBe('queued');
+    second.define('count', counting([]));
+    expect(await second.wait(job.id)).toMatchObject({ status: 'succeeded', result: { counted: 2 } });
+    await first.close();
+  });
+
   it('keeps a graceful close resumable', async () => {
     const store = jsonStore();
     const log: string[] = [];

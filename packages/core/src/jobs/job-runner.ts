@@ -45,6 +45,9 @@ export class JobRunner {
   readonly #queue: JobEntry[] = [];
   readonly #handlers = new Map<string, JobHandler>();
   readonly #idempotency = new Map<string, string>();
+  /** Restored unfinished jobs whose kind is not defined yet, by kind. */
+  readonly #waiting = new Map<string, JobEntry[]>();
+  #restored: Promise<void> | undefined;
   readonly #listeners = new Set<(snapshot: JobSnapshot) => void>();
   readonly #deliveries = new Set<Promise<void>>();
   readonly #closing = new AbortController();
@@ -80,22 +83,34 @@ export class JobRunner {
   /** Defines the work of a kind of job: jobs of this kind are created with `input` and can resume. */
   define<TInput, TResult>(kind: string, handler: JobHandler<TInput, TResult>): () => void {
     this.#handlers.set(kind, handler as JobHandler);
+    // Restored jobs of this kind were waiting for it.
+    const waiting = this.#waiting.get(kind);
+    if (waiting) {
+      this.#waiting.delete(kind);
+      for (const entry of waiting) if (!isFinalStatus(entry.snapshot.status)) this.#queue.push(entry);
+      this.#pump();
+    }
     return () => {
       if (this.#handlers.get(kind) === handler) this.#handlers.delete(kind);
     };
   }
 
-  /** The kinds defined with `define`. */
+  /** The kinds defined with `define` that clients may create over HTTP. */
   get kinds(): string[] {
-    return [...this.#handlers.keys()];
+    return [...this.#handlers].filter(([, handler]) => handler.http !== false).map(([kind]) => kind);
   }
 
   /**
-   * Loads the jobs of the store: finished ones stay readable, unfinished ones of a defined kind are
-   * queued again (they were cut off by a crash or a restart), others fail with `job_interrupted`.
-   * Call it once, after `define` and before `create`.
+   * Loads the jobs of the store once (later calls wait for the first): finished ones stay readable;
+   * unfinished ones (cut off by a crash or a restart) are queued again, those of a kind not defined
+   * yet as soon as it is; jobs of a `run` function fail with `job_interrupted`. Call it before `create`.
    */
-  async restore(): Promise<void> {
+  restore(): Promise<void> {
+    this.#restored ??= this.#restore();
+    return this.#restored;
+  }
+
+  async #restore(): Promise<void> {
     if (!this.#store) return;
     for (const record of await this.#store.load()) {
       if (this.#jobs.has(record.snapshot.id)) continue;
@@ -111,9 +126,10 @@ export class JobRunner {
         entry.finishedAtMs = (snapshot.finished_at ?? snapshot.created_at) * 1000;
         entry.settle();
         if (entry.webhook && snapshot.webhook?.status === 'pending') this.#deliver(entry);
-      } else if (record.resumable && this.#handlers.has(snapshot.kind)) {
+      } else if (record.resumable) {
         snapshot.status = 'queued';
-        this.#queue.push(entry);
+        if (this.#handlers.has(snapshot.kind)) this.#queue.push(entry);
+        else this.#waiting.set(snapshot.kind, [...(this.#waiting.get(snapshot.kind) ?? []), entry]);
       } else {
         snapshot.error = new AbortedError('The process running the job stopped, and the job cannot resume.', {
           code: 'job_interrupted',

@@ -75,6 +75,11 @@ export interface JobContext {
  * kind can be created from JSON (`POST /v1/jobs`) and run again after a restart.
  */
 export interface JobHandler<TInput = unknown, TResult = unknown> {
+  /**
+   * `false` for kinds created only in code (their input is trusted, e.g. paths already confined):
+   * `POST /v1/jobs` refuses them as unknown. @default true
+   */
+  http?: boolean;
   /** Throws an `InvalidRequestError` for input the job cannot take, before the job is created. */
   validate?(input: unknown): TInput;
   run(input: TInput, context: JobContext): Promise<TResult>;
