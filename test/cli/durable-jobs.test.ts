@@ -10,12 +10,15 @@ import {
   type CountingUpstream,
   startCountingUpstream,
 } from '../support/counting-upstream.js';
+import { startTestRedis, type TestRedis } from '../support/redis.js';
 import { type RunningCli, spawnCli } from '../support/spawn-cli.js';
 
 type Json = Record<string, unknown>;
 
-describe('fusion serve: jobs in the default SQLite state', () => {
+describe.each(['sqlite', 'redis'] as const)('fusion serve: jobs in %s state', (backend) => {
   let upstream: CountingUpstream;
+  let redis: TestRedis | undefined;
+  let stateEnv: Record<string, string> = { FUSION_REDIS_URL: '' };
   let cwd: string;
   let hooks: Server;
   let hooksURL: string;
@@ -29,6 +32,7 @@ describe('fusion serve: jobs in the default SQLite state', () => {
         FUSION_UPSTREAMS: `lab=${upstream.baseURL}`,
         FUSION_STATE: '',
         FUSION_WEBHOOKS_ALLOW_PRIVATE: '',
+        ...stateEnv,
         ...env,
       },
       cwd,
@@ -47,6 +51,10 @@ describe('fusion serve: jobs in the default SQLite state', () => {
 
   beforeAll(async () => {
     upstream = await startCountingUpstream();
+    if (backend === 'redis') {
+      redis = await startTestRedis();
+      stateEnv = { FUSION_REDIS_URL: redis.url, FUSION_REDIS_PREFIX: redis.prefix };
+    }
     cwd = mkdtempSync(join(tmpdir(), 'fusion-jobs-'));
     hooks = createServer((request, response) => {
       let body = '';
@@ -63,13 +71,16 @@ describe('fusion serve: jobs in the default SQLite state', () => {
   afterAll(async () => {
     for (const cli of running) await cli.stop('SIGKILL');
     await upstream?.close();
+    await redis?.close();
     hooks?.close();
     rmSync(cwd, { recursive: true, force: true });
   });
 
   it('finishes a job exactly once after the process running it is killed with SIGKILL', async () => {
     const first = await start();
-    expect(first.output()).toContain(`state: sqlite ${join(cwd, '.fusion', 'state.sqlite')}`);
+    expect(first.output()).toContain(
+      backend === 'sqlite' ? `state: sqlite ${join(cwd, '.fusion', 'state.sqlite')}` : `(${redis?.prefix}:*)`,
+    );
     const model = `lab/${COUNTING_MODEL}`;
     await expect
       .poll(async () =>

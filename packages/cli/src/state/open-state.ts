@@ -20,7 +20,14 @@ export interface StateOptions {
 export interface FusionState {
   /** What backs the state, for the log. @example 'sqlite .fusion/state.sqlite' */
   readonly description: string;
-  keyv<TValue = unknown>(namespace: string): KeyvLike<TValue> & { delete(key: string): Promise<unknown> };
+  /**
+   * A Keyv over the store, its keys under `namespace`. `strict`: a failing store rejects (jobs must
+   * not start from an empty list because Redis was down); otherwise failures go to `onError`.
+   */
+  keyv<TValue = unknown>(
+    namespace: string,
+    options?: { strict?: boolean },
+  ): KeyvLike<TValue> & { delete(key: string): Promise<unknown> };
   close(): Promise<void>;
 }
 
@@ -39,9 +46,10 @@ export async function openState(options: {
   const redis = env.FUSION_REDIS_URL || options.redis;
   const opened: Keyv[] = [];
   const onError = options.onError ?? (() => {});
-  const keep = <TValue>(keyv: Keyv<TValue>) => {
+  const keep = <TValue>(keyv: Keyv<TValue>, strict = false) => {
     // Keyv reports a failed write as an event; without a listener it would be lost.
     keyv.on('error', onError);
+    keyv.throwOnErrors = strict;
     opened.push(keyv as Keyv);
     return keyv;
   };
@@ -49,10 +57,17 @@ export async function openState(options: {
     await Promise.all(opened.splice(0).map((keyv) => keyv.disconnect().catch(onError)));
   };
   if (redis) {
-    const { default: KeyvRedis } = await import('@keyv/redis');
+    const { createKeyv } = await import('@keyv/redis');
+    // Several deployments (or test runs) may share one Redis: FUSION_REDIS_PREFIX keeps them apart.
+    const prefix = env.FUSION_REDIS_PREFIX || 'fusion';
     return {
-      description: `redis ${new URL(redis).host}`,
-      keyv: (namespace) => keep(new Keyv({ store: new KeyvRedis(redis), namespace: `fusion:${namespace}` })),
+      description: `redis ${new URL(redis).host} (${prefix}:*)`,
+      keyv: (namespace, keyvOptions) =>
+        keep(
+          // A Redis that cannot be reached fails the start in seconds instead of retrying for ever.
+          createKeyv(redis, { namespace: `${prefix}:${namespace}`, connectionTimeout: 5000 }) as Keyv,
+          keyvOptions?.strict,
+        ),
       close,
     };
   }
@@ -70,7 +85,8 @@ export async function openState(options: {
   const file = join(dir, 'state.sqlite');
   return {
     description: `sqlite ${file}`,
-    keyv: (namespace) => keep(new Keyv({ store: new SqliteStore(file), namespace })),
+    keyv: (namespace, keyvOptions) =>
+      keep(new Keyv({ store: new SqliteStore(file), namespace }), keyvOptions?.strict),
     close,
   };
 }

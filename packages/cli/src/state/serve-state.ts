@@ -23,7 +23,11 @@ export async function openServeState(
   });
   context.log(`state: ${state.description}`);
   const guard = webhookGuard(context.env);
-  const jobs = new JobRunner({ store: state.keyv('jobs'), onStoreError: logError, fetch: guard.fetch });
+  const jobs = new JobRunner({
+    store: state.keyv('jobs', { strict: true }),
+    onStoreError: logError,
+    fetch: guard.fetch,
+  });
   // A RAG plugin of the config serves /api/jobs for its own runner already.
   const ragMounted = config.plugins?.some((plugin) => plugin.name === 'rag');
   return {
