@@ -13,19 +13,11 @@ import {
   type JobStatus,
 } from './job.js';
 import { copy, type JobEntry, newJobId, seconds } from './job-entry.js';
+import { type JobPage, pageOf } from './job-page.js';
 import type { JobRunnerOptions } from './job-runner-options.js';
 import { type JobRecord, JobStore } from './job-store.js';
 
-export type { JobRunnerOptions };
-
-/** One page of jobs, newest first, in the shape of OpenAI's list endpoints. */
-export interface JobPage {
-  object: 'list';
-  data: JobSnapshot[];
-  first_id: string | null;
-  last_id: string | null;
-  has_more: boolean;
-}
+export type { JobPage, JobRunnerOptions };
 
 /**
  * An in-process job runner: long work (an ingest of thousands of documents, a batch of chats) runs
@@ -197,23 +189,7 @@ export class JobRunner {
 
   /** Up to `limit` jobs, newest first, after the job `after` (the `last_id` of the previous page). */
   page(options: { limit?: number; after?: string } = {}): JobPage {
-    const limit = Math.min(Math.max(1, options.limit ?? 20), 100);
-    const all = this.list();
-    const start = options.after ? all.findIndex((job) => job.id === options.after) + 1 : 0;
-    if (options.after && start === 0) {
-      throw new InvalidRequestError(`No job '${options.after}' to list after.`, {
-        code: 'job_not_found',
-        param: 'after',
-      });
-    }
-    const data = all.slice(start, start + limit);
-    return {
-      object: 'list',
-      data,
-      first_id: data[0]?.id ?? null,
-      last_id: data.at(-1)?.id ?? null,
-      has_more: start + limit < all.length,
-    };
+    return pageOf(this.list(), options);
   }
 
   /**
