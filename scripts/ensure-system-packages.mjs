@@ -4,6 +4,7 @@
  *
  * - node-mlx (`@fusionkit/mlx`) links Debian's LAPACK/BLAS (OpenBLAS makes its CPU prefill ~15x
  *   faster);
+ * - the Redis state tests start `redis-server` when no Redis answers on 127.0.0.1:6379;
  * - the Next.js example's page is checked in headless Chromium (Debian's package: no browser is
  *   ever downloaded).
  *
@@ -29,6 +30,11 @@ const REQUIREMENTS = [
     what: 'OpenBLAS (fast CPU prefill)',
     present: () => hasLibrary('libopenblas.so.0'),
     packages: ['libopenblas0-pthread'],
+  },
+  {
+    what: 'Redis for the state tests',
+    present: () => onPath('redis-server'),
+    packages: ['redis-server'],
   },
   {
     what: 'Chromium for the browser tests',

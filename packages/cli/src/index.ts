@@ -20,3 +20,4 @@ export {
 export { parseUpstreams } from './config/parse-upstreams.js';
 export { type ResolvedConfig, resolveConfig } from './config/resolve-config.js';
 export { runCli } from './run-cli.js';
+export { type FusionState, openState, type StateOptions } from './state/open-state.js';

@@ -37,22 +37,31 @@ export type { HealthReport } from './fusion/health-report.js';
 export type { FusionPluginApi } from './fusion/plugin-api.js';
 export type { SecurityOptions } from './http/request-guard.js';
 export {
+  type ChatBatchInput,
+  type ChatBatchItem,
   type CreateJobOptions,
+  chatBatchJob,
   isFinalStatus,
   type JobContext,
+  type JobHandler,
+  type JobPage,
   type JobProgress,
   type JobProgressUpdate,
+  type JobRequest,
+  type JobRoutesOptions,
   JobRunner,
   type JobRunnerOptions,
   type JobSnapshot,
   type JobStatus,
+  type JobsPluginOptions,
   type JobWebhook,
   type JobWebhookStatus,
   jobRoutes,
+  jobsPlugin,
 } from './jobs/index.js';
 export { definePipeline } from './pipelines/pipeline-definition.js';
 export { Pipeline, type PipelineDependencies } from './pipelines/pipeline-runner.js';
-export { type KeyvLike, TraceStore, type TraceStoreOptions } from './pipelines/trace-store.js';
+export { TraceStore, type TraceStoreOptions } from './pipelines/trace-store.js';
 export { type ModelQueueStats, type QueueStats, RequestQueue } from './queue/request-queue.js';
 export { ModelRegistry, type ModelRegistryOptions } from './registry/model-registry.js';
 export type { ModelListEntry, RegisteredModel } from './registry/registered-model.js';
@@ -156,6 +165,7 @@ export type {
   Usage,
   UserMessage,
 } from './spec/index.js';
+export type { KeyvLike } from './state/keyv-like.js';
 export {
   type BestOfNOptions,
   bestOfNStrategy,

@@ -1,4 +1,4 @@
-import { createFusion, type Fusion } from '@fusionkit/core';
+import { createFusion, type Fusion, type PluginV1, type TraceStoreOptions } from '@fusionkit/core';
 import { createOpenAICompatible } from '@fusionkit/openai';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { lazyPlugin } from './lazy-plugin.js';
@@ -7,7 +7,10 @@ import { lazyPlugin } from './lazy-plugin.js';
  * The orchestrator a config describes: its providers and plugins, one provider per upstream, and the
  * MLX plugin when `mlx` (or `FUSION_MLX_MODELS`) is set, and the MCP server at `/mcp` unless `mcp: false`.
  */
-export function createFusionFromConfig(config: ResolvedConfig): Fusion {
+export function createFusionFromConfig(
+  config: ResolvedConfig,
+  extras: { plugins?: PluginV1[]; traces?: TraceStoreOptions['keyv'] } = {},
+): Fusion {
   const {
     host: _host,
     port: _port,
@@ -18,6 +21,8 @@ export function createFusionFromConfig(config: ResolvedConfig): Fusion {
     shutdownTimeoutMs: _timeout,
     mlx,
     mcp,
+    state: _state,
+    redis: _redis,
     ...options
   } = config;
   const upstreamProviders = upstreams.map(({ name, apiKey, ...upstream }) =>
@@ -25,8 +30,10 @@ export function createFusionFromConfig(config: ResolvedConfig): Fusion {
   );
   return createFusion({
     ...options,
+    ...(extras.traces ? { traces: { ...options.traces, keyv: extras.traces } } : {}),
     providers: [...providers, ...upstreamProviders],
     plugins: [
+      ...(extras.plugins ?? []),
       ...(mlx ? [lazyPlugin('mlx', async () => (await import('@fusionkit/mlx')).createMlxPlugin(mlx))] : []),
       // The orchestrator as an MCP server at /mcp, unless the config says `mcp: false` or mounts its own.
       ...(mcp === false || plugins.some((plugin) => plugin.name === 'mcp')

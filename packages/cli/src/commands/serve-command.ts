@@ -7,6 +7,7 @@ import {
   metricsRoute,
 } from '@fusionkit/observability';
 import { resolveConfig } from '../config/resolve-config.js';
+import { openServeState } from '../state/serve-state.js';
 import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
 import { reclaimIdleMemory } from './reclaim-idle-memory.js';
@@ -24,7 +25,7 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   });
   if (config.file) context.log(`config: ${config.file}`);
   for (const note of config.notes ?? []) context.log(note);
-  const fusion = createFusionFromConfig(config);
+  const fusion = createFusionFromConfig(config, await openServeState(context, config));
   // FUSION_LOG=json: pino JSON lines on stdout, each about a request with its id; prompts only if asked.
   if (context.env.FUSION_LOG === 'json') {
     const level = context.env.FUSION_LOG_LEVEL === 'debug' ? 'debug' : 'info';

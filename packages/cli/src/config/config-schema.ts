@@ -405,6 +405,25 @@ export const fusionConfigSchema = z
     shutdownTimeoutMs: integer(0)
       .describe('How long shutdown waits for running requests, ms (default 10000)')
       .optional(),
+    state: z
+      .strictObject({
+        store: z
+          .enum(['sqlite', 'memory'], { error: "expected 'sqlite' or 'memory'" })
+          .describe("Where jobs and traces are kept (default 'sqlite', FUSION_STATE)")
+          .optional(),
+        dir: z
+          .string()
+          .min(1, { error: 'expected a folder' })
+          .describe("Folder of state.sqlite (default '.fusion', FUSION_STATE_DIR)")
+          .optional(),
+      })
+      .describe('Durable state of jobs and traces')
+      .optional(),
+    redis: z
+      .string()
+      .regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' })
+      .describe('Keep jobs and traces in Redis (FUSION_REDIS_URL)')
+      .optional(),
   })
   .meta({
     title: 'fusion.config.json',
@@ -477,6 +496,16 @@ export const fusionEnvSchema = z.object({
   FUSION_METRICS: z.enum(['0', '1'], { error: "expected '0' (no /metrics) or '1'" }).optional(),
   FUSION_DIAGNOSTICS: z
     .enum(['0', '1'], { error: "expected '1' (serve /internal/diagnostics) or '0'" })
+    .optional(),
+  FUSION_STATE: z.enum(['sqlite', 'memory'], { error: "expected 'sqlite' or 'memory'" }).optional(),
+  FUSION_STATE_DIR: z.string().optional(),
+  FUSION_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' })
+    .optional(),
+  FUSION_REDIS_PREFIX: z.string().optional(),
+  FUSION_WEBHOOKS_ALLOW_PRIVATE: z
+    .enum(['true', 'false'], { error: "expected 'true' or 'false'" })
     .optional(),
   FUSION_MLX_MODELS: z.string().optional(),
   FUSION_ALLOWED_HOSTS: envList.optional(),

@@ -2,6 +2,7 @@ import type { FusionOptions, PluginV1, ProviderV1 } from '@fusionkit/core';
 import type { McpHttpOptions } from '@fusionkit/mcp';
 import type { MlxPluginOptions } from '@fusionkit/mlx';
 import type { OpenAICompatibleFlavor } from '@fusionkit/openai';
+import type { StateOptions } from '../state/open-state.js';
 
 /**
  * How to reach one OpenAI-compatible upstream and how hard to use it. Everything but `baseURL` is
@@ -74,6 +75,10 @@ export interface FusionConfig extends Omit<FusionOptions, 'providers' | 'plugins
   mcp?: Omit<McpHttpOptions, 'fusion'> | false;
   /** How long shutdown waits for running requests, ms. @default 10000 */
   shutdownTimeoutMs?: number;
+  /** Where jobs and traces are kept. @default { store: 'sqlite', dir: '.fusion' } */
+  state?: StateOptions;
+  /** A Redis URL: jobs and traces in Redis instead (`FUSION_REDIS_URL`). @example 'redis://127.0.0.1:6379' */
+  redis?: string;
 }
 
 /** Types a config file; returns it unchanged. */

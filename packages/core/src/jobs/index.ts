@@ -3,10 +3,13 @@
  * progress, result, cancel and a webhook when it ends.
  * @module
  */
+
+export { type ChatBatchInput, type ChatBatchItem, chatBatchJob } from './chat-batch-job.js';
 export {
   type CreateJobOptions,
   isFinalStatus,
   type JobContext,
+  type JobHandler,
   type JobProgress,
   type JobProgressUpdate,
   type JobSnapshot,
@@ -14,5 +17,8 @@ export {
   type JobWebhook,
   type JobWebhookStatus,
 } from './job.js';
-export { jobRoutes } from './job-routes.js';
-export { JobRunner, type JobRunnerOptions } from './job-runner.js';
+export { type JobRoutesOptions, jobRoutes } from './job-routes.js';
+export { type JobPage, JobRunner, type JobRunnerOptions } from './job-runner.js';
+export type { JobRecord } from './job-store.js';
+export { type JobsPluginOptions, jobsPlugin } from './jobs-plugin.js';
+export type { JobRequest } from './parse-job-request.js';

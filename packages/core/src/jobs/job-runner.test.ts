@@ -186,6 +186,16 @@ describe('JobRunner', () => {
       url: 'https://hooks.example/jobs',
       status: 'delivered',
       attempts: 2,
+      deliveries: [
+        {
+          attempt: 1,
+          at: expect.any(Number),
+          status_code: 503,
+          error: 'HTTP 503',
+          duration_ms: expect.any(Number),
+        },
+        { attempt: 2, at: expect.any(Number), status_code: 200, duration_ms: expect.any(Number) },
+      ],
     });
     const last = received.at(-1)!;
     expect(last.url).toBe('https://hooks.example/jobs');
@@ -199,9 +209,15 @@ describe('JobRunner', () => {
       false,
       ['verify'],
     );
-    const hex = last.headers.get('x-fusion-signature')!.replace('sha256=', '');
-    const mac = Uint8Array.from(hex.match(/../g)!.map((byte) => Number.parseInt(byte, 16)));
-    expect(await crypto.subtle.verify('HMAC', key, mac, new TextEncoder().encode(last.body))).toBe(true);
+    const timestamp = last.headers.get('x-fusion-timestamp')!;
+    const [, signedAt, hex] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(last.headers.get('x-fusion-signature')!)!;
+    expect(signedAt).toBe(timestamp);
+    expect(Math.abs(Number(timestamp) - Date.now() / 1000)).toBeLessThan(600);
+    const mac = Uint8Array.from(hex!.match(/../g)!.map((byte) => Number.parseInt(byte, 16)));
+    const signed = new TextEncoder().encode(`${timestamp}.${last.body}`);
+    expect(await crypto.subtle.verify('HMAC', key, mac, signed)).toBe(true);
+    // The body alone, or another time, does not verify.
+    expect(await crypto.subtle.verify('HMAC', key, mac, new TextEncoder().encode(last.body))).toBe(false);
     // The secret never shows.
     expect(JSON.stringify(jobs.get(job.id))).not.toContain('s3cret');
   });

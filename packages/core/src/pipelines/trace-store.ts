@@ -1,13 +1,7 @@
 import type { FusionTrace } from '../spec/strategy/v1/fusion-trace.js';
+import type { KeyvLike } from '../state/keyv-like.js';
 
-/**
- * The part of a Keyv instance the store uses. Pass a `new Keyv(new KeyvRedis(url))` to share traces
- * between instances; the core itself depends on no store (it must run without Node built-ins).
- */
-export interface KeyvLike<TValue> {
-  get(key: string): Promise<TValue | undefined | null>;
-  set(key: string, value: TValue, ttl?: number): Promise<unknown>;
-}
+export type { KeyvLike };
 
 /** Where fused answers' traces are kept for `/api/fusion/traces/{id}`. */
 export interface TraceStoreOptions {

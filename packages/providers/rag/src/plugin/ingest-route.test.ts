@@ -272,7 +272,7 @@ describe('POST /api/rag/ingest: jobs', () => {
       progress: { done: 2, total: 2 },
       result: { documents: 2 },
     });
-    expect(signatures[0]).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(signatures[0]).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
     await vi.waitFor(async () =>
       expect((await rag.json('GET', `/api/jobs/${job.id}`)).body).toMatchObject({
         webhook: { status: 'delivered', attempts: 1 },

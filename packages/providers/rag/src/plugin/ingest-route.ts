@@ -1,5 +1,6 @@
-import type { RouteHandler } from '@fusionkit/core';
+import type { JobContext, JobHandler, RouteHandler } from '@fusionkit/core';
 import { jsonResponse } from '@fusionkit/core/internal';
+import type { IngestSource } from '../sources/ingest-source.js';
 import { countSources } from '../sources/read-sources.js';
 import type { Collection } from '../store/collection.js';
 import type { IngestProgress } from '../store/collection-options.js';
@@ -17,6 +18,35 @@ function progressDetail(progress: IngestProgress) {
     chunks_added: progress.chunksAdded,
     chunks_removed: progress.chunksRemoved,
   };
+}
+
+/** What a `rag.ingest` job keeps: enough to run the ingest again after a restart. */
+export interface IngestJobInput {
+  collection: string;
+  sources: IngestSource[];
+  total: number;
+  lexicalOnly: boolean;
+}
+
+async function runIngest(service: RagService, input: IngestJobInput, context: JobContext) {
+  const { total } = input;
+  const collection = await service.open(input.collection);
+  const report = await collection.ingest(input.sources, {
+    signal: context.signal,
+    onProgress: (progress) =>
+      context.progress({ done: progress.sources, total, detail: progressDetail(progress) }),
+  });
+  context.progress({ done: report.sources, total, detail: progressDetail(report) });
+  return ingestReportJson(collection.name, report, input.lexicalOnly);
+}
+
+/**
+ * The `rag.ingest` kind: an ingest that runs again from the start after a restart. Documents
+ * committed before the crash are unchanged then, so they are skipped: no chunk is added twice.
+ * Created only by `POST /api/rag/ingest`, which has checked the sources (`http: false`).
+ */
+export function ingestJob(service: RagService): JobHandler<IngestJobInput> {
+  return { http: false, run: (input, context) => runIngest(service, input, context) };
 }
 
 /** Whether an ingest is large enough to run as a job. */
@@ -58,20 +88,20 @@ export function ingestRoute(service: RagService): RouteHandler {
       return jsonResponse(ingestReportJson(collection.name, report, lexicalOnly), 200, requestId);
     }
     const total = await countSources(ingest.sources, service.store.sourceOptions);
+    const input: IngestJobInput = {
+      collection: collection.name,
+      sources: ingest.sources,
+      total,
+      lexicalOnly,
+    };
+    // Uploaded bytes are not kept in the job store: such a job cannot resume after a restart.
+    const resumable = ingest.sources.every((source) => source.type !== 'bytes');
     const job = service.jobs.create({
       kind: 'rag.ingest',
       total,
       metadata: { collection: collection.name },
       ...(webhook ? { webhook } : {}),
-      run: async (context) => {
-        const report = await collection.ingest(ingest.sources, {
-          signal: context.signal,
-          onProgress: (progress) =>
-            context.progress({ done: progress.sources, total, detail: progressDetail(progress) }),
-        });
-        context.progress({ done: report.sources, total, detail: progressDetail(report) });
-        return ingestReportJson(collection.name, report, lexicalOnly);
-      },
+      ...(resumable ? { input } : { run: (context: JobContext) => runIngest(service, input, context) }),
     });
     return jsonResponse(job, 202, requestId, { location: `/api/jobs/${job.id}` });
   };

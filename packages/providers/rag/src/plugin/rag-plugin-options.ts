@@ -91,7 +91,7 @@ export interface RagPluginOptions {
    * @default []
    */
   webhookOrigins?: string[];
-  /** Signs webhook bodies: `x-fusion-signature: sha256=<HMAC-SHA256 of the body>`. */
+  /** Signs webhooks: `x-fusion-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
   webhookSecret?: string;
   /** More store options: a token splitter, a persistent embedding cache, the embedding batch size. */
   store?: Pick<RagStoreOptions, 'splitter' | 'embeddingCache' | 'embeddingBatchSize'>;

@@ -3,7 +3,7 @@ import { RagStore } from '../store/rag-store.js';
 import { CollectionPipelines } from './collection-pipelines.js';
 import { collectionRoutes } from './collection-routes.js';
 import { JobRunner, jobRoutes } from './core-jobs.js';
-import { ingestRoute } from './ingest-route.js';
+import { ingestJob, ingestRoute } from './ingest-route.js';
 import { queryRoutes } from './query-routes.js';
 import { ragAnswerStrategy } from './rag-answer-strategy.js';
 import type { RagFusion, RagPipelineDefinition, RagPluginOptions } from './rag-plugin-options.js';
@@ -62,6 +62,7 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
   let store: RagStore | undefined;
   let pipelines: CollectionPipelines | undefined;
   let fromApi: RagFusion | undefined;
+  let undefine: (() => void) | undefined;
   const fusion = () => (typeof options.fusion === 'function' ? options.fusion() : options.fusion) ?? fromApi;
 
   const embedWithFusion = async (texts: string[], embedOptions: { model: string; signal?: AbortSignal }) => {
@@ -134,6 +135,9 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
         canEmbed: Boolean(embed && options.embeddingModel),
       });
       await service.sync();
+      undefine = jobs.define('rag.ingest', ingestJob(service));
+      // A runner with a store resumes the ingests a crash cut off, now that their kind is defined.
+      await jobs.restore();
       const routes = [
         ...collectionRoutes(service),
         ...queryRoutes(service),
@@ -145,6 +149,7 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
     },
     async teardown() {
       pipelines?.clear();
+      undefine?.();
       if (!options.jobs) await jobs.close();
       await store?.close();
     },
