@@ -1,3 +1,5 @@
+import { LazyBodyResponse } from './lazy-body-response.js';
+
 /**
  * Where a core event-stream response keeps its source of events. Node adapters pull the events from
  * it and write them straight to the socket, without the Web stream (whose promise machinery per chunk
@@ -20,12 +22,11 @@ const encoder = new TextEncoder();
  * `body` (or `text()`, `clone()`…). Until then the source is offered under {@link RESPONSE_EVENTS};
  * once taken (or once the body stream exists) it is no longer offered, so the events go one way only.
  */
-export class EventStreamResponse extends Response {
+export class EventStreamResponse extends LazyBodyResponse {
   #source: EventSourceLike | undefined;
-  #full: Response | undefined;
 
   constructor(source: EventSourceLike, init: ResponseInit) {
-    super(null, init);
+    super(init);
     this.#source = source;
   }
 
@@ -36,66 +37,22 @@ export class EventStreamResponse extends Response {
     return source;
   }
 
-  #materialize(): Response {
-    if (this.#full) return this.#full;
+  protected makeBody(): ReadableStream<Uint8Array> | null {
     const source = this.#source;
     this.#source = undefined;
-    const body = source
-      ? new ReadableStream<Uint8Array>(
-          {
-            async pull(controller) {
-              const text = await source.read();
-              if (text === undefined) controller.close();
-              else controller.enqueue(encoder.encode(text));
-            },
-            cancel() {
-              source.cancel();
-            },
-          },
-          { highWaterMark: 0 },
-        )
-      : null;
-    this.#full = new Response(body, {
-      status: this.status,
-      statusText: this.statusText,
-      headers: this.headers,
-    });
-    return this.#full;
-  }
-
-  override get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
-    return this.#materialize().body;
-  }
-
-  override get bodyUsed(): boolean {
-    return this.#full?.bodyUsed ?? false;
-  }
-
-  override text(): Promise<string> {
-    return this.#materialize().text();
-  }
-
-  override json(): Promise<unknown> {
-    return this.#materialize().json();
-  }
-
-  override arrayBuffer(): Promise<ArrayBuffer> {
-    return this.#materialize().arrayBuffer();
-  }
-
-  override blob(): Promise<Blob> {
-    return this.#materialize().blob();
-  }
-
-  override bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    return this.#materialize().bytes();
-  }
-
-  override formData(): Promise<FormData> {
-    return this.#materialize().formData();
-  }
-
-  override clone(): Response {
-    return this.#materialize().clone();
+    if (!source) return null;
+    return new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          const text = await source.read();
+          if (text === undefined) controller.close();
+          else controller.enqueue(encoder.encode(text));
+        },
+        cancel() {
+          source.cancel();
+        },
+      },
+      { highWaterMark: 0 },
+    );
   }
 }
