@@ -1,5 +1,5 @@
+import { CHARS_PER_TOKEN, contentLength } from '../routing/estimate-tokens.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
-import type { ChatMessage } from '../spec/chat/chat-message.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { ChatResult, Usage } from '../spec/chat/chat-result.js';
 
@@ -10,22 +10,13 @@ import type { ChatResult, Usage } from '../spec/chat/chat-result.js';
  * also counts at least one token per content chunk, since local servers send one token a chunk.
  * Budgets, metrics and the client's `usage` then see a number instead of nothing.
  */
-const CHARACTERS_PER_TOKEN = 4;
 /** Role markers and separators a chat template adds around each message. */
 const TOKENS_PER_MESSAGE = 3;
 /** The assistant header a template adds to prime the reply. */
 const REPLY_PRIMING_TOKENS = 3;
 
 function textTokens(characters: number): number {
-  return Math.ceil(characters / CHARACTERS_PER_TOKEN);
-}
-
-function contentLength(content: ChatMessage['content']): number {
-  if (typeof content === 'string') return content.length;
-  if (!Array.isArray(content)) return 0;
-  let length = 0;
-  for (const part of content) if (part.type === 'text') length += part.text.length;
-  return length;
+  return Math.ceil(characters / CHARS_PER_TOKEN);
 }
 
 /** An estimate of the prompt's tokens: its messages' text and tool definitions. */

@@ -5,11 +5,11 @@ import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { Usage } from '../spec/chat/chat-result.js';
 import { abortReason } from '../util/abort.js';
 import { hasContent } from '../util/has-content.js';
+import { DONE } from '../util/lazy-stream.js';
 import { type CallDependencies, type CallRun, callRun, forModel, type ModelCallOptions } from './call-run.js';
 import { StreamUsageCounter } from './estimate-usage.js';
 import { StreamWatchdog } from './stream-watchdog.js';
 
-const DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: undefined });
 const noop = () => {};
 
 type Pending = {

@@ -11,6 +11,7 @@ import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { ChatResult } from '../spec/chat/chat-result.js';
 import type { EmbedRequest } from '../spec/embedding/embed-request.js';
 import type { EmbedResult } from '../spec/embedding/embed-result.js';
+import { DONE } from '../util/lazy-stream.js';
 import {
   type CallDependencies,
   callChat,
@@ -125,8 +126,6 @@ export function resilientStream(
 ): AsyncGenerator<ChatChunk, void, undefined> {
   return new ResilientStream(deps, model, request, options);
 }
-
-const DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: undefined });
 
 /**
  * The attempts of one streamed call. Until its first content token a failed attempt is retried;

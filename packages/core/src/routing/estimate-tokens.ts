@@ -4,7 +4,8 @@ import type { ChatRequest } from '../spec/chat/chat-request.js';
 /** Characters per token of the cheap estimate (English text with BPE tokenizers: about 4). */
 export const CHARS_PER_TOKEN = 4;
 
-function contentLength(content: ChatMessage['content'] | undefined): number {
+/** Characters of a message's text (text parts only; images and audio count nothing). */
+export function contentLength(content: ChatMessage['content'] | undefined): number {
   if (typeof content === 'string') return content.length;
   if (!content) return 0;
   let length = 0;

@@ -1,4 +1,5 @@
-const DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: undefined });
+/** The result of an iterator that has ended; shared by the hand-written streams of the call path. */
+export const DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: undefined });
 
 /** What a {@link LazyStream} runs: how it starts, what it sees pass, how it ends. */
 export interface LazyStreamOptions<TValue> {
