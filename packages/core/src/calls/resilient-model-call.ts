@@ -1,8 +1,8 @@
 import { toFusionError } from '../errors/to-fusion-error.js';
 import type { RegisteredModel } from '../registry/registered-model.js';
-import { blamesTarget } from '../resilience/blames-target.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import { enterCircuit } from '../resilience/enter-circuit.js';
+import { reportFailure } from '../resilience/report-failure.js';
 import { nextRetryDelay } from '../resilience/retry-policy.js';
 import { sleep } from '../resilience/sleep.js';
 import type { TargetHealth } from '../resilience/target-health.js';
@@ -51,13 +51,7 @@ async function afterFailure(
   const aborted = error.code === 'aborted' || (ended && error.code !== 'timeout_response');
   // Our own full queue refused the call: the target was never asked, and the wait is already spent.
   const local = isLocalRefusal(caught);
-  if (local) {
-    // The probe this attempt may hold never reached the target: give it back, or the circuit
-    // would wait for its answer forever.
-    if (breaker.state === 'half-open') breaker.onIgnored();
-  } else if (aborted) breaker.onIgnored();
-  else if (blamesTarget(error)) breaker.onFailure();
-  else breaker.onSuccess();
+  reportFailure(breaker, error, { local, aborted });
   // A retry into the circuit this failure opened would be refused: the client gets what went wrong.
   const delayMs =
     retryable && !ended && !aborted && !local && breaker.state !== 'open'

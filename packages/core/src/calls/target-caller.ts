@@ -1,8 +1,8 @@
 import type { FusionError } from '../errors/fusion-error.js';
 import { toFusionError } from '../errors/to-fusion-error.js';
-import { blamesTarget } from '../resilience/blames-target.js';
 import type { Budget, TokenReservation } from '../resilience/budget.js';
 import { enterCircuit } from '../resilience/enter-circuit.js';
+import { reportFailure } from '../resilience/report-failure.js';
 import { nextRetryDelay } from '../resilience/retry-policy.js';
 import { sleep } from '../resilience/sleep.js';
 import type { TargetHealth } from '../resilience/target-health.js';
@@ -131,15 +131,9 @@ class TargetAttempts {
     const breaker = this.context.health.breaker(this.modelId);
     // A call refused before it reached the target (open circuit, spent budget) says nothing about it;
     // both are checked before the probe is taken, so there is no probe to give back either.
-    const refused =
-      error.code === 'circuit_open' || error.code === 'budget_exceeded' || isLocalRefusal(caught);
-    // A probe refused by our own queue never reached the target: give it back, or the circuit
-    // would wait for its answer forever.
-    if (isLocalRefusal(caught) && breaker.state === 'half-open') breaker.onIgnored();
-    if (!refused) {
-      if (error.code === 'aborted' || this.scope.isAborted) breaker.onIgnored();
-      else if (blamesTarget(error)) breaker.onFailure();
-      else breaker.onSuccess();
+    const local = isLocalRefusal(caught);
+    if (local || (error.code !== 'circuit_open' && error.code !== 'budget_exceeded')) {
+      reportFailure(breaker, error, { local, aborted: error.code === 'aborted' || this.scope.isAborted });
     }
 
     const delayMs =
