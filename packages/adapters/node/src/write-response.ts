@@ -130,6 +130,16 @@ async function pipeBody(
   if (!response.destroyed) response.end(text === '' ? undefined : text);
 }
 
+/**
+ * Cuts a response without its end, after what was written has left: the client sees a truncated
+ * stream (destroying at once could drop the head that shares a write with it).
+ */
+function cutResponse(outgoing: ServerResponse): void {
+  const socket = outgoing.socket;
+  if (socket && !socket.destroyed) socket.end();
+  else outgoing.destroy();
+}
+
 function pullFrom(reader: Reader): Pull {
   return async () => {
     const { done, value } = await reader.read();
@@ -158,11 +168,9 @@ async function writeEvents(
     if ((await settledSoon(first)) === NOT_READY) outgoing.flushHeaders();
     await pipeBody(() => source.read(), outgoing, first);
   } catch {
-    // A write threw: cut the response after what was written has left.
+    // A write threw.
     source.cancel();
-    const socket = outgoing.socket;
-    if (socket && !socket.destroyed) socket.end();
-    else outgoing.destroy();
+    cutResponse(outgoing);
   } finally {
     outgoing.off('close', onClose);
   }
@@ -261,11 +269,7 @@ export async function writeResponse(response: Response, outgoing: ServerResponse
     // The body failed (or a write threw). Before the head: answer 500; after: cut the connection.
     reader.cancel().catch(noop);
     if (outgoing.headersSent || outgoing.destroyed) {
-      // Cut the response without its end, after what was written has left: the client sees a
-      // truncated stream (destroying at once could drop the head that shares a write with it).
-      const socket = outgoing.socket;
-      if (socket && !socket.destroyed) socket.end();
-      else outgoing.destroy();
+      cutResponse(outgoing);
     } else {
       const message = JSON.stringify({
         error: {
