@@ -5,11 +5,12 @@ import { toFusionError } from '../errors/to-fusion-error.js';
 import { UnavailableError } from '../errors/unavailable-error.js';
 import type { Fusion } from '../fusion/fusion.js';
 import { requestIdFrom } from '../util/request-id.js';
+import { anthropicRoutes } from './anthropic/anthropic-routes.js';
 import { fusionRoutes } from './fusion-routes.js';
 import { openAIRoutes } from './openai-routes.js';
 import { preflightResponse, RequestGuard, type SecurityOptions, withCors } from './request-guard.js';
 import { errorHeaders, errorResponse } from './responses.js';
-import type { RouteTable } from './route-table.js';
+import type { RouteEntry, RouteTable } from './route-table.js';
 
 export interface HttpHandlerOptions {
   basePath: string;
@@ -30,9 +31,13 @@ export function createHttpHandler(
   routes: RouteTable,
   options: HttpHandlerOptions,
 ): (request: Request) => Promise<Response> {
-  for (const [method, path, handler] of [...openAIRoutes(fusion), ...fusionRoutes(fusion)]) {
-    routes.add(method, path, handler);
-  }
+  const builtin: RouteEntry[] = [
+    ...openAIRoutes(fusion),
+    ...fusionRoutes(fusion),
+    ...anthropicRoutes(fusion),
+  ];
+  for (const [method, path, handler, routeOptions] of builtin)
+    routes.add(method, path, handler, routeOptions);
   const basePath = options.basePath.replace(/\/+$/, '');
   const apiKeys = new Set(options.apiKeys);
   const guard = new RequestGuard(options.security);
@@ -88,7 +93,12 @@ export function createHttpHandler(
             `${method} is not allowed on ${path}; use ${match.allow.join(' or ')}.`,
           );
           events.emit('request:error', { requestId, method, path, error });
-          response = errorResponse(error, requestId, { allow: match.allow.join(', ') });
+          response = errorResponse(
+            error,
+            requestId,
+            { allow: match.allow.join(', ') },
+            routes.formatErrorOf(path),
+          );
         }
       } else {
         guard.checkBody(request, method, routes.acceptsOf(match.handler));
@@ -101,7 +111,12 @@ export function createHttpHandler(
         console.error(`[fusion] ${requestId} ${method} ${path} failed:`, fusionError.cause ?? fusionError);
       }
       events.emit('request:error', { requestId, method, path, error: fusionError });
-      response = errorResponse(fusionError, requestId, errorHeaders(error) ?? errorHeaders(fusionError));
+      response = errorResponse(
+        fusionError,
+        requestId,
+        errorHeaders(error) ?? errorHeaders(fusionError),
+        routes.formatErrorOf(path),
+      );
     }
     if (cors !== undefined) response = withCors(response, cors);
     events.emit('request:end', {
@@ -144,9 +159,12 @@ function notFound(method: string, path: string): NotFoundError {
   return new NotFoundError(`No route for ${method} ${path}.`);
 }
 
+/** The key of `Authorization: Bearer <key>`, or of `x-api-key` (what Anthropic's clients send). */
 function authenticate(request: Request, apiKeys: Set<string>): void {
   const header = request.headers.get('authorization') ?? '';
-  const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  const token =
+    (header.startsWith('Bearer ') ? header.slice(7).trim() : '') ||
+    (request.headers.get('x-api-key') ?? '').trim();
   if (!token) throw new AuthenticationError('Missing API key: send `Authorization: Bearer <key>`.');
   if (!apiKeys.has(token)) throw new AuthenticationError('The API key is not valid.');
 }

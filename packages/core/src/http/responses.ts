@@ -35,16 +35,20 @@ export function errorHeaders(error: unknown): Record<string, string> | undefined
   return typeof error === 'object' && error !== null ? headersOfErrors.get(error) : undefined;
 }
 
-/** OpenAI's error body with the error's status, `x-request-id` and, when known, `Retry-After`. */
+/**
+ * The error's body (OpenAI's, unless `formatError` makes another) with the error's status,
+ * `x-request-id` and, when known, `Retry-After`.
+ */
 export function errorResponse(
   error: FusionError,
   requestId: string,
   headers?: Record<string, string>,
+  formatError?: (error: FusionError) => unknown,
 ): Response {
   const extra: Record<string, string> = { ...headers };
   if (error.retryAfterMs !== undefined)
     extra['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
   // 499 is not a status the Fetch API accepts; a client that went away reads nothing anyway.
   const status = error.status >= 200 && error.status <= 599 && error.status !== 499 ? error.status : 400;
-  return jsonResponse(error.toJSON(), status, requestId, extra);
+  return jsonResponse(formatError ? formatError(error) : error.toJSON(), status, requestId, extra);
 }

@@ -86,4 +86,16 @@ describe('RouteTable', () => {
     offDynamic();
     expect(routes.match('GET', '/y/1')).toEqual({ kind: 'not-found' });
   });
+
+  it('finds the error formatter of a path, whatever the method', () => {
+    const routes = new RouteTable();
+    const format = () => ({ type: 'error' });
+    routes.add('POST', '/v1/messages', handler('messages'), { formatError: format });
+    routes.add('GET', '/v1/things/*id', handler('thing'), { formatError: format });
+    routes.add('POST', '/v1/chat/completions', handler('chat'));
+    expect(routes.formatErrorOf('/v1/messages')).toBe(format);
+    expect(routes.formatErrorOf('/v1/things/a/b')).toBe(format);
+    expect(routes.formatErrorOf('/v1/chat/completions')).toBeUndefined();
+    expect(routes.formatErrorOf('/v1/unknown')).toBeUndefined();
+  });
 });

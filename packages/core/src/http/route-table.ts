@@ -1,4 +1,11 @@
+import type { FusionError } from '../errors/fusion-error.js';
 import type { RouteHandler, RouteOptions } from '../spec/plugin/v1/plugin-v1.js';
+
+/** A route as the built-in route lists give it: method, path, handler and its options. */
+export type RouteEntry = [method: string, path: string, handler: RouteHandler, options?: RouteOptions];
+
+/** A route's error body maker (`RouteOptions.formatError`). */
+export type ErrorFormatter = (error: FusionError) => unknown;
 
 interface Route {
   method: string;
@@ -22,16 +29,21 @@ export class RouteTable {
   readonly #dynamic: Route[] = [];
   /** Media types of bodies routes take besides JSON, by the handler registered (see `acceptsOf`). */
   readonly #accepts = new WeakMap<RouteHandler, readonly string[]>();
+  /** Error body makers of routes that declare one, by the handler registered (see `formatErrorOf`). */
+  readonly #formatError = new WeakMap<RouteHandler, ErrorFormatter>();
 
   add(method: string, path: string, handler: RouteHandler, options?: RouteOptions): () => void {
-    if (options?.accepts?.length) {
+    if (options?.accepts?.length || options?.formatError) {
       // A handler of its own per registration, so that the same function may be added twice differently.
       const own = handler;
       handler = (request, context) => own(request, context);
-      this.#accepts.set(
-        handler,
-        options.accepts.map((type) => type.trim().toLowerCase()),
-      );
+      if (options.accepts?.length) {
+        this.#accepts.set(
+          handler,
+          options.accepts.map((type) => type.trim().toLowerCase()),
+        );
+      }
+      if (options.formatError) this.#formatError.set(handler, options.formatError);
     }
     const upper = method.toUpperCase();
     if (!path.includes(':') && !path.includes('*')) {
@@ -54,6 +66,28 @@ export class RouteTable {
   /** The media types a matched handler takes besides JSON (`RouteOptions.accepts`). */
   acceptsOf(handler: RouteHandler): readonly string[] | undefined {
     return this.#accepts.get(handler);
+  }
+
+  /**
+   * The error body maker of the routes of `path` (`RouteOptions.formatError`), whatever the method:
+   * errors raised before a handler is chosen (auth, the guard, 405) take the path's shape too.
+   */
+  formatErrorOf(path: string): ErrorFormatter | undefined {
+    const methods = this.#static.get(path);
+    if (methods) {
+      for (const handler of methods.values()) {
+        const format = this.#formatError.get(handler);
+        if (format) return format;
+      }
+    }
+    if (this.#dynamic.length > 0) {
+      const parts = path.split('/').filter(Boolean);
+      for (const route of this.#dynamic) {
+        const format = this.#formatError.get(route.handler);
+        if (format && matchSegments(route.segments, parts)) return format;
+      }
+    }
+    return undefined;
   }
 
   match(method: string, path: string): RouteMatch {

@@ -1,3 +1,4 @@
+import type { FusionError } from '../../../errors/fusion-error.js';
 import type { ChatRequest } from '../../chat/chat-request.js';
 import type { ChatResult } from '../../chat/chat-result.js';
 import type { EmbedRequest } from '../../embedding/embed-request.js';
@@ -53,6 +54,14 @@ export interface RouteOptions {
    * @default [] (JSON only: `application/json` and `application/*+json`)
    */
   accepts?: string[];
+  /**
+   * The JSON body of an error answered on this path, for routes of an API with an error shape of its
+   * own. It applies to every error of a request to the path, also those raised before the handler
+   * runs (auth, the cross-site guard, 405, shutdown); the status and headers stay the error's.
+   * @example (error) => ({ type: 'error', error: { type: error.type, message: error.message } })
+   * @default OpenAI's `{ error: { message, type, code, param } }`
+   */
+  formatError?: (error: FusionError) => unknown;
 }
 
 /** Options when registering a provider. */

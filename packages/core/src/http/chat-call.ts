@@ -1,0 +1,130 @@
+import { hasContent } from '../calls/call-model.js';
+import { toFusionError } from '../errors/to-fusion-error.js';
+import type { Fusion } from '../fusion/fusion.js';
+import type { ChatChunk } from '../spec/chat/chat-chunk.js';
+import type { ChatRequest } from '../spec/chat/chat-request.js';
+import type { ChatResult, Usage } from '../spec/chat/chat-result.js';
+import type { FusionTrace } from '../spec/strategy/v1/fusion-trace.js';
+import { AbortScope } from '../util/abort-scope.js';
+import { withErrorHeaders } from './responses.js';
+
+/** The header that names the trace of a fused answer (`GET /api/fusion/traces/{id}`). */
+const TRACE_HEADER = 'x-fusion-trace-id';
+
+/** What a route that translates another API into a chat call passes along. */
+export interface ChatCallContext {
+  requestId: string;
+  signal: AbortSignal;
+}
+
+/**
+ * A complete chat answer for a route that speaks another API, with the response headers it must
+ * carry (a fused answer's trace id). A failed fused request keeps its trace header.
+ */
+export async function answerChat(
+  fusion: Fusion,
+  chat: ChatRequest,
+  context: ChatCallContext,
+): Promise<{ result: ChatResult; headers: Record<string, string> }> {
+  let traceId: string | undefined;
+  try {
+    const result = await fusion.chat(chat, {
+      ...context,
+      onTrace: (trace: FusionTrace) => {
+        traceId = trace.id;
+      },
+    });
+    return { result, headers: traceId ? { [TRACE_HEADER]: traceId } : {} };
+  } catch (error) {
+    throw traceId ? withErrorHeaders(error, { [TRACE_HEADER]: traceId }) : error;
+  }
+}
+
+/** A chat stream opened up to its first content chunk; see {@link openChatStream}. */
+export interface OpenedChatStream {
+  /** The chunks read ahead, then the rest of the stream. */
+  chunks: AsyncIterator<ChatChunk>;
+  /** The model answering (a pipeline keeps its name). */
+  model: string;
+  /** Headers of the answer: `x-request-id` and a fused answer's trace id. */
+  headers: Record<string, string>;
+  /** Stops the upstream at once: the client went away. */
+  cancel(): void;
+  /** Call once when the stream ended, failed or was cancelled: reports it and frees the request. */
+  end(outcome: { error?: unknown; usage?: Usage }): void;
+}
+
+/**
+ * Opens a chat stream for a route that answers it in another API's events. The stream commits at its
+ * first content chunk: errors before it are thrown here, so that the route answers them with a proper
+ * HTTP status; after it, they are the event source's to report. Emits `stream:start` and, through
+ * `end`, `stream:end` or `stream:error`, as the chat completions route does.
+ */
+export async function openChatStream(
+  fusion: Fusion,
+  chat: ChatRequest,
+  { requestId, signal }: ChatCallContext,
+  request: Request,
+): Promise<OpenedChatStream> {
+  let traceId: string | undefined;
+  // A client that cancels the body must stop the upstream at once, also while a chunk is pending.
+  const scope = new AbortScope(signal);
+  // undici's Request follows its init signal through a WeakRef: hold it until the stream ends.
+  const held: { request?: Request } = { request };
+  const iterator = fusion
+    .stream(chat, {
+      requestId,
+      signal: scope.signal,
+      onTrace: (trace) => {
+        traceId = trace.id;
+      },
+    })
+    [Symbol.asyncIterator]();
+  const buffered: ChatChunk[] = [];
+  let next: IteratorResult<ChatChunk>;
+  try {
+    next = await iterator.next();
+    while (!next.done && !hasContent(next.value)) {
+      buffered.push(next.value);
+      next = await iterator.next();
+    }
+  } catch (error) {
+    scope.dispose();
+    throw traceId ? withErrorHeaders(error, { [TRACE_HEADER]: traceId }) : error;
+  }
+  const model = next.done ? chat.model : next.value.model;
+  const events = fusion.events;
+  events.emit('stream:start', { requestId, model });
+  if (!next.done) buffered.push(next.value);
+  const headers: Record<string, string> = { 'x-request-id': requestId };
+  if (traceId) headers[TRACE_HEADER] = traceId;
+  let index = 0;
+  const chunks: AsyncIterator<ChatChunk> = {
+    next: () =>
+      index < buffered.length
+        ? Promise.resolve({ done: false, value: buffered[index++]! })
+        : next.done
+          ? Promise.resolve(next)
+          : iterator.next(),
+    return: async () => {
+      await iterator.return?.();
+      return { done: true, value: undefined };
+    },
+  };
+  let ended = false;
+  return {
+    chunks,
+    model,
+    headers,
+    cancel: () => scope.abort(new DOMException('The client closed the stream.', 'AbortError')),
+    end: ({ error, usage }) => {
+      if (ended) return;
+      ended = true;
+      scope.dispose();
+      held.request = undefined;
+      if (error === undefined)
+        events.emit('stream:end', usage ? { requestId, model, usage } : { requestId, model });
+      else events.emit('stream:error', { requestId, model, error: toFusionError(error) });
+    },
+  };
+}
