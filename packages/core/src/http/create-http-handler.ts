@@ -6,6 +6,7 @@ import { UnavailableError } from '../errors/unavailable-error.js';
 import type { Fusion } from '../fusion/fusion.js';
 import { requestIdFrom } from '../util/request-id.js';
 import { anthropicRoutes } from './anthropic/anthropic-routes.js';
+import { completionsRoutes } from './completions/completions-routes.js';
 import { fusionRoutes } from './fusion-routes.js';
 import { openAIRoutes } from './openai-routes.js';
 import { preflightResponse, RequestGuard, type SecurityOptions, withCors } from './request-guard.js';
@@ -35,6 +36,7 @@ export function createHttpHandler(
     ...openAIRoutes(fusion),
     ...fusionRoutes(fusion),
     ...anthropicRoutes(fusion),
+    ...completionsRoutes(fusion),
   ];
   for (const [method, path, handler, routeOptions] of builtin)
     routes.add(method, path, handler, routeOptions);
