@@ -40,13 +40,26 @@ const MODELS = [
   },
 ];
 
-function readBody(request: IncomingMessage): Promise<string> {
+function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     request.on('data', (part: Buffer) => parts.push(part));
-    request.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    request.on('end', () => resolve(Buffer.concat(parts)));
     request.on('error', reject);
   });
+}
+
+/** A multipart body as the mock records it: fields as strings, files as name, type and bytes. */
+async function readForm(raw: Buffer, type: string): Promise<Record<string, unknown>> {
+  const form = await new Response(new Uint8Array(raw), { headers: { 'content-type': type } }).formData();
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of form) {
+    fields[name] =
+      typeof value === 'string'
+        ? value
+        : { filename: value.name, type: value.type, bytes: Buffer.from(await value.arrayBuffer()) };
+  }
+  return fields;
 }
 
 function json(response: ServerResponse, status: number, body: unknown): void {
@@ -66,8 +79,14 @@ export async function startMockUpstream(
 
   const server = createServer(async (request, response) => {
     const path = (request.url ?? '/').split('?')[0]!;
-    const raw = request.method === 'POST' ? await readBody(request) : '';
-    const body: unknown = raw ? JSON.parse(raw) : undefined;
+    const raw = request.method === 'POST' ? await readBody(request) : Buffer.alloc(0);
+    const type = String(request.headers['content-type'] ?? '');
+    const body: unknown =
+      raw.length === 0
+        ? undefined
+        : type.startsWith('multipart/form-data')
+          ? await readForm(raw, type)
+          : JSON.parse(raw.toString('utf8'));
     requests.push({ path, headers: request.headers, body });
     response.on('close', () => {
       if (!response.writableFinished) aborts.push({ path, at: Date.now() });
@@ -112,6 +131,21 @@ export async function startMockUpstream(
           embedding: [text.length, 0.5, -0.25, 1],
         })),
         usage: { prompt_tokens: texts.length * 3, total_tokens: texts.length * 3 },
+      });
+    }
+    // mlx-openai-server's other routes: answers that say what arrived.
+    if (path === '/v1/audio/transcriptions') {
+      const form = body as { model: string; file: { filename: string; bytes: Buffer } };
+      return json(response, 200, {
+        text: `${form.model} heard ${form.file.filename}: ${form.file.bytes.toString('utf8')}`,
+      });
+    }
+    if (path === '/v1/images/generations' || path === '/v1/images/edits') {
+      const fields = body as { model: string; prompt: string; image?: { bytes: Buffer } };
+      const picture = `${fields.model}: ${fields.prompt}${fields.image ? ` over ${fields.image.bytes.length} bytes` : ''}`;
+      return json(response, 200, {
+        created: Math.floor(Date.now() / 1000),
+        data: [{ b64_json: Buffer.from(picture).toString('base64') }],
       });
     }
     if (path !== '/v1/chat/completions') return json(response, 404, { detail: 'Not Found' });

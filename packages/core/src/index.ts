@@ -117,6 +117,7 @@ export type {
   EmbedRequest,
   EmbedResult,
   FinishReason,
+  ForwardRequest,
   FusionStrategyV1,
   FusionTrace,
   HealthStatus,

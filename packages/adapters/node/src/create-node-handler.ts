@@ -57,12 +57,25 @@ export function createNodeHandler(fusion: FusionLike, options: NodeHandlerOption
     trustProxy: options.trustProxy,
   };
 
+  // Errors the adapter answers itself take the error shape of the route they were meant for.
+  const errorBody = (request: IncomingMessage) =>
+    fusion.errorBody
+      ? (error: Parameters<NonNullable<FusionLike['errorBody']>>[1]) =>
+          fusion.errorBody!(`${options.basePath ?? ''}${request.url ?? '/'}`, error)
+      : undefined;
+
   return async (request, response, next) => {
     const declared = request.headers['content-length'];
     if (declared !== undefined && Number(declared) > maxBodyBytes && !request.readableDidRead) {
       const message = `The request body is larger than the limit of ${maxBodyBytes} bytes.`;
       closeAfterDraining(request, response, options.drain);
-      writeError(request, response, { status: 413, code: 'payload_too_large', message }, true);
+      writeError(
+        request,
+        response,
+        { status: 413, code: 'payload_too_large', message },
+        true,
+        errorBody(request),
+      );
       return;
     }
 
@@ -72,7 +85,13 @@ export function createNodeHandler(fusion: FusionLike, options: NodeHandlerOption
     } catch (error) {
       const message = error instanceof Error ? error.message : 'The request could not be read.';
       if (!request.complete) closeAfterDraining(request, response, options.drain);
-      writeError(request, response, { status: 400, code: 'invalid_request', message });
+      writeError(
+        request,
+        response,
+        { status: 400, code: 'invalid_request', message },
+        false,
+        errorBody(request),
+      );
       return;
     }
 

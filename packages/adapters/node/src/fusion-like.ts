@@ -13,4 +13,9 @@ export interface FusionLike {
   close?(options?: { timeoutMs?: number }): Promise<void>;
   /** Largest request body `handle` accepts, in bytes; the adapter enforces it before `handle` runs. */
   readonly maxBodyBytes?: number;
+  /**
+   * The body of an error the adapter answers itself (413, 400) for a request to `url`, in the error
+   * shape of the route there (Anthropic's on `/v1/messages`). Without it, OpenAI's.
+   */
+  errorBody?(url: string, error: { status: number; code: string; message: string; type?: string }): unknown;
 }

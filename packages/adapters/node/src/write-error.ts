@@ -33,13 +33,19 @@ export function writeError(
   response: ServerResponse,
   error: AdapterError,
   closeConnection = false,
+  /** The route's error body for `error`, when it has a shape of its own (see `FusionLike.errorBody`). */
+  errorBody?: (error: AdapterError & { type: string }) => unknown,
 ): void {
   if (response.headersSent) {
     response.destroy();
     return;
   }
   const type = error.type ?? (error.status >= 500 ? 'server_error' : 'invalid_request_error');
-  const body = JSON.stringify({ error: { message: error.message, type, code: error.code, param: null } });
+  const body = JSON.stringify(
+    errorBody?.({ ...error, type }) ?? {
+      error: { message: error.message, type, code: error.code, param: null },
+    },
+  );
   response.writeHead(error.status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),

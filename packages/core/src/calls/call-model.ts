@@ -3,6 +3,7 @@ import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { ChatResult } from '../spec/chat/chat-result.js';
 import type { EmbedRequest } from '../spec/embedding/embed-request.js';
 import type { EmbedResult } from '../spec/embedding/embed-result.js';
+import type { ForwardRequest } from '../spec/provider/v1/forward-request.js';
 import { raceScope } from '../util/abort-scope.js';
 import { hasContent } from '../util/has-content.js';
 import { type CallDependencies, callRun, forModel, type ModelCallOptions } from './call-run.js';
@@ -55,6 +56,37 @@ export async function callEmbed(
     );
     run.succeed();
     return result;
+  } catch (error) {
+    throw run.fail(error);
+  } finally {
+    run.end();
+  }
+}
+
+/**
+ * One forwarded request (an audio or image route of the upstream), with the queue, model use,
+ * deadline and events of {@link callChat}. The provider gets its own model id in the body too.
+ */
+export async function callForward(
+  deps: CallDependencies,
+  model: RegisteredModel,
+  request: ForwardRequest,
+  options: ModelCallOptions,
+): Promise<Response> {
+  const run = callRun(deps, model, options, false);
+  try {
+    const callOptions = await run.begin();
+    let body: ForwardRequest['body'];
+    if (request.body instanceof FormData) {
+      body = request.body;
+      body.set('model', model.localId);
+    } else body = { ...request.body, model: model.localId };
+    const response = await raceScope(
+      model.provider.doForward!({ model: model.localId, path: request.path, body }, callOptions),
+      run.scope,
+    );
+    run.succeed();
+    return response;
   } catch (error) {
     throw run.fail(error);
   } finally {

@@ -1,4 +1,4 @@
-import { callChat, callEmbed, callStream, type ModelCallOptions } from '../calls/call-model.js';
+import { callChat, callEmbed, callForward, callStream, type ModelCallOptions } from '../calls/call-model.js';
 import { callTimeout } from '../calls/call-timeout.js';
 import { checkChatCapabilities, checkEmbedCapabilities } from '../calls/check-capabilities.js';
 import {
@@ -7,9 +7,12 @@ import {
   resilientEmbed,
   resilientStream,
 } from '../calls/resilient-model-call.js';
+import { FusionError } from '../errors/fusion-error.js';
+import { InvalidRequestError } from '../errors/invalid-request-error.js';
 import { UnavailableError } from '../errors/unavailable-error.js';
+import { UnsupportedError } from '../errors/unsupported-error.js';
 import { EventBus } from '../events/event-bus.js';
-import { createHttpHandler } from '../http/create-http-handler.js';
+import { createHttpHandler, pathOf } from '../http/create-http-handler.js';
 import { RouteTable } from '../http/route-table.js';
 import { pipelineListEntry } from '../pipelines/pipeline-list-entry.js';
 import { Pipeline, type PipelineDependencies } from '../pipelines/pipeline-runner.js';
@@ -34,6 +37,7 @@ import type {
   RouteHandler,
   RouteOptions,
 } from '../spec/plugin/v1/plugin-v1.js';
+import type { ForwardRequest } from '../spec/provider/v1/forward-request.js';
 import type { ProviderV1 } from '../spec/provider/v1/provider-v1.js';
 import type { RetrieverV1 } from '../spec/retriever/v1/retriever-v1.js';
 import type { RouterV1 } from '../spec/router/v1/router-v1.js';
@@ -226,6 +230,34 @@ export class Fusion {
   }
 
   /**
+   * Passes a request of another upstream route (audio transcriptions, image generations and edits)
+   * to the provider serving `request.model`, through the queue, deadlines and events of a chat call.
+   * A pipeline, or a model whose provider cannot forward (`doForward`), gets a 400.
+   */
+  async forward(request: ForwardRequest, options: RequestOptions = {}): Promise<Response> {
+    const call = this.#begin(options);
+    try {
+      await this.ready;
+      if (this.#pipeline(request.model)) {
+        throw new InvalidRequestError(
+          `'${request.model}' is a pipeline, which answers chat only; ${request.path} needs a model served by an upstream.`,
+          { param: 'model' },
+        );
+      }
+      const model = this.registry.resolve(request.model);
+      if (!model.provider.doForward) {
+        throw new UnsupportedError(
+          `The model '${model.id}' is served by provider '${model.provider.id}', which does not serve ${request.path}.`,
+          { param: 'model' },
+        );
+      }
+      return await callForward(this, model, request, call);
+    } finally {
+      call.end();
+    }
+  }
+
+  /**
    * Every model served now, pipelines included, as `GET /v1/models` lists them; then each alias whose
    * target is served, as its target's entry under the alias's id, with `alias_of` naming the target.
    */
@@ -327,6 +359,19 @@ export class Fusion {
   /** Adds an HTTP route to `handle` (JSON bodies only, unless `options.accepts` names more types). */
   route(method: string, path: string, handler: RouteHandler, options?: RouteOptions): () => void {
     return this.#routes.add(method, path, handler, options);
+  }
+
+  /**
+   * The JSON body of an error answered for `url` outside `handle` (an adapter's own 413 or 400), in
+   * the error shape of the route at its path (`RouteOptions.formatError`), else OpenAI's.
+   */
+  errorBody(url: string, error: { status: number; code: string; message: string; type?: string }): unknown {
+    const fusionError = new FusionError(error);
+    const basePath = (this.#options.basePath ?? '').replace(/\/+$/, '');
+    let path = pathOf(url);
+    if (basePath && path.startsWith(`${basePath}/`)) path = path.slice(basePath.length);
+    const format = this.#routes.formatErrorOf(path);
+    return format ? format(fusionError) : fusionError.toJSON();
   }
 
   /** Adds a data-changing hook. */

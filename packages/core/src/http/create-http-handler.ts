@@ -9,6 +9,7 @@ import { anthropicRoutes } from './anthropic/anthropic-routes.js';
 import { completionsRoutes } from './completions/completions-routes.js';
 import { fusionRoutes } from './fusion-routes.js';
 import { openAIRoutes } from './openai-routes.js';
+import { passthroughRoutes } from './passthrough/passthrough-routes.js';
 import { preflightResponse, RequestGuard, type SecurityOptions, withCors } from './request-guard.js';
 import { errorHeaders, errorResponse } from './responses.js';
 import type { RouteEntry, RouteTable } from './route-table.js';
@@ -37,6 +38,7 @@ export function createHttpHandler(
     ...fusionRoutes(fusion),
     ...anthropicRoutes(fusion),
     ...completionsRoutes(fusion),
+    ...passthroughRoutes(fusion),
   ];
   for (const [method, path, handler, routeOptions] of builtin)
     routes.add(method, path, handler, routeOptions);
@@ -172,7 +174,7 @@ function authenticate(request: Request, apiKeys: Set<string>): void {
 }
 
 /** The path of a URL without building a `URL` (this runs on every request). */
-function pathOf(url: string): string {
+export function pathOf(url: string): string {
   const schemeEnd = url.indexOf('://');
   const start = schemeEnd === -1 ? 0 : url.indexOf('/', schemeEnd + 3);
   if (start === -1) return '/';

@@ -35,6 +35,7 @@ export type {
   RouteHandler,
   RouteOptions,
 } from './plugin/v1/plugin-v1.js';
+export type { ForwardRequest } from './provider/v1/forward-request.js';
 export type { ProviderV1 } from './provider/v1/provider-v1.js';
 export type {
   ChunkSource,

@@ -5,6 +5,7 @@ import {
   type ChatResult,
   type EmbedRequest,
   type EmbedResult,
+  type ForwardRequest,
   type FusionError,
   type HealthStatus,
   type ModelInfo,
@@ -30,6 +31,7 @@ export interface OpenAICompatibleProvider extends ProviderV1 {
   /** The upstream's base URL, normalised (no trailing slash). @example 'http://127.0.0.1:8000/v1' */
   readonly baseURL: string;
   doEmbed(request: EmbedRequest, options: CallOptions): Promise<EmbedResult>;
+  doForward(request: ForwardRequest, options: CallOptions): Promise<Response>;
   health(options?: { signal?: AbortSignal }): Promise<HealthStatus>;
   close(): Promise<void>;
 }
@@ -168,6 +170,30 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions): OpenAI
         maxBytes: maxResponseBytes,
       });
       return toEmbedResult(expectSuccess(response), request);
+    },
+
+    async doForward(request: ForwardRequest, call: CallOptions): Promise<Response> {
+      const sendOptions = callOptions(call, request.path, undefined);
+      if (request.body instanceof FormData) {
+        // The platform encodes the form (boundary, file names and types); the bytes go out with `content-length`.
+        const encoded = new Response(request.body);
+        sendOptions.rawBody = {
+          bytes: Buffer.from(await encoded.arrayBuffer()),
+          contentType: encoded.headers.get('content-type') ?? 'multipart/form-data',
+        };
+      } else sendOptions.body = request.body;
+      const exchange = client.send(sendOptions);
+      const upstream = await exchange.response();
+      const bytes = await exchange.readBody(maxResponseBytes);
+      const status = upstream.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        throw mapUpstreamError(status, bytes.toString('utf8'), { providerId: id, headers: upstream.headers });
+      }
+      const type = upstream.headers['content-type'];
+      return new Response(new Uint8Array(bytes), {
+        status,
+        headers: { 'content-type': typeof type === 'string' ? type : 'application/json' },
+      });
     },
 
     async health(healthOptions) {

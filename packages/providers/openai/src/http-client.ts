@@ -26,6 +26,8 @@ export interface HttpRequestOptions {
   fromOrigin?: boolean;
   /** Serialised as JSON. */
   body?: unknown;
+  /** A body sent as it is, with its own content type (a multipart form); instead of `body`. */
+  rawBody?: { bytes: Buffer; contentType: string };
   /** Per-call headers (`x-request-id`, headers the orchestrator forwards). */
   headers?: Record<string, string>;
   signal?: AbortSignal;
@@ -83,11 +85,13 @@ export class HttpClient {
 
   /** Sends a request; the returned exchange gives the response and owns its lifetime. */
   send(options: HttpRequestOptions): UpstreamExchange {
-    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const raw = options.rawBody;
+    const body =
+      raw?.bytes ?? (options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body)));
     const headers: Record<string, string> = { ...this.#options.headers, ...options.headers };
     headers.accept ??= 'application/json';
     if (body !== undefined) {
-      headers['content-type'] = 'application/json';
+      headers['content-type'] = raw?.contentType ?? 'application/json';
       headers['content-length'] = String(body.length);
     }
     const path = (options.fromOrigin ? this.#originPath : this.#basePath) + options.path;

@@ -6,6 +6,7 @@ import type { EmbedRequest } from '../../embedding/embed-request.js';
 import type { EmbedResult } from '../../embedding/embed-result.js';
 import type { HealthStatus } from '../../health.js';
 import type { ModelInfo } from '../../model/model-info.js';
+import type { ForwardRequest } from './forward-request.js';
 
 /**
  * A source of models: an OpenAI-compatible server, an in-process MLX runtime, a test double.
@@ -33,6 +34,14 @@ export interface ProviderV1 {
 
   /** Embeddings; providers without embedding models omit it. */
   doEmbed?(request: EmbedRequest, options: CallOptions): Promise<EmbedResult>;
+
+  /**
+   * Passes a request of another route of the upstream (audio transcriptions, image generations and
+   * edits) to it, for routes the orchestrator forwards rather than translates. Resolves with the
+   * upstream's answer read in full (the call holds its queue slot until then); an upstream error is
+   * thrown as a FusionError, as for chat. Providers without such routes omit it.
+   */
+  doForward?(request: ForwardRequest, options: CallOptions): Promise<Response>;
 
   /** Health of the provider and its models. Omitted means always ready. */
   health?(options?: { signal?: AbortSignal }): Promise<HealthStatus>;
