@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createScriptedProvider } from '../../__fixtures__/scripted-provider.js';
 import { createFusion, type Fusion } from '../../fusion/fusion.js';
 import type { CallOptions } from '../../spec/call-options.js';
 import type { ChatChunk } from '../../spec/chat/chat-chunk.js';
@@ -378,5 +379,70 @@ describe('POST /v1/messages/count_tokens', () => {
     });
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+  });
+});
+
+describe('/v1/messages streams and limits', () => {
+  const hi = { model: 'script/model', max_tokens: 16, messages: [{ role: 'user', content: 'Hi' }] };
+
+  it('ends a stream that fails after its start with an error event the SDK raises', async () => {
+    const provider = createScriptedProvider({
+      stream: [{ content: 'Hello' }, { throw: new Error('fell over') }],
+    });
+    fusion = createFusion({ healthIntervalMs: 0, providers: [provider] });
+    const served = fusion;
+    const response = await post(served, '/v1/messages', { ...hi, stream: true });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toContain('event: content_block_delta');
+    expect(text).toMatch(/event: error\ndata: \{"type":"error","error":\{"type":"api_error"/);
+    expect(text).not.toContain('message_stop');
+    const client = new Anthropic({
+      baseURL: 'http://localhost',
+      apiKey: 'unused',
+      maxRetries: 0,
+      fetch: (url: string | URL | Request, init?: RequestInit) => served.handle(new Request(url, init)),
+    });
+    await expect(
+      client.messages.stream({ ...hi, messages: [{ role: 'user', content: 'Hi' }] }).finalMessage(),
+    ).rejects.toThrow();
+  });
+
+  it('stops the upstream when the client cancels the stream', async () => {
+    const provider = createScriptedProvider({ stream: [{ content: 'Hello' }, { hang: true }] });
+    fusion = createFusion({ healthIntervalMs: 0, providers: [provider] });
+    const response = await post(fusion, '/v1/messages', { ...hi, stream: true });
+    const reader = response.body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    await vi.waitFor(() => expect(provider.aborted).toHaveLength(1));
+    await vi.waitFor(() => expect(fusion!.inFlight).toBe(0));
+  });
+
+  it('answers a full queue with 429 in Anthropic’s shape', async () => {
+    const provider = createScriptedProvider({ chat: 'hang' });
+    fusion = createFusion({
+      healthIntervalMs: 0,
+      providers: [provider],
+      queue: { perModelConcurrency: 1, perModelMaxWaiting: 0 },
+    });
+    const controller = new AbortController();
+    const holding = fusion
+      .handle(
+        new Request('http://localhost/v1/messages', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(hi),
+          signal: controller.signal,
+        }),
+      )
+      .catch(() => undefined);
+    await vi.waitFor(() => expect(provider.calls).toHaveLength(1));
+    const refused = await post(fusion, '/v1/messages', hi);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await refused.json()).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+    controller.abort();
+    await holding;
   });
 });
