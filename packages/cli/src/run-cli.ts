@@ -32,9 +32,10 @@ const CONFIG_OPTION = `  -c, --config FILE   the config file (default: fusion.co
 const COMMAND_HELP: Record<string, string> = {
   serve: `fusion serve [--config FILE]
 
-Serves the OpenAI-compatible API (/v1/chat/completions, /v1/embeddings, /v1/models, /health), the
-fusion API (/api/fusion/*) and the MCP server (/mcp) of every model the config and the environment
-name. Mistakes in either are listed at start, and the command exits with code 2.
+Serves the OpenAI-compatible API (/v1/chat/completions, /v1/embeddings, /v1/models, /health, also
+/v1/completions and the upstreams' audio and image routes), the Anthropic Messages API
+(/v1/messages), the fusion API (/api/fusion/*) and the MCP server (/mcp) of every model the config
+and the environment name. Mistakes in either are listed at start, and the command exits with code 2.
 
 Options:
 ${CONFIG_OPTION}
