@@ -265,6 +265,21 @@ describe('POST /v1/messages', () => {
     });
   });
 
+  it('accepts the hints Claude Code sends that a chat model has nothing to do with', async () => {
+    const { fusion } = await start();
+    const response = await post(fusion, '/v1/messages', {
+      model: 'tp/m',
+      max_tokens: 16,
+      context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
+      service_tier: 'auto',
+      system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }],
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'Hi', cache_control: { type: 'ephemeral' } }] },
+      ],
+    });
+    expect(response.status).toBe(200);
+  });
+
   it('answers bad input with a 400 in Anthropic’s error shape, naming the field', async () => {
     const { fusion, client } = await start();
     const cases: [unknown, RegExp][] = [

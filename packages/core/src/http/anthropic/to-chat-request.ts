@@ -11,9 +11,10 @@ import type { ChatRequest, ToolChoice, ToolDefinition } from '../../spec/chat/ch
 import { toInvalidRequest } from '../../validation/zod-error.js';
 
 /**
- * Top-level fields of an Anthropic Messages request that are translated. `service_tier` and
+ * Top-level fields of an Anthropic Messages request that are translated. `service_tier`,
+ * `context_management` (server-side clearing of old tool results, which Claude Code always sends) and
  * `cache_control` marks are hints with nothing to do here and are accepted as such; any other field
- * (server tools, `mcp_servers`, `container`…) gets a 400 naming it, since no chat model can honour it.
+ * (`mcp_servers`, `container`…) gets a 400 naming it, since no chat model can honour it.
  */
 const messagesSchema = z.strictObject({
   model: z.string().min(1, 'is required'),
@@ -45,11 +46,18 @@ const messagesSchema = z.strictObject({
     .looseObject({ type: z.enum(['enabled', 'disabled', 'adaptive']), budget_tokens: z.number().optional() })
     .optional(),
   service_tier: z.string().optional(),
+  context_management: z.unknown().optional(),
 });
 
 /** The body of `POST /v1/messages/count_tokens`: a Messages request without `max_tokens` or `stream`. */
 const countTokensSchema = messagesSchema
-  .omit({ max_tokens: true, stream: true, stop_sequences: true, service_tier: true })
+  .omit({
+    max_tokens: true,
+    stream: true,
+    stop_sequences: true,
+    service_tier: true,
+    context_management: true,
+  })
   .extend({ max_tokens: z.number().int().positive().optional() });
 
 type MessagesBody = z.infer<typeof messagesSchema>;
