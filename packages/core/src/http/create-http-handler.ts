@@ -8,6 +8,7 @@ import { requestIdFrom } from '../util/request-id.js';
 import { fusionRoutes } from './fusion-routes.js';
 import { openAIRoutes } from './openai-routes.js';
 import { preflightResponse, RequestGuard, type SecurityOptions, withCors } from './request-guard.js';
+import { type ResponsesOptions, responsesRoutes } from './responses/responses-routes.js';
 import { errorHeaders, errorResponse } from './responses.js';
 import type { RouteTable } from './route-table.js';
 
@@ -15,6 +16,7 @@ export interface HttpHandlerOptions {
   basePath: string;
   apiKeys: string[];
   security: SecurityOptions;
+  responses?: ResponsesOptions;
 }
 
 /** Paths that answer without an API key and while draining. */
@@ -30,7 +32,11 @@ export function createHttpHandler(
   routes: RouteTable,
   options: HttpHandlerOptions,
 ): (request: Request) => Promise<Response> {
-  for (const [method, path, handler] of [...openAIRoutes(fusion), ...fusionRoutes(fusion)]) {
+  for (const [method, path, handler] of [
+    ...openAIRoutes(fusion),
+    ...responsesRoutes(fusion, options.responses),
+    ...fusionRoutes(fusion),
+  ]) {
     routes.add(method, path, handler);
   }
   const basePath = options.basePath.replace(/\/+$/, '');
