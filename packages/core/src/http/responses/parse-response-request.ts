@@ -9,6 +9,7 @@ const UNTRANSLATABLE: Record<string, string> = {
   conversation: 'The Conversations API is not served; chain responses with `previous_response_id`.',
   max_tool_calls: 'Built-in tool calls are not run here, so they cannot be limited.',
   context_management: 'Server-side compaction is not done here.',
+  moderation: 'Moderation runs at OpenAI; add a guardrail hook or middleware here instead.',
 };
 
 const functionTool = z.looseObject({
@@ -63,6 +64,8 @@ const responseRequestSchema = z.strictObject({
   safety_identifier: z.string().nullish(),
   prompt_cache_key: z.string().nullish(),
   prompt_cache_retention: z.string().nullish(),
+  // Caching hints: a local server caches prompts by itself.
+  prompt_cache_options: z.looseObject({}).nullish(),
   service_tier: z.string().nullish(),
   truncation: z.enum(['auto', 'disabled']).nullish(),
   reasoning: z
