@@ -77,6 +77,10 @@ const upstreamShape = {
     .enum(['auto', 'openai', 'mlx-openai-server'])
     .describe("Server quirks to apply (default 'auto')")
     .optional(),
+  responses: z
+    .boolean()
+    .describe('The upstream serves /v1/responses itself: pass Responses requests through (default false)')
+    .optional(),
   models: z
     .array(z.string().min(1, { error: 'expected a model id' }))
     .describe('Serve only these model ids; discovered from GET /v1/models when omitted')

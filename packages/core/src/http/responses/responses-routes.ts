@@ -4,6 +4,7 @@ import { NotFoundError } from '../../errors/not-found-error.js';
 import { toFusionError } from '../../errors/to-fusion-error.js';
 import type { Fusion } from '../../fusion/fusion.js';
 import { JobRunner } from '../../jobs/job-runner.js';
+import type { RegisteredModel } from '../../registry/registered-model.js';
 import type { ChatChunk } from '../../spec/chat/chat-chunk.js';
 import type { ChatResult } from '../../spec/chat/chat-result.js';
 import type { RouteHandler } from '../../spec/plugin/v1/plugin-v1.js';
@@ -63,7 +64,19 @@ export function responsesRoutes(
   if (jobs) jobs.define(RESPONSE_JOB_KIND, backgroundResponseJob(fusion, store));
 
   const create: RouteHandler = async (request, { requestId, signal }) => {
-    const body = parseResponseRequest(await readJsonBody(request, fusion.maxBodyBytes));
+    const raw = await readJsonBody(request, fusion.maxBodyBytes);
+    // The providers given at creation must be registered before the model is looked up.
+    await fusion.ready.catch(() => {});
+    const upstream = responsesUpstream(fusion, raw);
+    if (upstream) {
+      // The upstream serves the Responses API itself: the request goes as the client sent it.
+      const { provider, localId } = upstream;
+      return provider.doResponses!(
+        { ...(raw as Record<string, unknown>), model: localId },
+        { requestId, signal },
+      );
+    }
+    const body = parseResponseRequest(raw);
     const history = await historyOf(store, body);
     const input = withIds(body.input);
     const chat = toChatRequest({ ...body, input }, history);
@@ -242,6 +255,16 @@ export function responsesRoutes(
     ['GET', '/v1/responses/:id/input_items', inputItems],
     ['POST', '/v1/responses/:id/cancel', cancel],
   ];
+}
+
+/** The model of a request whose provider serves the Responses API itself (not a pipeline's). */
+function responsesUpstream(fusion: Fusion, body: unknown): RegisteredModel | undefined {
+  const name = (body as { model?: unknown } | null)?.model;
+  if (typeof name !== 'string' || !name) return undefined;
+  if (fusion.pipelines.has(name) || fusion.pipelines.has(fusion.registry.aliasTarget(name) ?? ''))
+    return undefined;
+  const model = fusion.registry.find(name);
+  return model?.provider.doResponses ? model : undefined;
 }
 
 /** The items a request continues: those of its `previous_response_id` (404 when unknown). */
