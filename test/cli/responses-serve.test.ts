@@ -2,7 +2,8 @@
  * The Responses API of the built `fusion serve`, driven by the clients that speak it: the official
  * `openai` package (`responses.create`, `responses.stream`) and the OpenAI Agents SDK running an
  * agent with a function tool to completion, against a plain model and a fallback pipeline whose
- * first target fails. Stored responses live in the server's state: they outlive a restart.
+ * first target fails. Stored responses live in the server's state (SQLite, Redis): they outlive a
+ * restart.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.js';
+import { startTestRedis, type TestRedis } from '../support/redis.js';
 import { type RunningCli, spawnCli } from '../support/spawn-cli.js';
 
 const REPLY = 'Hello from the mock upstream, streamed word by word.';
@@ -19,14 +21,16 @@ const WORDS = REPLY.split(' ').length;
 const PLAIN = 'lab/qwen2.5-0.5b-instruct-4bit';
 const PIPELINE = 'fusion/fallback';
 
-describe('fusion serve: the Responses API', () => {
+describe.each(['sqlite', 'redis'] as const)('fusion serve: the Responses API, %s state', (backend) => {
   let upstream: MockUpstream;
+  let redis: TestRedis | undefined;
+  let stateEnv: Record<string, string> = { FUSION_REDIS_URL: '' };
   let cwd: string;
   let cli: RunningCli;
   let client: OpenAI;
 
   const start = async () => {
-    cli = await spawnCli(['serve'], { FUSION_STATE: '', FUSION_REDIS_URL: '' }, cwd);
+    cli = await spawnCli(['serve'], { FUSION_STATE: '', ...stateEnv }, cwd);
     client = new OpenAI({ baseURL: `${cli.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     await vi.waitFor(
       async () => expect((await client.models.list()).data.map((model) => model.id)).toContain(PLAIN),
@@ -36,6 +40,10 @@ describe('fusion serve: the Responses API', () => {
 
   beforeAll(async () => {
     upstream = await startMockUpstream({ reply: REPLY });
+    if (backend === 'redis') {
+      redis = await startTestRedis();
+      stateEnv = { FUSION_REDIS_URL: redis.url, FUSION_REDIS_PREFIX: redis.prefix };
+    }
     cwd = mkdtempSync(join(tmpdir(), 'fusion-responses-'));
     writeFileSync(
       join(cwd, 'fusion.config.json'),
@@ -56,6 +64,7 @@ describe('fusion serve: the Responses API', () => {
   afterAll(async () => {
     await cli?.stop('SIGKILL');
     await upstream?.close();
+    await redis?.close();
     if (cwd) rmSync(cwd, { recursive: true, force: true });
   });
 
@@ -137,6 +146,7 @@ describe('fusion serve: the Responses API', () => {
       tools: [weather],
     });
     expect(first.output).toMatchObject([{ type: 'function_call', call_id: 'call_1', name: 'get_weather' }]);
+    expect(cli.output()).toContain(backend === 'redis' ? `(${redis!.prefix}:*)` : 'state: sqlite');
     await cli.stop('SIGKILL');
     await start();
     expect(await client.responses.retrieve(first.id)).toMatchObject({ id: first.id, status: 'completed' });
