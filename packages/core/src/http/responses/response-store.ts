@@ -22,8 +22,6 @@ export interface StoredResponse {
   input: InputItem[];
   /** The items of the earlier responses it continues (their inputs and outputs), oldest first. */
   history: InputItem[];
-  /** The job running it (`background: true`). */
-  job?: string;
 }
 
 /** Stored responses: in memory by default (bounded, expiring), or in a Keyv you give. */

@@ -3,6 +3,7 @@ import { InvalidRequestError } from '../../errors/invalid-request-error.js';
 import { NotFoundError } from '../../errors/not-found-error.js';
 import { toFusionError } from '../../errors/to-fusion-error.js';
 import type { Fusion } from '../../fusion/fusion.js';
+import { isFinalStatus } from '../../jobs/job.js';
 import { JobRunner } from '../../jobs/job-runner.js';
 import type { RegisteredModel } from '../../registry/registered-model.js';
 import type { ChatChunk } from '../../spec/chat/chat-chunk.js';
@@ -82,18 +83,18 @@ export function responsesRoutes(
     const chat = toChatRequest({ ...body, input }, history);
     const skeleton = responseSkeleton(body, itemId('resp'), body.background ? 'queued' : 'in_progress');
     const stored = body.store !== false;
-    const save = (response: ResponseObject, job?: string) =>
-      stored ? store.set({ response, input, history, ...(job ? { job } : {}) }) : Promise.resolve();
+    const save = (response: ResponseObject) =>
+      stored ? store.set({ response, input, history }) : Promise.resolve();
 
     if (body.background) {
+      // Stored before the job starts: the job moves it on from there.
       await save(skeleton);
-      const job = runner().create({
+      runner().create({
         kind: RESPONSE_JOB_KIND,
         input: { id: skeleton.id, chat },
         idempotencyKey: skeleton.id,
         metadata: { response: skeleton.id },
       });
-      await save(skeleton, job.id);
       return jsonResponse(skeleton, 200, requestId);
     }
 
@@ -173,6 +174,14 @@ export function responsesRoutes(
     });
   };
 
+  /** Stops the job of a background response run by this process, if any. */
+  const cancelJob = (id: string) => {
+    const job = jobs
+      ?.list()
+      .find((snapshot) => snapshot.metadata?.response === id && !isFinalStatus(snapshot.status));
+    if (job) jobs!.cancel(job.id);
+  };
+
   const find = async (id: string | undefined): Promise<StoredResponse> => {
     const record = id ? await store.get(id) : undefined;
     if (!record) {
@@ -193,7 +202,7 @@ export function responsesRoutes(
 
   const remove: RouteHandler = async (_request, { requestId, params }) => {
     const record = await find(params.id);
-    if (record.job) jobs?.cancel(record.job);
+    cancelJob(record.response.id);
     await store.delete(record.response.id);
     return jsonResponse({ id: record.response.id, object: 'response', deleted: true }, 200, requestId);
   };
@@ -241,9 +250,10 @@ export function responsesRoutes(
       });
     }
     if (response.status === 'queued' || response.status === 'in_progress') {
+      // Stored first: a job of another instance (or resumed after a restart) sees it when it ends.
       response.status = 'cancelled';
       await store.set(record);
-      if (record.job) jobs?.cancel(record.job);
+      cancelJob(response.id);
     }
     return jsonResponse(response, 200, requestId);
   };
