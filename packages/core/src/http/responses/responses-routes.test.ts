@@ -275,6 +275,20 @@ describe('bad input', () => {
     expect(model).toBeInstanceOf(OpenAI.NotFoundError);
   });
 
+  it('goes through the cross-site guard: another site cannot create or read responses', async () => {
+    const { fusion, provider } = await start();
+    const response = await fusion.handle(
+      new Request(`${BASE}/v1/responses`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', origin: 'https://evil.example' },
+        body: JSON.stringify({ model: MODEL, input: 'Hi' }),
+      }),
+    );
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    expect(provider.requests).toHaveLength(0);
+  });
+
   it('400 for a body that is not JSON', async () => {
     const { fusion } = await start();
     const response = await fusion.handle(
