@@ -2,7 +2,8 @@
  * A real HTTP server shaped like mlx-openai-server-lab (the fixtures of `@fusionkit/openai` describe
  * the same shapes), for tests where the orchestrator runs in another process and msw cannot reach.
  * Behaviour per request through the `x-mock-behavior` header: `hang` (never answers), `slow`
- * (100 ms between chunks), `error-500`, `lab-queue-full` (HTTP 500 with a "429: …" message).
+ * (100 ms between chunks), `error-500`, `lab-queue-full` (HTTP 500 with a "429: …" message). Offered
+ * tools, it calls `get_weather` until the last message is a tool result.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -150,7 +151,12 @@ export async function startMockUpstream(
     }
     if (path !== '/v1/chat/completions') return json(response, 404, { detail: 'Not Found' });
 
-    const chat = body as { model: string; stream?: boolean; tools?: unknown[] };
+    const chat = body as {
+      model: string;
+      stream?: boolean;
+      tools?: unknown[];
+      messages?: { role: string }[];
+    };
     const created = Math.floor(Date.now() / 1000);
     const id = `chatcmpl_${requests.length}`;
     const usage = {
@@ -158,14 +164,16 @@ export async function startMockUpstream(
       completion_tokens: words(reply).length,
       total_tokens: 12 + words(reply).length,
     };
-    const toolCall = chat.tools?.length
-      ? {
-          id: 'call_1',
-          type: 'function',
-          function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
-          index: 0,
-        }
-      : undefined;
+    // Offered tools, it calls one; given a tool's result, it answers (as an agent's model does).
+    const toolCall =
+      chat.tools?.length && chat.messages?.at(-1)?.role !== 'tool'
+        ? {
+            id: 'call_1',
+            type: 'function',
+            function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+            index: 0,
+          }
+        : undefined;
     if (!chat.stream) {
       return json(response, 200, {
         id,

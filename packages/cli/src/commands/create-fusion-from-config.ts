@@ -1,4 +1,10 @@
-import { createFusion, type Fusion, type PluginV1, type TraceStoreOptions } from '@fusionkit/core';
+import {
+  createFusion,
+  type Fusion,
+  type FusionOptions,
+  type PluginV1,
+  type TraceStoreOptions,
+} from '@fusionkit/core';
 import { createOpenAICompatible } from '@fusionkit/openai';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { lazyPlugin } from './lazy-plugin.js';
@@ -9,7 +15,11 @@ import { lazyPlugin } from './lazy-plugin.js';
  */
 export function createFusionFromConfig(
   config: ResolvedConfig,
-  extras: { plugins?: PluginV1[]; traces?: TraceStoreOptions['keyv'] } = {},
+  extras: {
+    plugins?: PluginV1[];
+    traces?: TraceStoreOptions['keyv'];
+    responses?: FusionOptions['responses'];
+  } = {},
 ): Fusion {
   const {
     host: _host,
@@ -31,6 +41,8 @@ export function createFusionFromConfig(
   return createFusion({
     ...options,
     ...(extras.traces ? { traces: { ...options.traces, keyv: extras.traces } } : {}),
+    // The config's own store or runner, when it names one, wins over the server's state.
+    ...(extras.responses ? { responses: { ...extras.responses, ...options.responses } } : {}),
     providers: [...providers, ...upstreamProviders],
     plugins: [
       ...(extras.plugins ?? []),

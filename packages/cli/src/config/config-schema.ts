@@ -7,6 +7,7 @@
 import type {
   FusionStrategyV1,
   FusionTrace,
+  JobRunner,
   KeyvLike,
   PluginV1,
   ProviderV1,
@@ -75,6 +76,10 @@ const upstreamShape = {
   flavor: z
     .enum(['auto', 'openai', 'mlx-openai-server'])
     .describe("Server quirks to apply (default 'auto')")
+    .optional(),
+  responses: z
+    .boolean()
+    .describe('The upstream serves /v1/responses itself: pass Responses requests through (default false)')
     .optional(),
   models: z
     .array(z.string().min(1, { error: 'expected a model id' }))
@@ -201,6 +206,21 @@ const traces = z
     ).optional(),
   })
   .describe('Where traces of fused answers are kept');
+
+const responses = z
+  .strictObject({
+    ttlMs: ms('How long a stored response stays (default 2592000000, 30 days)').optional(),
+    maxEntries: positiveInteger('Responses kept in memory at most (default 1000)').optional(),
+    keyv: made<KeyvLike<unknown>>(
+      'a Keyv instance (code configs only)',
+      (value) => typeof value.get === 'function' && typeof value.set === 'function',
+    ).optional(),
+    jobs: made<JobRunner>(
+      'a job runner (code configs only)',
+      (value) => typeof value.create === 'function',
+    ).optional(),
+  })
+  .describe("Where the Responses API keeps stored responses (default: the server's state store)");
 
 const routeTarget = z.strictObject({
   model: z.string().min(1, { error: 'expected a model id or alias' }),
@@ -392,6 +412,7 @@ export const fusionConfigSchema = z
     pipelines: z.array(pipeline).describe('Pipelines served as models (fusion/moa, fusion/fast)').optional(),
     resilience: resilience.optional(),
     traces: traces.optional(),
+    responses: responses.optional(),
     basePath: z
       .string()
       .regex(/^(\/.*)?$/, { error: "expected '' or a path starting with '/'" })

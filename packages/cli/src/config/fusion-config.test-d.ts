@@ -16,6 +16,9 @@ test('the schema checks exactly the keys FusionConfig declares (a new option nee
   expectTypeOf<keyof NonNullable<SchemaInput['traces']>>().toEqualTypeOf<
     keyof NonNullable<FusionConfig['traces']>
   >();
+  expectTypeOf<keyof NonNullable<SchemaInput['responses']>>().toEqualTypeOf<
+    keyof NonNullable<FusionConfig['responses']>
+  >();
   expectTypeOf<keyof Exclude<NonNullable<SchemaInput['resilience']>, false>>().toEqualTypeOf<
     keyof Exclude<NonNullable<FusionConfig['resilience']>, false>
   >();

@@ -17,6 +17,11 @@ export interface UpstreamOptions {
   headers?: Record<string, string>;
   /** Server quirks to apply (see `@fusionkit/openai`). @default 'auto' */
   flavor?: OpenAICompatibleFlavor;
+  /**
+   * The upstream serves OpenAI's Responses API itself: `/v1/responses` for its models is passed
+   * through instead of translated to chat completions. mlx-openai-server does not. @default false
+   */
+  responses?: boolean;
   /** Serve only these model ids; discovered from `GET /v1/models` when omitted. */
   models?: string[];
   /**

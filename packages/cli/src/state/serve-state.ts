@@ -1,4 +1,10 @@
-import { JobRunner, jobsPlugin, type PluginV1, type TraceStoreOptions } from '@fusionkit/core';
+import {
+  type FusionOptions,
+  JobRunner,
+  jobsPlugin,
+  type PluginV1,
+  type TraceStoreOptions,
+} from '@fusionkit/core';
 import type { CliContext } from '../commands/cli-context.js';
 import { webhookGuard } from '../commands/webhook-guard.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
@@ -7,12 +13,17 @@ import { statePlugin } from './state-plugin.js';
 
 /**
  * The state `fusion serve` runs with (SQLite under `.fusion/` by default, Redis or memory on
- * request): the Keyv its traces go to, and the plugins that serve durable jobs on it and close it.
+ * request): the Keyv its traces go to, where the Responses API keeps responses (background ones run
+ * as durable jobs), and the plugins that serve durable jobs on it and close it.
  */
 export async function openServeState(
   context: CliContext,
   config: ResolvedConfig,
-): Promise<{ plugins: PluginV1[]; traces: TraceStoreOptions['keyv'] }> {
+): Promise<{
+  plugins: PluginV1[];
+  traces: TraceStoreOptions['keyv'];
+  responses: NonNullable<FusionOptions['responses']>;
+}> {
   const logError = (error: unknown) => context.log(`state error: ${(error as Error)?.message ?? error}`);
   const state = await openState({
     cwd: context.cwd,
@@ -32,6 +43,7 @@ export async function openServeState(
   const ragMounted = config.plugins?.some((plugin) => plugin.name === 'rag');
   return {
     traces: state.keyv('traces'),
+    responses: { keyv: state.keyv('responses'), jobs },
     plugins: [
       // First, so that it is torn down last, after the jobs wrote their last changes.
       statePlugin(state),

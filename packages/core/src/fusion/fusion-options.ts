@@ -1,4 +1,5 @@
 import type { SecurityOptions } from '../http/request-guard.js';
+import type { ResponsesOptions } from '../http/responses/responses-routes.js';
 import type { TraceStoreOptions } from '../pipelines/trace-store.js';
 import type { ResilienceOptions } from '../resilience/target-health.js';
 import type { PipelineDefinition } from '../spec/pipeline/pipeline-definition.js';
@@ -78,6 +79,11 @@ export interface FusionOptions {
   resilience?: ResilienceOptions | false;
   /** Where traces of fused answers are kept. @default in memory, 10 minutes, 1000 traces */
   traces?: TraceStoreOptions;
+  /**
+   * Where the Responses API (`/v1/responses`) keeps stored responses, and the job runner of
+   * `background: true` ones. @default in memory (1000 responses, 30 days), a runner of its own
+   */
+  responses?: ResponsesOptions;
   /** Prefix under which `handle` serves its routes. @example '/ai' @default '' */
   basePath?: string;
   /** How often to refresh provider health, ms; 0 disables. @default 5000 */

@@ -126,6 +126,7 @@ export class Fusion {
       basePath: options.basePath ?? '',
       apiKeys: options.apiKeys ?? [],
       security: options.security ?? {},
+      ...(options.responses ? { responses: options.responses } : {}),
     });
     this.ready = this.#setup(options);
     // Errors of setup surface through `ready` and every call; never as an unhandled rejection.

@@ -11,6 +11,7 @@ import { fusionRoutes } from './fusion-routes.js';
 import { openAIRoutes } from './openai-routes.js';
 import { passthroughRoutes } from './passthrough/passthrough-routes.js';
 import { preflightResponse, RequestGuard, type SecurityOptions, withCors } from './request-guard.js';
+import { type ResponsesOptions, responsesRoutes } from './responses/responses-routes.js';
 import { errorHeaders, errorResponse } from './responses.js';
 import type { RouteEntry, RouteTable } from './route-table.js';
 
@@ -18,6 +19,7 @@ export interface HttpHandlerOptions {
   basePath: string;
   apiKeys: string[];
   security: SecurityOptions;
+  responses?: ResponsesOptions;
 }
 
 /** Paths that answer without an API key and while draining. */
@@ -35,6 +37,7 @@ export function createHttpHandler(
 ): (request: Request) => Promise<Response> {
   const builtin: RouteEntry[] = [
     ...openAIRoutes(fusion),
+    ...responsesRoutes(fusion, options.responses),
     ...fusionRoutes(fusion),
     ...anthropicRoutes(fusion),
     ...completionsRoutes(fusion),

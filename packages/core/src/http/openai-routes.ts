@@ -144,7 +144,7 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
 }
 
 /** Yields the chunks read ahead, then the current result, then the rest of the iterator. */
-function replayThen(
+export function replayThen(
   buffered: ChatChunk[],
   current: IteratorResult<ChatChunk>,
   rest: AsyncIterator<ChatChunk>,

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import {
   type CallOptions,
   type ChatChunk,
@@ -156,6 +157,41 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions): OpenAI
         maxErrorBytes: MAX_ERROR_BYTES,
       });
     },
+
+    ...(options.responses
+      ? {
+          async doResponses(body: Record<string, unknown>, call: CallOptions): Promise<Response> {
+            const streamed = body.stream === true;
+            const sendOptions = callOptions(call, '/responses', body);
+            sendOptions.headers = {
+              ...sendOptions.headers,
+              accept: streamed ? 'text/event-stream' : 'application/json',
+            };
+            const exchange = client.send(sendOptions);
+            const response = await exchange.response();
+            const status = response.statusCode ?? 502;
+            const contentType = response.headers['content-type'] ?? 'application/json';
+            if (status < 200 || status >= 300 || !streamed) {
+              const text = (await exchange.readBody(maxResponseBytes)).toString('utf8');
+              if (status < 200 || status >= 300)
+                throw mapUpstreamError(status, text, { providerId: id, headers: response.headers });
+              return new Response(text, { status, headers: { 'content-type': contentType } });
+            }
+            // A stream that started is timed by the client; it ends when either side goes away.
+            exchange.stopTimer();
+            response.once('end', () => exchange.release());
+            const events = Readable.toWeb(response) as unknown as ReadableStream<Uint8Array>;
+            return new Response(events, {
+              status,
+              headers: {
+                'content-type': contentType,
+                'cache-control': 'no-cache',
+                'x-accel-buffering': 'no',
+              },
+            });
+          },
+        }
+      : {}),
 
     async doEmbed(request: EmbedRequest, call: CallOptions): Promise<EmbedResult> {
       const body: Record<string, unknown> = {

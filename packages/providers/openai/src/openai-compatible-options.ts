@@ -33,6 +33,13 @@ export interface OpenAICompatibleOptions {
   /** Server quirks to apply. @default 'auto' */
   flavor?: OpenAICompatibleFlavor;
   /**
+   * The server serves OpenAI's Responses API (`POST {baseURL}/responses`) itself, as OpenAI and
+   * some gateways do: `/v1/responses` requests to its models are passed through to it (built-in tools
+   * included, stored by the upstream) instead of translated to chat completions. mlx-openai-server
+   * does not serve it. @default false
+   */
+  responses?: boolean;
+  /**
    * Connections open at once to the upstream. Unlimited by default, so that the orchestrator's queue
    * is the only place a call waits. A finite value also caps each model's `concurrency`, so that
    * the queue never admits a call that would then wait here for a connection (exact for servers of

@@ -32,6 +32,15 @@ export interface ProviderV1 {
    */
   doStream(request: ChatRequest, options: CallOptions): AsyncIterable<ChatChunk>;
 
+  /**
+   * Answers an OpenAI Responses API request itself: for an upstream that serves `/v1/responses`.
+   * When present, `POST /v1/responses` for this provider's models is passed through (the body as the
+   * client sent it, `model` set to the provider's own id) instead of translated to chat completions;
+   * the upstream keeps such responses. Resolves with the upstream's answer, JSON or SSE, as it is;
+   * throws a {@link FusionError} for an upstream error. Omitted by providers that only chat.
+   */
+  doResponses?(body: Record<string, unknown>, options: CallOptions): Promise<Response>;
+
   /** Embeddings; providers without embedding models omit it. */
   doEmbed?(request: EmbedRequest, options: CallOptions): Promise<EmbedResult>;
 

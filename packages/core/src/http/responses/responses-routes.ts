@@ -1,0 +1,306 @@
+import { hasContent } from '../../calls/call-model.js';
+import { InvalidRequestError } from '../../errors/invalid-request-error.js';
+import { NotFoundError } from '../../errors/not-found-error.js';
+import { toFusionError } from '../../errors/to-fusion-error.js';
+import type { Fusion } from '../../fusion/fusion.js';
+import { isFinalStatus } from '../../jobs/job.js';
+import { JobRunner } from '../../jobs/job-runner.js';
+import type { RegisteredModel } from '../../registry/registered-model.js';
+import type { ChatChunk } from '../../spec/chat/chat-chunk.js';
+import type { ChatResult } from '../../spec/chat/chat-result.js';
+import type { RouteHandler } from '../../spec/plugin/v1/plugin-v1.js';
+import type { FusionTrace } from '../../spec/strategy/v1/fusion-trace.js';
+import { AbortScope } from '../../util/abort-scope.js';
+import { EventStreamResponse } from '../event-stream-response.js';
+import { replayThen, TRACE_HEADER } from '../openai-routes.js';
+import { readJsonBody } from '../read-json-body.js';
+import { jsonResponse, withErrorHeaders } from '../responses.js';
+import { SSE_HEADERS } from '../sse-response.js';
+import { backgroundResponseJob, RESPONSE_JOB_KIND } from './background-response-job.js';
+import { parseResponseRequest, type ResponseRequest } from './parse-response-request.js';
+import { ResponseEventSource } from './response-event-source.js';
+import { ResponseStore, type ResponseStoreOptions, type StoredResponse } from './response-store.js';
+import type { InputItem, ResponseObject } from './response-types.js';
+import { toChatRequest } from './to-chat-request.js';
+import { itemId, responseSkeleton, toResponseObject } from './to-response-object.js';
+
+/** Options of the Responses API (`FusionOptions.responses`). */
+export interface ResponsesOptions extends ResponseStoreOptions {
+  /**
+   * Runs `background: true` responses, as jobs of the kind `response.background`. Give a runner
+   * with a `store` (as `fusion serve` does) for background responses that survive a restart.
+   * @default a runner of its own, in memory, 4 at a time
+   */
+  jobs?: JobRunner;
+}
+
+/** Prefixes of stored input items' ids, by item type. */
+const ID_PREFIXES: Record<string, string> = {
+  message: 'msg',
+  function_call: 'fc',
+  function_call_output: 'fco',
+  reasoning: 'rs',
+};
+
+/**
+ * The OpenAI Responses API over the orchestrator's chat: `POST /v1/responses` (JSON, SSE events,
+ * background), `GET`/`DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items` and
+ * `POST /v1/responses/{id}/cancel`. Every model works, pipelines included: a request becomes a chat
+ * request (see `toChatRequest`) and its answer a response object.
+ */
+export function responsesRoutes(
+  fusion: Fusion,
+  options: ResponsesOptions = {},
+): [string, string, RouteHandler][] {
+  const store = new ResponseStore(options);
+  let jobs = options.jobs;
+  const runner = (): JobRunner => {
+    if (!jobs) {
+      jobs = new JobRunner({ concurrency: 4 });
+      jobs.define(RESPONSE_JOB_KIND, backgroundResponseJob(fusion, store));
+    }
+    return jobs;
+  };
+  // A durable runner resumes unfinished background responses after a restart: define their kind now.
+  if (jobs) jobs.define(RESPONSE_JOB_KIND, backgroundResponseJob(fusion, store));
+
+  const create: RouteHandler = async (request, { requestId, signal }) => {
+    const raw = await readJsonBody(request, fusion.maxBodyBytes);
+    // The providers given at creation must be registered before the model is looked up.
+    await fusion.ready.catch(() => {});
+    const upstream = responsesUpstream(fusion, raw);
+    if (upstream) {
+      // The upstream serves the Responses API itself: the request goes as the client sent it.
+      const { provider, localId } = upstream;
+      return provider.doResponses!(
+        { ...(raw as Record<string, unknown>), model: localId },
+        { requestId, signal },
+      );
+    }
+    const body = parseResponseRequest(raw);
+    const history = await historyOf(store, body);
+    const input = withIds(body.input);
+    const chat = toChatRequest({ ...body, input }, history);
+    const skeleton = responseSkeleton(body, itemId('resp'), body.background ? 'queued' : 'in_progress');
+    const stored = body.store !== false;
+    const save = (response: ResponseObject) =>
+      stored ? store.set({ response, input, history }) : Promise.resolve();
+
+    if (body.background) {
+      // Stored before the job starts: the job moves it on from there.
+      await save(skeleton);
+      runner().create({
+        kind: RESPONSE_JOB_KIND,
+        input: { id: skeleton.id, chat },
+        idempotencyKey: skeleton.id,
+        metadata: { response: skeleton.id },
+      });
+      return jsonResponse(skeleton, 200, requestId);
+    }
+
+    let traceId: string | undefined;
+    const onTrace = (trace: FusionTrace) => {
+      traceId = trace.id;
+    };
+    const traced = (error: unknown) =>
+      traceId ? withErrorHeaders(error, { [TRACE_HEADER]: traceId }) : error;
+    const traceHeaders = () => (traceId ? { [TRACE_HEADER]: traceId } : undefined);
+
+    if (body.stream !== true) {
+      let result: ChatResult;
+      try {
+        result = await fusion.chat(chat, { requestId, signal, onTrace });
+      } catch (error) {
+        throw traced(error);
+      }
+      const response = toResponseObject(skeleton, result);
+      await save(response);
+      return jsonResponse(response, 200, requestId, traceHeaders());
+    }
+
+    const events = fusion.events;
+    // As on /v1/chat/completions: the client's cancel stops the upstream at once.
+    const scope = new AbortScope(signal);
+    const held: { request?: Request } = { request };
+    const iterator = fusion
+      .stream(chat, { requestId, signal: scope.signal, onTrace })
+      [Symbol.asyncIterator]();
+    // The stream commits at its first content chunk: errors before it get a proper HTTP status.
+    const buffered: ChatChunk[] = [];
+    let next: IteratorResult<ChatChunk>;
+    try {
+      next = await iterator.next();
+      while (!next.done && !hasContent(next.value)) {
+        buffered.push(next.value);
+        next = await iterator.next();
+      }
+    } catch (error) {
+      scope.dispose();
+      throw traced(error);
+    }
+    const model = next.done ? chat.model : next.value.model;
+    events.emit('stream:start', { requestId, model });
+    const source = new ResponseEventSource(skeleton, replayThen(buffered, next, iterator), {
+      onCancel: () => scope.abort(new DOMException('The client closed the stream.', 'AbortError')),
+      onEnd: async (response, error) => {
+        scope.dispose();
+        held.request = undefined;
+        if (error === undefined) {
+          const usage = response.usage;
+          events.emit(
+            'stream:end',
+            usage
+              ? {
+                  requestId,
+                  model,
+                  usage: {
+                    prompt_tokens: usage.input_tokens,
+                    completion_tokens: usage.output_tokens,
+                    total_tokens: usage.total_tokens,
+                  },
+                }
+              : { requestId, model },
+          );
+        } else events.emit('stream:error', { requestId, model, error: toFusionError(error) });
+        // Stored before the last event goes out: the client may continue from it at once.
+        await save(response).catch((saveError: unknown) => {
+          events.emit('stream:error', { requestId, model, error: toFusionError(saveError) });
+        });
+      },
+    });
+    return new EventStreamResponse(source, {
+      status: 200,
+      headers: { ...SSE_HEADERS, 'x-request-id': requestId, ...traceHeaders() },
+    });
+  };
+
+  /** Stops the job of a background response run by this process, if any. */
+  const cancelJob = (id: string) => {
+    const job = jobs
+      ?.list()
+      .find((snapshot) => snapshot.metadata?.response === id && !isFinalStatus(snapshot.status));
+    if (job) jobs!.cancel(job.id);
+  };
+
+  const find = async (id: string | undefined): Promise<StoredResponse> => {
+    const record = id ? await store.get(id) : undefined;
+    if (!record) {
+      throw new NotFoundError(`Response with id '${id}' not found.`, { code: 'response_not_found' });
+    }
+    return record;
+  };
+
+  const retrieve: RouteHandler = async (request, { requestId, params }) => {
+    if (new URL(request.url).searchParams.get('stream') === 'true') {
+      throw new InvalidRequestError('Replaying a response as a stream is not supported: drop `stream`.', {
+        param: 'stream',
+      });
+    }
+    const { response } = await find(params.id);
+    return jsonResponse(response, 200, requestId);
+  };
+
+  const remove: RouteHandler = async (_request, { requestId, params }) => {
+    const record = await find(params.id);
+    cancelJob(record.response.id);
+    await store.delete(record.response.id);
+    return jsonResponse({ id: record.response.id, object: 'response', deleted: true }, 200, requestId);
+  };
+
+  const inputItems: RouteHandler = async (request, { requestId, params }) => {
+    const { input } = await find(params.id);
+    const query = new URL(request.url).searchParams;
+    const order = query.get('order') ?? 'desc';
+    if (order !== 'asc' && order !== 'desc') {
+      throw new InvalidRequestError("'order' must be 'asc' or 'desc'.", { param: 'order' });
+    }
+    const limitText = query.get('limit') ?? '20';
+    const limit = Number(limitText);
+    if (!/^\d+$/.test(limitText) || limit < 1 || limit > 100) {
+      throw new InvalidRequestError("'limit' must be a whole number from 1 to 100.", { param: 'limit' });
+    }
+    let items = order === 'asc' ? input : [...input].reverse();
+    const after = query.get('after');
+    if (after) {
+      const index = items.findIndex((item) => item.id === after);
+      if (index < 0)
+        throw new InvalidRequestError(`No input item '${after}' in this response.`, { param: 'after' });
+      items = items.slice(index + 1);
+    }
+    const data = items.slice(0, limit);
+    return jsonResponse(
+      {
+        object: 'list',
+        data,
+        first_id: data[0]?.id ?? null,
+        last_id: data.at(-1)?.id ?? null,
+        has_more: items.length > limit,
+      },
+      200,
+      requestId,
+    );
+  };
+
+  const cancel: RouteHandler = async (_request, { requestId, params }) => {
+    const record = await find(params.id);
+    const { response } = record;
+    if (!response.background) {
+      throw new InvalidRequestError('Only responses created with `background: true` can be cancelled.', {
+        param: 'response_id',
+      });
+    }
+    if (response.status === 'queued' || response.status === 'in_progress') {
+      // Stored first: a job of another instance (or resumed after a restart) sees it when it ends.
+      response.status = 'cancelled';
+      await store.set(record);
+      cancelJob(response.id);
+    }
+    return jsonResponse(response, 200, requestId);
+  };
+
+  return [
+    ['POST', '/v1/responses', create],
+    ['GET', '/v1/responses/:id', retrieve],
+    ['DELETE', '/v1/responses/:id', remove],
+    ['GET', '/v1/responses/:id/input_items', inputItems],
+    ['POST', '/v1/responses/:id/cancel', cancel],
+  ];
+}
+
+/** The model of a request whose provider serves the Responses API itself (not a pipeline's). */
+function responsesUpstream(fusion: Fusion, body: unknown): RegisteredModel | undefined {
+  const name = (body as { model?: unknown } | null)?.model;
+  if (typeof name !== 'string' || !name) return undefined;
+  if (fusion.pipelines.has(name) || fusion.pipelines.has(fusion.registry.aliasTarget(name) ?? ''))
+    return undefined;
+  const model = fusion.registry.find(name);
+  return model?.provider.doResponses ? model : undefined;
+}
+
+/** The items a request continues: those of its `previous_response_id` (404 when unknown). */
+async function historyOf(store: ResponseStore, request: ResponseRequest): Promise<InputItem[]> {
+  const id = request.previous_response_id;
+  if (id === undefined) return [];
+  const previous = await store.get(id);
+  if (!previous) {
+    throw new NotFoundError(`Previous response with id '${id}' not found.`, {
+      code: 'previous_response_not_found',
+      param: 'previous_response_id',
+    });
+  }
+  const { status } = previous.response;
+  if (status === 'queued' || status === 'in_progress') {
+    throw new InvalidRequestError(`Previous response '${id}' is still ${status}: wait until it ends.`, {
+      param: 'previous_response_id',
+    });
+  }
+  return [...previous.history, ...previous.input, ...(previous.response.output as unknown as InputItem[])];
+}
+
+/** The input items with an `id` each, as they are stored and listed. */
+function withIds(items: InputItem[]): InputItem[] {
+  return items.map((item) => {
+    const type = item.type ?? 'message';
+    return item.id ? { ...item, type } : { ...item, type, id: itemId(ID_PREFIXES[type] ?? 'item') };
+  });
+}
