@@ -78,7 +78,20 @@ export class CallRun {
     const signal = this.scope.signal;
     // Both honour the signal themselves (a waiter leaves the line, a load is abandoned).
     try {
-      this.releaseSlot = await this.deps.queue.acquire(this.model.id, signal);
+      const events = this.deps.events;
+      this.releaseSlot = await this.deps.queue.acquire(
+        this.model.id,
+        signal,
+        events.has('queue:wait')
+          ? (waitedMs, queued) =>
+              events.emit('queue:wait', {
+                requestId: this.base.requestId,
+                model: this.model.id,
+                queued,
+                waitedMs,
+              })
+          : undefined,
+      );
     } catch (error) {
       // Our own waiting line refused the call: the target was never asked.
       if (error instanceof QueueFullError) localRefusals.add(error);
