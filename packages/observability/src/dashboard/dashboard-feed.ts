@@ -56,12 +56,15 @@ class Ring<T> {
   }
 }
 
+/** The dashboard's routes, left out of what it shows. */
+const OWN_PATHS = '/dashboard';
+
 const round = (milliseconds: number) => Math.round(milliseconds * 10) / 10;
 
 /**
  * The event-bus subscriber behind `/dashboard`: counts answered requests by status and keeps the
  * latest `maxRequests` requests (for the live latency chart) and `maxRuns` pipeline runs. No
- * prompts, answers or headers are kept.
+ * prompts, answers or headers are kept, and the dashboard's own requests are left out.
  */
 export function createDashboardFeed(
   fusion: FedFusion,
@@ -94,9 +97,10 @@ export function createDashboardFeed(
     });
   };
   const unsubscribes = [
-    events.on('request:start', ({ requestId, method, path }) =>
-      open.open(requestId, { startedAt: performance.now(), method, path }),
-    ),
+    events.on('request:start', ({ requestId, method, path }) => {
+      // The dashboard's own polls would fill its lists.
+      if (!path.startsWith(OWN_PATHS)) open.open(requestId, { startedAt: performance.now(), method, path });
+    }),
     events.on('route:choose', ({ requestId, pipeline }) => {
       const record = open.get(requestId);
       if (record && record.model === undefined) record.model = pipeline;
@@ -109,7 +113,8 @@ export function createDashboardFeed(
       const record = open.get(requestId);
       if (record) record.streaming = true;
     }),
-    events.on('request:end', ({ requestId, status, durationMs }) => {
+    events.on('request:end', ({ requestId, path, status, durationMs }) => {
+      if (path.startsWith(OWN_PATHS)) return;
       total++;
       byStatus[status] = (byStatus[status] ?? 0) + 1;
       const record = open.get(requestId);
