@@ -7,12 +7,17 @@
  * Variants run interleaved for `--rounds` rounds; the table shows the median CPU µs per request and
  * the ratio to the bare orchestrator. CPU time (process.cpuUsage), not wall time, so that a busy
  * machine skews it less; still, compare ratios within one run only.
+ *
+ * Then the same variants over HTTP (`http-overhead.mjs`): a gateway process per variant (`serve()` of
+ * @fusionkit/node, the OpenAI-compatible provider) in front of the gateway bench's mock upstream, and
+ * the gateway process's CPU per request. `--http=0` skips that part.
  */
 import { createFusion } from '@fusionkit/core';
 import { createMockProvider } from '@fusionkit/core/test';
 import { attachFusionLogger, attachFusionTracing, createFusionMetrics } from '@fusionkit/observability';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { pino } from 'pino';
+import { measureHttpOverhead } from './http-overhead.mjs';
 
 const rounds = Number(process.argv.find((arg) => arg.startsWith('--rounds='))?.slice(9) ?? 7);
 const requests = Number(process.argv.find((arg) => arg.startsWith('--requests='))?.slice(11) ?? 2000);
@@ -71,15 +76,31 @@ for (const [kind, payload] of [
   }
 }
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-console.log(`| variant | chat CPU µs/req | ratio | stream CPU µs/req | ratio |`);
-console.log(`| --- | --- | --- | --- | --- |`);
-for (const variant of variants) {
-  const chat = median(samples.chat[variant]);
-  const stream = median(samples.stream[variant]);
-  const chatBase = median(samples.chat.none);
-  const streamBase = median(samples.stream.none);
-  console.log(
-    `| ${variant} | ${chat.toFixed(1)} | ${(chat / chatBase).toFixed(2)} | ${stream.toFixed(1)} | ${(stream / streamBase).toFixed(2)} |`,
+function table(title, samples) {
+  console.log(`\n${title}\n`);
+  console.log(`| variant | chat CPU µs/req | ratio | stream CPU µs/req | ratio |`);
+  console.log(`| --- | --- | --- | --- | --- |`);
+  for (const variant of variants) {
+    const chat = median(samples.chat[variant]);
+    const stream = median(samples.stream[variant]);
+    const chatBase = median(samples.chat.none);
+    const streamBase = median(samples.stream.none);
+    console.log(
+      `| ${variant} | ${chat.toFixed(1)} | ${(chat / chatBase).toFixed(2)} | ${stream.toFixed(1)} | ${(stream / streamBase).toFixed(2)} |`,
+    );
+  }
+}
+table('In process: fusion.handle, in-memory provider (CPU of the whole process)', samples);
+await Promise.all(Object.values(fusions).map((fusion) => fusion.close()));
+if (!process.argv.includes('--http=0')) {
+  const http = await measureHttpOverhead({
+    variants,
+    rounds: Math.min(rounds, 5),
+    chats: Math.max(100, Math.round(requests / 4)),
+    streams: Math.max(50, Math.round(requests / 8)),
+  });
+  table(
+    'Over HTTP: serve() + OpenAI-compatible provider + mock upstream (CPU of the gateway process only)',
+    http,
   );
 }
-await Promise.all(Object.values(fusions).map((fusion) => fusion.close()));

@@ -16,9 +16,11 @@ beforeAll(async () => {
         slow: 'first-token-delay-ms=1500',
         quick: {},
         broken: 'status-400',
+        single: 'first-token-delay-ms=200',
       },
     },
     fusion: {
+      queue: { models: { 'faults/single': 1 } },
       resilience: { retry: { maxRetries: 2, baseDelayMs: 10, maxDelayMs: 50 } },
       pipelines: [
         { name: 'fusion/flaky', targets: ['faults/flaky'] },
@@ -133,6 +135,21 @@ describe('GET /metrics', () => {
     expect(sampleValue(after, 'fusion_queue_completed_total', { model: 'faults/steady' })).toBe(2);
     expect(sampleValue(after, 'fusion_queue_waiting', { model: 'faults/steady' })).toBe(0);
     expect(sampleValue(after, 'fusion_requests_in_flight')).toBeGreaterThanOrEqual(0);
+  });
+
+  it('times the waits of calls the queue held back, by model', async () => {
+    // One slot: of three calls at once, two wait (one about 200 ms, one about 400 ms).
+    await Promise.all(
+      [1, 2, 3].map(() =>
+        stack.client.chat.completions.create({ model: 'faults/single', messages: [USER_MESSAGE] }),
+      ),
+    );
+    const families = await scrape();
+    const single = { model: 'faults/single' };
+    expect(sampleValue(families, 'fusion_queue_wait_seconds_count', single)).toBe(2);
+    expect(sampleValue(families, 'fusion_queue_wait_seconds_sum', single)).toBeGreaterThan(0.3);
+    expect(sampleValue(families, 'fusion_queue_wait_seconds_bucket', { ...single, le: '0.005' })).toBe(0);
+    expect(sampleValue(families, 'fusion_queue_completed_total', single)).toBe(3);
   });
 
   it('stops counting once closed', async () => {

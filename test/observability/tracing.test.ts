@@ -75,6 +75,12 @@ describe('attachFusionTracing', () => {
       });
     }
     expect(calls.map((call) => call.status.code)).toEqual([SpanStatusCode.ERROR, SpanStatusCode.UNSET]);
+    // Each try went upstream with its own span as the parent, in the caller's trace.
+    const sent = stack.upstream
+      .chatRequests('flaky')
+      .filter((request) => request.headers['x-request-id'] === 'traced-1')
+      .map((request) => request.headers.traceparent);
+    expect(sent).toEqual(calls.map((call) => `00-${TRACE_ID}-${call.spanContext().spanId}-01`));
     expect(calls[1]!.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
     expect(calls[1]!.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
   });

@@ -102,6 +102,7 @@ export type {
   AssistantMessage,
   AudioContentPart,
   BudgetLimits,
+  CallHookContext,
   CallOptions,
   ChatChoice,
   ChatChunk,

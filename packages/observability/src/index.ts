@@ -11,12 +11,21 @@
  * @module
  */
 
+export {
+  createDashboardFeed,
+  type DashboardFeed,
+  type FedFusion,
+  type RecentRequest,
+  type RecentRun,
+} from './dashboard/dashboard-feed.js';
+export { type DashboardFusion, mountDashboard } from './dashboard/dashboard-routes.js';
 export { diagnosticsRoute } from './diagnostics/diagnostics-route.js';
 export {
   createFusionDiagnostics,
   type DiagnosedFusion,
   type DiagnosticsReport,
   type FusionDiagnostics,
+  type FusionDiagnosticsOptions,
 } from './diagnostics/fusion-diagnostics.js';
 export {
   attachFusionLogger,

@@ -98,14 +98,17 @@ describe('serve', () => {
     ).rejects.toThrow(/EADDRINUSE/);
   });
 
-  it('close() refuses new connections, lets an in-flight stream finish, then resolves', async () => {
+  it('close() lets an in-flight stream finish while still answering new requests, then stops listening', async () => {
     const stream = controlledStream();
     let closeOptions: unknown;
-    const fusion = fakeFusion(() => stream.response, {
-      close: async (options) => {
-        closeOptions = options;
+    const fusion = fakeFusion(
+      () => (closeOptions ? new Response('closing', { status: 503 }) : stream.response),
+      {
+        close: async (options) => {
+          closeOptions = options;
+        },
       },
-    });
+    );
     const server = await serve(fusion, { port: 0, signals: false, shutdownTimeoutMs: 5_000 });
     const response = await open(`${server.url}/v1/chat/completions`);
     stream.send('1');
@@ -117,7 +120,10 @@ describe('serve', () => {
     });
     expect(server.close()).toBe(server.close());
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await refused(server.port)).toBe(true);
+    // During the drain a new request is answered (by `handle`), on a connection that then closes.
+    const during = await rawRequest(server.url, { headers: { connection: 'keep-alive' } });
+    expect(during.status).toBe(503);
+    expect(during.headers.connection).toBe('close');
     expect(closeOptions).toEqual({ timeoutMs: 5_000 });
     expect(closed).toBe(false);
 
@@ -126,6 +132,7 @@ describe('serve', () => {
     stream.end();
     expect(await rest).toBe('data: 2\n\n');
     await within(closing, 1_000, 'close after the stream ended');
+    expect(await refused(server.port)).toBe(true);
   });
 
   it('answers requests on open keep-alive connections with connection: close while shutting down', async () => {
@@ -242,7 +249,7 @@ describe('serve in a process that gets SIGTERM', () => {
     child = undefined;
   });
 
-  it('finishes the in-flight stream, refuses new connections and exits with 0', async () => {
+  it('finishes the in-flight stream, answers new requests 503 meanwhile, then exits with 0', async () => {
     const started = start({ EVENT_COUNT: '10', EVENT_INTERVAL_MS: '50' });
     child = started.child;
     const { url } = (await started.message('url')) as { url: string };
@@ -252,13 +259,28 @@ describe('serve in a process that gets SIGTERM', () => {
 
     child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await refused(Number(new URL(url).port))).toBe(true);
+    const during = await open(`${url}/stream`);
+    expect(during.statusCode).toBe(503);
+    expect(during.headers.connection).toBe('close');
+    during.resume();
 
     const text = await rest;
     expect(text.trim().split('\n\n').at(-2)).toBe('data: 10');
     expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
     expect(await started.exited).toBe(0);
     expect(await started.message('exit')).toEqual({ exit: 0, closeOptions: { timeoutMs: 5000 } });
+  });
+
+  it('cuts the streams still running at the deadline and exits with 1', async () => {
+    const started = start({ EVENT_COUNT: '1000', EVENT_INTERVAL_MS: '50', SHUTDOWN_TIMEOUT_MS: '300' });
+    child = started.child;
+    const { url } = (await started.message('url')) as { url: string };
+    const response = await open(`${url}/stream`);
+    await nextChunk(response);
+    const rest = readRest(response);
+    child.kill('SIGTERM');
+    await expect(rest).rejects.toThrow();
+    expect(await started.exited).toBe(1);
   });
 
   it('exits with 1 on a second signal', async () => {

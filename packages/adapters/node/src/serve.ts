@@ -18,7 +18,11 @@ export interface ServeOptions extends NodeHandlerOptions {
   port?: number;
   /** Interface to listen on; '0.0.0.0' or '::' for all. @default '127.0.0.1' */
   host?: string;
-  /** Shut down gracefully on SIGTERM and SIGINT, then exit with code 0 (a second signal exits with 1). @default true */
+  /**
+   * Shut down gracefully on SIGTERM and SIGINT, then exit: with code 0 when every request finished,
+   * 1 when some were still running at `shutdownTimeoutMs` and were cut (a line on stderr says how
+   * many), or on a second signal. @default true
+   */
   signals?: boolean;
   /** How long in-flight requests and streams may take to finish on shutdown before they are cut. @default 10000 */
   shutdownTimeoutMs?: number;
@@ -40,6 +44,12 @@ export interface ServeOptions extends NodeHandlerOptions {
   keepAliveTimeoutMs?: number;
   /** Called once the server listens. */
   onListen?(info: ListenInfo): void;
+}
+
+/** How a graceful shutdown went. */
+interface ShutdownSummary {
+  /** Requests and streams still running at the deadline, cut. */
+  cut: number;
 }
 
 /** A running server, returned by {@link serve}. */
@@ -68,9 +78,10 @@ function delay(ms: number): Promise<void> {
 /**
  * Starts a node:http server for `fusion` and resolves once it listens.
  *
- * Shutdown (`close()`, SIGTERM or SIGINT): stop accepting connections, answer with
- * `Connection: close` from then on, let `fusion.close()` drain in-flight requests and streams, close
- * connections as they become idle, and cut whatever is left when `shutdownTimeoutMs` runs out.
+ * Shutdown (`close()`, SIGTERM or SIGINT): answer with `Connection: close` from then on, let
+ * `fusion.close()` drain in-flight requests and streams while new requests still get an answer
+ * (`handle`'s 503 with `Retry-After`; `/health` 503), then stop listening, close connections as
+ * they become idle, and cut whatever is left when `shutdownTimeoutMs` runs out.
  */
 export async function serve(fusion: FusionLike, options: ServeOptions = {}): Promise<NodeServer> {
   const port = options.port ?? 8080;
@@ -129,31 +140,54 @@ export async function serve(fusion: FusionLike, options: ServeOptions = {}): Pro
   const url = `http://${displayHost(host)}:${actualPort}`;
 
   let removeSignalHandlers = () => {};
-  const shutdown = async (): Promise<void> => {
+  const shutdown = async (): Promise<ShutdownSummary> => {
     const deadline = Date.now() + shutdownTimeoutMs;
-    // Stops listening; Node also closes the connections that are idle right now.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Keeps listening while in-flight work drains: a request that arrives now (a load balancer that
+    // has not yet seen `/health` turn 503) gets a quick 503 with `Retry-After` from `handle`, not a
+    // refused connection, and `Connection: close` so its client goes elsewhere next time.
     for (const response of inFlight) {
       if (!response.headersSent) response.setHeader('connection', 'close');
     }
     server.closeIdleConnections();
     let failure: unknown;
+    const draining = new Set(inFlight);
+    // What is still running when the deadline passes is cut (`fusion.close` aborts it at that time).
+    let cut = 0;
+    const deadlineTimer = setTimeout(() => {
+      cut = [...draining].filter((response) => !response.closed).length;
+    }, shutdownTimeoutMs);
     // Makes `/health` 503 and drains in-flight work, aborting what is left at the deadline.
     const fusionClosed = Promise.resolve(fusion.close?.({ timeoutMs: shutdownTimeoutMs })).catch(
       (error: unknown) => {
         failure = error ?? new Error('fusion.close() failed.');
       },
     );
-    await Promise.race([fusionClosed, delay(shutdownTimeoutMs)]);
+    // Drained when the orchestrator is and every response begun before the shutdown is written.
+    await Promise.race([Promise.all([fusionClosed, drained(draining)]), delay(shutdownTimeoutMs)]);
+    clearTimeout(deadlineTimer);
+    // Now it stops listening, and closes connections as they become idle.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await Promise.race([closed, delay(deadline - Date.now())]);
+    cut = Math.max(cut, inFlight.size);
     server.closeAllConnections();
     await closed;
     removeSignalHandlers();
     if (failure !== undefined) throw failure;
+    return { cut };
   };
+  /** Resolves once each of `responses` is written or cut. */
+  const drained = (responses: Set<ServerResponse>) =>
+    Promise.all(
+      [...responses].map(
+        (response) =>
+          new Promise<void>((resolve) => (response.closed ? resolve() : response.once('close', resolve))),
+      ),
+    );
+  let summary: Promise<ShutdownSummary> | undefined;
   const close = () => {
-    closing ??= shutdown();
+    summary ??= shutdown();
+    closing ??= summary.then(() => {});
     return closing;
   };
 
@@ -162,8 +196,14 @@ export async function serve(fusion: FusionLike, options: ServeOptions = {}): Pro
     const onSignal = () => {
       if (signalled) process.exit(1);
       signalled = true;
-      close().then(
-        () => process.exit(0),
+      void close();
+      summary!.then(
+        ({ cut }) => {
+          if (cut > 0) {
+            console.error(`[fusion] shutdown: ${cut} request(s) still running at the deadline were cut.`);
+          }
+          process.exit(cut > 0 ? 1 : 0);
+        },
         () => process.exit(1),
       );
     };

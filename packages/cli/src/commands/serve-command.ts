@@ -1,10 +1,12 @@
 import { type NodeServer, serve } from '@fusionkit/node';
 import {
   attachFusionLogger,
+  createDashboardFeed,
   createFusionDiagnostics,
   createFusionMetrics,
   diagnosticsRoute,
   metricsRoute,
+  mountDashboard,
 } from '@fusionkit/observability';
 import { resolveConfig } from '../config/resolve-config.js';
 import { openServeState } from '../state/serve-state.js';
@@ -25,7 +27,8 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   });
   if (config.file) context.log(`config: ${config.file}`);
   for (const note of config.notes ?? []) context.log(note);
-  const fusion = createFusionFromConfig(config, await openServeState(context, config));
+  const state = await openServeState(context, config);
+  const fusion = createFusionFromConfig(config, state);
   // FUSION_LOG=json: pino JSON lines on stdout, each about a request with its id; prompts only if asked.
   if (context.env.FUSION_LOG === 'json') {
     const level = context.env.FUSION_LOG_LEVEL === 'debug' ? 'debug' : 'info';
@@ -35,12 +38,18 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   // Prometheus metrics at /metrics (behind the API keys when there are), unless FUSION_METRICS=0.
   if (context.env.FUSION_METRICS !== '0')
     fusion.route('GET', '/metrics', metricsRoute(createFusionMetrics(fusion)));
-  // The diagnostics tell more (memory, upstreams): served when a key guards them, or when asked.
+  // The diagnostics and the dashboard tell more (memory, upstreams, recent requests): served when a
+  // key guards them, or when asked.
   const diagnostics = context.env.FUSION_DIAGNOSTICS ?? (config.apiKeys?.length ? '1' : '0');
   if (diagnostics === '1') {
-    const report = createFusionDiagnostics(fusion);
+    const report = createFusionDiagnostics(fusion, { jobs: state.jobs });
     fusion.route('GET', '/internal/diagnostics', diagnosticsRoute(report));
-    fusion.events.on('fusion:close', () => report.close());
+    const feed = createDashboardFeed(fusion);
+    mountDashboard(fusion, { diagnostics: report, feed });
+    fusion.events.on('fusion:close', () => {
+      report.close();
+      feed.close();
+    });
   }
 
   let server: NodeServer;

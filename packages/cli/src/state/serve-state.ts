@@ -23,6 +23,7 @@ export async function openServeState(
   plugins: PluginV1[];
   traces: TraceStoreOptions['keyv'];
   responses: NonNullable<FusionOptions['responses']>;
+  jobs: JobRunner;
 }> {
   const logError = (error: unknown) => context.log(`state error: ${(error as Error)?.message ?? error}`);
   const state = await openState({
@@ -42,6 +43,7 @@ export async function openServeState(
   // A RAG plugin of the config serves /api/jobs for its own runner already.
   const ragMounted = config.plugins?.some((plugin) => plugin.name === 'rag');
   return {
+    jobs,
     traces: state.keyv('traces'),
     responses: { keyv: state.keyv('responses'), jobs },
     plugins: [

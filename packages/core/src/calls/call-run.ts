@@ -2,6 +2,7 @@ import type { FusionError } from '../errors/fusion-error.js';
 import { QueueFullError } from '../errors/queue-full-error.js';
 import { toFusionError } from '../errors/to-fusion-error.js';
 import type { EventBus } from '../events/event-bus.js';
+import type { HookRunner } from '../plugins/hook-runner.js';
 import type { RequestQueue } from '../queue/request-queue.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { RegisteredModel } from '../registry/registered-model.js';
@@ -24,6 +25,8 @@ export interface CallDependencies {
   registry: ModelRegistry;
   queue: RequestQueue;
   events: EventBus;
+  /** Hooks of plugins; the call path runs `call:headers`. */
+  hooks?: HookRunner;
 }
 
 /** Limits and identity of one model call. */
@@ -78,7 +81,20 @@ export class CallRun {
     const signal = this.scope.signal;
     // Both honour the signal themselves (a waiter leaves the line, a load is abandoned).
     try {
-      this.releaseSlot = await this.deps.queue.acquire(this.model.id, signal);
+      const events = this.deps.events;
+      this.releaseSlot = await this.deps.queue.acquire(
+        this.model.id,
+        signal,
+        events.has('queue:wait')
+          ? (waitedMs, queued) =>
+              events.emit('queue:wait', {
+                requestId: this.base.requestId,
+                model: this.model.id,
+                queued,
+                waitedMs,
+              })
+          : undefined,
+      );
     } catch (error) {
       // Our own waiting line refused the call: the target was never asked.
       if (error instanceof QueueFullError) localRefusals.add(error);
@@ -93,8 +109,20 @@ export class CallRun {
       this.#release();
       throw abortReason(signal);
     }
-    this.deps.events.emit('provider:call:start', { ...this.base, attempt: this.options.attempt ?? 1 });
-    return { signal, requestId: this.options.requestId, deadline: Date.now() + this.options.timeoutMs };
+    const attempt = this.options.attempt ?? 1;
+    this.deps.events.emit('provider:call:start', { ...this.base, attempt });
+    const options: CallOptions = {
+      signal,
+      requestId: this.options.requestId,
+      deadline: Date.now() + this.options.timeoutMs,
+    };
+    const hooks = this.deps.hooks;
+    if (hooks?.has('call:headers')) {
+      const { requestId, provider, model } = this.base;
+      const headers = await hooks.run('call:headers', {}, { requestId, signal, provider, model, attempt });
+      if (Object.keys(headers).length > 0) options.headers = headers;
+    }
+    return options;
   }
 
   /** The error to surface: the abort reason when the call was aborted, else the error itself. */

@@ -56,8 +56,11 @@ export interface FusionEvents {
   'stream:end': { requestId: string; model: string; usage?: Usage };
   'stream:error': { requestId: string; model: string; error: FusionError };
 
-  /** A call had to wait in the queue. */
-  'queue:wait': { requestId: string; model: string; queued: number };
+  /**
+   * A call that had to wait in the queue got its slot: `waitedMs` in line, behind `queued` others
+   * of its model.
+   */
+  'queue:wait': { requestId: string; model: string; queued: number; waitedMs: number };
   /** The queue was full and refused a call. */
   'queue:reject': { requestId: string; model: string; reason: 'global' | 'model' };
 

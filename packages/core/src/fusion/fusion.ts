@@ -116,6 +116,7 @@ export class Fusion {
       queue: this.queue,
       events: this.events,
       health: this.targetHealth,
+      hooks: this.#hooks,
     };
     for (const strategy of Object.values(builtinStrategies())) {
       this.strategies.set(strategy.name, strategy as FusionStrategyV1);
@@ -322,6 +323,7 @@ export class Fusion {
       queue: this.queue,
       events: this.events,
       health: this.targetHealth,
+      hooks: this.#hooks,
       traces: this.traces,
       strategies: this.strategies,
       routers: this.routers,

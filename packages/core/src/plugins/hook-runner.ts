@@ -1,4 +1,4 @@
-import type { HookContext, HookOptions, PluginHooks } from '../spec/plugin/v1/plugin-v1.js';
+import type { HookOptions, PluginHooks } from '../spec/plugin/v1/plugin-v1.js';
 
 interface Entry<TName extends keyof PluginHooks> {
   hook: PluginHooks[TName];
@@ -15,6 +15,7 @@ export class HookRunner {
   readonly #hooks: { [TName in keyof PluginHooks]: Entry<TName>[] } = {
     'chat:request': [],
     'chat:result': [],
+    'call:headers': [],
   };
 
   add<TName extends keyof PluginHooks>(
@@ -41,11 +42,11 @@ export class HookRunner {
   async run<TName extends keyof PluginHooks>(
     name: TName,
     value: Parameters<PluginHooks[TName]>[0],
-    context: HookContext,
+    context: Parameters<PluginHooks[TName]>[1],
   ): Promise<Parameters<PluginHooks[TName]>[0]> {
     let current = value;
     for (const { hook } of this.#hooks[name] as Entry<TName>[]) {
-      const next = await (hook as (value: typeof current, context: HookContext) => unknown)(current, context);
+      const next = await (hook as (value: typeof current, context: unknown) => unknown)(current, context);
       if (next !== undefined) current = next as typeof current;
     }
     return current;

@@ -75,6 +75,22 @@ describe('RequestQueue', () => {
     expect(queue.stats()).toMatchObject({ running: 0, waiting: 0 });
   });
 
+  it('tells a call that waited how long it waited and how many were ahead; a call that ran at once hears nothing', async () => {
+    const queue = new RequestQueue({ perModelConcurrency: 1 });
+    const heard: [number, number][] = [];
+    const onWaited = (waitedMs: number, queued: number) => heard.push([waitedMs, queued]);
+    const first = await queue.acquire('a', undefined, onWaited);
+    const second = queue.acquire('a', undefined, onWaited);
+    const third = queue.acquire('a', undefined, onWaited);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    first();
+    (await second)();
+    (await third)();
+    expect(heard).toHaveLength(2);
+    expect(heard.map(([, queued]) => queued)).toEqual([0, 1]);
+    expect(heard[0]![0]).toBeGreaterThanOrEqual(20);
+  });
+
   it('does not let a full model block a waiter of another model', async () => {
     const queue = new RequestQueue({ concurrency: 10, perModelConcurrency: 1 });
     await queue.acquire('busy');

@@ -31,7 +31,7 @@ interface Waiter {
   model: ModelState;
   modelId: string;
   enqueuedAt: number;
-  grant: (release: () => void) => void;
+  grant: (release: () => void, waitedMs: number) => void;
   fail: (error: Error) => void;
   done: boolean;
 }
@@ -83,8 +83,15 @@ export class RequestQueue {
     this.#drain();
   }
 
-  /** Waits for a slot for `model`. Resolves with the function that frees it (safe to call twice). */
-  acquire(model: string, signal?: AbortSignal): Promise<() => void> {
+  /**
+   * Waits for a slot for `model`. Resolves with the function that frees it (safe to call twice).
+   * `onWaited` hears how long a call that had to wait did, and how many were waiting before it.
+   */
+  acquire(
+    model: string,
+    signal?: AbortSignal,
+    onWaited?: (waitedMs: number, queued: number) => void,
+  ): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const state = this.#state(model);
     // After every drain, each waiter is blocked (global or its model full); so when this call can run,
@@ -101,6 +108,7 @@ export class RequestQueue {
       );
     }
 
+    const queued = state.waiting;
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const onAbort = () => waiter.fail(abortReason(signal!));
@@ -117,8 +125,9 @@ export class RequestQueue {
         modelId: model,
         enqueuedAt: Date.now(),
         done: false,
-        grant: (release) => {
+        grant: (release, waitedMs) => {
           settle();
+          onWaited?.(waitedMs, queued);
           resolve(release);
         },
         fail: (error) => {
@@ -234,7 +243,8 @@ export class RequestQueue {
       const waiter = this.#waiters[index]!;
       if (waiter.model.running < waiter.model.concurrency) {
         // grant() removes the waiter from the list, so the same index now holds the next one.
-        waiter.grant(this.#take(waiter.model, Date.now() - waiter.enqueuedAt));
+        const waitedMs = Date.now() - waiter.enqueuedAt;
+        waiter.grant(this.#take(waiter.model, waitedMs), waitedMs);
       } else {
         index++;
       }

@@ -25,6 +25,7 @@ export type { HealthStatus } from './health.js';
 export type { ModelCapabilities, ModelInfo, ModelPricing } from './model/model-info.js';
 export type { BudgetLimits, PipelineDefinition, PipelineLimits } from './pipeline/pipeline-definition.js';
 export type {
+  CallHookContext,
   HookContext,
   HookOptions,
   PluginApi,

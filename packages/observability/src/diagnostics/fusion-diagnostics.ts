@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Fusion, QueueStats } from '@fusionkit/core';
+import type { Fusion, JobSnapshot, QueueStats } from '@fusionkit/core';
 import { redactPaths } from './redact-paths.js';
 
 /** The parts of the orchestrator diagnostics read. */
@@ -38,6 +38,16 @@ export interface DiagnosticsReport {
     warmed_up?: boolean;
   }[];
   queue: QueueStats;
+  /** Durable jobs, when the diagnostics were given a job runner. */
+  jobs?: {
+    total: number;
+    by_status: Record<string, number>;
+    /** The newest few. */
+    recent: Pick<
+      JobSnapshot,
+      'id' | 'kind' | 'status' | 'progress' | 'created_at' | 'finished_at' | 'attempts'
+    >[];
+  };
   process: {
     uptime_s: number;
     node: string;
@@ -54,6 +64,14 @@ export interface DiagnosticsReport {
   };
 }
 
+/** Options of {@link createFusionDiagnostics}. */
+export interface FusionDiagnosticsOptions {
+  /** The job runner whose jobs the report shows (`JobRunner` of `@fusionkit/core`). */
+  jobs?: { list(): JobSnapshot[] };
+  /** Jobs listed in `jobs.recent`. @default 10 */
+  recentJobs?: number;
+}
+
 export interface FusionDiagnostics {
   report(): DiagnosticsReport;
   /** Stops the event-loop delay monitor. */
@@ -64,11 +82,15 @@ const round = (value: number) => Math.round(value * 100) / 100;
 
 /**
  * A snapshot of the orchestrator and its process for operators: models (status, loaded state,
- * memory, circuit), providers' health, the queue, process memory and event-loop delay. It reads
+ * memory, circuit), providers' health, the queue, durable jobs (when given the runner), process
+ * memory and event-loop delay. It reads
  * state when asked and subscribes to nothing; the only running part is Node's event-loop delay
  * histogram (`monitorEventLoopDelay`), sampled by libuv at 20 ms.
  */
-export function createFusionDiagnostics(fusion: DiagnosedFusion): FusionDiagnostics {
+export function createFusionDiagnostics(
+  fusion: DiagnosedFusion,
+  options: FusionDiagnosticsOptions = {},
+): FusionDiagnostics {
   const loop = monitorEventLoopDelay({ resolution: 20 });
   loop.enable();
   let windowStart = performance.now();
@@ -124,6 +146,7 @@ export function createFusionDiagnostics(fusion: DiagnosedFusion): FusionDiagnost
         return entry;
       });
       const memory = process.memoryUsage();
+      const jobs = options.jobs ? jobsReport(options.jobs.list(), options.recentJobs ?? 10) : undefined;
       return {
         time: new Date().toISOString(),
         closing: fusion.closing,
@@ -132,6 +155,7 @@ export function createFusionDiagnostics(fusion: DiagnosedFusion): FusionDiagnost
         loaded_bytes: registry.loadedBytes(),
         providers,
         queue: fusion.queueStats(),
+        ...(jobs ? { jobs } : {}),
         process: {
           uptime_s: Math.round(process.uptime()),
           node: process.version,
@@ -147,5 +171,26 @@ export function createFusionDiagnostics(fusion: DiagnosedFusion): FusionDiagnost
       };
     },
     close: () => loop.disable(),
+  };
+}
+
+function jobsReport(list: JobSnapshot[], recent: number): NonNullable<DiagnosticsReport['jobs']> {
+  const byStatus: Record<string, number> = {};
+  for (const job of list) byStatus[job.status] = (byStatus[job.status] ?? 0) + 1;
+  return {
+    total: list.length,
+    by_status: byStatus,
+    recent: list.slice(0, recent).map((job) => {
+      const entry: NonNullable<DiagnosticsReport['jobs']>['recent'][number] = {
+        id: job.id,
+        kind: job.kind,
+        status: job.status,
+        progress: job.progress,
+        created_at: job.created_at,
+      };
+      if (job.finished_at !== undefined) entry.finished_at = job.finished_at;
+      if (job.attempts !== undefined) entry.attempts = job.attempts;
+      return entry;
+    }),
   };
 }

@@ -79,10 +79,9 @@ export function createFusionMetrics(
       const record = requests.get(requestId);
       if (!record) return;
       record.streaming = true;
-      metrics.timeToFirstToken.observe(
-        { route: routes.of(record.path), model: record.model ?? NONE },
-        (performance.now() - record.startedAt) / 1000,
-      );
+      metrics.timeToFirstToken
+        .at(routes.of(record.path), record.model ?? NONE)
+        .observe((performance.now() - record.startedAt) / 1000);
     }),
     events.on('request:error', ({ requestId, error }) => {
       // The handler's own 404 for a path no route serves (a missing model is `model_not_found`).
@@ -94,68 +93,58 @@ export function createFusionMetrics(
       const method = methodLabel(rest.method);
       const route = routes.of(path, record?.unrouted !== true);
       const model = record?.model ?? NONE;
-      metrics.requests.inc({ method, route, model, status: String(status) });
+      metrics.requests.at(method, route, model, status).add();
       // The stream goes on after its headers: its duration is taken when it ends.
       if (record?.streaming && status < 400) return;
       requests.close(requestId);
-      metrics.requestDuration.observe({ method, route, model, stream: 'false' }, durationMs / 1000);
+      metrics.requestDuration.at(method, route, model, 'false').observe(durationMs / 1000);
     }),
     ...(['stream:end', 'stream:error'] as const).map((name) =>
       events.on(name, ({ requestId }) => {
         const record = requests.close(requestId);
         if (!record) return;
-        metrics.requestDuration.observe(
-          {
-            method: record.method,
-            route: routes.of(record.path),
-            model: record.model ?? NONE,
-            stream: 'true',
-          },
-          (performance.now() - record.startedAt) / 1000,
-        );
+        metrics.requestDuration
+          .at(record.method, routes.of(record.path), record.model ?? NONE, 'true')
+          .observe((performance.now() - record.startedAt) / 1000);
       }),
     ),
     events.on(
       'provider:call:end',
       ({ requestId, provider, model, stream, durationMs, firstTokenMs, usage }) => {
         const pipeline = pipelineOf(requestId);
-        const target = { provider, target: model, pipeline };
-        metrics.calls.inc({ ...target, outcome: 'ok' });
-        metrics.callDuration.observe({ ...target, stream: String(stream) }, durationMs / 1000);
-        if (firstTokenMs !== undefined) metrics.callTimeToFirstToken.observe(target, firstTokenMs / 1000);
+        metrics.calls.at(provider, model, pipeline, 'ok').add();
+        metrics.callDuration.at(provider, model, pipeline, stream).observe(durationMs / 1000);
+        if (firstTokenMs !== undefined) {
+          metrics.callTimeToFirstToken.at(provider, model, pipeline).observe(firstTokenMs / 1000);
+        }
         if (usage) {
-          metrics.tokens.inc({ ...target, direction: 'prompt' }, usage.prompt_tokens || 0);
-          metrics.tokens.inc({ ...target, direction: 'completion' }, usage.completion_tokens || 0);
+          metrics.tokens.at(provider, model, pipeline, 'prompt').add(usage.prompt_tokens || 0);
+          metrics.tokens.at(provider, model, pipeline, 'completion').add(usage.completion_tokens || 0);
         }
       },
     ),
     events.on('provider:call:error', ({ requestId, provider, model, stream, durationMs, error }) => {
-      const target = { provider, target: model, pipeline: pipelineOf(requestId) };
-      metrics.calls.inc({ ...target, outcome: error.code });
-      metrics.callDuration.observe({ ...target, stream: String(stream) }, durationMs / 1000);
+      const pipeline = pipelineOf(requestId);
+      metrics.calls.at(provider, model, pipeline, error.code).add();
+      metrics.callDuration.at(provider, model, pipeline, stream).observe(durationMs / 1000);
     }),
     events.on('call:retry', ({ requestId, target }) =>
-      metrics.retries.inc({ target, pipeline: pipelineOf(requestId) }),
+      metrics.retries.at(target, pipelineOf(requestId)).add(),
     ),
     events.on('hedge:fire', ({ requestId, target }) =>
-      metrics.hedges.inc({ target, pipeline: pipelineOf(requestId) }),
+      metrics.hedges.at(target, pipelineOf(requestId)).add(),
     ),
+    events.on('queue:wait', ({ model, waitedMs }) => metrics.queueWait.at(model).observe(waitedMs / 1000)),
     events.on('pipeline:end', ({ requestId, pipeline, strategy, calls, partial, durationMs, error }) => {
       pipelines.close(requestId);
       const outcome = error ? error.code : partial ? 'partial' : 'complete';
-      metrics.pipelineRuns.inc({ pipeline, strategy, outcome });
-      metrics.pipelineDuration.observe({ pipeline, strategy }, durationMs / 1000);
-      metrics.pipelineCalls.inc({ pipeline, strategy }, calls);
+      metrics.pipelineRuns.at(pipeline, strategy, outcome).add();
+      metrics.pipelineDuration.at(pipeline, strategy).observe(durationMs / 1000);
+      metrics.pipelineCalls.at(pipeline, strategy).add(calls);
     }),
-    events.on('breaker:open', ({ model }) =>
-      metrics.breakerTransitions.inc({ target: model, state: 'open' }),
-    ),
-    events.on('breaker:half-open', ({ model }) =>
-      metrics.breakerTransitions.inc({ target: model, state: 'half-open' }),
-    ),
-    events.on('breaker:close', ({ model }) =>
-      metrics.breakerTransitions.inc({ target: model, state: 'closed' }),
-    ),
+    events.on('breaker:open', ({ model }) => metrics.breakerTransitions.at(model, 'open').add()),
+    events.on('breaker:half-open', ({ model }) => metrics.breakerTransitions.at(model, 'half-open').add()),
+    events.on('breaker:close', ({ model }) => metrics.breakerTransitions.at(model, 'closed').add()),
   ];
 
   return {

@@ -1,5 +1,6 @@
 import type { QueueStats } from '@fusionkit/core';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { CellCounter, CellHistogram } from './label-cells.js';
 
 /** What the metrics read from the orchestrator when scraped, rather than from events. */
 export interface ScrapedState {
@@ -16,12 +17,13 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 
 /**
  * Every metric the orchestrator exports, registered on one registry. Counters and histograms move
- * with events; gauges of state (queue, circuits, in-flight) are read from `state` at each scrape.
+ * with events, through per-label-tuple cells (`label-cells.ts`) that prom-client reads when
+ * scraped; gauges of state (queue, circuits, in-flight) are read from `state` at each scrape.
  */
 export function metricFamilies(registry: Registry, prefix: string, state: ScrapedState) {
   const registers = [registry];
   const counter = <TLabel extends string>(name: string, help: string, labelNames: TLabel[]) =>
-    new Counter<TLabel>({ name: prefix + name, help, labelNames, registers });
+    new CellCounter<TLabel>(registry, prefix + name, help, labelNames);
   const gauge = <TLabel extends string>(
     name: string,
     help: string,
@@ -67,7 +69,7 @@ export function metricFamilies(registry: Registry, prefix: string, state: Scrape
     });
   };
   const histogram = <TLabel extends string>(name: string, help: string, labelNames: TLabel[]) =>
-    new Histogram<TLabel>({ name: prefix + name, help, labelNames, buckets: LATENCY_BUCKETS, registers });
+    new CellHistogram<TLabel>(registry, prefix + name, help, labelNames, LATENCY_BUCKETS);
 
   return {
     requests: counter('http_requests_total', 'HTTP requests answered, by route, model and status.', [
@@ -146,6 +148,11 @@ export function metricFamilies(registry: Registry, prefix: string, state: Scrape
       'target',
       'state',
     ]),
+    queueWait: histogram(
+      'queue_wait_seconds',
+      'Time calls that had to wait for a queue slot waited, by model.',
+      ['model'],
+    ),
     queueRunning: queueGauge(
       'queue_running',
       'Calls holding a queue slot, by model.',

@@ -11,12 +11,28 @@ import { RouteLabels } from '../metrics/route-label.js';
 import { RequestBook } from '../request-book.js';
 import { contextOfTraceparent } from './parse-traceparent.js';
 
-/** The parts of the orchestrator tracing observes. */
-export type TracedFusion = Pick<Fusion, 'events'>;
+/** The parts of the orchestrator tracing observes (and `hook`, to send trace context upstream). */
+export type TracedFusion = Pick<Fusion, 'events'> & Partial<Pick<Fusion, 'hook'>>;
 
 export interface FusionTracingOptions {
   /** Where spans go. @default the global provider of `@opentelemetry/api` */
   tracerProvider?: TracerProvider;
+  /**
+   * Send each call's span upstream as W3C `traceparent` (and `tracestate`), so that an upstream that
+   * traces (vLLM, a gateway) continues the trace. Needs `fusion.hook`. @default true
+   */
+  propagate?: boolean;
+}
+
+/** The W3C `traceparent` (and `tracestate`) headers of a span. */
+function traceHeaders(span: Span): Record<string, string> {
+  const { traceId, spanId, traceFlags, traceState } = span.spanContext();
+  const headers: Record<string, string> = {
+    traceparent: `00-${traceId}-${spanId}-${(traceFlags & 0xff).toString(16).padStart(2, '0')}`,
+  };
+  const state = traceState?.serialize();
+  if (state) headers.tracestate = state;
+  return headers;
 }
 
 interface RequestSpans {
@@ -39,7 +55,8 @@ function failed(span: Span, error: FusionError): void {
  * (a child of the caller's `traceparent`), a span per pipeline run, and a client span per target
  * call with GenAI semantic-convention attributes (`gen_ai.operation.name`, `gen_ai.provider.name`,
  * `gen_ai.request.model`, `gen_ai.usage.input_tokens`/`output_tokens`). Retries and hedges are
- * events of the pipeline's span. Spans are only made for requests that went through `handle`.
+ * events of the pipeline's span. Spans are only made for requests that went through `handle`. Each
+ * call's span goes upstream as `traceparent`/`tracestate` (through the `call:headers` hook).
  * Returns the unsubscribe.
  *
  * @example attachFusionTracing(fusion); // with an SDK registered, e.g. NodeSDK of @opentelemetry/sdk-node
@@ -175,6 +192,15 @@ export function attachFusionTracing(fusion: TracedFusion, options: FusionTracing
       span.end();
     }),
   ];
+  if (options.propagate !== false && fusion.hook) {
+    // Runs right after `provider:call:start`, whose listener above opened the call's span.
+    unsubscribes.push(
+      fusion.hook('call:headers', (headers, { requestId, model }) => {
+        const span = requests.get(requestId)?.calls.get(model)?.at(-1);
+        return span ? { ...headers, ...traceHeaders(span) } : undefined;
+      }),
+    );
+  }
   return () => {
     for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
   };

@@ -1,5 +1,6 @@
 // Child process for the graceful-shutdown test: serves a fake orchestrator with the built adapter.
-// GET /stream sends `count` SSE events, one every `interval` ms. Prints its URL as one JSON line.
+// GET /stream sends `count` SSE events, one every `interval` ms; once closing, requests get 503.
+// Prints its URL as one JSON line.
 import { serve } from '../../dist/index.js';
 
 const encoder = new TextEncoder();
@@ -9,6 +10,8 @@ let closeOptions;
 
 const fusion = {
   async handle(request) {
+    // Like the orchestrator: once closing, new requests get a 503.
+    if (closeOptions) return new Response('closing', { status: 503, headers: { 'retry-after': '1' } });
     if (new URL(request.url).pathname !== '/stream') return new Response('ok');
     let sent = 0;
     const body = new ReadableStream({

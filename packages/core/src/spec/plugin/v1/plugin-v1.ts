@@ -16,6 +16,16 @@ export interface HookContext {
   signal: AbortSignal;
 }
 
+/** Context of one call to a target, as the `call:headers` hook sees it. */
+export interface CallHookContext extends HookContext {
+  /** The target's full id (`lab/qwen`). */
+  model: string;
+  /** The id of the target's provider. */
+  provider: string;
+  /** 1 for the first try of this target in the request, 2 for its first retry, ... */
+  attempt: number;
+}
+
 /**
  * Hooks that change data. They run in order: `enforce: 'pre'` first, then unordered, then `'post'`,
  * each in registration order within its group. A hook returns the new value or `undefined` to keep it.
@@ -31,6 +41,15 @@ export interface PluginHooks {
     result: ChatResult,
     context: HookContext,
   ) => ChatResult | undefined | Promise<ChatResult | undefined>;
+  /**
+   * Before each call to a target, after `provider:call:start`: headers to send upstream with it
+   * (`CallOptions.headers`), e.g. the W3C `traceparent` of the call's span. Only runs when a hook is
+   * added.
+   */
+  'call:headers': (
+    headers: Record<string, string>,
+    context: CallHookContext,
+  ) => Record<string, string> | undefined | Promise<Record<string, string> | undefined>;
 }
 
 /** Where a hook runs among its peers. */
