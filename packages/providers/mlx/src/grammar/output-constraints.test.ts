@@ -1,0 +1,214 @@
+import Ajv from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { Sampler } from '../generation/sampler.js';
+import { qwen3TokenizerFiles } from '../testing/qwen3-tokenizer-fixture.js';
+import { normalRandom } from '../testing/tiny-model.js';
+import { tinyTokenizerFor } from '../testing/tiny-model-families.js';
+import { TextTokenizer } from '../tokenizer/text-tokenizer.js';
+import { applyTokenBitmask, OutputConstraints, type OutputFormat } from './output-constraints.js';
+
+/** Schemas of the kinds structured outputs use; strings and arrays bounded so that walks end. */
+export const TEST_SCHEMAS: Record<string, Record<string, unknown>> = {
+  person: {
+    type: 'object',
+    properties: {
+      name: { type: 'string', pattern: '^[a-z]{1,8}$' },
+      age: { type: 'integer' },
+      tags: { type: 'array', items: { enum: ['a', 'b', 'c'] }, maxItems: 3 },
+    },
+    required: ['name'],
+  },
+  order: {
+    type: 'object',
+    properties: {
+      user: {
+        type: 'object',
+        properties: { id: { type: 'integer' }, email: { type: 'string', maxLength: 12 } },
+        required: ['id'],
+      },
+      items: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            sku: { type: 'string', pattern: '[A-Z]{3}-[0-9]{2}' },
+            qty: { type: 'integer', minimum: 1, maximum: 9 },
+          },
+          required: ['sku', 'qty'],
+        },
+        minItems: 1,
+        maxItems: 3,
+      },
+      status: { enum: ['open', 'closed'] },
+      score: { type: 'number' },
+      note: { type: ['string', 'null'], maxLength: 6 },
+    },
+    required: ['user', 'items', 'status'],
+  },
+  flags: { type: 'array', items: { type: ['boolean', 'null'] }, maxItems: 4 },
+  either: { anyOf: [{ type: 'string', minLength: 2, maxLength: 5 }, { type: 'integer' }] },
+  refs: {
+    $defs: {
+      point: {
+        type: 'object',
+        properties: { x: { type: 'number' }, y: { type: 'number' } },
+        required: ['x', 'y'],
+      },
+    },
+    type: 'object',
+    properties: { from: { $ref: '#/$defs/point' }, to: { $ref: '#/$defs/point' }, kind: { const: 'line' } },
+    required: ['from', 'to', 'kind'],
+  },
+  mixedEnum: { enum: [1, 'two', null, true, { three: 3 }] },
+  tuple: {
+    type: 'array',
+    prefixItems: [{ type: 'string', maxLength: 3 }, { type: 'integer' }],
+    items: false,
+  },
+};
+
+const ajv = new Ajv({ strict: false });
+
+function tokenizers() {
+  const tiny = (architecture: 'qwen3' | 'llama' | 'mistral') => {
+    const built = tinyTokenizerFor(architecture);
+    const config = {
+      eos_token: architecture === 'qwen3' ? '<|im_end|>' : architecture === 'llama' ? '<|eot_id|>' : '</s>',
+    };
+    return new TextTokenizer(built.tokenizer, config);
+  };
+  return { tiny };
+}
+
+/** Generates with random logits under the constraint; returns the text and whether it ended. */
+async function walk(
+  tokenizer: TextTokenizer,
+  constraints: OutputConstraints,
+  format: OutputFormat,
+  eos: number,
+  seed: number,
+  maxSteps = 400,
+): Promise<{ text: string; ended: boolean }> {
+  const constraint = await constraints.start(format);
+  const random = normalRandom(seed);
+  const sampler = new Sampler({ temperature: 1, seed });
+  const size = tokenizer.vocabSize;
+  const ids: number[] = [];
+  try {
+    for (let step = 0; step < maxSteps; step++) {
+      const logits = new Float64Array(size);
+      for (let id = 0; id < size; id++) logits[id] = random() * 2;
+      await constraint.mask(logits);
+      const token = sampler.sample(logits, ids);
+      if (token === eos) return { text: tokenizer.decode(ids), ended: true };
+      constraint.accept(token);
+      ids.push(token);
+    }
+    return { text: tokenizer.decode(ids), ended: false };
+  } finally {
+    constraint.dispose();
+  }
+}
+
+describe('output constraints', () => {
+  it('applyTokenBitmask keeps exactly the allowed ids', () => {
+    const values = Array.from({ length: 70 }, () => 1);
+    const mask = new Int32Array(3);
+    mask[0] = 0b101;
+    mask[1] = -1;
+    mask[2] = 1 << 5;
+    applyTokenBitmask(values, mask);
+    const kept = values.flatMap((value, id) => (value === 1 ? [id] : []));
+    expect(kept).toEqual([0, 2, ...Array.from({ length: 32 }, (_, i) => 32 + i), 69]);
+  });
+
+  for (const architecture of ['qwen3', 'llama', 'mistral'] as const) {
+    it(`${architecture} tiny tokenizer: every walk over every schema ends with JSON its schema accepts`, async () => {
+      const tokenizer = tokenizers().tiny(architecture);
+      const eos = tokenizer.idOf(tokenizer.eosToken!)!;
+      const constraints = new OutputConstraints({
+        vocabulary: () => tokenizer.vocabulary(),
+        logitsSize: tokenizer.vocabSize,
+        stopTokenIds: [eos],
+      });
+      for (const [name, schema] of Object.entries(TEST_SCHEMAS)) {
+        const validate = ajv.compile(schema);
+        for (let seed = 1; seed <= 12; seed++) {
+          const { text, ended } = await walk(
+            tokenizer,
+            constraints,
+            { type: 'json_schema', schema },
+            eos,
+            seed,
+          );
+          expect(ended, `${name} seed ${seed}: ${text}`).toBe(true);
+          const value = JSON.parse(text);
+          expect(validate(value), `${name} seed ${seed}: ${text} ${ajv.errorsText(validate.errors)}`).toBe(
+            true,
+          );
+        }
+      }
+    });
+  }
+
+  it('the Qwen3 vocabulary (151k byte-level BPE tokens, multi-character ones included) keeps to the schema', async () => {
+    const files = qwen3TokenizerFiles();
+    const tokenizer = new TextTokenizer(files.tokenizer, files.config);
+    const eos = tokenizer.idOf('<|im_end|>')!;
+    const constraints = new OutputConstraints({
+      vocabulary: () => tokenizer.vocabulary(),
+      logitsSize: tokenizer.vocabSize,
+      stopTokenIds: [eos],
+    });
+    for (const name of ['person', 'order'] as const) {
+      const schema = TEST_SCHEMAS[name]!;
+      const validate = ajv.compile(schema);
+      for (let seed = 1; seed <= 2; seed++) {
+        const { text, ended } = await walk(
+          tokenizer,
+          constraints,
+          { type: 'json_schema', schema },
+          eos,
+          seed,
+        );
+        expect(ended, text).toBe(true);
+        expect(validate(JSON.parse(text)), text).toBe(true);
+      }
+    }
+  }, 120_000);
+
+  it('json_object: any JSON value that parses', async () => {
+    const tokenizer = tokenizers().tiny('qwen3');
+    const eos = tokenizer.idOf('<|im_end|>')!;
+    const constraints = new OutputConstraints({
+      vocabulary: () => tokenizer.vocabulary(),
+      logitsSize: tokenizer.vocabSize,
+      stopTokenIds: [eos],
+    });
+    let ended = 0;
+    for (let seed = 1; seed <= 12; seed++) {
+      const walked = await walk(tokenizer, constraints, { type: 'json_object' }, eos, seed, 2000);
+      if (!walked.ended) continue;
+      ended++;
+      expect(() => JSON.parse(walked.text), walked.text).not.toThrow();
+    }
+    expect(ended).toBeGreaterThan(0);
+  });
+
+  it('a schema the engine cannot enforce fails with a reason, and the engine keeps working', async () => {
+    const tokenizer = tokenizers().tiny('qwen3');
+    const eos = tokenizer.idOf('<|im_end|>')!;
+    const constraints = new OutputConstraints({
+      vocabulary: () => tokenizer.vocabulary(),
+      logitsSize: tokenizer.vocabSize,
+      stopTokenIds: [eos],
+    });
+    await expect(constraints.start({ type: 'json_schema', schema: { type: 'foo' } })).rejects.toMatchObject({
+      code: 'unsupported_schema',
+      message: expect.stringContaining('foo'),
+    });
+    const schema = TEST_SCHEMAS.person!;
+    const { text } = await walk(tokenizer, constraints, { type: 'json_schema', schema }, eos, 5);
+    expect(ajv.compile(schema)(JSON.parse(text))).toBe(true);
+  });
+});
