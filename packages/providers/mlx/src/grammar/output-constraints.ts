@@ -20,7 +20,9 @@ import {
 } from './xgrammar.js';
 
 /** What the answer must be. */
-export type OutputFormat = { type: 'json_object' } | { type: 'json_schema'; schema: Record<string, unknown> };
+export type OutputFormat =
+  | { type: 'json_object' }
+  | { type: 'json_schema'; schema: Record<string, unknown> | boolean };
 
 /** Compiled grammars kept per model (the least recently used go first). */
 const MAX_GRAMMARS = 32;
