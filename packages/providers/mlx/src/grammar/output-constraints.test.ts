@@ -118,7 +118,7 @@ describe('output constraints', () => {
     }
   }, 120_000);
 
-  it('json_object: any JSON value that parses', async () => {
+  it('json_object: a JSON object, any properties', async () => {
     const tokenizer = tokenizers().tiny('qwen3');
     const eos = tokenizer.idOf('<|im_end|>')!;
     const constraints = new OutputConstraints({
@@ -131,10 +131,11 @@ describe('output constraints', () => {
       const walked = await walk(tokenizer, constraints, { type: 'json_object' }, eos, seed, 2000);
       if (!walked.ended) continue;
       ended++;
-      expect(() => JSON.parse(walked.text), walked.text).not.toThrow();
+      const value = JSON.parse(walked.text);
+      expect(typeof value === 'object' && value !== null && !Array.isArray(value), walked.text).toBe(true);
     }
     expect(ended).toBeGreaterThan(0);
-  });
+  }, 60_000);
 
   it('a schema the engine cannot enforce fails with a reason, and the engine keeps working', async () => {
     const tokenizer = tokenizers().tiny('qwen3');
@@ -151,5 +152,5 @@ describe('output constraints', () => {
     const schema = TEST_SCHEMAS.person!;
     const { text } = await walk(tokenizer, constraints, { type: 'json_schema', schema }, eos, 5);
     expect(ajv.compile(schema)(JSON.parse(text))).toBe(true);
-  });
+  }, 60_000);
 });

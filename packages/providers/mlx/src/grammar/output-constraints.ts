@@ -54,7 +54,7 @@ export class OutputConstraints {
   }
 
   #grammar(format: OutputFormat): Promise<XgrammarCompiledGrammar> {
-    const key = format.type === 'json_schema' ? JSON.stringify(format.schema) : '';
+    const key = format.type === 'json_schema' ? JSON.stringify(format.schema) : 'json_object';
     const known = this.#grammars.get(key);
     if (known) {
       this.#grammars.delete(key);
@@ -80,7 +80,8 @@ export class OutputConstraints {
       return await explainXgrammarFailure(() =>
         format.type === 'json_schema'
           ? compiler.compileJSONSchema(schema, false, -1, [',', ':'], true)
-          : compiler.compileBuiltinJSONGrammar(),
+          : // OpenAI's JSON mode: an object, any properties.
+            compiler.compileJSONSchema('{"type":"object"}', false, -1, [',', ':'], false),
       );
     } catch (error) {
       throw new WorkerError(

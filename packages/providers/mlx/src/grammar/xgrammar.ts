@@ -41,7 +41,6 @@ export interface XgrammarCompiler {
     strictMode?: boolean,
     maxWhitespaceCnt?: number,
   ): Promise<XgrammarCompiledGrammar>;
-  compileBuiltinJSONGrammar(): Promise<XgrammarCompiledGrammar>;
   dispose(): void;
 }
 
