@@ -126,11 +126,16 @@ export class TokenConstraint {
     this.#utf8 = filter.start;
   }
 
-  /** Sets the logits of the tokens that cannot come next to -Infinity, in place. */
-  async mask(logits: Float32Array | Float64Array | number[]): Promise<void> {
+  /** The tokens that may come next: bit `id` (32 per word) set for each. */
+  async allowed(): Promise<Int32Array> {
     const bitmask = (await this.#matcher.getNextTokenBitmask()).slice();
     this.#filter.restrict(bitmask, this.#utf8);
-    applyTokenBitmask(logits, bitmask);
+    return bitmask;
+  }
+
+  /** Sets the logits of the tokens that cannot come next to -Infinity, in place. */
+  async mask(logits: Float32Array | Float64Array | number[]): Promise<void> {
+    applyTokenBitmask(logits, await this.allowed());
   }
 
   /** Moves past a token the mask allowed. */

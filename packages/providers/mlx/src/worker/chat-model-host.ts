@@ -7,6 +7,7 @@
  * turn is where cancellation arrives. See also {@link collectAfterToken}.
  */
 
+import { LogitsMask } from '../generation/logits-mask.js';
 import { PromptCache } from '../generation/prompt-cache.js';
 import { Sampler } from '../generation/sampler.js';
 import { StopMatcher } from '../generation/stop-matcher.js';
@@ -56,6 +57,7 @@ export class ChatModelHost {
   #cache: PromptCache;
   /** Grammars for `response_format`, built on first use (the vocabulary is read then). */
   #constraints: OutputConstraints | undefined;
+  #logitsMask: LogitsMask | undefined;
 
   constructor(manifest: ModelManifest, options: LoadOptions) {
     const startedAt = performance.now();
@@ -214,9 +216,12 @@ export class ChatModelHost {
     logits: MxArray,
     generated: number[],
   ): Promise<number> {
-    const values = logits.tolist() as number[];
-    await constraint.mask(values);
-    return sampler.sample(values, generated);
+    const allowed = await constraint.allowed();
+    this.#logitsMask ??= new LogitsMask(this.#mx, this.model.config.vocabSize);
+    const masked = this.#logitsMask.apply(logits, allowed);
+    return sampler.needsLogits
+      ? sampler.sample(masked.tolist() as number[], generated)
+      : (this.#mx.argmax(masked).item() as number);
   }
 
   #outputConstraints(): OutputConstraints {
