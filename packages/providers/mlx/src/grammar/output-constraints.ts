@@ -9,6 +9,7 @@
  */
 import type { TokenizerVocabulary } from '../tokenizer/text-tokenizer.js';
 import { WorkerError } from '../worker/worker-error.js';
+import { ClosingPreference } from './closing-preference.js';
 import { tokenBytes, Utf8TokenFilter } from './utf8-token-filter.js';
 import {
   explainXgrammarFailure,
@@ -40,6 +41,7 @@ export class OutputConstraints {
   readonly #options: OutputConstraintsOptions;
   #compiler: Promise<XgrammarCompiler> | undefined;
   #filter: Utf8TokenFilter | undefined;
+  #closing: ClosingPreference | undefined;
   readonly #grammars = new Map<string, Promise<XgrammarCompiledGrammar>>();
 
   constructor(options: OutputConstraintsOptions) {
@@ -50,7 +52,7 @@ export class OutputConstraints {
   async start(format: OutputFormat): Promise<TokenConstraint> {
     const grammar = await this.#grammar(format);
     const matcher = await xgrammar().GrammarMatcher.createGrammarMatcher(grammar, this.#options.stopTokenIds);
-    return new TokenConstraint(matcher, this.#filter!);
+    return new TokenConstraint(matcher, this.#filter!, this.#closing!);
   }
 
   #grammar(format: OutputFormat): Promise<XgrammarCompiledGrammar> {
@@ -97,7 +99,9 @@ export class OutputConstraints {
       const vocabulary = this.#options.vocabulary();
       const { tokens, type, prependsSpace } = vocabulary;
       const size = Math.max(this.#options.logitsSize, tokens.length);
-      this.#filter = new Utf8TokenFilter(tokenBytes(vocabulary), size);
+      const bytes = tokenBytes(vocabulary);
+      this.#filter = new Utf8TokenFilter(bytes, size);
+      this.#closing = new ClosingPreference(bytes, Math.ceil(size / 32), this.#options.stopTokenIds);
       const engine = xgrammar();
       const info = await routeXgrammarOutput(() =>
         engine.TokenizerInfo.createTokenizerInfo(
@@ -118,18 +122,25 @@ export class OutputConstraints {
 export class TokenConstraint {
   readonly #matcher: XgrammarMatcher;
   readonly #filter: Utf8TokenFilter;
+  readonly #closing: ClosingPreference;
   #utf8: number;
 
-  constructor(matcher: XgrammarMatcher, filter: Utf8TokenFilter) {
+  constructor(matcher: XgrammarMatcher, filter: Utf8TokenFilter, closing: ClosingPreference) {
     this.#matcher = matcher;
     this.#filter = filter;
+    this.#closing = closing;
     this.#utf8 = filter.start;
   }
 
-  /** The tokens that may come next: bit `id` (32 per word) set for each. */
-  async allowed(): Promise<Int32Array> {
+  /**
+   * The tokens that may come next: bit `id` (32 per word) set for each. `closing` (near the end of
+   * the token budget) keeps only those that bring the JSON closest to its end (see
+   * {@link ClosingPreference}).
+   */
+  async allowed(closing = false): Promise<Int32Array> {
     const bitmask = (await this.#matcher.getNextTokenBitmask()).slice();
     this.#filter.restrict(bitmask, this.#utf8);
+    if (closing) this.#closing.restrict(bitmask);
     return bitmask;
   }
 

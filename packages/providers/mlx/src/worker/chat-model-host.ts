@@ -115,8 +115,9 @@ export class ChatModelHost {
    *
    * With `parameters.format`, each token is drawn from those that keep the answer valid JSON (of
    * the schema); an end-of-sequence token is allowed only once the JSON is complete, and then ends
-   * the answer even with `ignoreEos`. `maxTokens` can still cut it short: `finishReason` is then
-   * `length` and the text incomplete, as OpenAI's.
+   * the answer even with `ignoreEos`. In the last quarter of `maxTokens` the tokens that close the
+   * JSON are preferred; the budget can still cut it short: `finishReason` is then `length` and the
+   * text incomplete, as OpenAI's.
    */
   async generate(
     input: GenerateInput,
@@ -152,6 +153,8 @@ export class ChatModelHost {
     const constraint = parameters.format
       ? await this.#outputConstraints().start(parameters.format)
       : undefined;
+    // The last quarter of the budget (16 tokens at least) steers a constrained answer to its end.
+    const closingFrom = maxTokens - Math.max(16, Math.floor(maxTokens / 4));
     const cache = this.#cache;
     const cachedTokens = cache.reuse(prompt);
     const usage = { promptTokens: prompt.length, completionTokens: 0, cachedTokens };
@@ -176,7 +179,13 @@ export class ChatModelHost {
       };
       while (true) {
         const token = constraint
-          ? await this.#constrainedToken(constraint, sampler, logits, generated)
+          ? await this.#constrainedToken(
+              constraint,
+              sampler,
+              logits,
+              generated,
+              generated.length >= closingFrom,
+            )
           : sampler.needsLogits
             ? sampler.sample(logits.tolist() as number[], generated)
             : (mx.argmax(logits).item() as number);
@@ -215,8 +224,9 @@ export class ChatModelHost {
     sampler: Sampler,
     logits: MxArray,
     generated: number[],
+    closing: boolean,
   ): Promise<number> {
-    const allowed = await constraint.allowed();
+    const allowed = await constraint.allowed(closing);
     this.#logitsMask ??= new LogitsMask(this.#mx, this.model.config.vocabSize);
     const masked = this.#logitsMask.apply(logits, allowed);
     return sampler.needsLogits
