@@ -5,7 +5,9 @@
  * and 4-bit), then prefill and decode tokens/s are measured, interleaved over `--rounds` rounds:
  *   raw          a plain node-mlx loop in its own process (bench/mlx/raw-loop.mjs), the baseline;
  *   provider     `createMlxProvider(...).doStream` (worker process, IPC, tokenizer, template);
- *   orchestrator `fusion.stream(...)` with that provider registered (queue, hooks, pipeline).
+ *   orchestrator `fusion.stream(...)` with that provider registered (queue, hooks, pipeline);
+ *   constrained  the provider with `response_format: json_schema` (a string of fixed length in an
+ *                object), compared with the provider's free decoding (target ≥ 0.8×).
  * Then the worker's RSS is sampled over a 2,000-token generation through the provider.
  * Prints a table of medians with ratios against raw, PASS/MISS for the targets (≥ 0.95× raw,
  * RSS drift within ±5% once the KV cache's own growth is set aside), and writes
@@ -151,11 +153,29 @@ async function benchDtype(dtype, root) {
     stream: true,
   });
   const call = () => ({ signal: new AbortController().signal, requestId: 'bench' });
-  // Warm-up: first evaluation of every kernel, page-in of the weights, in both processes.
+  // About `decodeTokens` tokens of JSON (the padded vocabulary's tokens hold 1–3 characters).
+  const textLength = Math.round(options.decodeTokens * 2);
+  const constrainedRequest = (seed) => ({
+    ...request(seed, options.decodeTokens * 4),
+    response_format: {
+      type: 'json_schema',
+      json_schema: {
+        name: 'bench',
+        schema: {
+          type: 'object',
+          properties: { text: { type: 'string', minLength: textLength, maxLength: textLength } },
+          required: ['text'],
+        },
+      },
+    },
+  });
+  // Warm-up: first evaluation of every kernel, page-in of the weights, in both processes; the
+  // grammar engine's vocabulary and the schema's grammar.
   await timeStream(provider.doStream(request(1, 4), call()));
+  await timeStream(provider.doStream(constrainedRequest(1), call()));
   await raw.run({ promptTokens: 16, decodeTokens: 4, seed: 1 });
 
-  const runs = { raw: [], provider: [], orchestrator: [] };
+  const runs = { raw: [], provider: [], orchestrator: [], constrained: [] };
   for (let round = 0; round < options.rounds; round++) {
     // A fresh prompt each time, so that the provider's prompt cache reuses only the template's prefix.
     const providerRun = await timeStream(
@@ -174,8 +194,16 @@ async function benchDtype(dtype, root) {
       ...orchestratorRun,
       ...rates(orchestratorRun, orchestratorRun.promptTokens - orchestratorRun.cachedTokens),
     });
+    const constrainedRun = await timeStream(
+      provider.doStream(constrainedRequest(300 + round), call()),
+      provider,
+    );
+    runs.constrained.push({
+      ...constrainedRun,
+      ...rates(constrainedRun, constrainedRun.promptTokens - constrainedRun.cachedTokens),
+    });
     console.log(
-      `${dtype} round ${round + 1}: decode raw ${runs.raw[round].decode.toFixed(1)}, provider ${runs.provider[round].decode.toFixed(1)}, orchestrator ${runs.orchestrator[round].decode.toFixed(1)} tok/s`,
+      `${dtype} round ${round + 1}: decode raw ${runs.raw[round].decode.toFixed(1)}, provider ${runs.provider[round].decode.toFixed(1)}, orchestrator ${runs.orchestrator[round].decode.toFixed(1)}, constrained ${runs.constrained[round].decode.toFixed(1)} (${constrainedRun.tokens} tokens) tok/s`,
     );
   }
   raw.stop();
@@ -255,6 +283,20 @@ for (const result of results) {
       checks.push([`${result.dtype} ${target} decode CPU per token ≤ raw ÷ 0.95`, cpuRatio >= 0.95]);
     }
   }
+}
+lines.push(
+  '',
+  '| model | provider decode tok/s, free | json_schema constrained | × free | decode CPU ms/token, free | constrained | free ÷ constrained |',
+  '|---|---|---|---|---|---|---|',
+);
+for (const result of results) {
+  const free = result.summary.provider;
+  const constrained = result.summary.constrained;
+  const ratio = constrained.decode / free.decode;
+  lines.push(
+    `| ${result.dtype} | ${free.decode.toFixed(2)} | ${constrained.decode.toFixed(2)} | ${ratio.toFixed(2)} | ${free.decodeCpuMsPerToken.toFixed(1)} | ${constrained.decodeCpuMsPerToken.toFixed(1)} | ${(free.decodeCpuMsPerToken / constrained.decodeCpuMsPerToken).toFixed(2)} |`,
+  );
+  checks.push([`${result.dtype} json_schema constrained decode ≥ 0.8× free`, ratio >= 0.8]);
 }
 lines.push(
   '',

@@ -111,12 +111,6 @@ describe('MLX models at the edges, over HTTP', () => {
   });
 
   it.each([
-    ['response_format json_object', { response_format: { type: 'json_object' as const } }, 'response_format'],
-    [
-      'response_format json_schema',
-      { response_format: { type: 'json_schema' as const, json_schema: { name: 'answer', schema: {} } } },
-      'response_format',
-    ],
     ['tool_choice required', { tool_choice: 'required' as const }, 'tool_choice'],
     [
       'tool_choice naming a tool',
@@ -157,6 +151,38 @@ describe('MLX models at the edges, over HTTP', () => {
     expect(answer.choices[0]!.message.content).toBe('Hello there');
   });
 
+  it.each([
+    ['oneOf', { oneOf: [{ type: 'integer' }, { type: 'number' }] }, "'oneOf'"],
+    [
+      'a nested unknown keyword',
+      { type: 'object', properties: { n: { type: 'integer', multipleOf: 5 } } },
+      "'multipleOf'",
+    ],
+    ['a lookaround pattern', { type: 'string', pattern: '^(?=a)[a-z]+$' }, 'lookaround'],
+    ['an unknown type', { type: 'text' }, 'unknown type'],
+    ['a remote $ref', { $ref: 'https://example.com/schema.json' }, 'local references'],
+  ])(
+    'refuses a json_schema with %s: 400 unsupported_schema naming it, streamed or not',
+    async (_name, schema, named) => {
+      for (const stream of [false, true]) {
+        const failure = await client.chat.completions
+          .create({
+            model: 'mlx/hello-qwen',
+            messages: [{ role: 'user', content: 'Hi' }],
+            max_tokens: 2,
+            stream,
+            response_format: { type: 'json_schema', json_schema: { name: 'answer', schema } },
+          })
+          .catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(OpenAI.BadRequestError);
+        const error = failure as InstanceType<typeof OpenAI.BadRequestError>;
+        expect(error.code).toBe('unsupported_schema');
+        expect(error.param).toBe('response_format.json_schema.schema');
+        expect(error.message).toContain(named);
+      }
+    },
+  );
+
   it('advertises only what the models honour', async () => {
     const entry = (await client.models.list()).data.find(
       (model) => model.id === 'mlx/hello-qwen',
@@ -165,8 +191,8 @@ describe('MLX models at the edges, over HTTP', () => {
       response_formats: string[];
       tool_choices: string[];
     };
-    expect(entry.capabilities).toMatchObject({ chat: true, tools: true, json_schema: false });
-    expect(entry.response_formats).toEqual(['text']);
+    expect(entry.capabilities).toMatchObject({ chat: true, tools: true, json_schema: true });
+    expect(entry.response_formats).toEqual(['text', 'json_object', 'json_schema']);
     expect(entry.tool_choices).toEqual(['auto', 'none']);
   });
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createFusion, type Fusion } from '@fusionkit/core';
 import { createMlxProvider, type MlxProvider } from '@fusionkit/mlx';
 import { writeScriptedModel, writeTinyChatModel, writeTinyEmbeddingModel } from '@fusionkit/mlx/testing';
+import Ajv from 'ajv/dist/2020.js';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -171,6 +172,36 @@ describe('MLX models in the orchestrator', () => {
     });
     expect(answer.choices[0]!.finish_reason).toBe('length');
     expect(answer.usage!.completion_tokens).toBe(5);
+  });
+
+  it('answers response_format json_schema to the openai client with JSON the schema accepts, streamed or not', async () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        city: { type: 'string', pattern: '^[A-Z][a-z]{1,9}$' },
+        days: { type: 'array', items: { enum: ['mon', 'tue', 'wed'] }, maxItems: 3 },
+        warm: { type: 'boolean' },
+      },
+      required: ['city', 'warm'],
+    };
+    const validate = new Ajv({ strict: false }).compile(schema);
+    const request = {
+      model: 'mlx/tiny-llama-4bit',
+      messages: [{ role: 'user' as const, content: 'Weather plans?' }],
+      max_tokens: 300,
+      temperature: 1,
+      seed: 4,
+      response_format: { type: 'json_schema' as const, json_schema: { name: 'plan', schema, strict: true } },
+    };
+    const answer = await client.chat.completions.create(request);
+    const text = answer.choices[0]!.message.content ?? '';
+    expect(answer.choices[0]!.finish_reason).toBe('stop');
+    expect(validate(JSON.parse(text)), text).toBe(true);
+    let streamed = '';
+    for await (const chunk of await client.chat.completions.create({ ...request, stream: true })) {
+      streamed += chunk.choices[0]?.delta.content ?? '';
+    }
+    expect(streamed).toBe(text);
   });
 
   it('refuses chat on an embedding model and embeddings on a chat model with 400', async () => {

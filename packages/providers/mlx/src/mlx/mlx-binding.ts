@@ -89,6 +89,9 @@ export interface Mx {
   take(a: MxArray, indices: MxArray, axis?: number): MxArray;
   where(condition: MxArray, x: Operand, y: Operand): MxArray;
   greaterEqual(a: Operand, b: Operand): MxArray;
+  /** Note: node-mlx does not broadcast its shift operands; give both the same shape. */
+  rightShift(a: MxArray, b: MxArray): MxArray;
+  bitwiseAnd(a: MxArray, b: MxArray): MxArray;
   quantize(weight: MxArray, groupSize: number, bits: number): [MxArray, MxArray, MxArray];
   dequantize(weight: MxArray, scales: MxArray, biases: MxArray, groupSize: number, bits: number): MxArray;
   /** Note: node-mlx takes the activations first, unlike its declaration file says. */

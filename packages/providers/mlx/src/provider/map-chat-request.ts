@@ -1,8 +1,11 @@
 /**
- * What the worker needs from a chat request: its sampling and stopping parameters, and a check of
- * what MLX models here cannot do (several choices, JSON modes, forced tool calls, images).
+ * What the worker needs from a chat request: its sampling and stopping parameters, its output
+ * format, and a check of what MLX models here cannot do (several choices, JSON schemas the grammar
+ * cannot enforce, forced tool calls, images).
  */
 import { type ChatRequest, UnsupportedError } from '@fusionkit/core';
+import { prepareJsonSchema } from '../grammar/check-json-schema.js';
+import type { OutputFormat } from '../grammar/output-constraints.js';
 import type { GenerateParameters } from '../worker/protocol.js';
 
 function stopList(stop: ChatRequest['stop']): string[] | undefined {
@@ -27,22 +30,30 @@ export function generateParameters(request: ChatRequest): GenerateParameters {
   set('maxTokens', request.max_tokens ?? request.max_completion_tokens);
   set('stop', stopList(request.stop));
   if (request.ignore_eos === true) parameters.ignoreEos = true;
+  set('format', outputFormat(request));
   return parameters;
+}
+
+/** The JSON the answer must be, from `response_format`; throws a 400 for a schema it cannot enforce. */
+export function outputFormat(request: ChatRequest): OutputFormat | undefined {
+  const format = request.response_format;
+  if (format?.type === 'json_object') return { type: 'json_object' };
+  if (format?.type !== 'json_schema') return undefined;
+  // No schema: any JSON value.
+  return { type: 'json_schema', schema: prepareJsonSchema(format.json_schema?.schema ?? {}) };
 }
 
 export function checkChatRequest(request: ChatRequest): void {
   if (request.n !== undefined && request.n !== 1) {
     throw new UnsupportedError('MLX models generate one choice per request (n = 1).', { param: 'n' });
   }
-  // Without constrained decoding nothing makes the model keep to these: refused rather than
-  // accepted and ignored.
   const format = request.response_format?.type;
-  if (format !== undefined && format !== 'text') {
-    throw new UnsupportedError(
-      `MLX models here do not enforce response_format ${format}; only 'text' is supported.`,
-      { param: 'response_format' },
-    );
+  if (format !== undefined && format !== 'text' && format !== 'json_object' && format !== 'json_schema') {
+    throw new UnsupportedError(`MLX models here do not support response_format ${String(format)}.`, {
+      param: 'response_format',
+    });
   }
+  outputFormat(request);
   const toolChoice = request.tool_choice;
   if (toolChoice !== undefined && toolChoice !== null && toolChoice !== 'auto' && toolChoice !== 'none') {
     const asked = typeof toolChoice === 'string' ? `'${toolChoice}'` : 'a named tool';

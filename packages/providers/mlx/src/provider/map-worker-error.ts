@@ -29,6 +29,8 @@ export function mapWorkerError(error: unknown, model: string, directory?: string
       return new InvalidRequestError(message, { code, param: 'messages' });
     case 'invalid_request':
       return new InvalidRequestError(message);
+    case 'unsupported_schema':
+      return new UnsupportedError(message, { code, param: 'response_format.json_schema.schema' });
     case 'unsupported':
     case 'unsupported_model_layout':
       return new UnsupportedError(`Model '${model}' cannot be served: ${message}`, { code });

@@ -137,7 +137,7 @@ export class ModelCatalog {
       id: entry.id,
       type: chat ? 'chat' : 'embeddings',
       capabilities: chat
-        ? { chat: true, tools: true, json_schema: false, vision: false }
+        ? { chat: true, tools: true, json_schema: true, vision: false }
         : { chat: false, embeddings: true },
       context_length: config.contextLength,
       family: config.modelType,
@@ -150,8 +150,10 @@ export class ModelCatalog {
       metadata: {
         source: entry.location.source,
         quantization,
-        // What chat requests may ask: nothing constrains decoding to JSON or to a tool call yet.
-        ...(chat ? { response_formats: ['text'], tool_choices: ['auto', 'none'] } : {}),
+        // What chat requests may ask: decoding is constrained to JSON (of a schema), not yet to a tool call.
+        ...(chat
+          ? { response_formats: ['text', 'json_object', 'json_schema'], tool_choices: ['auto', 'none'] }
+          : {}),
       },
     };
   }

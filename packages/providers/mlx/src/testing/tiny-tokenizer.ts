@@ -4,6 +4,10 @@
  * fallback (Llama 2, Mistral) and WordPiece (BERT). Their vocabularies hold a few hundred tokens.
  */
 
+import { bytesToUnicode } from '../tokenizer/byte-level-alphabet.js';
+
+export { bytesToUnicode };
+
 /** The text the merges are learned from. */
 export const TRAINING_TEXT = [
   'The quick brown fox jumps over the lazy dog. Hello world! How are you today?',
@@ -43,20 +47,6 @@ export interface TinyTokenizer {
   vocabSize: number;
   /** Id of each added token. */
   ids: Record<string, number>;
-}
-
-/** GPT-2's reversible map from bytes to printable characters. */
-export function bytesToUnicode(): string[] {
-  const printable: number[] = [];
-  for (let b = 33; b <= 126; b++) printable.push(b);
-  for (let b = 161; b <= 172; b++) printable.push(b);
-  for (let b = 174; b <= 255; b++) printable.push(b);
-  const map: string[] = new Array(256);
-  let extra = 0;
-  for (let b = 0; b < 256; b++) {
-    map[b] = String.fromCodePoint(printable.includes(b) ? b : 256 + extra++);
-  }
-  return map;
 }
 
 /** Learns `count` BPE merges over words given as symbol arrays. */

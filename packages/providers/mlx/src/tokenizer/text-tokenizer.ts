@@ -14,15 +14,37 @@ function tokenText(value: unknown): string | undefined {
   return undefined;
 }
 
+/** How the vocabulary's token strings map to text, in xgrammar's terms. */
+export type VocabularyType = 'byte_level' | 'byte_fallback' | 'raw';
+
+/** The vocabulary as a grammar engine needs it. */
+export interface TokenizerVocabulary {
+  /** Each token's string as stored in `tokenizer.json`, by id; special tokens are ''. */
+  tokens: string[];
+  type: VocabularyType;
+  /** Whether encoding puts a space (`▁`) before the text. */
+  prependsSpace: boolean;
+}
+
+/** Type names of a `tokenizer.json` component and of the parts of a `Sequence` one. */
+function componentTypes(component: unknown): string[] {
+  if (!component || typeof component !== 'object') return [];
+  const { type, decoders, normalizers, pretokenizers } = component as Record<string, unknown>;
+  const parts = [decoders, normalizers, pretokenizers].flatMap((list) => (Array.isArray(list) ? list : []));
+  return [String(type), ...parts.flatMap(componentTypes)];
+}
+
 export class TextTokenizer {
   readonly #tokenizer: Tokenizer;
   readonly bosToken: string | undefined;
   readonly eosToken: string | undefined;
   /** Whether `encode(…, add_special_tokens)` puts something before the text. */
   readonly #addsPrefix: boolean;
+  readonly #json: Record<string, unknown>;
 
   constructor(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown>) {
     this.#tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    this.#json = tokenizerJson;
     this.bosToken = tokenText(tokenizerConfig.bos_token);
     this.eosToken = tokenText(tokenizerConfig.eos_token);
     const probe = 'a';
@@ -59,6 +81,28 @@ export class TextTokenizer {
   /** The id of a token, when it is in the vocabulary. */
   idOf(token: string): number | undefined {
     return this.#tokenizer.token_to_id(token);
+  }
+
+  /** The vocabulary, for constrained decoding. */
+  vocabulary(): TokenizerVocabulary {
+    const tokens: string[] = [];
+    for (const [token, id] of this.#tokenizer.get_vocab(true)) tokens[id] = token;
+    const added = Array.isArray(this.#json.added_tokens) ? this.#json.added_tokens : [];
+    for (const token of added as { id?: unknown; special?: unknown }[]) {
+      // A special token is never part of an answer's text.
+      if (typeof token.id === 'number' && token.special === true) tokens[token.id] = '';
+    }
+    for (let id = 0; id < tokens.length; id++) tokens[id] ??= '';
+    const decoder = componentTypes(this.#json.decoder);
+    const type: VocabularyType = decoder.includes('ByteLevel')
+      ? 'byte_level'
+      : decoder.includes('ByteFallback')
+        ? 'byte_fallback'
+        : 'raw';
+    const encoding = [...componentTypes(this.#json.normalizer), ...componentTypes(this.#json.pre_tokenizer)];
+    const prependsSpace =
+      type !== 'byte_level' && (encoding.includes('Prepend') || encoding.includes('Metaspace'));
+    return { tokens, type, prependsSpace };
   }
 
   get vocabSize(): number {

@@ -7,9 +7,11 @@
  * turn is where cancellation arrives. See also {@link collectAfterToken}.
  */
 
+import { LogitsMask } from '../generation/logits-mask.js';
 import { PromptCache } from '../generation/prompt-cache.js';
 import { Sampler } from '../generation/sampler.js';
 import { StopMatcher } from '../generation/stop-matcher.js';
+import { OutputConstraints, type TokenConstraint } from '../grammar/output-constraints.js';
 import type { ModelManifest } from '../loading/model-manifest.js';
 import { type Mx, type MxArray, mlx } from '../mlx/mlx-binding.js';
 import { CausalLm } from '../model/causal-lm.js';
@@ -53,6 +55,9 @@ export class ChatModelHost {
   readonly #options: LoadOptions;
   readonly #mx: Mx;
   #cache: PromptCache;
+  /** Grammars for `response_format`, built on first use (the vocabulary is read then). */
+  #constraints: OutputConstraints | undefined;
+  #logitsMask: LogitsMask | undefined;
 
   constructor(manifest: ModelManifest, options: LoadOptions) {
     const startedAt = performance.now();
@@ -107,6 +112,12 @@ export class ChatModelHost {
   /**
    * Generates an answer, calling `emit` with each piece of text. Stops at an end-of-sequence token,
    * a stop string, `maxTokens`, or when `cancelled()` turns true (checked between tokens).
+   *
+   * With `parameters.format`, each token is drawn from those that keep the answer valid JSON (of
+   * the schema); an end-of-sequence token is allowed only once the JSON is complete, and then ends
+   * the answer even with `ignoreEos`. In the last quarter of `maxTokens` the tokens that close the
+   * JSON are preferred; the budget can still cut it short: `finishReason` is then `length` and the
+   * text incomplete, as OpenAI's.
    */
   async generate(
     input: GenerateInput,
@@ -139,6 +150,11 @@ export class ChatModelHost {
       ...(parameters.logitBias ? { logitBias: parameters.logitBias } : {}),
       ...(parameters.seed !== undefined ? { seed: parameters.seed } : {}),
     });
+    const constraint = parameters.format
+      ? await this.#outputConstraints().start(parameters.format)
+      : undefined;
+    // The last quarter of the budget (16 tokens at least) steers a constrained answer to its end.
+    const closingFrom = maxTokens - Math.max(16, Math.floor(maxTokens / 4));
     const cache = this.#cache;
     const cachedTokens = cache.reuse(prompt);
     const usage = { promptTokens: prompt.length, completionTokens: 0, cachedTokens };
@@ -162,13 +178,22 @@ export class ChatModelHost {
         return stopped;
       };
       while (true) {
-        const token = sampler.needsLogits
-          ? sampler.sample(logits.tolist() as number[], generated)
-          : (mx.argmax(logits).item() as number);
-        if (this.eosTokenIds.has(token) && !parameters.ignoreEos) {
+        const token = constraint
+          ? await this.#constrainedToken(
+              constraint,
+              sampler,
+              logits,
+              generated,
+              generated.length >= closingFrom,
+            )
+          : sampler.needsLogits
+            ? sampler.sample(logits.tolist() as number[], generated)
+            : (mx.argmax(logits).item() as number);
+        if (this.eosTokenIds.has(token) && (!parameters.ignoreEos || constraint)) {
           send(detokenizer.flush(), true);
           return done('stop');
         }
+        constraint?.accept(token);
         generated.push(token);
         usage.completionTokens++;
         if (send(detokenizer.push(token), false)) return done('stop');
@@ -188,7 +213,34 @@ export class ChatModelHost {
       // Whatever the cache holds now may not match its token list.
       cache.trim(0);
       throw error;
+    } finally {
+      constraint?.dispose();
     }
+  }
+
+  /** The next token, drawn from those the grammar allows. */
+  async #constrainedToken(
+    constraint: TokenConstraint,
+    sampler: Sampler,
+    logits: MxArray,
+    generated: number[],
+    closing: boolean,
+  ): Promise<number> {
+    const allowed = await constraint.allowed(closing);
+    this.#logitsMask ??= new LogitsMask(this.#mx, this.model.config.vocabSize);
+    const masked = this.#logitsMask.apply(logits, allowed);
+    return sampler.needsLogits
+      ? sampler.sample(masked.tolist() as number[], generated)
+      : (this.#mx.argmax(masked).item() as number);
+  }
+
+  #outputConstraints(): OutputConstraints {
+    this.#constraints ??= new OutputConstraints({
+      vocabulary: () => this.tokenizer.vocabulary(),
+      logitsSize: this.model.config.vocabSize,
+      stopTokenIds: [...this.eosTokenIds],
+    });
+    return this.#constraints;
   }
 
   /** Runs the prompt through the model in chunks; returns the last position's logits. */

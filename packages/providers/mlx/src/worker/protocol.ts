@@ -3,6 +3,7 @@
  * channel. Every request carries an `id`; the worker answers with events of that id and ends with
  * `result` or `error`.
  */
+import type { OutputFormat } from '../grammar/output-constraints.js';
 import type { PromptMessage } from '../tokenizer/chat-template.js';
 
 /** Sampling and stopping settings of one generation. */
@@ -20,6 +21,8 @@ export interface GenerateParameters {
   stop?: string[];
   /** Keep generating past end-of-sequence tokens (benchmarks; vLLM's `ignore_eos`). */
   ignoreEos?: boolean;
+  /** Constrain the answer to JSON (of a schema): `response_format` json_object / json_schema. */
+  format?: OutputFormat;
 }
 
 export type WorkerRequest =
