@@ -10,6 +10,7 @@ import { resolveConfig } from '../config/resolve-config.js';
 import { openServeState } from '../state/serve-state.js';
 import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
+import { defaultRagPlugin } from './rag-serve.js';
 import { reclaimIdleMemory } from './reclaim-idle-memory.js';
 import { listenError, listeningOn, startupReport } from './startup-report.js';
 
@@ -25,7 +26,29 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   });
   if (config.file) context.log(`config: ${config.file}`);
   for (const note of config.notes ?? []) context.log(note);
-  const fusion = createFusionFromConfig(config, await openServeState(context, config));
+  const state = await openServeState(context, config);
+  let started: ReturnType<typeof createFusionFromConfig> | undefined;
+  // Collections under the state folder are served by default (`rag: false` turns it off).
+  const rag = defaultRagPlugin(context, config, {
+    jobs: state.jobs,
+    fusion: () => started,
+    onLoaded: ({ collections }) => {
+      if (collections.length === 0) return;
+      const failed = collections.filter((entry) => entry.status === 'failed');
+      context.log(
+        `rag: ${collections.length - failed.length} of ${collections.length} collection(s) loaded${
+          failed.length
+            ? `; failed: ${failed.map((entry) => `${entry.name} (${entry.error})`).join(', ')}`
+            : ''
+        }`,
+      );
+    },
+  });
+  const fusion = createFusionFromConfig(config, {
+    traces: state.traces,
+    plugins: [...state.plugins, ...(rag ? [rag] : [])],
+  });
+  started = fusion;
   // FUSION_LOG=json: pino JSON lines on stdout, each about a request with its id; prompts only if asked.
   if (context.env.FUSION_LOG === 'json') {
     const level = context.env.FUSION_LOG_LEVEL === 'debug' ? 'debug' : 'info';

@@ -12,7 +12,7 @@ import { statePlugin } from './state-plugin.js';
 export async function openServeState(
   context: CliContext,
   config: ResolvedConfig,
-): Promise<{ plugins: PluginV1[]; traces: TraceStoreOptions['keyv'] }> {
+): Promise<{ plugins: PluginV1[]; traces: TraceStoreOptions['keyv']; jobs: JobRunner }> {
   const logError = (error: unknown) => context.log(`state error: ${(error as Error)?.message ?? error}`);
   const state = await openState({
     cwd: context.cwd,
@@ -31,6 +31,7 @@ export async function openServeState(
   // A RAG plugin of the config serves /api/jobs for its own runner already.
   const ragMounted = config.plugins?.some((plugin) => plugin.name === 'rag');
   return {
+    jobs,
     traces: state.keyv('traces'),
     plugins: [
       // First, so that it is torn down last, after the jobs wrote their last changes.
