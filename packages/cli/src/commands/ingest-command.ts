@@ -175,6 +175,7 @@ function summary(name: string, report: IngestReport, seconds: number, lexicalOnl
     `ingested ${report.sources} source${report.sources === 1 ? '' : 's'} (${report.documents} documents) into '${name}':`,
     `${report.added} added, ${report.updated} updated, ${report.unchanged} unchanged;`,
     `${report.chunksAdded} chunks added, ${report.chunksRemoved} removed`,
+    ...(report.skipped.length > 0 ? [`(${report.skipped.length} file(s) skipped, listed above)`] : []),
     `in ${seconds.toFixed(1)}s${lexicalOnly ? ' (lexical only)' : ''}`,
   ].join(' ');
 }
@@ -241,7 +242,7 @@ export async function ingestCommand(context: RagCliContext, options: IngestComma
     progress = new ProgressLine(context, total);
     const report = await collection.ingest(sources, { onProgress: (update) => progress?.update(update) });
     progress.update(report, true);
-    for (const skipped of report.skipped) context.log(`skipped ${skipped.uri}: ${skipped.reason}`);
+    for (const skipped of report.skipped) context.log(`skipped ${skipped.path}: ${skipped.reason}`);
     const seconds = (performance.now() - startedAt) / 1000;
     context.out(
       options.json

@@ -1,8 +1,9 @@
-import { InvalidRequestError, type RetrievedChunk } from '@fusionkit/core';
+import { fileURLToPath } from 'node:url';
+import { FusionError, InvalidRequestError, type RetrievedChunk } from '@fusionkit/core';
 import type { Bm25Index } from '../lexical/bm25-index.js';
 import type { DocumentFormat } from '../loaders/loaded-document.js';
 import type { IngestSource } from '../sources/ingest-source.js';
-import { readSources, type SkippedSource } from '../sources/read-sources.js';
+import { readSources, type SkippedSource, skipReason } from '../sources/read-sources.js';
 import type { TextSplitter } from '../splitters/text-splitter.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import type { HnswIndex } from '../vector/hnsw-index.js';
@@ -13,7 +14,7 @@ import type { CollectionOptions, IngestOptions, IngestReport } from './collectio
 import { type CollectionState, CollectionStorage } from './collection-storage.js';
 import type { LogEntry } from './commit-log.js';
 import { ingestBatch } from './ingest-batch.js';
-import { prepareDocuments } from './prepare-documents.js';
+import { prepareDocuments, validateDocument } from './prepare-documents.js';
 import type {
   ChunkRecord,
   CollectionConfig,
@@ -139,7 +140,25 @@ export class Collection {
     const documents = async function* () {
       for await (const source of readSources(sources, sourceOptions, (entry) => skipped.push(entry))) {
         read++;
-        yield await prepareDocuments(source);
+        if (source.entry === undefined) {
+          yield await prepareDocuments(source);
+          continue;
+        }
+        // A file of a folder that no loader can read (a broken PDF, binary bytes) is reported, not fatal.
+        let prepared: DocumentInput[];
+        try {
+          prepared = await prepareDocuments(source);
+          prepared.forEach(validateDocument);
+        } catch (error) {
+          if (!FusionError.isInstance(error) || error.status >= 500) throw error;
+          skipped.push({
+            path: source.entry,
+            uri: source.entry,
+            reason: skipReason(error, fileURLToPath(source.uri ?? 'file:///'), source.entry),
+          });
+          continue;
+        }
+        yield prepared;
       }
     };
     return this.#queue.run(() => this.#write(documents(), options, skipped, () => read));
