@@ -90,10 +90,23 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
         param: 'rerank',
       });
     }
+    let degraded: { mode: 'bm25'; reason: string } | undefined;
     let chunks = await collection.search({
       query,
       k: rerank ? Math.max(k, rerank.candidates ?? Math.max(3 * k, 20)) : k,
       signal,
+      onDegraded: (reason) => {
+        degraded = { mode: 'bm25', reason };
+        // Observers (logs, metrics) hear of it on the orchestrator's bus when it has one.
+        const bus = (service.options.fusion() as { events?: { emit?: (...args: unknown[]) => unknown } })
+          ?.events;
+        bus?.emit?.('strategy:event', {
+          requestId,
+          strategy: 'rag',
+          name: 'retrieval:degraded',
+          data: { collection: collection.name, mode: 'bm25', reason },
+        });
+      },
       ...(mode ? { mode } : {}),
       ...(filter ? { filter } : {}),
       ...(weights ? { weights } : {}),
@@ -114,6 +127,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
         object: 'list',
         collection: collection.name,
         mode: mode ?? collection.defaultSearchMode,
+        ...(degraded ? { degraded } : {}),
         ...(reranked === undefined ? {} : { reranked }),
         data: chunks.map((chunk, index) => chunkJson(chunk, index + 1)),
       },
