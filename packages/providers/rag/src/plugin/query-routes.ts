@@ -150,8 +150,9 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
       }
       return jsonResponse(documentWithChunksJson(document), 200, requestId);
     }
-    const offset = readInteger(fields, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER }) ?? 0;
-    const limit = readInteger(fields, 'limit', { min: 1, max: 1000 }) ?? 100;
+    const offset =
+      readInteger(fields, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER, fromText: true }) ?? 0;
+    const limit = readInteger(fields, 'limit', { min: 1, max: 1000, fromText: true }) ?? 100;
     const page = collection.listDocuments({ offset, limit });
     return jsonResponse(
       {

@@ -62,3 +62,23 @@ describe('search when the embedding model is down', () => {
     expect(vector.status).toBe(503);
   });
 });
+
+describe('search fields', () => {
+  it('refuses a number given as a string in JSON (400 naming the field), and takes it in a query string', async () => {
+    const rag = (fixture = await createRagFusion());
+    await rag.json('POST', '/api/rag/ingest', {
+      collection: 'docs',
+      create: true,
+      paths: ['.'],
+      async: false,
+    });
+    const search = await rag.json<{ error: Json }>('POST', '/api/rag/search', {
+      collection: 'docs',
+      query: 'ports',
+      k: '5',
+    });
+    expect(search).toMatchObject({ status: 400, body: { error: { param: 'k' } } });
+    const listed = await rag.json('GET', '/api/rag/documents?collection=docs&limit=1');
+    expect(listed.status).toBe(200);
+  });
+});
