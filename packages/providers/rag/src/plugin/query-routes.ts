@@ -1,6 +1,7 @@
 import {
   type ChatMessage,
   InvalidRequestError,
+  ModelNotFoundError,
   NotFoundError,
   type RouteHandler,
   UnsupportedError,
@@ -88,6 +89,14 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
     if (rerank && !orchestrator) {
       throw new InvalidRequestError("'rerank' needs the orchestrator: give ragPlugin a 'fusion'.", {
         param: 'rerank',
+      });
+    }
+    // An unknown model is the client's mistake to hear of, not a silent `reranked: false`.
+    const registry = (orchestrator as { registry?: { find?: (model: string) => unknown } } | undefined)
+      ?.registry;
+    if (rerank && typeof registry?.find === 'function' && !registry.find(rerank.model)) {
+      throw new ModelNotFoundError(`The rerank model '${rerank.model}' does not exist.`, {
+        param: typeof body.rerank === 'string' ? 'rerank' : 'rerank.model',
       });
     }
     let degraded: { mode: 'bm25'; reason: string } | undefined;
