@@ -7,7 +7,9 @@
  *   3. HNSW search (p50, QPS, recall@10 vs exact) at ef 50/100/200 for ~50k SciFact sentence chunks
  *      embedded with hashed 384-d bag-of-words vectors, and for 100k random 384-d vectors;
  *   4. `HnswIndex.search` and the retriever against raw hnswlib-node `searchKnn` on the same index;
- *   5. load time of a 100k-chunk collection.
+ *   5. load time of a 100k-chunk collection;
+ *   6. storage at ~100k SciFact sentence chunks (256-d): add and delete one document, load against raw
+ *      hnswlib-node `readIndex` plus reading the chunk texts, peak RSS (storage-bench.mjs).
  * SciFact (CC BY-NC) is read from ../shared/datasets/scifact next to the repository, or SCIFACT_DIR.
  * Prints markdown tables and writes bench/results/rag.json. A benchmark, not a test: MISS exits 0.
  */
@@ -23,6 +25,7 @@ import { ingestCollection, instrumentHnswAdds } from './ingest-bench.mjs';
 import { round, timed } from './measure.mjs';
 import { machineInfo, markdownReport, writeResults } from './report.mjs';
 import { loadScifact, scifactDirectory } from './scifact.mjs';
+import { benchStorage, storageReport } from './storage-bench.mjs';
 import { collectionVectors, efSweep, exactNeighbours, overheadAgainstRaw } from './vector-bench.mjs';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -144,8 +147,11 @@ try {
   );
   const randomSweep = efSweep(randomLoad.collection.vectorIndex, randomQueries, randomExact);
 
+  const storage = await benchStorage(lib, { libraryUrl, directory, scifact, log });
+
   const results = {
     machine: machineInfo(),
+    storage,
     embedders: {
       scifact:
         'hashed bag-of-words: Porter2-stemmed terms, ±(1 + ln tf) at an FNV-1a coordinate, 384-d, unit length',
@@ -178,6 +184,7 @@ try {
     },
   };
   console.log(markdownReport(results));
+  console.log(`\n${storageReport(storage)}`);
   writeResults(join(repoRoot, 'bench/results/rag.json'), results);
   log('wrote bench/results/rag.json');
 } finally {

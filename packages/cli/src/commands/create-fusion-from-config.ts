@@ -31,6 +31,7 @@ export function createFusionFromConfig(
     shutdownTimeoutMs: _timeout,
     mlx,
     mcp,
+    rag: _rag,
     state: _state,
     redis: _redis,
     ...options

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { FusionError } from '@fusionkit/core';
 import {
   countSources,
@@ -12,6 +12,7 @@ import {
 import { resolveConfig } from '../config/resolve-config.js';
 import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
+import { ragStateDirectory } from './rag-serve.js';
 
 /** A terminal to draw a progress bar on (`process.stderr`); without one, progress is plain lines. */
 export interface ProgressTerminal {
@@ -35,9 +36,18 @@ export interface IngestCommandOptions {
   json?: boolean;
 }
 
-/** Where the CLI keeps collections: `.fusion/` under the working directory. */
-export function stateDirectory(cwd: string): string {
-  return join(cwd, '.fusion');
+/**
+ * Where the CLI keeps collections, as `fusion serve` finds them: `FUSION_RAG_DIR`, else the config's
+ * `rag.dir`, else `.fusion/` under the working directory.
+ */
+export async function stateDirectory(context: CliContext, configPath?: string): Promise<string> {
+  if (context.env.FUSION_RAG_DIR) return ragStateDirectory(context);
+  const config = await resolveConfig({
+    cwd: context.cwd,
+    env: context.env,
+    ...(configPath ? { configPath } : {}),
+  }).catch(() => undefined);
+  return ragStateDirectory(context, config);
 }
 
 /**
@@ -165,6 +175,7 @@ function summary(name: string, report: IngestReport, seconds: number, lexicalOnl
     `ingested ${report.sources} source${report.sources === 1 ? '' : 's'} (${report.documents} documents) into '${name}':`,
     `${report.added} added, ${report.updated} updated, ${report.unchanged} unchanged;`,
     `${report.chunksAdded} chunks added, ${report.chunksRemoved} removed`,
+    ...(report.skipped.length > 0 ? [`(${report.skipped.length} file(s) skipped, listed above)`] : []),
     `in ${seconds.toFixed(1)}s${lexicalOnly ? ' (lexical only)' : ''}`,
   ].join(' ');
 }
@@ -186,9 +197,8 @@ export async function ingestCommand(context: RagCliContext, options: IngestComma
   let progress: ProgressLine | undefined;
   try {
     const { sources, roots } = await toSources(context.cwd, options.inputs);
-    const existing = (await new RagStore({ dir: stateDirectory(context.cwd) }).listCollections()).find(
-      (info) => info.name === name,
-    );
+    const dir = await stateDirectory(context, options.config);
+    const existing = (await new RagStore({ dir }).listCollections()).find((info) => info.name === name);
     if (existing && options.embeddingModel && existing.vector?.model !== options.embeddingModel) {
       context.log(
         `collection '${name}' ${
@@ -211,7 +221,7 @@ export async function ingestCommand(context: RagCliContext, options: IngestComma
       embed = embedder.embed;
     }
     store = new RagStore({
-      dir: stateDirectory(context.cwd),
+      dir,
       ...(embed ? { embed } : {}),
       // The CLI reads what its user names, as curl or cat would: local networks included.
       sources: { roots, fetch: { allowPrivateNetwork: true } },
@@ -221,7 +231,7 @@ export async function ingestCommand(context: RagCliContext, options: IngestComma
       : await store.createCollection(name, { vector: model ? { model } : false });
     const lexicalOnly = collection.config.vector === undefined;
     context.log(
-      `${existing ? '' : 'created '}collection '${name}' in .fusion/rag/${name}: ${
+      `${existing ? '' : 'created '}collection '${name}' in ${relative(context.cwd, join(dir, 'rag', name)) || '.'}: ${
         lexicalOnly
           ? 'lexical only (BM25); pass --embedding-model ID for vector search'
           : `BM25 + vectors from ${model}`
@@ -232,7 +242,7 @@ export async function ingestCommand(context: RagCliContext, options: IngestComma
     progress = new ProgressLine(context, total);
     const report = await collection.ingest(sources, { onProgress: (update) => progress?.update(update) });
     progress.update(report, true);
-    for (const skipped of report.skipped) context.log(`skipped ${skipped.uri}: ${skipped.reason}`);
+    for (const skipped of report.skipped) context.log(`skipped ${skipped.path}: ${skipped.reason}`);
     const seconds = (performance.now() - startedAt) / 1000;
     context.out(
       options.json

@@ -83,7 +83,9 @@ export async function queryCommand(context: CliContext, options: QueryCommandOpt
   let close = async () => {};
   let store: RagStore | undefined;
   try {
-    const collections = await new RagStore({ dir: stateDirectory(context.cwd) }).listCollections();
+    const collections = await new RagStore({
+      dir: await stateDirectory(context, options.config),
+    }).listCollections();
     const info = collections.find((collection) => collection.name === name);
     if (!info) {
       const known = collections.map((collection) => collection.name).join(', ');
@@ -113,7 +115,7 @@ export async function queryCommand(context: CliContext, options: QueryCommandOpt
         );
       }
     }
-    store = new RagStore({ dir: stateDirectory(context.cwd), ...(embed ? { embed } : {}) });
+    store = new RagStore({ dir: await stateDirectory(context, options.config), ...(embed ? { embed } : {}) });
     const collection = await store.getCollection(name);
     const chunks = await collection.search({
       query: options.query,

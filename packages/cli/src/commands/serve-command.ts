@@ -12,6 +12,7 @@ import { resolveConfig } from '../config/resolve-config.js';
 import { openServeState } from '../state/serve-state.js';
 import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
+import { defaultRagPlugin } from './rag-serve.js';
 import { reclaimIdleMemory } from './reclaim-idle-memory.js';
 import { listenError, listeningOn, startupReport } from './startup-report.js';
 
@@ -28,7 +29,28 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   if (config.file) context.log(`config: ${config.file}`);
   for (const note of config.notes ?? []) context.log(note);
   const state = await openServeState(context, config);
-  const fusion = createFusionFromConfig(config, state);
+  let started: ReturnType<typeof createFusionFromConfig> | undefined;
+  // Collections under the state folder are served by default (`rag: false` turns it off).
+  const rag = defaultRagPlugin(context, config, {
+    jobs: state.jobs,
+    fusion: () => started,
+    onLoaded: ({ collections }) => {
+      if (collections.length === 0) return;
+      const failed = collections.filter((entry) => entry.status === 'failed');
+      context.log(
+        `rag: ${collections.length - failed.length} of ${collections.length} collection(s) loaded${
+          failed.length
+            ? `; failed: ${failed.map((entry) => `${entry.name} (${entry.error})`).join(', ')}`
+            : ''
+        }`,
+      );
+    },
+  });
+  const fusion = createFusionFromConfig(config, {
+    ...state,
+    plugins: [...state.plugins, ...(rag ? [rag] : [])],
+  });
+  started = fusion;
   // FUSION_LOG=json: pino JSON lines on stdout, each about a request with its id; prompts only if asked.
   if (context.env.FUSION_LOG === 'json') {
     const level = context.env.FUSION_LOG_LEVEL === 'debug' ? 'debug' : 'info';

@@ -355,6 +355,42 @@ const mcp = z
   )
   .describe('The orchestrator as an MCP server at /mcp; false turns it off');
 
+const rag = z
+  .union(
+    [
+      z.literal(false),
+      z.strictObject({
+        dir: z
+          .string()
+          .min(1, { error: 'expected a folder' })
+          .describe(
+            "State folder of the collections, kept in <dir>/rag/<name> (default '.fusion', FUSION_RAG_DIR)",
+          )
+          .optional(),
+        roots: strings('Folders that /api/rag/ingest may read paths from').optional(),
+        embeddingModel: z
+          .string()
+          .min(1, { error: 'expected a model id' })
+          .describe('Embedding model of new collections (lexical only without one)')
+          .optional(),
+        generator: z
+          .union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+            error: 'expected a model id or a list of them',
+          })
+          .describe('Chat model(s) that answer as rag/<collection>; without one no rag/* model is served')
+          .optional(),
+        load: z
+          .enum(['startup', 'lazy'], { error: "expected 'startup' or 'lazy'" })
+          .describe("Load collections at start in the background, or on first use (default 'startup')")
+          .optional(),
+      }),
+    ],
+    { error: 'expected false or { dir, roots, embeddingModel, generator, load }' },
+  )
+  .describe(
+    'Collections made by `fusion ingest`, served at /api/rag and as rag/<collection>; false turns it off',
+  );
+
 /** Everything `fusion.config.{ts,mts,js,mjs,json}` may say; unknown keys are mistakes. */
 export const fusionConfigSchema = z
   .strictObject({
@@ -423,6 +459,7 @@ export const fusionConfigSchema = z
       .optional(),
     mlx: mlx.optional(),
     mcp: mcp.optional(),
+    rag: rag.optional(),
     shutdownTimeoutMs: integer(0)
       .describe('How long shutdown waits for running requests, ms (default 10000)')
       .optional(),
@@ -520,6 +557,7 @@ export const fusionEnvSchema = z.object({
     .optional(),
   FUSION_STATE: z.enum(['sqlite', 'memory'], { error: "expected 'sqlite' or 'memory'" }).optional(),
   FUSION_STATE_DIR: z.string().optional(),
+  FUSION_RAG_DIR: z.string().optional(),
   FUSION_REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' })

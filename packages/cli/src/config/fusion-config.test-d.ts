@@ -28,6 +28,9 @@ test('the schema checks exactly the keys FusionConfig declares (a new option nee
   expectTypeOf<keyof Exclude<NonNullable<SchemaInput['mcp']>, false>>().toEqualTypeOf<
     keyof Exclude<NonNullable<FusionConfig['mcp']>, false>
   >();
+  expectTypeOf<keyof Exclude<NonNullable<SchemaInput['rag']>, false>>().toEqualTypeOf<
+    keyof Exclude<NonNullable<FusionConfig['rag']>, false>
+  >();
   expectTypeOf<keyof NonNullable<SchemaInput['pipelines']>[number]>().toEqualTypeOf<
     keyof NonNullable<FusionConfig['pipelines']>[number]
   >();

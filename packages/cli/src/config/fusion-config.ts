@@ -78,12 +78,31 @@ export interface FusionConfig extends Omit<FusionOptions, 'providers' | 'plugins
    * `false` turns it off. @default {} (on)
    */
   mcp?: Omit<McpHttpOptions, 'fusion'> | false;
+  /**
+   * The collections `fusion ingest` made, served at `/api/rag/*` (and as `rag/<collection>` with a
+   * `generator`), loaded at start in the background. `false` turns it off. @default {} (on)
+   */
+  rag?: RagServeOptions | false;
   /** How long shutdown waits for running requests, ms. @default 10000 */
   shutdownTimeoutMs?: number;
   /** Where jobs and traces are kept. @default { store: 'sqlite', dir: '.fusion' } */
   state?: StateOptions;
   /** A Redis URL: jobs and traces in Redis instead (`FUSION_REDIS_URL`). @example 'redis://127.0.0.1:6379' */
   redis?: string;
+}
+
+/** The `rag` key of a config. */
+export interface RagServeOptions {
+  /** State folder; collections live in `<dir>/rag/<name>` (`FUSION_RAG_DIR`). @default '.fusion' */
+  dir?: string;
+  /** Folders `/api/rag/ingest` may read paths from; none by default (paths are refused). */
+  roots?: string[];
+  /** Embedding model of collections created through the API. @default none (lexical only) */
+  embeddingModel?: string;
+  /** Chat model(s) that answer as `rag/<collection>`. @example 'lab/qwen3-4b' */
+  generator?: string | string[];
+  /** `'lazy'` loads each collection on its first request instead of at start. @default 'startup' */
+  load?: 'startup' | 'lazy';
 }
 
 /** Types a config file; returns it unchanged. */

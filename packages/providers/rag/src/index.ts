@@ -51,7 +51,7 @@ export {
   type RagAnswerStrategyOptions,
   ragAnswerStrategy,
 } from './plugin/rag-answer-strategy.js';
-export { type RagPlugin, ragPlugin } from './plugin/rag-plugin.js';
+export { type RagLoadStatus, type RagPlugin, ragPlugin } from './plugin/rag-plugin.js';
 export type { RagFusion, RagPluginOptions } from './plugin/rag-plugin-options.js';
 export {
   type CollectionRetrieverOptions,

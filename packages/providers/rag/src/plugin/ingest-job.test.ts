@@ -94,10 +94,13 @@ describe('rag.ingest jobs with a store', () => {
       embed: gatedEmbed(Number.POSITIVE_INFINITY).embed,
       jobs: new JobRunner({ store: jsonStore(first.values).store }),
     });
-    await vi.waitFor(async () => {
-      const job = (await resumed.json<Json>('GET', `/api/jobs/${id}`)).body;
-      expect(job.error ?? job.status).toBe('succeeded');
-    });
+    await vi.waitFor(
+      async () => {
+        const job = (await resumed.json<Json>('GET', `/api/jobs/${id}`)).body;
+        expect(job.error ?? job.status).toBe('succeeded');
+      },
+      { timeout: 20000 },
+    );
     expect((await resumed.json('GET', `/api/jobs/${id}`)).body).toMatchObject({
       attempts: 2,
       result: { object: 'rag.ingest', documents: 1200, added: 176, unchanged: 1024 },

@@ -291,4 +291,45 @@ describe('POST /api/rag/ingest: jobs', () => {
     expect(deleted.status).toBe(200);
     expect((await rag.json('GET', `/api/jobs/${job.id}`)).body).toMatchObject({ status: 'cancelled' });
   });
+
+  it('skips the files of a folder it cannot read, ingests the rest, and names each by its relative path', async () => {
+    const rag = (fixture = await createRagFusion());
+    await mkdir(join(rag.root, 'messy'));
+    await writeFile(join(rag.root, 'messy', 'good.md'), '# Good\n\nThis file is fine.\n');
+    await writeFile(join(rag.root, 'messy', 'broken.pdf'), '%PDF-1.7\nnot really a pdf');
+    await writeFile(
+      join(rag.root, 'messy', 'binary.txt'),
+      new Uint8Array([0, 159, 146, 150, 0, 1, 2, 3, 255]),
+    );
+    const expected = {
+      documents: 1,
+      added: 1,
+      skipped: [
+        { path: 'messy/binary.txt', reason: expect.any(String) },
+        { path: 'messy/broken.pdf', reason: expect.any(String) },
+      ],
+    };
+    const sync = await rag.request('POST', '/api/rag/ingest', {
+      collection: 'messy',
+      create: true,
+      paths: ['messy'],
+      async: false,
+    });
+    const text = await sync.text();
+    expect(sync.status, text).toBe(200);
+    expect(JSON.parse(text)).toMatchObject(expected);
+    // The report never shows the server's absolute paths.
+    expect(JSON.stringify(JSON.parse(text).skipped)).not.toContain(rag.root);
+    const job = (
+      await rag.json<Json>('POST', '/api/rag/ingest', { collection: 'again', create: true, paths: ['messy'] })
+    ).body;
+    await vi.waitFor(async () =>
+      expect((await rag.json('GET', `/api/jobs/${job.id}`)).body).toMatchObject({
+        status: 'succeeded',
+        result: expected,
+      }),
+    );
+    const result = (await rag.json<{ result: Json }>('GET', `/api/jobs/${job.id}`)).body.result;
+    expect(JSON.stringify(result.skipped)).not.toContain(rag.root);
+  });
 });

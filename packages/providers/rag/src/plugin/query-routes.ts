@@ -1,6 +1,7 @@
 import {
   type ChatMessage,
   InvalidRequestError,
+  ModelNotFoundError,
   NotFoundError,
   type RouteHandler,
   UnsupportedError,
@@ -90,10 +91,31 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
         param: 'rerank',
       });
     }
+    // An unknown model is the client's mistake to hear of, not a silent `reranked: false`.
+    const registry = (orchestrator as { registry?: { find?: (model: string) => unknown } } | undefined)
+      ?.registry;
+    if (rerank && typeof registry?.find === 'function' && !registry.find(rerank.model)) {
+      throw new ModelNotFoundError(`The rerank model '${rerank.model}' does not exist.`, {
+        param: typeof body.rerank === 'string' ? 'rerank' : 'rerank.model',
+      });
+    }
+    let degraded: { mode: 'bm25'; reason: string } | undefined;
     let chunks = await collection.search({
       query,
       k: rerank ? Math.max(k, rerank.candidates ?? Math.max(3 * k, 20)) : k,
       signal,
+      onDegraded: (reason) => {
+        degraded = { mode: 'bm25', reason };
+        // Observers (logs, metrics) hear of it on the orchestrator's bus when it has one.
+        const bus = (service.options.fusion() as { events?: { emit?: (...args: unknown[]) => unknown } })
+          ?.events;
+        bus?.emit?.('strategy:event', {
+          requestId,
+          strategy: 'rag',
+          name: 'retrieval:degraded',
+          data: { collection: collection.name, mode: 'bm25', reason },
+        });
+      },
       ...(mode ? { mode } : {}),
       ...(filter ? { filter } : {}),
       ...(weights ? { weights } : {}),
@@ -114,6 +136,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
         object: 'list',
         collection: collection.name,
         mode: mode ?? collection.defaultSearchMode,
+        ...(degraded ? { degraded } : {}),
         ...(reranked === undefined ? {} : { reranked }),
         data: chunks.map((chunk, index) => chunkJson(chunk, index + 1)),
       },
@@ -136,8 +159,9 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
       }
       return jsonResponse(documentWithChunksJson(document), 200, requestId);
     }
-    const offset = readInteger(fields, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER }) ?? 0;
-    const limit = readInteger(fields, 'limit', { min: 1, max: 1000 }) ?? 100;
+    const offset =
+      readInteger(fields, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER, fromText: true }) ?? 0;
+    const limit = readInteger(fields, 'limit', { min: 1, max: 1000, fromText: true }) ?? 100;
     const page = collection.listDocuments({ offset, limit });
     return jsonResponse(
       {

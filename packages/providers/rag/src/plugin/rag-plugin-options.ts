@@ -93,6 +93,12 @@ export interface RagPluginOptions {
   webhookOrigins?: string[];
   /** Signs webhooks: `x-fusion-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
   webhookSecret?: string;
+  /**
+   * When collections are loaded: `'startup'` loads every collection in the background as the plugin
+   * is set up (`GET /api/rag/status` and `plugin.status()` say when they are ready), `'lazy'` on
+   * the first request that needs each. @default 'lazy'
+   */
+  load?: 'startup' | 'lazy';
   /** More store options: a token splitter, a persistent embedding cache, the embedding batch size. */
   store?: Pick<RagStoreOptions, 'splitter' | 'embeddingCache' | 'embeddingBatchSize'>;
 }

@@ -14,6 +14,17 @@ export interface RagPlugin extends PluginV1 {
   /** The collections; throws before `setup`. */
   readonly store: RagStore;
   readonly jobs: JobRunner;
+  /** Which collections are loaded, loading or failed to load (`GET /api/rag/status`). */
+  status(): RagLoadStatus;
+  /** Resolves once the collections found at setup are loaded (or failed to). */
+  readonly loaded: Promise<RagLoadStatus>;
+}
+
+/** Load state of the collections a plugin serves. */
+export interface RagLoadStatus {
+  /** True once every collection found at setup is loaded or failed (always true with `load: 'lazy'`). */
+  ready: boolean;
+  collections: { name: string; status: 'loading' | 'ready' | 'failed'; error?: string; loadMs?: number }[];
 }
 
 /** `api.embed` and `api.chat`, when the orchestrator's plugin API offers them (a proposed addition). */
@@ -63,6 +74,15 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
   let pipelines: CollectionPipelines | undefined;
   let fromApi: RagFusion | undefined;
   let undefine: (() => void) | undefined;
+  const loading = new Map<string, RagLoadStatus['collections'][number]>();
+  const status = (): RagLoadStatus => {
+    const collections = [...loading.values()].map((entry) => ({ ...entry }));
+    return { ready: collections.every((entry) => entry.status !== 'loading'), collections };
+  };
+  let markLoaded: (status: RagLoadStatus) => void = () => {};
+  const loaded = new Promise<RagLoadStatus>((resolve) => {
+    markLoaded = resolve;
+  });
   const fusion = () => (typeof options.fusion === 'function' ? options.fusion() : options.fusion) ?? fromApi;
 
   const embedWithFusion = async (texts: string[], embedOptions: { model: string; signal?: AbortSignal }) => {
@@ -83,6 +103,8 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
       return store;
     },
     jobs,
+    status,
+    loaded,
     async setup(api) {
       fromApi = fusionOfApi(api);
       const embed = options.embed ?? (options.fusion || fromApi ? embedWithFusion : undefined);
@@ -144,6 +166,33 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
         ...(options.jobRoutes === false ? [] : jobRoutes(jobs)),
       ];
       for (const [method, path, handler] of routes) api.route(method, path, handler);
+      api.route('GET', '/api/rag/status', () =>
+        Response.json({ object: 'rag.status', ...status() }, { headers: { 'cache-control': 'no-store' } }),
+      );
+      if (options.load === 'startup') {
+        // In the background: the server answers meanwhile, and a request for a collection still
+        // loading waits for that one load rather than starting another.
+        const names = (await opened.listCollections()).map((info) => info.name);
+        for (const name of names) loading.set(name, { name, status: 'loading' });
+        void Promise.all(
+          names.map(async (name) => {
+            const started = performance.now();
+            try {
+              await opened.getCollection(name);
+              loading.set(name, { name, status: 'ready', loadMs: Math.round(performance.now() - started) });
+            } catch (error) {
+              // Never the server's paths to a client.
+              const message = String((error as Error)?.message ?? error).replaceAll(
+                opened.directory,
+                '<rag>',
+              );
+              loading.set(name, { name, status: 'failed', error: message });
+            }
+          }),
+        ).then(() => markLoaded(status()));
+      } else {
+        markLoaded(status());
+      }
       // Uploads come as multipart forms; the core's cross-site guard still checks their Origin.
       api.route('POST', '/api/rag/ingest', ingestRoute(service), { accepts: ['multipart/form-data'] });
     },

@@ -48,16 +48,18 @@ export function readString(
   return value;
 }
 
-/** An integer field within bounds; query strings give numbers as text, which is accepted. */
+/** An integer field within bounds; with `fromText` (query strings, form fields) digits in a string count. */
 export function readInteger(
   fields: Fields,
   name: string,
-  bounds: { min: number; max: number; param?: string },
+  bounds: { min: number; max: number; param?: string; fromText?: boolean },
 ): number | undefined {
   const param = bounds.param ?? name;
   const raw = fields[name];
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  const value = typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  if (raw === undefined || raw === null || (bounds.fromText && raw === '')) return undefined;
+  // Digits in a string are a number only where every value is text (query strings, form fields):
+  // in JSON, `"k": "5"` is a mistake to report, not to guess at.
+  const value = bounds.fromText && typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : raw;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < bounds.min || value > bounds.max) {
     throw invalid(param, `must be an integer from ${bounds.min} to ${bounds.max}.`);
   }

@@ -73,6 +73,18 @@ describe('POST /api/rag/search with rerank', () => {
     );
   });
 
+  it('answers 404 naming the field for a rerank model the registry does not know', async () => {
+    const unknown = await call('/api/rag/search', {
+      collection: 'notes',
+      query: 'kettle water',
+      k: 2,
+      mode: 'bm25',
+      rerank: { model: 'nobody/knows' },
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({ error: { code: 'model_not_found', param: 'rerank.model' } });
+  });
+
   it('keeps the search order when the judge fails, and refuses a malformed rerank', async () => {
     const fallback = await call('/api/rag/search', {
       collection: 'notes',

@@ -87,4 +87,6 @@ export interface SourceDocument {
   format?: DocumentFormat;
   json?: JsonLoaderOptions;
   metadata?: Record<string, unknown>;
+  /** For a file found in a folder: its path relative to its root, as reports name it. */
+  entry?: string;
 }

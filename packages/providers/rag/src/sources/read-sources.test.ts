@@ -67,6 +67,18 @@ describe('readSources', () => {
     expect(documents.some((document) => document.uri?.endsWith('escape.md'))).toBe(false);
   });
 
+  it('skips a folder file that is too large, reads the rest, and reports it relative to its root', async () => {
+    const { documents, skipped } = await collect([{ type: 'folder', path: 'guide' }], {
+      roots: [root],
+      maxFileBytes: 6,
+    });
+    expect(documents.map((document) => document.entry)).toEqual(['guide/draft.txt']);
+    expect(skipped).toEqual([
+      { path: 'guide/setup.txt', uri: 'guide/setup.txt', reason: expect.stringContaining('(413)') },
+    ]);
+    expect(JSON.stringify(skipped)).not.toContain(root);
+  });
+
   it('applies include and ignore globs, and refuses globs that leave the folder', async () => {
     const { documents } = await collect(
       [{ type: 'folder', path: 'guide', include: ['*.txt'], ignore: ['draft*'] }],

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { basename, isAbsolute, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidRequestError, PayloadTooLargeError } from '@fusionkit/core';
 import { throwIfAborted } from '@fusionkit/core/internal';
@@ -10,10 +10,32 @@ import { confinePath, realRoots } from './confine-path.js';
 import type { FolderSource, IngestSource, SourceDocument, SourceOptions } from './ingest-source.js';
 import { safeFetch } from './safe-fetch.js';
 
-/** A source entry that was not read, and why. */
+/** A source entry that was not read or loaded, and why. */
 export interface SkippedSource {
+  /** The file, relative to its root (never the server's absolute path). @example 'manuals/broken.pdf' */
+  path: string;
+  /** The same as `path` (kept for readers of the earlier shape, which held an absolute file URL). @deprecated */
   uri: string;
+  /** @example 'not a PDF, text or any other format the loaders read (415)' */
   reason: string;
+}
+
+/** The path of `file` relative to the root that holds it (or its base name), for reports. */
+export function reportPath(file: string, roots: readonly string[]): string {
+  for (const root of roots) {
+    const inside = relative(root, file);
+    if (inside && !inside.startsWith('..') && !isAbsolute(inside)) return inside;
+  }
+  return basename(file);
+}
+
+/** An error's message for a report: the absolute path replaced by the reported one, with the status. */
+export function skipReason(error: unknown, file: string, shown: string): string {
+  const message = String((error as Error)?.message ?? error)
+    .replaceAll(pathToFileURL(file).href, shown)
+    .replaceAll(file, shown);
+  const status = (error as { status?: number })?.status;
+  return status ? `${message} (${status})` : message;
 }
 
 const DEFAULT_IGNORE = ['**/node_modules/**', '**/.git/**'];
@@ -65,10 +87,11 @@ async function listFolder(
     try {
       allowed.push(await confinePath(file, roots));
     } catch (error) {
-      onSkip({ uri: pathToFileURL(file).href, reason: (error as Error).message });
+      const shown = reportPath(file, roots);
+      onSkip({ path: shown, uri: shown, reason: skipReason(error, file, shown) });
     }
   }
-  return { folder, files: allowed };
+  return { folder, files: allowed, roots };
 }
 
 /**
@@ -131,11 +154,19 @@ export async function* readSources(
         yield await readConfinedFile(source.path, options, common);
         break;
       case 'folder': {
-        const { folder, files } = await listFolder(source, options, onSkip);
+        const { folder, files, roots } = await listFolder(source, options, onSkip);
         for (const file of files) {
           if (options.signal) throwIfAborted(options.signal);
-          const document = await readConfinedFile(file, options, common);
-          yield { ...document, metadata: { ...document.metadata, path: relative(folder, file) } };
+          const entry = reportPath(file, roots);
+          let document: SourceDocument;
+          try {
+            document = await readConfinedFile(file, options, common);
+          } catch (error) {
+            // One unreadable file (too large, gone, unreadable) does not fail the folder.
+            onSkip({ path: entry, uri: entry, reason: skipReason(error, file, entry) });
+            continue;
+          }
+          yield { ...document, entry, metadata: { ...document.metadata, path: relative(folder, file) } };
         }
         break;
       }

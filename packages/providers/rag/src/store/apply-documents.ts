@@ -4,6 +4,7 @@ import type { TextSplitter } from '../splitters/text-splitter.js';
 import { HnswIndex } from '../vector/hnsw-index.js';
 import { chunkDocument, documentVersion, lexicalText } from './chunk-document.js';
 import type { CollectionState } from './collection-storage.js';
+import type { LogEntry } from './commit-log.js';
 import { validateDocument } from './prepare-documents.js';
 import type { ChunkRecord, DocumentInput, DocumentRecord } from './records.js';
 
@@ -13,6 +14,8 @@ export interface ApplyContext {
   /** Cached filter views, dropped for every chunk that changes. */
   views: Map<string, Record<string, unknown>>;
   splitterFor(format: DocumentFormat): TextSplitter;
+  /** Receives every change applied, for the next commit's log (absent while replaying the log). */
+  journal?: LogEntry[];
 }
 
 /** A changed or new document with its new chunks. */
@@ -116,13 +119,16 @@ export function applyDocuments(
   const counts = { added: 0, updated: 0, chunksAdded: 0, chunksRemoved: 0 };
   // Vectors are checked before anything changes: a bad one must not leave a half-applied batch.
   const index = vectors && vectors.size > 0 ? vectorIndexFor(state, vectors) : state.vectors;
+  const deleted: string[] = [];
   for (const id of deleteIds) {
     const document = state.documents.get(id);
     if (!document) continue;
     for (const chunkId of document.chunkIds) removeChunk(context, chunkId);
     counts.chunksRemoved += document.chunkIds.length;
     state.documents.delete(id);
+    deleted.push(id);
   }
+  if (deleted.length > 0) context.journal?.push({ delete: deleted });
   for (const { record, chunks } of planned) {
     const previous = state.documents.get(record.id);
     const keep = new Set(record.chunkIds);
@@ -131,6 +137,7 @@ export function applyDocuments(
       removeChunk(context, chunkId);
       counts.chunksRemoved++;
     }
+    let added: Record<string, number[]> | undefined;
     for (const chunk of chunks) {
       if (!state.chunks.has(chunk.id)) counts.chunksAdded++;
       state.chunks.set(chunk.id, chunk);
@@ -140,11 +147,25 @@ export function applyDocuments(
       if (vector && index && !index.has(chunk.id)) {
         index.add(chunk.id, vector);
         state.vectorsChanged = true;
+        (added ??= {})[chunk.id] = vector;
       }
     }
     state.documents.set(record.id, record);
+    context.journal?.push({ put: record, chunks: [...chunks], ...(added ? { vectors: added } : {}) });
     if (previous) counts.updated++;
     else counts.added++;
   }
   return counts;
+}
+
+/** Applies the entries of a commit log, in order, to a state loaded from its snapshot. */
+export function replayLog(context: ApplyContext, entries: readonly LogEntry[]): void {
+  for (const entry of entries) {
+    if ('delete' in entry) {
+      applyDocuments(context, [], entry.delete);
+      continue;
+    }
+    const vectors = entry.vectors ? new Map(Object.entries(entry.vectors)) : undefined;
+    applyDocuments(context, [{ record: entry.put, chunks: entry.chunks }], [], vectors);
+  }
 }

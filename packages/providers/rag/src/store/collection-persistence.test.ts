@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -61,50 +61,127 @@ describe('collection persistence', () => {
     );
   });
 
-  it('keeps only the files of the last commit, reusing an unchanged vector file', async () => {
+  it('appends small commits to a log, and compaction writes a new snapshot, reusing an unchanged vector file', async () => {
     const { rag } = crashableStore();
     const collection = await rag.createCollection('docs');
     await collection.upsertDocuments(documents(0, 5));
+    const sizes = async () => {
+      const files = await readdir(collectionDirectory());
+      return Object.fromEntries(
+        await Promise.all(
+          files.map(async (file) => [file, (await stat(join(collectionDirectory(), file))).size] as const),
+        ),
+      );
+    };
+    const snapshot = await sizes();
     await collection.upsertDocuments(documents(5, 10));
-    expect((await readdir(collectionDirectory())).sort()).toEqual([
-      'bm25-2.bin',
+    await collection.deleteDocuments(['doc-1']);
+    const after = await sizes();
+    // The snapshot files are untouched; only the log and the manifest changed.
+    expect(Object.keys(after).sort()).toEqual([
+      'bm25-1.bin',
+      'log-1.jsonl',
       'manifest.json',
-      'store-2.jsonl',
-      'vectors-2.hnsw',
-      'vectors-2.hnsw.ids.json',
+      'store-1.jsonl',
+      'vectors-1.hnsw',
+      'vectors-1.hnsw.ids.json',
     ]);
-    // Metadata-only change: the vectors stay as they are, so their file is kept, not rewritten.
-    await collection.upsertDocuments([{ ...documents(0, 1)[0]!, metadata: { topic: 99 } }]);
+    for (const file of ['bm25-1.bin', 'store-1.jsonl', 'vectors-1.hnsw']) {
+      expect(after[file]).toBe(snapshot[file]);
+    }
+    const query = { query: 'topic 3 item', k: 5 };
+    const reopened = await crashableStore().rag.getCollection('docs');
+    expect(reopened.info()).toMatchObject({ documents: 9, generation: 3 });
+    expect(reopened.getDocument('doc-1')).toBeUndefined();
+    expect(await reopened.search(query)).toEqual(await collection.search(query));
+    expect(await reopened.search({ ...query, mode: 'vector' })).toEqual(
+      await collection.search({ ...query, mode: 'vector' }),
+    );
+    await reopened.compact();
     expect((await readdir(collectionDirectory())).sort()).toEqual([
-      'bm25-3.bin',
+      'bm25-4.bin',
       'manifest.json',
-      'store-3.jsonl',
-      'vectors-2.hnsw',
-      'vectors-2.hnsw.ids.json',
+      'store-4.jsonl',
+      'vectors-4.hnsw',
+      'vectors-4.hnsw.ids.json',
     ]);
+    // A metadata-only change, then compaction: the vectors did not change, so their file is kept.
+    await reopened.upsertDocuments([{ ...documents(0, 1)[0]!, metadata: { topic: 99 } }]);
+    await reopened.compact();
+    expect((await readdir(collectionDirectory())).sort()).toEqual([
+      'bm25-6.bin',
+      'manifest.json',
+      'store-6.jsonl',
+      'vectors-4.hnsw',
+      'vectors-4.hnsw.ids.json',
+    ]);
+    const last = await crashableStore().rag.getCollection('docs');
+    expect(last.info()).toMatchObject({ documents: 9, generation: 6 });
+    // Equal scores may swap places (the snapshot orders documents anew), so scores are compared.
+    const scores = async (of: typeof last) =>
+      (await of.search({ ...query, mode: 'bm25' })).map((hit) => hit.score);
+    expect(await scores(last)).toEqual(await scores(reopened));
+    expect((await last.search({ query: 'item 7', k: 1, mode: 'bm25' }))[0]?.documentId).toBe('doc-7');
   });
 
-  it.each(['store', 'bm25', 'vectors', 'manifest'] as const)(
-    'survives a crash before the %s step: the last commit stays readable and a re-run adds no duplicates',
-    async (step) => {
+  it('compacts in the background once the log touches a quarter of the chunks', async () => {
+    const { rag } = crashableStore();
+    const collection = await rag.createCollection('docs', { vector: false });
+    await collection.upsertDocuments(documents(0, 3000));
+    for (let round = 0; round < 8; round++) {
+      await collection.upsertDocuments(documents(3000 + round * 150, 3150 + round * 150));
+    }
+    await collection.close();
+    const files = await readdir(collectionDirectory());
+    expect(files.filter((file) => file.startsWith('store-'))).not.toEqual(['store-1.jsonl']);
+    const reopened = await crashableStore().rag.getCollection('docs');
+    expect(reopened.info().documents).toBe(4200);
+    expect(reopened.bm25Index.size).toBe(reopened.info().chunks);
+  });
+
+  it('cuts off an unfinished append when it loads', async () => {
+    const { rag } = crashableStore();
+    const collection = await rag.createCollection('docs');
+    await collection.upsertDocuments(documents(0, 3));
+    await collection.upsertDocuments(documents(3, 5));
+    const log = join(collectionDirectory(), 'log-1.jsonl');
+    const committed = (await stat(log)).size;
+    await appendFile(log, '{"put":{"id":"half-written"');
+    const reopened = await crashableStore().rag.getCollection('docs');
+    expect(reopened.info()).toMatchObject({ documents: 5, generation: 2 });
+    expect((await stat(log)).size).toBe(committed);
+    await reopened.upsertDocuments(documents(5, 6));
+    expect((await crashableStore().rag.getCollection('docs')).info()).toMatchObject({ documents: 6 });
+  });
+
+  it.each([
+    ['log', 'log'],
+    ['manifest', 'log'],
+    ['store', 'snapshot'],
+    ['bm25', 'snapshot'],
+    ['vectors', 'snapshot'],
+    ['manifest', 'snapshot'],
+  ] as const)(
+    'survives a failure before the %s step of a %s commit: the last commit stays readable, a re-run adds no duplicates',
+    async (step, kind) => {
       const { rag, control } = crashableStore(step);
       const collection = await rag.createCollection('docs');
       await collection.upsertDocuments(documents(0, 10));
+      await collection.upsertDocuments(documents(10, 12));
       const committed = collection.info();
       control.armed = true;
-      await expect(collection.upsertDocuments(documents(5, 25))).rejects.toThrow(
-        `simulated crash before ${step}`,
-      );
+      const write = kind === 'log' ? collection.upsertDocuments(documents(5, 25)) : collection.compact();
+      await expect(write).rejects.toThrow(`simulated crash before ${step}`);
       // The open collection is back at its last commit...
-      expect(collection.info()).toMatchObject({ documents: 10, chunks: committed.chunks, generation: 1 });
+      expect(collection.info()).toMatchObject({ documents: 12, chunks: committed.chunks, generation: 2 });
       // ...and so is what a restarted process reads.
       const restarted = crashableStore(step);
       const reopened = await restarted.rag.getCollection('docs');
-      expect(reopened.info()).toMatchObject({ documents: 10, chunks: committed.chunks, generation: 1 });
-      expect((await readdir(collectionDirectory())).filter((file) => file.includes('-2'))).toEqual([]);
+      expect(reopened.info()).toMatchObject({ documents: 12, chunks: committed.chunks, generation: 2 });
+      expect((await readdir(collectionDirectory())).filter((file) => file.includes('-3'))).toEqual([]);
       // Re-running the same ingest completes it, without duplicates.
       const report = await reopened.upsertDocuments(documents(5, 25));
-      expect(report).toMatchObject({ added: 15, unchanged: 5 });
+      expect(report).toMatchObject({ added: 13, unchanged: 7 });
       const info = reopened.info();
       expect(info.documents).toBe(25);
       expect(reopened.bm25Index.size).toBe(info.chunks);

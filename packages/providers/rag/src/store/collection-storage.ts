@@ -1,23 +1,31 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Bm25Index } from '../lexical/bm25-index.js';
 import { decodeBm25Snapshot, encodeBm25Snapshot } from '../lexical/bm25-snapshot.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { fsyncPath, writeFileAtomic } from '../util/atomic-write.js';
 import { jsonLinesWriter, readJsonLines } from '../util/json-lines.js';
 import { HnswIndex } from '../vector/hnsw-index.js';
+import { appendLog, encodeLogEntries, entryWeight, type LogEntry, readLog } from './commit-log.js';
 import type { ChunkRecord, CollectionConfig, DocumentRecord } from './records.js';
 
-/** Steps of a commit, in order. A crash before `manifest` leaves the previous commit in force. */
-export type CommitStep = 'store' | 'bm25' | 'vectors' | 'manifest' | 'cleanup';
+/**
+ * Steps of a commit, in order. A snapshot writes `store`, `bm25`, `vectors`; an incremental commit
+ * appends to the `log`. A crash before `manifest` leaves the previous commit in force.
+ */
+export type CommitStep = 'store' | 'bm25' | 'vectors' | 'log' | 'manifest' | 'cleanup';
 
 /** The commit record: which files make up the current state. */
 export interface Manifest {
-  version: 1;
+  /** 2 adds the log; version 1 manifests (snapshots only) still load. */
+  version: 1 | 2;
   generation: number;
   committedAt: string;
   config: CollectionConfig;
   counts: { documents: number; chunks: number };
-  files: { store?: string; bm25?: string; vectors?: string };
+  /** The snapshot, and the log of changes since it (`log` is the file name). */
+  files: { store?: string; bm25?: string; vectors?: string; log?: string };
+  /** Committed length of the log in bytes (later bytes are an unfinished append), and chunks it touches. */
+  log?: { bytes: number; weight: number };
 }
 
 /** Everything a collection holds in memory, as loaded or about to be committed. */
@@ -35,11 +43,19 @@ type StoreRow = { document: DocumentRecord; chunks: ChunkRecord[] };
 
 const MANIFEST = 'manifest.json';
 
+/** Compaction: the log may touch this share of the collection's chunks before a snapshot replaces it. */
+const COMPACT_SHARE = 0.25;
+/** ...and at least this many chunks (small collections would otherwise snapshot at every commit). */
+const COMPACT_MIN = 2048;
+
 /**
- * The files of one collection in `<dir>/rag/<name>/`. A commit writes a new generation of the store,
- * BM25 and vector files (each atomically: temporary file, fsync, rename), then atomically replaces
- * `manifest.json`, which names them; only then are older files removed. Whatever a crash interrupts,
- * the manifest on disk names a complete set.
+ * The files of one collection in `<dir>/rag/<name>/`: a snapshot (store, BM25 and vector files) and
+ * an append-only log of the changes since it. A small commit appends its changes to the log (fsync)
+ * and then atomically replaces `manifest.json`, which records the log's committed length; load
+ * replays the log over the snapshot and cuts off any longer tail. A large commit, or one that makes
+ * the log too long, writes a new snapshot (each file atomically: temporary file, fsync, rename), then
+ * the manifest naming it, and only then removes the older files. Whatever a crash interrupts, the
+ * manifest on disk names a complete set.
  */
 export class CollectionStorage {
   readonly directory: string;
@@ -78,17 +94,20 @@ export class CollectionStorage {
   }
 
   /** Loads the last committed state and removes files no commit refers to (left by a crash). */
-  async load(options: { ef?: number } = {}): Promise<CollectionState> {
+  async load(
+    options: { ef?: number; replay?: (state: CollectionState, entries: LogEntry[]) => void } = {},
+  ): Promise<CollectionState> {
     const manifest = await CollectionStorage.readManifest(this.directory);
     if (!manifest) throw new Error(`${this.directory} holds no collection`);
-    if (manifest.version !== 1)
+    if (manifest.version !== 1 && manifest.version !== 2)
       throw new Error(`unsupported collection manifest version ${String(manifest.version)}`);
     const { files, config } = manifest;
     const at = (file: string) => join(this.directory, file);
-    const [store, bm25, vectors] = await Promise.all([
+    const [store, bm25, vectors, log] = await Promise.all([
       files.store ? readJsonLines<unknown, StoreRow>(at(files.store)) : undefined,
       files.bm25 ? readFile(at(files.bm25)).then(decodeBm25Snapshot) : undefined,
       files.vectors ? HnswIndex.load(at(files.vectors), options.ef ? { ef: options.ef } : {}) : undefined,
+      files.log ? readLog(at(files.log), manifest.log?.bytes ?? 0) : undefined,
     ]);
     const documents = new Map<string, DocumentRecord>();
     const chunks = new Map<string, ChunkRecord>();
@@ -98,7 +117,7 @@ export class CollectionStorage {
     }
     this.#manifest = manifest;
     await this.#removeUnreferenced();
-    return {
+    const state: CollectionState = {
       config,
       documents,
       chunks,
@@ -106,10 +125,75 @@ export class CollectionStorage {
       vectors,
       vectorsChanged: false,
     };
+    if (log && log.length > 0) {
+      if (!options.replay) throw new Error(`${this.directory} has a log but no way to replay it`);
+      options.replay(state, log);
+    }
+    return state;
   }
 
-  /** Writes `state` as the next generation. `onStep` runs before each step (tests make it throw). */
+  /** Whether the log has grown past the compaction threshold for a collection of `chunks` chunks. */
+  needsCompaction(chunks: number): boolean {
+    const weight = this.#manifest?.log?.weight ?? 0;
+    return weight > Math.max(COMPACT_MIN, chunks * COMPACT_SHARE);
+  }
+
+  /**
+   * Commits the changes `entries` (already applied to `state`) as the next generation: appended to the
+   * log when they are few, else (or with `snapshot`) as a new snapshot of `state`. `onStep` runs
+   * before each step (tests make it throw, or kill the process).
+   */
   async commit(
+    state: CollectionState,
+    entries: readonly LogEntry[],
+    onStep?: (step: CommitStep) => void | Promise<void>,
+    snapshot = false,
+  ): Promise<Manifest> {
+    const previous = this.#manifest;
+    const weight = entries.reduce((sum, entry) => sum + entryWeight(entry), 0);
+    const logged = (previous?.log?.weight ?? 0) + weight;
+    if (
+      !snapshot &&
+      previous?.files.store &&
+      logged <= Math.max(COMPACT_MIN, state.chunks.size * COMPACT_SHARE)
+    ) {
+      return this.#append(state, entries, logged, onStep);
+    }
+    return this.#snapshot(state, onStep);
+  }
+
+  async #append(
+    state: CollectionState,
+    entries: readonly LogEntry[],
+    weight: number,
+    onStep?: (step: CommitStep) => void | Promise<void>,
+  ): Promise<Manifest> {
+    const previous = this.#manifest!;
+    const generation = previous.generation + 1;
+    await onStep?.('log');
+    const file = previous.files.log ?? `log-${previous.generation}.jsonl`;
+    const path = join(this.directory, file);
+    const bytes = await appendLog(path, previous.log?.bytes ?? 0, encodeLogEntries(entries));
+    // A new file's name must be durable before the manifest points at it.
+    if (!previous.files.log) await fsyncPath(dirname(path));
+    await onStep?.('manifest');
+    const manifest: Manifest = {
+      version: 2,
+      generation,
+      committedAt: new Date().toISOString(),
+      config: state.config,
+      counts: { documents: state.documents.size, chunks: state.chunks.size },
+      files: { ...previous.files, log: file },
+      log: { bytes, weight },
+    };
+    await writeFileAtomic(join(this.directory, MANIFEST), JSON.stringify(manifest, null, 2));
+    this.#manifest = manifest;
+    await onStep?.('cleanup');
+    return manifest;
+  }
+
+  /** Writes `state` as a new snapshot with an empty log. */
+  async #snapshot(
     state: CollectionState,
     onStep?: (step: CommitStep) => void | Promise<void>,
   ): Promise<Manifest> {
@@ -141,7 +225,7 @@ export class CollectionStorage {
     }
     await onStep?.('manifest');
     const manifest: Manifest = {
-      version: 1,
+      version: 2,
       generation,
       committedAt: new Date().toISOString(),
       config: state.config,
@@ -160,11 +244,13 @@ export class CollectionStorage {
   async #removeUnreferenced(): Promise<void> {
     const files = this.#manifest?.files ?? {};
     const keep = new Set<string>([MANIFEST]);
-    for (const file of [files.store, files.bm25, files.vectors]) {
+    for (const file of [files.store, files.bm25, files.vectors, files.log]) {
       if (file) keep.add(file).add(`${file}.ids.json`);
     }
     const entries = await readdir(this.directory);
-    const stale = entries.filter((entry) => !keep.has(entry) && /^(store-|bm25-|vectors-|\.).*/.test(entry));
+    const stale = entries.filter(
+      (entry) => !keep.has(entry) && /^(store-|bm25-|vectors-|log-|\.).*/.test(entry),
+    );
     await Promise.all(stale.map((entry) => rm(join(this.directory, entry), { force: true })));
   }
 }

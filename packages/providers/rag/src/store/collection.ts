@@ -1,18 +1,20 @@
-import { InvalidRequestError, type RetrievedChunk } from '@fusionkit/core';
+import { fileURLToPath } from 'node:url';
+import { FusionError, InvalidRequestError, type RetrievedChunk } from '@fusionkit/core';
 import type { Bm25Index } from '../lexical/bm25-index.js';
 import type { DocumentFormat } from '../loaders/loaded-document.js';
 import type { IngestSource } from '../sources/ingest-source.js';
-import { readSources, type SkippedSource } from '../sources/read-sources.js';
+import { readSources, type SkippedSource, skipReason } from '../sources/read-sources.js';
 import type { TextSplitter } from '../splitters/text-splitter.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import type { HnswIndex } from '../vector/hnsw-index.js';
-import { type ApplyContext, applyDocuments } from './apply-documents.js';
+import { type ApplyContext, applyDocuments, replayLog } from './apply-documents.js';
 import { chooseSplitter } from './choose-splitter.js';
 import { chunkFilterView } from './chunk-filter-view.js';
 import type { CollectionOptions, IngestOptions, IngestReport } from './collection-options.js';
 import { type CollectionState, CollectionStorage } from './collection-storage.js';
+import type { LogEntry } from './commit-log.js';
 import { ingestBatch } from './ingest-batch.js';
-import { prepareDocuments } from './prepare-documents.js';
+import { prepareDocuments, validateDocument } from './prepare-documents.js';
 import type {
   ChunkRecord,
   CollectionConfig,
@@ -38,6 +40,10 @@ export class Collection {
   readonly #splitterFor: (format: DocumentFormat) => TextSplitter;
   /** Changes applied since the last commit. */
   #dirty = false;
+  /** Those changes, for the commit's log. */
+  #journal: LogEntry[] = [];
+  /** A compaction is queued. */
+  #compacting = false;
 
   private constructor(storage: CollectionStorage, state: CollectionState, options: CollectionOptions) {
     this.#storage = storage;
@@ -63,7 +69,7 @@ export class Collection {
     options: CollectionOptions = {},
     storage = new CollectionStorage(directory),
   ) {
-    const state = await storage.load(options.ef ? { ef: options.ef } : {});
+    const state = await storage.load(Collection.#loadOptions(options));
     const model = state.config.vector?.model;
     if (model && options.embedder && options.embedder.model !== model) {
       throw new InvalidRequestError(
@@ -72,6 +78,18 @@ export class Collection {
       );
     }
     return new Collection(storage, state, options);
+  }
+
+  /** How storage loads: `ef` for this process, and the log replayed with the collection's splitter. */
+  static #loadOptions(options: CollectionOptions) {
+    return {
+      ...(options.ef ? { ef: options.ef } : {}),
+      replay: (state: CollectionState, entries: LogEntry[]) =>
+        replayLog(
+          { state, views: new Map(), splitterFor: chooseSplitter(state.config.splitter, undefined) },
+          entries,
+        ),
+    };
   }
 
   get name(): string {
@@ -122,7 +140,25 @@ export class Collection {
     const documents = async function* () {
       for await (const source of readSources(sources, sourceOptions, (entry) => skipped.push(entry))) {
         read++;
-        yield await prepareDocuments(source);
+        if (source.entry === undefined) {
+          yield await prepareDocuments(source);
+          continue;
+        }
+        // A file of a folder that no loader can read (a broken PDF, binary bytes) is reported, not fatal.
+        let prepared: DocumentInput[];
+        try {
+          prepared = await prepareDocuments(source);
+          prepared.forEach(validateDocument);
+        } catch (error) {
+          if (!FusionError.isInstance(error) || error.status >= 500) throw error;
+          skipped.push({
+            path: source.entry,
+            uri: source.entry,
+            reason: skipReason(error, fileURLToPath(source.uri ?? 'file:///'), source.entry),
+          });
+          continue;
+        }
+        yield prepared;
       }
     };
     return this.#queue.run(() => this.#write(documents(), options, skipped, () => read));
@@ -210,7 +246,7 @@ export class Collection {
   }
 
   #context(): ApplyContext {
-    return { state: this.#state, views: this.#views, splitterFor: this.#splitterFor };
+    return { state: this.#state, views: this.#views, splitterFor: this.#splitterFor, journal: this.#journal };
   }
 
   #viewOf(chunkId: string): Record<string, unknown> | undefined {
@@ -225,9 +261,37 @@ export class Collection {
   }
 
   async #commit() {
-    const manifest = await this.#storage.commit(this.#state, this.#options.onCommitStep);
+    const manifest = await this.#storage.commit(this.#state, this.#journal, this.#options.onCommitStep);
     this.#dirty = false;
+    this.#journal = [];
+    if (this.#storage.needsCompaction(this.#state.chunks.size)) this.#scheduleCompaction();
     return manifest;
+  }
+
+  /**
+   * Writes a new snapshot once the log has grown past its threshold: queued behind the current write,
+   * so the write that crossed the threshold resolves at once; searches go on meanwhile.
+   */
+  #scheduleCompaction(): void {
+    if (this.#compacting) return;
+    this.#compacting = true;
+    void this.#queue
+      .run(async () => {
+        this.#compacting = false;
+        if (!this.#storage.needsCompaction(this.#state.chunks.size)) return;
+        await this.#storage.commit(this.#state, [], this.#options.onCommitStep, true);
+      })
+      // A failed compaction leaves the log in force; the next commit tries again.
+      .catch(() => {});
+  }
+
+  /** Writes the whole collection as a new snapshot, emptying the log. */
+  compact(): Promise<void> {
+    return this.#queue.run(async () => {
+      await this.#guarded(async () => {
+        await this.#storage.commit(this.#state, [], this.#options.onCommitStep, true);
+      });
+    });
   }
 
   /** Runs a write; if it fails, drops the uncommitted changes by reloading the last commit. */
@@ -236,9 +300,10 @@ export class Collection {
       return await write();
     } catch (error) {
       if (this.#dirty) {
-        this.#state = await this.#storage.load(this.#options.ef ? { ef: this.#options.ef } : {});
+        this.#state = await this.#storage.load(Collection.#loadOptions(this.#options));
         this.#views = new Map();
         this.#dirty = false;
+        this.#journal = [];
       }
       throw error;
     }

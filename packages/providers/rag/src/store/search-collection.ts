@@ -1,4 +1,5 @@
 import {
+  FusionError,
   InvalidRequestError,
   type MetadataFilter,
   type RetrievedChunk,
@@ -34,6 +35,11 @@ export interface SearchRequest {
    * embedder is not called. Must come from the collection's embedding model.
    */
   vector?: readonly number[];
+  /**
+   * Called when a hybrid search answered from BM25 alone because the embedding model could not be
+   * reached (a 5xx or a network failure of the embedder); a `vector` search fails instead.
+   */
+  onDegraded?: (reason: string) => void;
 }
 
 /** What a search needs from its collection. */
@@ -95,9 +101,21 @@ export async function searchCollection(
   let semantic: ScoredId[] = [];
   // A vector collection that holds no vector yet has nothing to add to the ranking.
   if (mode !== 'bm25' && state.vectors && state.vectors.size > 0) {
-    const vector =
-      request.vector ??
-      (await embedder!.embed([request.query], request.signal ? { signal: request.signal } : {}))[0]!;
+    let vector = request.vector;
+    if (!vector) {
+      try {
+        vector = (
+          await embedder!.embed([request.query], request.signal ? { signal: request.signal } : {})
+        )[0]!;
+      } catch (error) {
+        // BM25 can still answer a hybrid search when the embedding model is down; a bad request cannot.
+        if (mode !== 'hybrid' || request.signal?.aborted || !isOutage(error)) throw error;
+        request.onDegraded?.(
+          `The embedding model '${embedder!.model}' is unavailable (${(error as Error).message}); results are from BM25 only.`,
+        );
+        return toRetrievedChunks(state, lexical.slice(0, k));
+      }
+    }
     semantic = state.vectors.search(vector, {
       k: depth,
       ...(filter ? { filter } : {}),
@@ -114,6 +132,12 @@ export async function searchCollection(
             k,
           );
   return toRetrievedChunks(state, ranked);
+}
+
+/** An embedder failure that is the model's or the network's, not the request's. */
+function isOutage(error: unknown): boolean {
+  if (FusionError.isInstance(error)) return error.status >= 500 || error.isRetryable;
+  return error instanceof TypeError || (error as NodeJS.ErrnoException)?.code !== undefined;
 }
 
 function toRetrievedChunks(state: CollectionState, ranked: readonly ScoredId[]): RetrievedChunk[] {

@@ -1,0 +1,107 @@
+import { open, stat, truncate } from 'node:fs/promises';
+import { fsyncPath } from '../util/atomic-write.js';
+import type { ChunkRecord, DocumentRecord } from './records.js';
+
+/**
+ * One change since the last snapshot: a document put (with its chunks and the vectors it added to the
+ * index) or documents deleted (tombstones). Replaying the entries in order over the snapshot gives
+ * the committed state.
+ */
+export type LogEntry =
+  | { put: DocumentRecord; chunks: ChunkRecord[]; vectors?: Record<string, number[]> }
+  | { delete: string[] };
+
+/** Vectors travel as base64 of their float32 bytes: hnswlib keeps float32, so nothing is lost. */
+function encodeVector(vector: readonly number[]): string {
+  return Buffer.from(Float32Array.from(vector).buffer).toString('base64');
+}
+
+function decodeVector(text: string): number[] {
+  const bytes = Buffer.from(text, 'base64');
+  const view = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  // hnswlib-node takes plain arrays only.
+  return Array.from(view);
+}
+
+/** The lines of entries, as appended to the log. */
+export function encodeLogEntries(entries: readonly LogEntry[]): string {
+  let text = '';
+  for (const entry of entries) {
+    if ('put' in entry && entry.vectors) {
+      const vectors: Record<string, string> = {};
+      for (const [id, vector] of Object.entries(entry.vectors)) vectors[id] = encodeVector(vector);
+      text += `${JSON.stringify({ ...entry, vectors })}\n`;
+    } else {
+      text += `${JSON.stringify(entry)}\n`;
+    }
+  }
+  return text;
+}
+
+/** Chunks an entry writes or removes: what the compaction threshold counts. */
+export function entryWeight(entry: LogEntry): number {
+  return 'put' in entry ? Math.max(1, entry.chunks.length) : entry.delete.length;
+}
+
+/**
+ * Reads the committed part of a log (`bytes` long; anything after it is an unfinished append, cut
+ * off) and decodes its entries.
+ */
+export async function readLog(path: string, bytes: number): Promise<LogEntry[]> {
+  const size = (await stat(path)).size;
+  if (size < bytes) throw new Error(`${path} is shorter than its commit (${size} < ${bytes} bytes)`);
+  if (size > bytes) {
+    await truncate(path, bytes);
+    await fsyncPath(path);
+  }
+  const handle = await open(path, 'r');
+  let buffer: Buffer;
+  try {
+    buffer = Buffer.alloc(bytes);
+    await handle.read(buffer, 0, bytes, 0);
+  } finally {
+    await handle.close();
+  }
+  const entries: LogEntry[] = [];
+  let start = 0;
+  while (start < buffer.length) {
+    let end = buffer.indexOf(10, start);
+    if (end === -1) end = buffer.length;
+    if (end > start) {
+      const raw = JSON.parse(buffer.toString('utf8', start, end)) as
+        | LogEntry
+        | { put: DocumentRecord; chunks: ChunkRecord[]; vectors?: Record<string, string> };
+      if ('put' in raw && raw.vectors) {
+        const vectors: Record<string, number[]> = {};
+        for (const [id, text] of Object.entries(raw.vectors)) vectors[id] = decodeVector(text as string);
+        entries.push({ put: raw.put, chunks: raw.chunks, vectors });
+      } else {
+        entries.push(raw as LogEntry);
+      }
+    }
+    start = end + 1;
+  }
+  return entries;
+}
+
+/**
+ * Appends `text` at byte `offset` of the log (created when absent), fsynced, and returns the new
+ * length. Writing at the committed offset overwrites whatever an interrupted append left there.
+ */
+export async function appendLog(path: string, offset: number, text: string): Promise<number> {
+  const created = offset === 0;
+  const handle = await open(path, created ? 'w' : 'r+', 0o644);
+  const data = Buffer.from(text, 'utf8');
+  try {
+    let written = 0;
+    while (written < data.length) {
+      const { bytesWritten } = await handle.write(data, written, data.length - written, offset + written);
+      written += bytesWritten;
+    }
+    await handle.truncate(offset + data.length);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return offset + data.length;
+}
