@@ -504,6 +504,10 @@ export const fusionEnvSchema = z.object({
     .regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' })
     .optional(),
   FUSION_REDIS_PREFIX: z.string().optional(),
+  FUSION_JOBS_LEASE_MS: z
+    .string()
+    .regex(/^[1-9][0-9]*$/, { error: 'expected a positive whole number of milliseconds' })
+    .optional(),
   FUSION_WEBHOOKS_ALLOW_PRIVATE: z
     .enum(['true', 'false'], { error: "expected 'true' or 'false'" })
     .optional(),

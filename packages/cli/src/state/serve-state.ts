@@ -1,7 +1,14 @@
-import { JobRunner, jobsPlugin, type PluginV1, type TraceStoreOptions } from '@fusionkit/core';
+import {
+  JobRunner,
+  type JobRunnerLike,
+  jobsPlugin,
+  type PluginV1,
+  type TraceStoreOptions,
+} from '@fusionkit/core';
 import type { CliContext } from '../commands/cli-context.js';
 import { webhookGuard } from '../commands/webhook-guard.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
+import { SharedJobRunner } from '../jobs/shared-job-runner.js';
 import { openState } from './open-state.js';
 import { statePlugin } from './state-plugin.js';
 
@@ -23,11 +30,22 @@ export async function openServeState(
   });
   context.log(`state: ${state.description}`);
   const guard = webhookGuard(context.env);
-  const jobs = new JobRunner({
-    store: state.keyv('jobs', { strict: true }),
-    onStoreError: logError,
-    fetch: guard.fetch,
-  });
+  // On Redis every instance shares the jobs (BullMQ hands each to one under a lease); else one
+  // process owns them in its SQLite file.
+  const redis = context.env.FUSION_REDIS_URL || config.redis;
+  const jobs: JobRunnerLike = redis
+    ? new SharedJobRunner({
+        url: redis,
+        prefix: context.env.FUSION_REDIS_PREFIX || 'fusion',
+        fetch: guard.fetch,
+        onError: logError,
+        ...(context.env.FUSION_JOBS_LEASE_MS ? { lockMs: Number(context.env.FUSION_JOBS_LEASE_MS) } : {}),
+      })
+    : new JobRunner({
+        store: state.keyv('jobs', { strict: true }),
+        onStoreError: logError,
+        fetch: guard.fetch,
+      });
   // A RAG plugin of the config serves /api/jobs for its own runner already.
   const ragMounted = config.plugins?.some((plugin) => plugin.name === 'rag');
   return {
