@@ -1,4 +1,11 @@
-import { createFusion, type Fusion, type PluginV1, type TraceStoreOptions } from '@fusionkit/core';
+import {
+  ApiKeys,
+  createFusion,
+  type Fusion,
+  type PluginV1,
+  type RateLimiterLike,
+  type TraceStoreOptions,
+} from '@fusionkit/core';
 import { createOpenAICompatible } from '@fusionkit/openai';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { lazyPlugin } from './lazy-plugin.js';
@@ -9,7 +16,7 @@ import { lazyPlugin } from './lazy-plugin.js';
  */
 export function createFusionFromConfig(
   config: ResolvedConfig,
-  extras: { plugins?: PluginV1[]; traces?: TraceStoreOptions['keyv'] } = {},
+  extras: { plugins?: PluginV1[]; traces?: TraceStoreOptions['keyv']; limiter?: RateLimiterLike } = {},
 ): Fusion {
   const {
     host: _host,
@@ -23,6 +30,7 @@ export function createFusionFromConfig(
     mcp,
     state: _state,
     redis: _redis,
+    apiKeys,
     ...options
   } = config;
   const upstreamProviders = upstreams.map(({ name, apiKey, ...upstream }) =>
@@ -30,6 +38,12 @@ export function createFusionFromConfig(
   );
   return createFusion({
     ...options,
+    // Per-key limits count in the shared limiter (Redis) when the server has one.
+    ...(Array.isArray(apiKeys) && apiKeys.length > 0
+      ? { apiKeys: new ApiKeys(apiKeys, extras.limiter ? { limiter: extras.limiter } : {}) }
+      : apiKeys
+        ? { apiKeys }
+        : {}),
     ...(extras.traces ? { traces: { ...options.traces, keyv: extras.traces } } : {}),
     providers: [...providers, ...upstreamProviders],
     plugins: [

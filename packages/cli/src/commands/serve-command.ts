@@ -6,7 +6,7 @@ import {
   diagnosticsRoute,
   metricsRoute,
 } from '@fusionkit/observability';
-import { resolveConfig } from '../config/resolve-config.js';
+import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js';
 import { openServeState } from '../state/serve-state.js';
 import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
@@ -36,7 +36,7 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   if (context.env.FUSION_METRICS !== '0')
     fusion.route('GET', '/metrics', metricsRoute(createFusionMetrics(fusion)));
   // The diagnostics tell more (memory, upstreams): served when a key guards them, or when asked.
-  const diagnostics = context.env.FUSION_DIAGNOSTICS ?? (config.apiKeys?.length ? '1' : '0');
+  const diagnostics = context.env.FUSION_DIAGNOSTICS ?? (keyCount(config.apiKeys) > 0 ? '1' : '0');
   if (diagnostics === '1') {
     const report = createFusionDiagnostics(fusion);
     fusion.route('GET', '/internal/diagnostics', diagnosticsRoute(report));
@@ -96,4 +96,8 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   // Models that join later (an upstream that comes up after the server) are announced too.
   fusion.events.on('model:register', ({ model }) => context.log(`+ model ${model}`));
   fusion.events.on('model:unregister', ({ model }) => context.log(`- model ${model}`));
+}
+
+function keyCount(keys: ResolvedConfig['apiKeys']): number {
+  return Array.isArray(keys) ? keys.length : ((keys as { size?: number } | undefined)?.size ?? 0);
 }

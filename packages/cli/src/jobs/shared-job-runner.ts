@@ -3,6 +3,7 @@ import {
   type CreateJobOptions,
   InvalidRequestError,
   isFinalStatus,
+  type JobAccess,
   type JobContext,
   type JobHandler,
   type JobPage,
@@ -152,14 +153,16 @@ export class SharedJobRunner implements JobRunnerLike {
     }
     const input = handler.validate ? handler.validate(options.input) : options.input;
     const id = newJobId();
+    const access = options.owner === undefined ? {} : { owner: options.owner };
     if (options.idempotencyKey !== undefined) {
       // The first create with a key wins, on whichever instance it ran.
-      const claimed = await this.#redis.set(this.#idempotencyKey(options.idempotencyKey), id, 'NX');
+      const key = this.#idempotencyKey(options.idempotencyKey, options.owner);
+      const claimed = await this.#redis.set(key, id, 'NX');
       if (claimed === null) {
-        const known = await this.#redis.get(this.#idempotencyKey(options.idempotencyKey));
-        const job = known ? await this.get<TResult>(known) : undefined;
+        const known = await this.#redis.get(key);
+        const job = known ? await this.get<TResult>(known, access) : undefined;
         if (job) return job;
-        await this.#redis.set(this.#idempotencyKey(options.idempotencyKey), id);
+        await this.#redis.set(key, id);
       }
     }
     const now = Date.now();
@@ -179,6 +182,7 @@ export class SharedJobRunner implements JobRunnerLike {
       ...(input === undefined ? {} : { input }),
       ...(options.webhook ? { webhook: options.webhook } : {}),
       ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+      ...(options.owner === undefined ? {} : { owner: options.owner }),
     };
     await this.#redis
       .multi()
@@ -189,16 +193,20 @@ export class SharedJobRunner implements JobRunnerLike {
     return copyJobSnapshot(snapshot) as JobSnapshot<TResult>;
   }
 
-  async get<TResult = unknown>(id: string): Promise<JobSnapshot<TResult> | undefined> {
-    return (await this.#read(id))?.snapshot as JobSnapshot<TResult> | undefined;
+  async get<TResult = unknown>(
+    id: string,
+    access: JobAccess = {},
+  ): Promise<JobSnapshot<TResult> | undefined> {
+    return (await this.#read(id, access))?.snapshot as JobSnapshot<TResult> | undefined;
   }
 
-  async page(options: { limit?: number; after?: string } = {}): Promise<JobPage> {
+  async page(options: { limit?: number; after?: string } & JobAccess = {}): Promise<JobPage> {
     const limit = Math.min(Math.max(1, options.limit ?? 20), 100);
     let start = 0;
     if (options.after) {
       const rank = await this.#redis.zrevrank(`${this.#keys}:index`, options.after);
-      if (rank === null) {
+      // Another owner's job is as unknown here as anywhere.
+      if (rank === null || !(await this.#read(options.after, options))) {
         throw new InvalidRequestError(`No job '${options.after}' to list after.`, {
           code: 'job_not_found',
           param: 'after',
@@ -217,7 +225,10 @@ export class SharedJobRunner implements JobRunnerLike {
       const gone: string[] = [];
       values.forEach((value, index) => {
         if (value === null) gone.push(ids[index]!);
-        else data.push((JSON.parse(value) as JobRecord).snapshot);
+        else {
+          const record = JSON.parse(value) as JobRecord;
+          if (visible(record, options)) data.push(record.snapshot);
+        }
       });
       if (gone.length > 0) await this.#redis.zrem(`${this.#keys}:index`, ...gone);
     }
@@ -234,8 +245,8 @@ export class SharedJobRunner implements JobRunnerLike {
     };
   }
 
-  async cancel(id: string): Promise<JobSnapshot | undefined> {
-    const record = await this.#read(id);
+  async cancel(id: string, access: JobAccess = {}): Promise<JobSnapshot | undefined> {
+    const record = await this.#read(id, access);
     if (!record) return undefined;
     if (isFinalStatus(record.snapshot.status)) return record.snapshot;
     if (await this.#finish(record, 'cancelled')) {
@@ -348,7 +359,7 @@ export class SharedJobRunner implements JobRunnerLike {
     const written = await this.#write(record, this.#ttlMs);
     if (written) {
       if (record.idempotencyKey !== undefined) {
-        await this.#redis.pexpire(this.#idempotencyKey(record.idempotencyKey), this.#ttlMs);
+        await this.#redis.pexpire(this.#idempotencyKey(record.idempotencyKey, record.owner), this.#ttlMs);
       }
     }
     return written;
@@ -387,17 +398,24 @@ export class SharedJobRunner implements JobRunnerLike {
     return written === 1;
   }
 
-  async #read(id: string): Promise<JobRecord | undefined> {
+  async #read(id: string, access: JobAccess = {}): Promise<JobRecord | undefined> {
     if (!id.startsWith('job_')) return undefined;
     const value = await this.#redis.get(this.#recordKey(id));
-    return value === null ? undefined : (JSON.parse(value) as JobRecord);
+    const record = value === null ? undefined : (JSON.parse(value) as JobRecord);
+    return record && visible(record, access) ? record : undefined;
   }
 
   #recordKey(id: string): string {
     return `${this.#keys}:job:${id}`;
   }
 
-  #idempotencyKey(key: string): string {
-    return `${this.#keys}:idempotency:${key}`;
+  /** Idempotency keys are per owner: two API keys' `nightly` are two jobs. */
+  #idempotencyKey(key: string, owner: string | undefined): string {
+    return `${this.#keys}:idempotency:${owner === undefined ? '' : `${encodeURIComponent(owner)}:`}${key}`;
   }
+}
+
+/** A job is visible to its owner, and to callers that name none. */
+function visible(record: JobRecord, access: JobAccess): boolean {
+  return access.owner === undefined || record.owner === access.owner;
 }

@@ -3,13 +3,16 @@ import {
   type JobRunnerLike,
   jobsPlugin,
   type PluginV1,
+  type RateLimiterLike,
   type TraceStoreOptions,
 } from '@fusionkit/core';
+import { Redis } from 'ioredis';
 import type { CliContext } from '../commands/cli-context.js';
 import { webhookGuard } from '../commands/webhook-guard.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { SharedJobRunner } from '../jobs/shared-job-runner.js';
 import { openState } from './open-state.js';
+import { SharedRateLimiter } from './shared-rate-limiter.js';
 import { statePlugin } from './state-plugin.js';
 
 /**
@@ -19,7 +22,7 @@ import { statePlugin } from './state-plugin.js';
 export async function openServeState(
   context: CliContext,
   config: ResolvedConfig,
-): Promise<{ plugins: PluginV1[]; traces: TraceStoreOptions['keyv'] }> {
+): Promise<{ plugins: PluginV1[]; traces: TraceStoreOptions['keyv']; limiter: RateLimiterLike }> {
   const logError = (error: unknown) => context.log(`state error: ${(error as Error)?.message ?? error}`);
   const state = await openState({
     cwd: context.cwd,
@@ -46,11 +49,31 @@ export async function openServeState(
         onStoreError: logError,
         fetch: guard.fetch,
       });
+  // Per-key limits: counted in Redis, so that every instance sees the same counts.
+  const limits = redis ? new Redis(redis, { connectTimeout: 5000, maxRetriesPerRequest: 3 }) : undefined;
+  limits?.on('error', logError);
+  const limiter = new SharedRateLimiter({
+    ...(limits ? { redis: limits } : {}),
+    prefix: `${context.env.FUSION_REDIS_PREFIX || 'fusion'}:limits`,
+  });
   // A RAG plugin of the config serves /api/jobs for its own runner already.
   const ragMounted = config.plugins?.some((plugin) => plugin.name === 'rag');
   return {
     traces: state.keyv('traces'),
+    limiter,
     plugins: [
+      ...(limits
+        ? [
+            {
+              specificationVersion: 'v1' as const,
+              name: 'rate-limits',
+              setup() {},
+              async teardown() {
+                await limits.quit().catch(() => undefined);
+              },
+            },
+          ]
+        : []),
       // First, so that it is torn down last, after the jobs wrote their last changes.
       statePlugin(state),
       jobsPlugin({

@@ -8,6 +8,7 @@ export { type ChatBatchInput, type ChatBatchItem, chatBatchJob } from './chat-ba
 export {
   type CreateJobOptions,
   isFinalStatus,
+  type JobAccess,
   type JobContext,
   type JobHandler,
   type JobProgress,

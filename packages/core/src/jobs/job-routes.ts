@@ -50,7 +50,7 @@ export function jobRoutes(
   options: JobRoutesOptions = {},
 ): [string, string, RouteHandler][] {
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
-  const create: RouteHandler = async (request, { requestId }) => {
+  const create: RouteHandler = async (request, { requestId, apiKey }) => {
     const body = parseJobRequest(await readJsonBody(request, maxBodyBytes));
     if (!jobs.kinds.includes(body.kind)) {
       throw new InvalidRequestError(
@@ -73,32 +73,38 @@ export function jobRoutes(
       ...(body.metadata ? { metadata: body.metadata } : {}),
       ...(webhook ? { webhook } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
+      // With API keys on, a job belongs to the key that created it.
+      ...(apiKey ? { owner: apiKey.id } : {}),
     });
     // The answer promises the job: it must be in the store before the client hears of it.
     await jobs.flush();
     const path = new URL(request.url).pathname.replace(/\/+$/, '');
     return jsonResponse(job, 202, requestId, { location: `${path}/${job.id}` });
   };
-  const list: RouteHandler = async (request, { requestId }) => {
+  const list: RouteHandler = async (request, { requestId, apiKey }) => {
     const query = new URL(request.url).searchParams;
     const limit = limitOf(query.get('limit'));
     const after = query.get('after') ?? undefined;
-    const page = await jobs.page({ ...(limit ? { limit } : {}), ...(after ? { after } : {}) });
+    const page = await jobs.page({
+      ...(limit ? { limit } : {}),
+      ...(after ? { after } : {}),
+      ...(apiKey ? { owner: apiKey.id } : {}),
+    });
     return jsonResponse(
       { ...page, data: page.data.map(({ result: _result, ...job }) => job) },
       200,
       requestId,
     );
   };
-  const get: RouteHandler = async (_request, { requestId, params }) => {
+  const get: RouteHandler = async (_request, { requestId, params, apiKey }) => {
     const id = params.id ?? '';
-    const job = await jobs.get(id);
+    const job = await jobs.get(id, apiKey ? { owner: apiKey.id } : {});
     if (!job) throw notFound(id);
     return jsonResponse(job, 200, requestId);
   };
-  const cancel: RouteHandler = async (_request, { requestId, params }) => {
+  const cancel: RouteHandler = async (_request, { requestId, params, apiKey }) => {
     const id = params.id ?? '';
-    const job = await jobs.cancel(id);
+    const job = await jobs.cancel(id, apiKey ? { owner: apiKey.id } : {});
     if (!job) throw notFound(id);
     await jobs.flush();
     return jsonResponse(job, 200, requestId);

@@ -1,4 +1,4 @@
-import type { CreateJobOptions, JobHandler, JobSnapshot } from './job.js';
+import type { CreateJobOptions, JobAccess, JobHandler, JobSnapshot } from './job.js';
 import type { JobPage } from './job-page.js';
 
 /** What may be awaited: runners over a shared store answer asynchronously. */
@@ -19,11 +19,11 @@ export interface JobRunnerLike {
   /** Queues a job of a defined kind (or with a `run` function, where supported). */
   create<TResult>(options: CreateJobOptions<TResult>): Awaitable<JobSnapshot<TResult>>;
   /** The job's current state; `undefined` when unknown or forgotten. */
-  get<TResult = unknown>(id: string): Awaitable<JobSnapshot<TResult> | undefined>;
+  get<TResult = unknown>(id: string, access?: JobAccess): Awaitable<JobSnapshot<TResult> | undefined>;
   /** Up to `limit` jobs, newest first, after the job `after`. */
-  page(options?: { limit?: number; after?: string }): Awaitable<JobPage>;
+  page(options?: { limit?: number; after?: string } & JobAccess): Awaitable<JobPage>;
   /** Cancels a job that is not final; answers its state, `undefined` when unknown. */
-  cancel(id: string): Awaitable<JobSnapshot | undefined>;
+  cancel(id: string, access?: JobAccess): Awaitable<JobSnapshot | undefined>;
   /** Resolves once every change so far is stored. */
   flush(): Promise<void>;
   /** Stops taking jobs; resumable running jobs are left to resume elsewhere or after a restart. */
