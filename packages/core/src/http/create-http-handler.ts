@@ -6,6 +6,7 @@ import { UnavailableError } from '../errors/unavailable-error.js';
 import type { Fusion } from '../fusion/fusion.js';
 import { requestIdFrom } from '../util/request-id.js';
 import { fusionRoutes } from './fusion-routes.js';
+import { modelLifecycleRoutes } from './model-lifecycle-routes.js';
 import { openAIRoutes } from './openai-routes.js';
 import { preflightResponse, RequestGuard, type SecurityOptions, withCors } from './request-guard.js';
 import { errorHeaders, errorResponse } from './responses.js';
@@ -30,7 +31,11 @@ export function createHttpHandler(
   routes: RouteTable,
   options: HttpHandlerOptions,
 ): (request: Request) => Promise<Response> {
-  for (const [method, path, handler] of [...openAIRoutes(fusion), ...fusionRoutes(fusion)]) {
+  for (const [method, path, handler] of [
+    ...openAIRoutes(fusion),
+    ...modelLifecycleRoutes(fusion),
+    ...fusionRoutes(fusion),
+  ]) {
     routes.add(method, path, handler);
   }
   const basePath = options.basePath.replace(/\/+$/, '');
