@@ -6,7 +6,7 @@ import {
   type RateLimiterLike,
   type TraceStoreOptions,
 } from '@fusionkit/core';
-import { createOpenAICompatible } from '@fusionkit/openai';
+import { createOpenAICompatible, createOpenAICompatibleFleet } from '@fusionkit/openai';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { lazyPlugin } from './lazy-plugin.js';
 
@@ -33,8 +33,15 @@ export function createFusionFromConfig(
     apiKeys,
     ...options
   } = config;
-  const upstreamProviders = upstreams.map(({ name, apiKey, ...upstream }) =>
-    createOpenAICompatible({ id: name, ...upstream, ...(apiKey ? { apiKey } : {}) }),
+  const upstreamProviders = upstreams.map(({ name, apiKey, fleet, ...upstream }) =>
+    fleet?.length
+      ? createOpenAICompatibleFleet({
+          id: name,
+          ...upstream,
+          ...(apiKey ? { apiKey } : {}),
+          baseURLs: [upstream.baseURL, ...fleet.map((url) => url.replace(/\/+$/, ''))],
+        })
+      : createOpenAICompatible({ id: name, ...upstream, ...(apiKey ? { apiKey } : {}) }),
   );
   return createFusion({
     ...options,

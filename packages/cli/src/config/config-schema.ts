@@ -86,6 +86,11 @@ const upstreamShape = {
   maxSockets: positiveInteger('Connections open at once to this upstream; also caps concurrency').optional(),
   timeoutMs: ms('Time allowed for one upstream call (default 600000)').optional(),
   healthTimeoutMs: ms('Time allowed to each health probe (default 5000)').optional(),
+  fleet: z
+    .array(baseURL)
+    .min(1, { error: 'expected at least one more base URL' })
+    .describe('More hosts serving the same models: one fleet with baseURL, least busy ready host first')
+    .optional(),
 };
 
 const upstreamOptions = z.strictObject(upstreamShape);
