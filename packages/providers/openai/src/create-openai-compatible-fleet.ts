@@ -123,7 +123,14 @@ export function createOpenAICompatibleFleet(options: OpenAICompatibleFleetOption
           return;
         }
         host.models = new Set(result.value.map((model) => model.id));
-        for (const model of result.value) if (!union.has(model.id)) union.set(model.id, model);
+        for (const model of result.value) {
+          const known = union.get(model.id);
+          if (!known) union.set(model.id, { ...model });
+          // The fleet runs as many calls of a model at once as its hosts together.
+          else if (known.concurrency !== undefined && model.concurrency !== undefined) {
+            known.concurrency += model.concurrency;
+          }
+        }
       });
       const failed = results.find((result) => result.status === 'rejected');
       if (union.size === 0 && failed) throw (failed as PromiseRejectedResult).reason;

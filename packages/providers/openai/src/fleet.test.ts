@@ -91,7 +91,8 @@ describe('createOpenAICompatibleFleet', () => {
       baseURLs: [busy, idle, spare].map((host) => `http://127.0.0.1:${host.port}/v1`),
     });
     try {
-      expect((await fleet.models()).map((model) => model.id)).toEqual(['qwen']);
+      // One model; its concurrency is the sum of the hosts' max_concurrency (4 each).
+      expect((await fleet.models()).map((model) => [model.id, model.concurrency])).toEqual([['qwen', 12]]);
       expect(await fleet.health()).toMatchObject({ status: 'ready', running: 4 });
       const answer = async () =>
         (await fleet.doChat(ask, callOptions())).choices[0]!.message.content as string;
