@@ -1,7 +1,9 @@
 /**
  * Jobs bench: jobs per second created (written to the store before the answer, as `POST /v1/jobs`
  * does) and completed (each job saves one checkpoint, then its result), on the state stores of
- * `fusion serve`: memory (the baseline, measured in the same run), SQLite and Redis.
+ * `fusion serve`: memory (the baseline, measured in the same run), SQLite, Redis through a Keyv (one
+ * process owns the jobs) and Redis shared through BullMQ (what `fusion serve` runs on Redis: every
+ * instance takes jobs under a lease).
  *
  *   npm run bench:jobs                         # builds, then 2,000 jobs per store, 8 at a time
  *   node bench/jobs/run.mjs --jobs 5000 --concurrency 16
@@ -12,7 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openState } from '@fusionkit/cli';
+import { openState, SharedJobRunner } from '@fusionkit/cli';
 import { JobRunner } from '@fusionkit/core';
 import { createClient } from '@keyv/redis';
 
@@ -87,11 +89,49 @@ async function measure(name, env) {
   };
 }
 
+/** The runner `fusion serve` uses on Redis: each job a BullMQ job under a lease, records in Redis. */
+async function measureShared(name, prefix) {
+  const jobs = new SharedJobRunner({ url: redisURL, prefix, concurrency });
+  jobs.define('bench.step', {
+    async run(input, context) {
+      await context.checkpoint({ half: input.n });
+      return { n: input.n };
+    },
+  });
+  await jobs.restore();
+  const ids = [];
+  const started = performance.now();
+  // A create answers once its job is in Redis and queued.
+  for (let n = 0; n < jobCount; n++) ids.push((await jobs.create({ kind: 'bench.step', input: { n } })).id);
+  const created = performance.now();
+  let succeeded = 0;
+  for (const id of ids) {
+    for (;;) {
+      const job = await jobs.get(id);
+      if (job && ['succeeded', 'failed', 'cancelled'].includes(job.status)) {
+        if (job.status === 'succeeded') succeeded++;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+  const completed = performance.now();
+  await jobs.close();
+  return {
+    name,
+    description: `redis ${prefix}`,
+    createdPerSecond: jobCount / ((created - started) / 1000),
+    completedPerSecond: jobCount / ((completed - started) / 1000),
+    succeeded,
+  };
+}
+
 const results = [await measure('memory', { FUSION_STATE: 'memory' }), await measure('sqlite', {})];
 if (await redisAnswers()) {
   const prefix = `bench-${Date.now()}`;
   try {
-    results.push(await measure('redis', { FUSION_REDIS_URL: redisURL, FUSION_REDIS_PREFIX: prefix }));
+    results.push(await measure('redis (keyv)', { FUSION_REDIS_URL: redisURL, FUSION_REDIS_PREFIX: prefix }));
+    results.push(await measureShared('redis (shared, BullMQ)', prefix));
   } finally {
     await deleteKeys(prefix);
   }

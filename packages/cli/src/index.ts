@@ -19,5 +19,6 @@ export {
 } from './config/fusion-config.js';
 export { parseUpstreams } from './config/parse-upstreams.js';
 export { type ResolvedConfig, resolveConfig } from './config/resolve-config.js';
+export { SharedJobRunner, type SharedJobRunnerOptions } from './jobs/shared-job-runner.js';
 export { runCli } from './run-cli.js';
 export { type FusionState, openState, type StateOptions } from './state/open-state.js';

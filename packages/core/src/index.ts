@@ -8,6 +8,9 @@
  * const answer = await fusion.chat({ model: 'my/model', messages: [{ role: 'user', content: 'Hi' }] });
  * @module
  */
+
+export { type ApiKeyOptions, type ApiKeyPrincipal, ApiKeys } from './auth/api-keys.js';
+export { MemoryRateLimiter, type RateLimiterLike, type RateLimitVerdict } from './auth/rate-limiter.js';
 export {
   AbortedError,
   AuthenticationError,
@@ -22,6 +25,7 @@ export {
   PayloadTooLargeError,
   PermissionDeniedError,
   QueueFullError,
+  RateLimitError,
   TimeoutError,
   toFusionError,
   UnavailableError,
@@ -42,14 +46,17 @@ export {
   type CreateJobOptions,
   chatBatchJob,
   isFinalStatus,
+  type JobAccess,
   type JobContext,
   type JobHandler,
   type JobPage,
   type JobProgress,
   type JobProgressUpdate,
+  type JobRecord,
   type JobRequest,
   type JobRoutesOptions,
   JobRunner,
+  type JobRunnerLike,
   type JobRunnerOptions,
   type JobSnapshot,
   type JobStatus,

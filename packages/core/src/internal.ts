@@ -21,5 +21,8 @@ export { readBodyBytes, readJsonBody } from './http/read-json-body.js';
 export { RequestGuard } from './http/request-guard.js';
 export { errorResponse, jsonResponse } from './http/responses.js';
 export { ChatEventSource, SSE_HEADERS, sseResponse, sseStream } from './http/sse-response.js';
+export { deliverWebhook } from './jobs/deliver-webhook.js';
+export { copy as copyJobSnapshot, newJobId, seconds } from './jobs/job-entry.js';
+export { pageOf } from './jobs/job-page.js';
 export { abortReason, linkedAbort, throwIfAborted } from './util/abort.js';
 export { createRequestId, requestIdFrom } from './util/request-id.js';

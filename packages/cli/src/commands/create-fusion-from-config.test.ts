@@ -48,3 +48,75 @@ describe('createFusionFromConfig: the resilience policy from fusion.config.json'
     }
   });
 });
+
+describe('createFusionFromConfig: an upstream with a fleet of hosts', () => {
+  const servers: import('node:http').Server[] = [];
+  let cwd: string;
+  beforeEach(async () => {
+    cwd = await mkdtemp(join(tmpdir(), 'fusion-fleet-'));
+  });
+  afterEach(async () => {
+    for (const server of servers.splice(0)) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  /** A stub mlx-openai-server answering with its name and reporting `running` requests. */
+  async function host(name: string, running: number): Promise<string> {
+    const { createServer } = await import('node:http');
+    const json = (response: import('node:http').ServerResponse, body: unknown) =>
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const server = createServer((request, response) => {
+      const path = (request.url ?? '/').split('?')[0];
+      if (path === '/health') return json(response, { status: 'ok' });
+      if (path === '/v1/queue/stats') return json(response, { queue_stats: { queue_stats: { running } } });
+      if (path === '/v1/models')
+        return json(response, { object: 'list', data: [{ id: 'qwen', object: 'model' }] });
+      request.resume();
+      request.on('end', () =>
+        json(response, {
+          id: 'c',
+          object: 'chat.completion',
+          created: 1,
+          model: 'qwen',
+          choices: [{ index: 0, message: { role: 'assistant', content: name }, finish_reason: 'stop' }],
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    return `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/v1`;
+  }
+
+  it('serves the hosts as one model and answers from the least busy one', async () => {
+    const [first, second] = [await host('first', 2), await host('second', 0)];
+    await writeFile(
+      join(cwd, 'fusion.config.json'),
+      JSON.stringify({
+        mcp: false,
+        healthIntervalMs: 0,
+        upstreams: { lab: { baseURL: first, flavor: 'mlx-openai-server', fleet: [second] } },
+      }),
+    );
+    const fusion = createFusionFromConfig(await resolveConfig({ cwd, env: {} }));
+    try {
+      await fusion.ready;
+      expect((await fusion.models()).map((model) => model.id)).toEqual(['lab/qwen']);
+      await fusion.registry.find('lab/qwen')!.provider.health!();
+      const answer = await fusion.chat({ model: 'lab/qwen', messages: [{ role: 'user', content: 'hi' }] });
+      expect(answer.choices[0]!.message.content).toBe('second');
+    } finally {
+      await fusion.close();
+    }
+  });
+
+  it('refuses a fleet entry that is not a base URL, naming it', async () => {
+    await writeFile(
+      join(cwd, 'fusion.config.json'),
+      JSON.stringify({ upstreams: { lab: { baseURL: 'http://127.0.0.1:1/v1', fleet: ['mac2:8000'] } } }),
+    );
+    await expect(resolveConfig({ cwd, env: {} })).rejects.toThrow(/fleet/);
+  });
+});

@@ -1,11 +1,13 @@
 import {
+  ApiKeys,
   createFusion,
   type Fusion,
   type FusionOptions,
   type PluginV1,
+  type RateLimiterLike,
   type TraceStoreOptions,
 } from '@fusionkit/core';
-import { createOpenAICompatible } from '@fusionkit/openai';
+import { createOpenAICompatible, createOpenAICompatibleFleet } from '@fusionkit/openai';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { lazyPlugin } from './lazy-plugin.js';
 
@@ -19,6 +21,7 @@ export function createFusionFromConfig(
     plugins?: PluginV1[];
     traces?: TraceStoreOptions['keyv'];
     responses?: FusionOptions['responses'];
+    limiter?: RateLimiterLike;
   } = {},
 ): Fusion {
   const {
@@ -34,13 +37,27 @@ export function createFusionFromConfig(
     rag: _rag,
     state: _state,
     redis: _redis,
+    apiKeys,
     ...options
   } = config;
-  const upstreamProviders = upstreams.map(({ name, apiKey, ...upstream }) =>
-    createOpenAICompatible({ id: name, ...upstream, ...(apiKey ? { apiKey } : {}) }),
+  const upstreamProviders = upstreams.map(({ name, apiKey, fleet, ...upstream }) =>
+    fleet?.length
+      ? createOpenAICompatibleFleet({
+          id: name,
+          ...upstream,
+          ...(apiKey ? { apiKey } : {}),
+          baseURLs: [upstream.baseURL, ...fleet.map((url) => url.replace(/\/+$/, ''))],
+        })
+      : createOpenAICompatible({ id: name, ...upstream, ...(apiKey ? { apiKey } : {}) }),
   );
   return createFusion({
     ...options,
+    // Per-key limits count in the shared limiter (Redis) when the server has one.
+    ...(Array.isArray(apiKeys) && apiKeys.length > 0
+      ? { apiKeys: new ApiKeys(apiKeys, extras.limiter ? { limiter: extras.limiter } : {}) }
+      : apiKeys
+        ? { apiKeys }
+        : {}),
     ...(extras.traces ? { traces: { ...options.traces, keyv: extras.traces } } : {}),
     // The config's own store or runner, when it names one, wins over the server's state.
     ...(extras.responses ? { responses: { ...extras.responses, ...options.responses } } : {}),

@@ -29,6 +29,8 @@ export function defaultRagPlugin(
   config: ResolvedConfig,
   options: {
     jobs: JobRunner;
+    /** Whether the plugin serves `/api/jobs` for `jobs` (else the server's jobs plugin does). */
+    jobRoutes?: boolean;
     fusion: () => RagFusion | undefined;
     /** Called once the collections found at start are loaded. */
     onLoaded?: (status: RagLoadStatus) => void;
@@ -42,8 +44,8 @@ export function defaultRagPlugin(
       dir,
       fusion: options.fusion,
       jobs: options.jobs,
-      // The server's jobs plugin serves /api/jobs for this runner.
-      jobRoutes: false,
+      // The server's jobs plugin serves /api/jobs for this runner, unless it is the plugin's own.
+      jobRoutes: options.jobRoutes ?? false,
       load: rag.load ?? 'startup',
       ...(rag.roots ? { roots: rag.roots.map((root) => resolve(context.cwd, root)) } : {}),
       ...(rag.embeddingModel ? { embeddingModel: rag.embeddingModel } : {}),

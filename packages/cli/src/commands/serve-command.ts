@@ -8,7 +8,7 @@ import {
   metricsRoute,
   mountDashboard,
 } from '@fusionkit/observability';
-import { resolveConfig } from '../config/resolve-config.js';
+import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js';
 import { openServeState } from '../state/serve-state.js';
 import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
@@ -32,7 +32,8 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   let started: ReturnType<typeof createFusionFromConfig> | undefined;
   // Collections under the state folder are served by default (`rag: false` turns it off).
   const rag = defaultRagPlugin(context, config, {
-    jobs: state.jobs,
+    jobs: state.rag.jobs,
+    jobRoutes: state.rag.jobRoutes,
     fusion: () => started,
     onLoaded: ({ collections }) => {
       if (collections.length === 0) return;
@@ -62,9 +63,10 @@ export async function serveCommand(context: CliContext, options: { config?: stri
     fusion.route('GET', '/metrics', metricsRoute(createFusionMetrics(fusion)));
   // The diagnostics and the dashboard tell more (memory, upstreams, recent requests): served when a
   // key guards them, or when asked.
-  const diagnostics = context.env.FUSION_DIAGNOSTICS ?? (config.apiKeys?.length ? '1' : '0');
+  const diagnostics = context.env.FUSION_DIAGNOSTICS ?? (keyCount(config.apiKeys) > 0 ? '1' : '0');
   if (diagnostics === '1') {
-    const report = createFusionDiagnostics(fusion, { jobs: state.jobs });
+    // Jobs shared on Redis are listed by /v1/jobs; the report shows the ones of this process.
+    const report = createFusionDiagnostics(fusion, { jobs: state.rag.jobs });
     fusion.route('GET', '/internal/diagnostics', diagnosticsRoute(report));
     const feed = createDashboardFeed(fusion);
     mountDashboard(fusion, { diagnostics: report, feed });
@@ -127,4 +129,8 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   // Models that join later (an upstream that comes up after the server) are announced too.
   fusion.events.on('model:register', ({ model }) => context.log(`+ model ${model}`));
   fusion.events.on('model:unregister', ({ model }) => context.log(`- model ${model}`));
+}
+
+function keyCount(keys: ResolvedConfig['apiKeys']): number {
+  return Array.isArray(keys) ? keys.length : ((keys as { size?: number } | undefined)?.size ?? 0);
 }

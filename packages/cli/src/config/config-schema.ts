@@ -91,6 +91,11 @@ const upstreamShape = {
   maxSockets: positiveInteger('Connections open at once to this upstream; also caps concurrency').optional(),
   timeoutMs: ms('Time allowed for one upstream call (default 600000)').optional(),
   healthTimeoutMs: ms('Time allowed to each health probe (default 5000)').optional(),
+  fleet: z
+    .array(baseURL)
+    .min(1, { error: 'expected at least one more base URL' })
+    .describe('More hosts serving the same models: one fleet with baseURL, least busy ready host first')
+    .optional(),
 };
 
 const upstreamOptions = z.strictObject(upstreamShape);
@@ -435,8 +440,27 @@ export const fusionConfigSchema = z
     ).optional(),
     memoryBudgetBytes: positiveInteger('Bytes loaded in-process models may occupy together').optional(),
     apiKeys: z
-      .array(z.string().min(1, { error: 'expected a non-empty key' }))
-      .describe('When set, requests need Authorization: Bearer <one of these>')
+      .array(
+        z.union([
+          z.string().min(1, { error: 'expected a non-empty key' }),
+          z
+            .strictObject({
+              id: z.string().min(1).describe('Name of the key in logs, limits and job ownership'),
+              key: z.string().min(1).describe('The key in clear (hashed at start); prefer sha256').optional(),
+              sha256: z
+                .string()
+                .regex(/^[0-9a-fA-F]{64}$/, {
+                  error: 'expected the 64 hex digits `fusion keys create` prints',
+                })
+                .describe('Hex SHA-256 of the key, as `fusion keys create` prints it')
+                .optional(),
+              requestsPerMinute: positiveInteger('Requests this key may make per minute').optional(),
+              tokensPerMinute: positiveInteger('Tokens this key may spend per minute').optional(),
+            })
+            .refine((entry) => !entry.key !== !entry.sha256, { error: 'give key or sha256 (one of them)' }),
+        ]),
+      )
+      .describe('When set, requests need Authorization: Bearer <one of these keys>')
       .optional(),
     security: security.optional(),
     timeoutMs: ms('Total time allowed for one chat call (default 600000)').optional(),
@@ -563,6 +587,10 @@ export const fusionEnvSchema = z.object({
     .regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' })
     .optional(),
   FUSION_REDIS_PREFIX: z.string().optional(),
+  FUSION_JOBS_LEASE_MS: z
+    .string()
+    .regex(/^[1-9][0-9]*$/, { error: 'expected a positive whole number of milliseconds' })
+    .optional(),
   FUSION_WEBHOOKS_ALLOW_PRIVATE: z
     .enum(['true', 'false'], { error: "expected 'true' or 'false'" })
     .optional(),

@@ -35,6 +35,13 @@ export interface UpstreamOptions {
   timeoutMs?: number;
   /** Time allowed to each health probe, ms. @default 5000 */
   healthTimeoutMs?: number;
+  /**
+   * More hosts serving the same models (mlx-openai-server on several Macs): with `baseURL` they are
+   * one fleet, served as one upstream; each call goes to the least busy ready host, and a host that
+   * goes down leaves the rotation until its `/health` answers again.
+   * @example ['http://10.0.0.8:8000/v1', 'http://10.0.0.9:8000/v1']
+   */
+  fleet?: string[];
 }
 
 /** An OpenAI-compatible upstream served as `name/model-id`. */

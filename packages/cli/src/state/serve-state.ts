@@ -1,14 +1,19 @@
 import {
   type FusionOptions,
   JobRunner,
+  type JobRunnerLike,
   jobsPlugin,
   type PluginV1,
+  type RateLimiterLike,
   type TraceStoreOptions,
 } from '@fusionkit/core';
+import { Redis } from 'ioredis';
 import type { CliContext } from '../commands/cli-context.js';
 import { webhookGuard } from '../commands/webhook-guard.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
+import { SharedJobRunner } from '../jobs/shared-job-runner.js';
 import { openState } from './open-state.js';
+import { SharedRateLimiter } from './shared-rate-limiter.js';
 import { statePlugin } from './state-plugin.js';
 
 /**
@@ -23,7 +28,10 @@ export async function openServeState(
   plugins: PluginV1[];
   traces: TraceStoreOptions['keyv'];
   responses: NonNullable<FusionOptions['responses']>;
-  jobs: JobRunner;
+  jobs: JobRunnerLike;
+  /** The runner of the default RAG plugin's ingests, and whether it serves `/api/jobs` itself. */
+  rag: { jobs: JobRunner; jobRoutes: boolean };
+  limiter: RateLimiterLike;
 }> {
   const logError = (error: unknown) => context.log(`state error: ${(error as Error)?.message ?? error}`);
   const state = await openState({
@@ -35,24 +43,79 @@ export async function openServeState(
   });
   context.log(`state: ${state.description}`);
   const guard = webhookGuard(context.env);
-  const jobs = new JobRunner({
-    store: state.keyv('jobs', { strict: true }),
-    onStoreError: logError,
-    fetch: guard.fetch,
+  // On Redis every instance shares the jobs (BullMQ hands each to one under a lease); else one
+  // process owns them in its SQLite file.
+  const redis = context.env.FUSION_REDIS_URL || config.redis;
+  const jobs: JobRunnerLike = redis
+    ? new SharedJobRunner({
+        url: redis,
+        prefix: context.env.FUSION_REDIS_PREFIX || 'fusion',
+        fetch: guard.fetch,
+        onError: logError,
+        ...(context.env.FUSION_JOBS_LEASE_MS ? { lockMs: Number(context.env.FUSION_JOBS_LEASE_MS) } : {}),
+      })
+    : new JobRunner({
+        store: state.keyv('jobs', { strict: true }),
+        onStoreError: logError,
+        fetch: guard.fetch,
+      });
+  // Per-key limits: counted in Redis, so that every instance sees the same counts.
+  const limits = redis ? new Redis(redis, { connectTimeout: 5000, maxRetriesPerRequest: 3 }) : undefined;
+  limits?.on('error', logError);
+  const limiter = new SharedRateLimiter({
+    ...(limits ? { redis: limits } : {}),
+    prefix: `${context.env.FUSION_REDIS_PREFIX || 'fusion'}:limits`,
   });
+  // RAG ingests (some carry uploaded bytes, run in this process) stay on a runner of this instance:
+  // the server's, or with shared jobs one of their own, which then serves /api/jobs.
+  const ragJobs =
+    jobs instanceof JobRunner
+      ? jobs
+      : new JobRunner({
+          store: state.keyv('rag-jobs', { strict: true }),
+          onStoreError: logError,
+          fetch: guard.fetch,
+        });
   // A RAG plugin of the config serves /api/jobs for its own runner already.
   const ragMounted = config.plugins?.some((plugin) => plugin.name === 'rag');
+  const ragServesJobs = ragMounted || ragJobs !== jobs;
   return {
     jobs,
+    rag: { jobs: ragJobs, jobRoutes: ragJobs !== jobs },
     traces: state.keyv('traces'),
     responses: { keyv: state.keyv('responses'), jobs },
+    limiter,
     plugins: [
+      ...(limits
+        ? [
+            {
+              specificationVersion: 'v1' as const,
+              name: 'rate-limits',
+              setup() {},
+              async teardown() {
+                await limits.quit().catch(() => undefined);
+              },
+            },
+          ]
+        : []),
       // First, so that it is torn down last, after the jobs wrote their last changes.
       statePlugin(state),
+      ...(ragJobs !== jobs
+        ? [
+            {
+              specificationVersion: 'v1' as const,
+              name: 'rag-jobs',
+              setup() {},
+              async teardown() {
+                await ragJobs.close();
+              },
+            },
+          ]
+        : []),
       jobsPlugin({
         jobs,
         routes: {
-          prefixes: ragMounted ? ['/v1/jobs'] : ['/v1/jobs', '/api/jobs'],
+          prefixes: ragServesJobs ? ['/v1/jobs'] : ['/v1/jobs', '/api/jobs'],
           checkWebhookUrl: guard.checkWebhookUrl,
         },
       }),

@@ -9,6 +9,7 @@ export { NotFoundError } from './not-found-error.js';
 export { PayloadTooLargeError } from './payload-too-large-error.js';
 export { PermissionDeniedError } from './permission-denied-error.js';
 export { QueueFullError } from './queue-full-error.js';
+export { RateLimitError } from './rate-limit-error.js';
 export { TimeoutError } from './timeout-error.js';
 export { toFusionError } from './to-fusion-error.js';
 export { UnavailableError } from './unavailable-error.js';

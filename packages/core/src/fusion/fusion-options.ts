@@ -1,3 +1,4 @@
+import type { ApiKeyOptions, ApiKeys } from '../auth/api-keys.js';
 import type { SecurityOptions } from '../http/request-guard.js';
 import type { ResponsesOptions } from '../http/responses/responses-routes.js';
 import type { TraceStoreOptions } from '../pipelines/trace-store.js';
@@ -47,8 +48,12 @@ export interface FusionOptions {
    * unloads the least recently used idle model first. @default unlimited
    */
   memoryBudgetBytes?: number;
-  /** When set, `handle` requires `Authorization: Bearer <one of these>` (health stays open). */
-  apiKeys?: string[];
+  /**
+   * When set, `handle` requires `Authorization: Bearer <one of these>` (health stays open): keys in
+   * clear, or an {@link ApiKeys} with hashed keys, per-key limits and a shared rate limiter. Routes
+   * see the key's `id` as `context.apiKey` (jobs belong to the key that created them).
+   */
+  apiKeys?: readonly (string | ApiKeyOptions)[] | ApiKeys;
   /**
    * The cross-site guard of every route `handle` serves: allowed `Host` names (against DNS
    * rebinding) and browser origins (CORS). Requests without `Origin` (curl, SDKs, servers) are not

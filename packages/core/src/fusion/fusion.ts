@@ -1,3 +1,4 @@
+import { type ApiKeyOptions, ApiKeys } from '../auth/api-keys.js';
 import { callChat, callEmbed, callForward, callStream, type ModelCallOptions } from '../calls/call-model.js';
 import { callTimeout } from '../calls/call-timeout.js';
 import { checkChatCapabilities, checkEmbedCapabilities } from '../calls/check-capabilities.js';
@@ -125,7 +126,7 @@ export class Fusion {
     for (const [alias, target] of Object.entries(options.aliases ?? {})) this.registry.alias(alias, target);
     this.handle = createHttpHandler(this, this.#routes, {
       basePath: options.basePath ?? '',
-      apiKeys: options.apiKeys ?? [],
+      apiKeys: options.apiKeys instanceof ApiKeys ? options.apiKeys : keysOf(options.apiKeys),
       security: options.security ?? {},
       ...(options.responses ? { responses: options.responses } : {}),
     });
@@ -470,4 +471,9 @@ type TrackedCall = ModelCallOptions & { end(): void };
  */
 export function createFusion(options: FusionOptions = {}): Fusion {
   return new Fusion(options);
+}
+
+/** Keys given as a list, hashed; none when the list is empty. */
+function keysOf(keys: readonly (string | ApiKeyOptions)[] | undefined): ApiKeys | undefined {
+  return keys && keys.length > 0 ? new ApiKeys(keys) : undefined;
 }

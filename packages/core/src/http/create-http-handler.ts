@@ -1,4 +1,4 @@
-import { AuthenticationError } from '../errors/authentication-error.js';
+import type { ApiKeyPrincipal, ApiKeys } from '../auth/api-keys.js';
 import { MethodNotAllowedError } from '../errors/method-not-allowed-error.js';
 import { NotFoundError } from '../errors/not-found-error.js';
 import { toFusionError } from '../errors/to-fusion-error.js';
@@ -8,6 +8,7 @@ import { requestIdFrom } from '../util/request-id.js';
 import { anthropicRoutes } from './anthropic/anthropic-routes.js';
 import { completionsRoutes } from './completions/completions-routes.js';
 import { fusionRoutes } from './fusion-routes.js';
+import { modelLifecycleRoutes } from './model-lifecycle-routes.js';
 import { openAIRoutes } from './openai-routes.js';
 import { passthroughRoutes } from './passthrough/passthrough-routes.js';
 import { preflightResponse, RequestGuard, type SecurityOptions, withCors } from './request-guard.js';
@@ -17,7 +18,7 @@ import type { RouteEntry, RouteTable } from './route-table.js';
 
 export interface HttpHandlerOptions {
   basePath: string;
-  apiKeys: string[];
+  apiKeys?: ApiKeys | undefined;
   security: SecurityOptions;
   responses?: ResponsesOptions;
 }
@@ -37,6 +38,7 @@ export function createHttpHandler(
 ): (request: Request) => Promise<Response> {
   const builtin: RouteEntry[] = [
     ...openAIRoutes(fusion),
+    ...modelLifecycleRoutes(fusion),
     ...responsesRoutes(fusion, options.responses),
     ...fusionRoutes(fusion),
     ...anthropicRoutes(fusion),
@@ -46,7 +48,15 @@ export function createHttpHandler(
   for (const [method, path, handler, routeOptions] of builtin)
     routes.add(method, path, handler, routeOptions);
   const basePath = options.basePath.replace(/\/+$/, '');
-  const apiKeys = new Set(options.apiKeys);
+  const { apiKeys } = options;
+  /** The key of each request, until its calls report the tokens they spent (bounded). */
+  const keyOfRequest = new Map<string, string>();
+  if (apiKeys) {
+    fusion.events.on('provider:call:end', ({ requestId, usage }) => {
+      const id = keyOfRequest.get(requestId);
+      if (id !== undefined && usage) void apiKeys.spend(id, usage.total_tokens ?? 0).catch(() => {});
+    });
+  }
   const guard = new RequestGuard(options.security);
 
   return async function handle(request: Request): Promise<Response> {
@@ -75,7 +85,12 @@ export function createHttpHandler(
       // A CORS preflight carries no credentials: it is answered for allowed origins before auth.
       const preflight = cors !== undefined && method === 'OPTIONS' ? preflightMethod(request) : undefined;
       const open = OPEN_PATHS.has(path) || preflight !== undefined;
-      if (apiKeys.size > 0 && !open) authenticate(request, apiKeys);
+      let apiKey: ApiKeyPrincipal | undefined;
+      if (apiKeys && apiKeys.size > 0 && !open) {
+        apiKey = await apiKeys.authenticate(request);
+        keyOfRequest.set(requestId, apiKey.id);
+        if (keyOfRequest.size > 10_000) keyOfRequest.delete(keyOfRequest.keys().next().value!);
+      }
       if (fusion.closing && !open) {
         throw new UnavailableError('The server is shutting down.', { retryAfterMs: 1000 });
       }
@@ -109,7 +124,12 @@ export function createHttpHandler(
         }
       } else {
         guard.checkBody(request, method, routes.acceptsOf(match.handler));
-        response = await match.handler(request, { requestId, signal: request.signal, params: match.params });
+        response = await match.handler(request, {
+          requestId,
+          signal: request.signal,
+          params: match.params,
+          ...(apiKey ? { apiKey } : {}),
+        });
         if (!response.headers.has('x-request-id')) response = withRequestId(response, requestId);
       }
     } catch (error) {
@@ -164,16 +184,6 @@ function preflightMethod(request: Request): string | undefined {
 
 function notFound(method: string, path: string): NotFoundError {
   return new NotFoundError(`No route for ${method} ${path}.`);
-}
-
-/** The key of `Authorization: Bearer <key>`, or of `x-api-key` (what Anthropic's clients send). */
-function authenticate(request: Request, apiKeys: Set<string>): void {
-  const header = request.headers.get('authorization') ?? '';
-  const token =
-    (header.startsWith('Bearer ') ? header.slice(7).trim() : '') ||
-    (request.headers.get('x-api-key') ?? '').trim();
-  if (!token) throw new AuthenticationError('Missing API key: send `Authorization: Bearer <key>`.');
-  if (!apiKeys.has(token)) throw new AuthenticationError('The API key is not valid.');
 }
 
 /** The path of a URL without building a `URL` (this runs on every request). */

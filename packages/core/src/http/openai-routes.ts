@@ -10,6 +10,7 @@ import type { FusionTrace } from '../spec/strategy/v1/fusion-trace.js';
 import { AbortScope } from '../util/abort-scope.js';
 import { float32Base64 } from '../util/base64.js';
 import { parseEmbedRequest } from '../validation/embed-request-schema.js';
+import { modelLifecycle } from './model-lifecycle-routes.js';
 import { readJsonBody } from './read-json-body.js';
 import { jsonResponse, withErrorHeaders } from './responses.js';
 import { sseResponse } from './sse-response.js';
@@ -104,7 +105,13 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
       models.find((entry) => entry.id === id) ??
       models.find((entry) => entry.id === fusion.registry.find(id)?.id);
     if (!model) throw new ModelNotFoundError(`The model '${id}' does not exist.`);
-    return jsonResponse(model, 200, requestId);
+    // A registered model shows its memory: loaded, bytes, last use, the budget (pipelines have none).
+    const registered = fusion.registry.find(model.id);
+    return jsonResponse(
+      registered ? { ...model, ...modelLifecycle(fusion, registered) } : model,
+      200,
+      requestId,
+    );
   };
 
   const health: RouteHandler = (_request, { requestId }) => {

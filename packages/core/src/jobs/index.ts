@@ -8,6 +8,7 @@ export { type ChatBatchInput, type ChatBatchItem, chatBatchJob } from './chat-ba
 export {
   type CreateJobOptions,
   isFinalStatus,
+  type JobAccess,
   type JobContext,
   type JobHandler,
   type JobProgress,
@@ -19,6 +20,7 @@ export {
 } from './job.js';
 export { type JobRoutesOptions, jobRoutes } from './job-routes.js';
 export { type JobPage, JobRunner, type JobRunnerOptions } from './job-runner.js';
+export type { JobRunnerLike } from './job-runner-like.js';
 export type { JobRecord } from './job-store.js';
 export { type JobsPluginOptions, jobsPlugin } from './jobs-plugin.js';
 export type { JobRequest } from './parse-job-request.js';

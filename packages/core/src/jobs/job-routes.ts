@@ -4,7 +4,7 @@ import { readJsonBody } from '../http/read-json-body.js';
 import { jsonResponse } from '../http/responses.js';
 import type { RouteHandler } from '../spec/plugin/v1/plugin-v1.js';
 import type { JobWebhook } from './job.js';
-import type { JobRunner } from './job-runner.js';
+import type { JobRunnerLike } from './job-runner-like.js';
 import { parseJobRequest } from './parse-job-request.js';
 
 /** Options of {@link jobRoutes}. */
@@ -45,9 +45,12 @@ function limitOf(value: string | null): number | undefined {
  *
  * @example for (const [method, path, handler] of jobRoutes(jobs)) api.route(method, path, handler);
  */
-export function jobRoutes(jobs: JobRunner, options: JobRoutesOptions = {}): [string, string, RouteHandler][] {
+export function jobRoutes(
+  jobs: JobRunnerLike,
+  options: JobRoutesOptions = {},
+): [string, string, RouteHandler][] {
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
-  const create: RouteHandler = async (request, { requestId }) => {
+  const create: RouteHandler = async (request, { requestId, apiKey }) => {
     const body = parseJobRequest(await readJsonBody(request, maxBodyBytes));
     if (!jobs.kinds.includes(body.kind)) {
       throw new InvalidRequestError(
@@ -64,38 +67,44 @@ export function jobRoutes(jobs: JobRunner, options: JobRoutesOptions = {}): [str
       await options.checkWebhookUrl?.(new URL(body.webhook.url));
       webhook = body.webhook;
     }
-    const job = jobs.create({
+    const job = await jobs.create({
       kind: body.kind,
       input: body.input,
       ...(body.metadata ? { metadata: body.metadata } : {}),
       ...(webhook ? { webhook } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
+      // With API keys on, a job belongs to the key that created it.
+      ...(apiKey ? { owner: apiKey.id } : {}),
     });
     // The answer promises the job: it must be in the store before the client hears of it.
     await jobs.flush();
     const path = new URL(request.url).pathname.replace(/\/+$/, '');
     return jsonResponse(job, 202, requestId, { location: `${path}/${job.id}` });
   };
-  const list: RouteHandler = (request, { requestId }) => {
+  const list: RouteHandler = async (request, { requestId, apiKey }) => {
     const query = new URL(request.url).searchParams;
     const limit = limitOf(query.get('limit'));
     const after = query.get('after') ?? undefined;
-    const page = jobs.page({ ...(limit ? { limit } : {}), ...(after ? { after } : {}) });
+    const page = await jobs.page({
+      ...(limit ? { limit } : {}),
+      ...(after ? { after } : {}),
+      ...(apiKey ? { owner: apiKey.id } : {}),
+    });
     return jsonResponse(
       { ...page, data: page.data.map(({ result: _result, ...job }) => job) },
       200,
       requestId,
     );
   };
-  const get: RouteHandler = (_request, { requestId, params }) => {
+  const get: RouteHandler = async (_request, { requestId, params, apiKey }) => {
     const id = params.id ?? '';
-    const job = jobs.get(id);
+    const job = await jobs.get(id, apiKey ? { owner: apiKey.id } : {});
     if (!job) throw notFound(id);
     return jsonResponse(job, 200, requestId);
   };
-  const cancel: RouteHandler = async (_request, { requestId, params }) => {
+  const cancel: RouteHandler = async (_request, { requestId, params, apiKey }) => {
     const id = params.id ?? '';
-    const job = jobs.cancel(id);
+    const job = await jobs.cancel(id, apiKey ? { owner: apiKey.id } : {});
     if (!job) throw notFound(id);
     await jobs.flush();
     return jsonResponse(job, 200, requestId);

@@ -6,6 +6,7 @@ import { deliverWebhook } from './deliver-webhook.js';
 import {
   type CreateJobOptions,
   isFinalStatus,
+  type JobAccess,
   type JobContext,
   type JobHandler,
   type JobProgressUpdate,
@@ -111,6 +112,7 @@ export class JobRunner {
         ...(record.input === undefined ? {} : { input: record.input }),
         ...(record.webhook ? { webhook: record.webhook } : {}),
         ...(record.idempotencyKey ? { idempotencyKey: record.idempotencyKey } : {}),
+        ...(record.owner === undefined ? {} : { owner: record.owner }),
       });
       if (record.checkpoint !== undefined) entry.checkpoint = record.checkpoint;
       const { snapshot } = entry;
@@ -138,7 +140,7 @@ export class JobRunner {
     if (this.#closing.signal.aborted) throw new AbortedError('The job runner is closed.');
     this.#prune();
     if (options.idempotencyKey !== undefined) {
-      const known = this.#jobs.get(this.#idempotency.get(options.idempotencyKey) ?? '');
+      const known = this.#jobs.get(this.#idempotency.get(idempotencyOf(options)!) ?? '');
       if (known) return copy(known.snapshot) as JobSnapshot<TResult>;
     }
     const handler = this.#handlers.get(options.kind);
@@ -175,21 +177,24 @@ export class JobRunner {
   }
 
   /** The job's current state; `undefined` when unknown or forgotten. */
-  get<TResult = unknown>(id: string): JobSnapshot<TResult> | undefined {
+  get<TResult = unknown>(id: string, access: JobAccess = {}): JobSnapshot<TResult> | undefined {
     this.#prune();
-    const entry = this.#jobs.get(id);
+    const entry = this.#entryFor(id, access);
     return entry ? (copy(entry.snapshot) as JobSnapshot<TResult>) : undefined;
   }
 
-  /** Every job held, newest first. */
-  list(): JobSnapshot[] {
+  /** Every job held (of `access.owner`, when given), newest first. */
+  list(access: JobAccess = {}): JobSnapshot[] {
     this.#prune();
-    return [...this.#jobs.values()].reverse().map((entry) => copy(entry.snapshot));
+    return [...this.#jobs.values()]
+      .filter((entry) => visible(entry, access))
+      .reverse()
+      .map((entry) => copy(entry.snapshot));
   }
 
   /** Up to `limit` jobs, newest first, after the job `after` (the `last_id` of the previous page). */
-  page(options: { limit?: number; after?: string } = {}): JobPage {
-    return pageOf(this.list(), options);
+  page(options: { limit?: number; after?: string } & JobAccess = {}): JobPage {
+    return pageOf(this.list(options), options);
   }
 
   /**
@@ -197,8 +202,8 @@ export class JobRunner {
    * `cancelled` at once (a running job may have finished part of its work, as its kind describes).
    * A finished job is left as it is. Returns the job's state, `undefined` when unknown.
    */
-  cancel(id: string): JobSnapshot | undefined {
-    const entry = this.#jobs.get(id);
+  cancel(id: string, access: JobAccess = {}): JobSnapshot | undefined {
+    const entry = this.#entryFor(id, access);
     if (!entry) return undefined;
     if (!isFinalStatus(entry.snapshot.status)) {
       const index = this.#queue.indexOf(entry);
@@ -257,6 +262,11 @@ export class JobRunner {
     await this.flush();
   }
 
+  #entryFor(id: string, access: JobAccess): JobEntry | undefined {
+    const entry = this.#jobs.get(id);
+    return entry && visible(entry, access) ? entry : undefined;
+  }
+
   #resumable(entry: JobEntry): boolean {
     return this.#store !== undefined && !entry.options.run;
   }
@@ -277,7 +287,7 @@ export class JobRunner {
       ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
     };
     this.#jobs.set(snapshot.id, entry);
-    if (options.idempotencyKey !== undefined) this.#idempotency.set(options.idempotencyKey, snapshot.id);
+    if (options.idempotencyKey !== undefined) this.#idempotency.set(idempotencyOf(options)!, snapshot.id);
     return entry;
   }
 
@@ -390,6 +400,7 @@ export class JobRunner {
         ...(entry.checkpoint === undefined ? {} : { checkpoint: entry.checkpoint }),
         ...(entry.webhook ? { webhook: entry.webhook } : {}),
         ...(entry.idempotencyKey === undefined ? {} : { idempotencyKey: entry.idempotencyKey }),
+        ...(entry.options.owner === undefined ? {} : { owner: entry.options.owner }),
       }),
     );
   }
@@ -413,7 +424,20 @@ export class JobRunner {
   #forget(id: string): void {
     const entry = this.#jobs.get(id);
     this.#jobs.delete(id);
-    if (entry?.idempotencyKey !== undefined) this.#idempotency.delete(entry.idempotencyKey);
+    if (entry?.idempotencyKey !== undefined) this.#idempotency.delete(idempotencyOf(entry.options)!);
     this.#store?.remove(id);
   }
+}
+
+/** A job is visible to its owner, and to callers that name none. */
+function visible(entry: JobEntry, access: JobAccess): boolean {
+  return access.owner === undefined || entry.options.owner === access.owner;
+}
+
+/** Idempotency keys are per owner: two keys' `nightly` are two jobs. */
+function idempotencyOf(options: CreateJobOptions): string | undefined {
+  if (options.idempotencyKey === undefined) return undefined;
+  return options.owner === undefined
+    ? options.idempotencyKey
+    : `${options.owner}\u0000${options.idempotencyKey}`;
 }

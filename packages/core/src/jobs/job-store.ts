@@ -11,6 +11,8 @@ export interface JobRecord {
   /** With its secret, which snapshots never show. */
   webhook?: JobWebhook;
   idempotencyKey?: string;
+  /** The API key id the job belongs to. */
+  owner?: string;
   /** False for jobs whose work is a function: they cannot run again after a restart. */
   resumable: boolean;
 }

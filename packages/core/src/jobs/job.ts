@@ -104,6 +104,17 @@ export interface CreateJobOptions<TResult = unknown> {
   webhook?: JobWebhook;
   /** Shown with the job. @example { collection: 'docs' } */
   metadata?: Record<string, unknown>;
+  /**
+   * Who the job belongs to (the `id` of the API key that created it): reads, lists and cancels that
+   * name another owner do not see it. @default none: any caller sees it
+   */
+  owner?: string;
+}
+
+/** Whose jobs a read, list or cancel may see. */
+export interface JobAccess {
+  /** The caller's API key id; jobs of other owners are unknown to it. @default any job */
+  owner?: string;
 }
 
 /** A job as `GET /api/jobs/{id}` shows it (the shape of OpenAI's fine-tuning and batch jobs). */

@@ -1,12 +1,15 @@
 import type { PluginV1 } from '../spec/plugin/v1/plugin-v1.js';
 import { chatBatchJob } from './chat-batch-job.js';
 import { type JobRoutesOptions, jobRoutes } from './job-routes.js';
-import type { JobRunner } from './job-runner.js';
+import type { JobRunnerLike } from './job-runner-like.js';
 
 /** Options of {@link jobsPlugin}. */
 export interface JobsPluginOptions {
-  /** The runner to serve; give it a `store` for jobs that survive a restart. */
-  jobs: JobRunner;
+  /**
+   * The runner to serve: a `JobRunner` (give it a `store` for jobs that survive a restart), or any
+   * runner that fits, such as one whose jobs several instances share.
+   */
+  jobs: JobRunnerLike;
   /** Where and how the routes are served. */
   routes?: JobRoutesOptions;
   /** Close the runner when the orchestrator closes. @default true */

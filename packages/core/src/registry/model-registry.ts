@@ -268,6 +268,16 @@ export class ModelRegistry {
     return task;
   }
 
+  /** Bytes loaded models may occupy together (`Infinity` without a budget). */
+  get memoryBudgetBytes(): number {
+    return this.#memoryBudgetBytes;
+  }
+
+  /** Bytes a model occupies when loaded, as its provider reports (0 when unknown). */
+  bytesOf(model: RegisteredModel): number {
+    return this.#bytes(model);
+  }
+
   /** Bytes the loaded models occupy, as their providers report. */
   loadedBytes(): number {
     let total = 0;

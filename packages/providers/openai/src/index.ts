@@ -13,5 +13,10 @@
  * @module
  */
 export { createOpenAICompatible, type OpenAICompatibleProvider } from './create-openai-compatible.js';
+export {
+  createOpenAICompatibleFleet,
+  type OpenAICompatibleFleet,
+  type OpenAICompatibleFleetOptions,
+} from './create-openai-compatible-fleet.js';
 export type { OpenAICompatibleFlavor, OpenAICompatibleOptions } from './openai-compatible-options.js';
 export { type SseEvent, SseParser, type SseParserOptions } from './sse-parser.js';

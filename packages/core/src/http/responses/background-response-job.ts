@@ -30,6 +30,8 @@ export function backgroundResponseJob(
       // Deleted or cancelled before it started (perhaps on another instance).
       if (!record || record.response.status === 'cancelled') return { status: 'cancelled' };
       record.response.status = 'in_progress';
+      // Its job, so that a cancel on any instance reaches this run.
+      record.jobId = context.id;
       await store.set(record);
       let status: string;
       try {

@@ -22,6 +22,8 @@ export interface StoredResponse {
   input: InputItem[];
   /** The items of the earlier responses it continues (their inputs and outputs), oldest first. */
   history: InputItem[];
+  /** The job running it, for a `background` response. */
+  jobId?: string;
 }
 
 /** Stored responses: in memory by default (bounded, expiring), or in a Keyv you give. */

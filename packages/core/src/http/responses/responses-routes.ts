@@ -5,6 +5,7 @@ import { toFusionError } from '../../errors/to-fusion-error.js';
 import type { Fusion } from '../../fusion/fusion.js';
 import { isFinalStatus } from '../../jobs/job.js';
 import { JobRunner } from '../../jobs/job-runner.js';
+import type { JobRunnerLike } from '../../jobs/job-runner-like.js';
 import type { RegisteredModel } from '../../registry/registered-model.js';
 import type { ChatChunk } from '../../spec/chat/chat-chunk.js';
 import type { ChatResult } from '../../spec/chat/chat-result.js';
@@ -31,7 +32,7 @@ export interface ResponsesOptions extends ResponseStoreOptions {
    * with a `store` (as `fusion serve` does) for background responses that survive a restart.
    * @default a runner of its own, in memory, 4 at a time
    */
-  jobs?: JobRunner;
+  jobs?: JobRunnerLike;
 }
 
 /** Prefixes of stored input items' ids, by item type. */
@@ -54,10 +55,11 @@ export function responsesRoutes(
 ): [string, string, RouteHandler][] {
   const store = new ResponseStore(options);
   let jobs = options.jobs;
-  const runner = (): JobRunner => {
+  const runner = (): JobRunnerLike => {
     if (!jobs) {
-      jobs = new JobRunner({ concurrency: 4 });
-      jobs.define(RESPONSE_JOB_KIND, backgroundResponseJob(fusion, store));
+      const local = new JobRunner({ concurrency: 4 });
+      local.define(RESPONSE_JOB_KIND, backgroundResponseJob(fusion, store));
+      jobs = local;
     }
     return jobs;
   };
@@ -89,12 +91,14 @@ export function responsesRoutes(
     if (body.background) {
       // Stored before the job starts: the job moves it on from there.
       await save(skeleton);
-      runner().create({
+      const job = await runner().create({
         kind: RESPONSE_JOB_KIND,
         input: { id: skeleton.id, chat },
         idempotencyKey: skeleton.id,
         metadata: { response: skeleton.id },
       });
+      // The job's id, so that a cancel on any instance (a shared runner) reaches it.
+      if (stored) await store.set({ response: skeleton, input, history, jobId: job.id });
       return jsonResponse(skeleton, 200, requestId);
     }
 
@@ -174,12 +178,11 @@ export function responsesRoutes(
     });
   };
 
-  /** Stops the job of a background response run by this process, if any. */
-  const cancelJob = (id: string) => {
-    const job = jobs
-      ?.list()
-      .find((snapshot) => snapshot.metadata?.response === id && !isFinalStatus(snapshot.status));
-    if (job) jobs!.cancel(job.id);
+  /** Stops the job of a background response, if it is still running. */
+  const cancelJob = async (record: StoredResponse) => {
+    if (!jobs || record.jobId === undefined) return;
+    const job = await jobs.get(record.jobId);
+    if (job && !isFinalStatus(job.status)) await jobs.cancel(job.id);
   };
 
   const find = async (id: string | undefined): Promise<StoredResponse> => {
@@ -202,7 +205,7 @@ export function responsesRoutes(
 
   const remove: RouteHandler = async (_request, { requestId, params }) => {
     const record = await find(params.id);
-    cancelJob(record.response.id);
+    await cancelJob(record);
     await store.delete(record.response.id);
     return jsonResponse({ id: record.response.id, object: 'response', deleted: true }, 200, requestId);
   };
@@ -253,7 +256,7 @@ export function responsesRoutes(
       // Stored first: a job of another instance (or resumed after a restart) sees it when it ends.
       response.status = 'cancelled';
       await store.set(record);
-      cancelJob(response.id);
+      await cancelJob(record);
     }
     return jsonResponse(response, 200, requestId);
   };

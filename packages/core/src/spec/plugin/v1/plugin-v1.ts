@@ -60,7 +60,11 @@ export interface HookOptions {
 /** Handler of an HTTP route a plugin adds under the orchestrator's `handle`. */
 export type RouteHandler = (
   request: Request,
-  context: HookContext & { params: Record<string, string> },
+  context: HookContext & {
+    params: Record<string, string>;
+    /** The API key the request carried, when the server requires keys. */
+    apiKey?: { id: string };
+  },
 ) => Response | Promise<Response>;
 
 /** Options of a route a plugin adds. */

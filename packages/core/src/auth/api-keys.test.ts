@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { AuthenticationError } from '../errors/authentication-error.js';
+import { RateLimitError } from '../errors/rate-limit-error.js';
+import { ApiKeys } from './api-keys.js';
+import { MemoryRateLimiter } from './rate-limiter.js';
+
+const withKey = (key: string) =>
+  new Request('http://localhost/v1/models', { headers: { authorization: `Bearer ${key}` } });
+
+describe('ApiKeys', () => {
+  it('knows a key by its SHA-256 alone, and names it by id', async () => {
+    const sha256 = await ApiKeys.hash('fk_team_a');
+    expect(sha256).toMatch(/^[0-9a-f]{64}$/);
+    const keys = new ApiKeys([{ id: 'team-a', sha256 }, { id: 'team-b', key: 'fk_team_b' }, 'fk_plain']);
+    expect(await keys.authenticate(withKey('fk_team_a'))).toEqual({ id: 'team-a' });
+    expect(await keys.authenticate(withKey('fk_team_b'))).toEqual({ id: 'team-b' });
+    expect(await keys.authenticate(withKey('fk_plain'))).toEqual({ id: 'key-3' });
+  });
+
+  it('refuses a missing or unknown key with 401, never quoting it', async () => {
+    const keys = new ApiKeys([{ id: 'team-a', key: 'fk_secret_value' }]);
+    const unknown = await keys.authenticate(withKey('fk_secret_valuf')).catch((error: unknown) => error);
+    expect(unknown).toBeInstanceOf(AuthenticationError);
+    expect((unknown as Error).message).not.toContain('fk_secret');
+    await expect(keys.authenticate(new Request('http://localhost/'))).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('refuses a config that gives a key twice or neither key nor hash', () => {
+    expect(
+      () =>
+        new ApiKeys([
+          { id: 'a', key: 'x' },
+          { id: 'a', key: 'y' },
+        ]),
+    ).toThrow(/twice/);
+    expect(() => new ApiKeys([{ id: 'a' }])).toThrow(/key or sha256/);
+  });
+
+  it('lets exactly requestsPerMinute requests through, then 429 with a retry time', async () => {
+    let now = 0;
+    const keys = new ApiKeys([{ id: 'a', key: 'k', requestsPerMinute: 3 }], {
+      limiter: new MemoryRateLimiter({ now: () => now }),
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () => keys.authenticate(withKey('k'))),
+    );
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(3);
+    const refused = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(RateLimitError);
+    expect(refused.reason).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
+    expect(refused.reason.retryAfterMs).toBeGreaterThan(0);
+    now = 60_000;
+    expect(await keys.authenticate(withKey('k'))).toEqual({ id: 'a' });
+  });
+
+  it('refuses a key that spent its tokens of the minute until the minute ends', async () => {
+    let now = 0;
+    const keys = new ApiKeys([{ id: 'a', key: 'k', tokensPerMinute: 100 }], {
+      limiter: new MemoryRateLimiter({ now: () => now }),
+    });
+    await keys.authenticate(withKey('k'));
+    await keys.spend('a', 60);
+    await keys.authenticate(withKey('k'));
+    await keys.spend('a', 60);
+    await expect(keys.authenticate(withKey('k'))).rejects.toMatchObject({ status: 429, type: 'tokens' });
+    now = 61_000;
+    expect(await keys.authenticate(withKey('k'))).toEqual({ id: 'a' });
+  });
+});
