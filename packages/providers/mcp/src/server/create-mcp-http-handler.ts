@@ -1,7 +1,7 @@
 import { FusionError } from '@fusionkit/core';
 import { RequestGuard, readJsonBody } from '@fusionkit/core/internal';
-import { createMcpHandler, isJsonContentType, type McpServerFactory } from '@modelcontextprotocol/server';
-import { createMcpServerFactory, fusionOf } from './create-mcp-server.js';
+import { createMcpHandler, isJsonContentType } from '@modelcontextprotocol/server';
+import { createMcpServerFactory, fusionOf, type McpEndpointFactory } from './create-mcp-server.js';
 import { jsonRpcError, siteCheck } from './guard-request.js';
 import { LegacyCancellation } from './legacy-cancellation.js';
 import type { McpFusion } from './mcp-fusion.js';
@@ -76,11 +76,14 @@ export interface McpChangeNotifier {
  * `sessions`, by one server instance per session.
  */
 export function createMcpEndpoint(
-  factory: McpServerFactory,
+  factory: McpEndpointFactory,
   options: Omit<McpEndpointOptions, 'maxBodyBytes'> & { maxBodyBytes?: number | (() => number) },
 ): McpEndpoints {
   const cancellation = new LegacyCancellation();
-  const sdk = createMcpHandler(factory, options.onError ? { onerror: options.onError } : {});
+  const sdk = createMcpHandler(
+    (context) => factory(context),
+    options.onError ? { onerror: options.onError } : {},
+  );
   const sessions = options.sessions
     ? new McpSessions(factory, options.sessions === true ? {} : options.sessions, options.onError)
     : undefined;

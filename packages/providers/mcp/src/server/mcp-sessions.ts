@@ -2,10 +2,10 @@ import {
   type EventStore,
   isInitializeRequest,
   type McpServer,
-  type McpServerFactory,
   type Server,
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
+import type { McpEndpointFactory } from './create-mcp-server.js';
 import { jsonRpcError } from './guard-request.js';
 import { MemoryEventStore } from './memory-event-store.js';
 import { lowLevelServer, subscribedUris } from './resource-subscriptions.js';
@@ -47,7 +47,7 @@ interface Session {
  * unknown or ended session gets 404.
  */
 export class McpSessions {
-  readonly #factory: McpServerFactory;
+  readonly #factory: McpEndpointFactory;
   readonly #sessions = new Map<string, Session>();
   readonly #idleTimeoutMs: number;
   readonly #maxSessions: number;
@@ -55,7 +55,11 @@ export class McpSessions {
   readonly #retryIntervalMs: number;
   readonly #onError: ((error: Error) => void) | undefined;
 
-  constructor(factory: McpServerFactory, options: McpSessionOptions = {}, onError?: (error: Error) => void) {
+  constructor(
+    factory: McpEndpointFactory,
+    options: McpSessionOptions = {},
+    onError?: (error: Error) => void,
+  ) {
     this.#factory = factory;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 30 * 60_000;
     this.#maxSessions = options.maxSessions ?? 1000;
@@ -117,7 +121,7 @@ export class McpSessions {
   }
 
   async #open(request: Request, parsedBody: unknown): Promise<Response> {
-    const server = await this.#factory({ era: 'legacy', requestInfo: request });
+    const server = await this.#factory({ era: 'legacy', requestInfo: request }, { stateful: true });
     let session: Session | undefined;
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
