@@ -1,4 +1,5 @@
-import { JobRunner, jobsPlugin, type PluginV1, type TraceStoreOptions } from '@fusionkit/core';
+import { JobRunner, jobsPlugin, type KeyvLike, type PluginV1, type TraceStoreOptions } from '@fusionkit/core';
+import type { McpSessionRecord } from '@fusionkit/mcp';
 import type { CliContext } from '../commands/cli-context.js';
 import { webhookGuard } from '../commands/webhook-guard.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
@@ -12,7 +13,12 @@ import { statePlugin } from './state-plugin.js';
 export async function openServeState(
   context: CliContext,
   config: ResolvedConfig,
-): Promise<{ plugins: PluginV1[]; traces: TraceStoreOptions['keyv'] }> {
+): Promise<{
+  plugins: PluginV1[];
+  traces: TraceStoreOptions['keyv'];
+  /** Where `/mcp` records its sessions (config `mcp.sessions`), shared by instances on one Redis. */
+  mcpSessions: KeyvLike<McpSessionRecord>;
+}> {
   const logError = (error: unknown) => context.log(`state error: ${(error as Error)?.message ?? error}`);
   const state = await openState({
     cwd: context.cwd,
@@ -32,6 +38,7 @@ export async function openServeState(
   const ragMounted = config.plugins?.some((plugin) => plugin.name === 'rag');
   return {
     traces: state.keyv('traces'),
+    mcpSessions: state.keyv<McpSessionRecord>('mcp-sessions'),
     plugins: [
       // First, so that it is torn down last, after the jobs wrote their last changes.
       statePlugin(state),

@@ -56,7 +56,7 @@ export type {
 } from './server/mcp-fusion.js';
 export { type McpPlugin, mcpPlugin } from './server/mcp-plugin.js';
 export type { McpEndpointOptions, McpHttpOptions, McpServerOptions } from './server/mcp-server-options.js';
-export { type McpSessionOptions, McpSessions } from './server/mcp-sessions.js';
+export { type McpSessionOptions, type McpSessionRecord, McpSessions } from './server/mcp-sessions.js';
 export { MemoryEventStore } from './server/memory-event-store.js';
 export { enableResourceSubscriptions, subscribedUris } from './server/resource-subscriptions.js';
 export { type McpStdioOptions, type McpStdioServer, serveMcpStdio } from './server/serve-mcp-stdio.js';

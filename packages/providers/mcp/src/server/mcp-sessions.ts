@@ -1,3 +1,4 @@
+import type { KeyvLike } from '@fusionkit/core';
 import {
   type EventStore,
   isInitializeRequest,
@@ -29,6 +30,25 @@ export interface McpSessionOptions {
   eventStore?: EventStore;
   /** The `retry` hint of the SSE streams, milliseconds. @default 1000 */
   retryIntervalMs?: number;
+  /**
+   * Where sessions are recorded so that every instance serving `/mcp` knows them: the orchestrator's
+   * state store (a Keyv over Redis when several instances share it). An instance that gets a
+   * request for a session another one opened takes the session up (its server instance is
+   * initialized again from the recorded `initialize`), and `DELETE` ends it for all. Without it,
+   * sessions live in the process that opened them (route a session to one instance).
+   * @example new Keyv(new KeyvRedis('redis://127.0.0.1:6379'), { namespace: 'mcp-sessions' })
+   */
+  store?: KeyvLike<McpSessionRecord>;
+}
+
+/** What the store keeps of a session: the client's `initialize`, to take the session up elsewhere. */
+export interface McpSessionRecord {
+  initialize: {
+    protocolVersion: string;
+    capabilities: unknown;
+    clientInfo: unknown;
+    [extra: string]: unknown;
+  };
 }
 
 interface Session {
@@ -36,6 +56,9 @@ interface Session {
   readonly server: McpServer | Server;
   idleTimer?: ReturnType<typeof setTimeout>;
   active: number;
+  /** What the store keeps, and when it was last written (its expiry follows use). */
+  record?: McpSessionRecord;
+  stored?: number;
 }
 
 /**
@@ -54,6 +77,7 @@ export class McpSessions {
   readonly #eventStore: EventStore;
   readonly #retryIntervalMs: number;
   readonly #onError: ((error: Error) => void) | undefined;
+  readonly #store: KeyvLike<McpSessionRecord> | undefined;
 
   constructor(
     factory: McpEndpointFactory,
@@ -66,6 +90,7 @@ export class McpSessions {
     this.#eventStore = options.eventStore ?? new MemoryEventStore();
     this.#retryIntervalMs = options.retryIntervalMs ?? 1000;
     this.#onError = onError;
+    this.#store = options.store;
   }
 
   /** Sessions open now. */
@@ -83,10 +108,16 @@ export class McpSessions {
   async handle(request: Request, parsedBody?: unknown): Promise<Response> {
     const sessionId = request.headers.get(SESSION_HEADER);
     if (sessionId) {
-      const session = this.#sessions.get(sessionId);
+      let session = this.#sessions.get(sessionId);
+      // Shared through a store, a session another instance ended (DELETE) is gone here too.
+      if (session && this.#store && (await this.#store.get(sessionId).catch(() => session?.record)) == null) {
+        this.#forget(sessionId);
+        session = undefined;
+      } else session ??= await this.#takeUp(sessionId, request);
       if (!session) {
         return jsonRpcError(404, -32001, 'Session not found: initialize a new session.');
       }
+      if (request.method === 'DELETE') await this.#store?.delete?.(sessionId).catch(() => {});
       return this.#serve(session, request, parsedBody);
     }
     if (this.#sessions.size >= this.#maxSessions) {
@@ -121,10 +152,49 @@ export class McpSessions {
   }
 
   async #open(request: Request, parsedBody: unknown): Promise<Response> {
+    const session = await this.#create(request, crypto.randomUUID());
+    const initialize = (parsedBody as { params?: McpSessionRecord['initialize'] }).params;
+    const response = await this.#serve(session, request, parsedBody);
+    const id = session.transport.sessionId;
+    if (!id) await session.server.close().catch(() => {});
+    else if (initialize) {
+      session.record = { initialize };
+      await this.#record(id, session);
+    }
+    return response;
+  }
+
+  /** A session another instance opened, found in the store: initialized again here, under its id. */
+  async #takeUp(id: string, request: Request): Promise<Session | undefined> {
+    const record = await this.#store?.get(id).catch(() => undefined);
+    if (!record) return undefined;
+    const session = await this.#create(request, id);
+    session.record = record;
+    session.stored = Date.now();
+    const replay = (body: unknown) =>
+      session.transport
+        .handleRequest(
+          new Request(request.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+          }),
+          { parsedBody: body },
+        )
+        .then((response) => response.text());
+    await replay({ jsonrpc: '2.0', id: `take-up-${id}`, method: 'initialize', params: record.initialize });
+    await replay({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    if (!this.#sessions.has(id)) {
+      await session.server.close().catch(() => {});
+      return undefined;
+    }
+    return session;
+  }
+
+  async #create(request: Request, id: string): Promise<Session> {
     const server = await this.#factory({ era: 'legacy', requestInfo: request }, { stateful: true });
     let session: Session | undefined;
     const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => crypto.randomUUID(),
+      sessionIdGenerator: () => id,
       eventStore: this.#eventStore,
       retryInterval: this.#retryIntervalMs,
       onsessioninitialized: (id) => {
@@ -140,13 +210,24 @@ export class McpSessions {
     };
     if (this.#onError) transport.onerror = this.#onError;
     await server.connect(transport);
-    const response = await this.#serve(session, request, parsedBody);
-    if (!transport.sessionId) await server.close().catch(() => {});
-    return response;
+    return session;
+  }
+
+  /** Writes the session to the store, so that its expiry there follows its use. */
+  async #record(id: string, session: Session): Promise<void> {
+    if (!this.#store || !session.record) return;
+    session.stored = Date.now();
+    await this.#store
+      .set(id, session.record, this.#idleTimeoutMs)
+      .catch((error: Error) => this.#onError?.(error));
   }
 
   async #serve(session: Session, request: Request, parsedBody: unknown): Promise<Response> {
     clearTimeout(session.idleTimer);
+    const id = session.transport.sessionId;
+    if (id && request.method !== 'DELETE' && Date.now() - (session.stored ?? 0) > 60_000) {
+      await this.#record(id, session);
+    }
     session.active++;
     let response: Response;
     try {
