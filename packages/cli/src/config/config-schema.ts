@@ -325,6 +325,10 @@ const mcp = z
                 'an event store (code configs only)',
                 () => true,
               ).optional(),
+              store: made<NonNullable<McpSessionOptions['store']>>(
+                'a Keyv for the sessions (code configs only; default the state store)',
+                () => true,
+              ).optional(),
             }),
           ])
           .describe('Stateful sessions (Mcp-Session-Id) for 2025-era clients; default stateless')
