@@ -3,13 +3,26 @@ import {
   createFusion,
   type Fusion,
   type FusionOptions,
+  type KeyvLike,
   type PluginV1,
   type RateLimiterLike,
   type TraceStoreOptions,
 } from '@fusionkit/core';
+import type { McpHttpOptions, McpSessionRecord } from '@fusionkit/mcp';
 import { createOpenAICompatible, createOpenAICompatibleFleet } from '@fusionkit/openai';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { lazyPlugin } from './lazy-plugin.js';
+
+/** The config's `mcp`, its sessions recorded in the state store (shared on Redis) unless it names one. */
+function mcpOptions(
+  mcp: ResolvedConfig['mcp'],
+  extras: { mcpSessions?: KeyvLike<McpSessionRecord> },
+): Omit<McpHttpOptions, 'fusion'> {
+  const options = mcp || {};
+  if (!options.sessions || !extras.mcpSessions) return options;
+  const sessions = options.sessions === true ? {} : options.sessions;
+  return { ...options, sessions: { store: extras.mcpSessions, ...sessions } };
+}
 
 /**
  * The orchestrator a config describes: its providers and plugins, one provider per upstream, and the
@@ -22,6 +35,7 @@ export function createFusionFromConfig(
     traces?: TraceStoreOptions['keyv'];
     responses?: FusionOptions['responses'];
     limiter?: RateLimiterLike;
+    mcpSessions?: KeyvLike<McpSessionRecord>;
   } = {},
 ): Fusion {
   const {
@@ -68,7 +82,11 @@ export function createFusionFromConfig(
       // The orchestrator as an MCP server at /mcp, unless the config says `mcp: false` or mounts its own.
       ...(mcp === false || plugins.some((plugin) => plugin.name === 'mcp')
         ? []
-        : [lazyPlugin('mcp', async () => (await import('@fusionkit/mcp')).mcpPlugin(mcp ?? {}))]),
+        : [
+            lazyPlugin('mcp', async () =>
+              (await import('@fusionkit/mcp')).mcpPlugin(mcpOptions(mcp, extras)),
+            ),
+          ]),
       ...plugins,
     ],
   });

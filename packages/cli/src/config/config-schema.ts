@@ -13,7 +13,7 @@ import type {
   ProviderV1,
   RouterV1,
 } from '@fusionkit/core';
-import type { McpHttpOptions } from '@fusionkit/mcp';
+import type { McpHttpOptions, McpSessionOptions } from '@fusionkit/mcp';
 import { z } from 'zod';
 
 /** An upstream's name: the prefix of its model ids. */
@@ -339,6 +339,25 @@ const mcp = z
         progressEveryChunks: positiveInteger(
           'chat sends a progress notification every this many chunks',
         ).optional(),
+        sessions: z
+          .union([
+            z.boolean(),
+            z.strictObject({
+              idleTimeoutMs: ms('Idle sessions end after this (default 30 min)').optional(),
+              maxSessions: positiveInteger('Sessions open at once (default 1000)').optional(),
+              retryIntervalMs: ms('The SSE retry hint (default 1000)').optional(),
+              eventStore: made<NonNullable<McpSessionOptions['eventStore']>>(
+                'an event store (code configs only)',
+                () => true,
+              ).optional(),
+              store: made<NonNullable<McpSessionOptions['store']>>(
+                'a Keyv for the sessions (code configs only; default the state store)',
+                () => true,
+              ).optional(),
+            }),
+          ])
+          .describe('Stateful sessions (Mcp-Session-Id) for 2025-era clients; default stateless')
+          .optional(),
         rag: z
           .custom<NonNullable<McpHttpOptions['rag']>>(
             (value) => isObject(value) || typeof value === 'function',

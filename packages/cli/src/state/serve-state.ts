@@ -3,10 +3,12 @@ import {
   JobRunner,
   type JobRunnerLike,
   jobsPlugin,
+  type KeyvLike,
   type PluginV1,
   type RateLimiterLike,
   type TraceStoreOptions,
 } from '@fusionkit/core';
+import type { McpSessionRecord } from '@fusionkit/mcp';
 import { Redis } from 'ioredis';
 import type { CliContext } from '../commands/cli-context.js';
 import { webhookGuard } from '../commands/webhook-guard.js';
@@ -32,6 +34,8 @@ export async function openServeState(
   /** The runner of the default RAG plugin's ingests, and whether it serves `/api/jobs` itself. */
   rag: { jobs: JobRunner; jobRoutes: boolean };
   limiter: RateLimiterLike;
+  /** Where `/mcp` records its sessions (config `mcp.sessions`), shared by instances on one Redis. */
+  mcpSessions: KeyvLike<McpSessionRecord>;
 }> {
   const logError = (error: unknown) => context.log(`state error: ${(error as Error)?.message ?? error}`);
   const state = await openState({
@@ -85,6 +89,7 @@ export async function openServeState(
     traces: state.keyv('traces'),
     responses: { keyv: state.keyv('responses'), jobs },
     limiter,
+    mcpSessions: state.keyv<McpSessionRecord>('mcp-sessions'),
     plugins: [
       ...(limits
         ? [

@@ -33,7 +33,13 @@ export {
   ProcessTransport,
   type ProcessTransportOptions,
 } from './client/process-transport.js';
-export { createMcpHttpHandler, type McpHttpEndpoint } from './server/create-mcp-http-handler.js';
+export {
+  createMcpEndpoint,
+  createMcpHttpHandler,
+  type McpChangeNotifier,
+  type McpEndpoints,
+  type McpHttpEndpoint,
+} from './server/create-mcp-http-handler.js';
 export { buildMcpServer, createMcpServerFactory, type McpCapabilities } from './server/create-mcp-server.js';
 export { guardRequest } from './server/guard-request.js';
 export type {
@@ -49,5 +55,8 @@ export type {
   RagStoreLike,
 } from './server/mcp-fusion.js';
 export { type McpPlugin, mcpPlugin } from './server/mcp-plugin.js';
-export type { McpHttpOptions, McpServerOptions } from './server/mcp-server-options.js';
+export type { McpEndpointOptions, McpHttpOptions, McpServerOptions } from './server/mcp-server-options.js';
+export { type McpSessionOptions, type McpSessionRecord, McpSessions } from './server/mcp-sessions.js';
+export { MemoryEventStore } from './server/memory-event-store.js';
+export { enableResourceSubscriptions, subscribedUris } from './server/resource-subscriptions.js';
 export { type McpStdioOptions, type McpStdioServer, serveMcpStdio } from './server/serve-mcp-stdio.js';

@@ -1,11 +1,12 @@
 import { FusionError } from '@fusionkit/core';
 import { RequestGuard, readJsonBody } from '@fusionkit/core/internal';
 import { createMcpHandler, isJsonContentType } from '@modelcontextprotocol/server';
-import { createMcpServerFactory, fusionOf } from './create-mcp-server.js';
+import { createMcpServerFactory, fusionOf, type McpEndpointFactory } from './create-mcp-server.js';
 import { jsonRpcError, siteCheck } from './guard-request.js';
 import { LegacyCancellation } from './legacy-cancellation.js';
 import type { McpFusion } from './mcp-fusion.js';
-import type { McpHttpOptions } from './mcp-server-options.js';
+import type { McpEndpointOptions, McpHttpOptions } from './mcp-server-options.js';
+import { McpSessions } from './mcp-sessions.js';
 
 const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -38,12 +39,54 @@ export function createMcpHttpHandler(
 export function createMcpEndpoints(
   options: McpHttpOptions,
   fallback?: () => McpFusion | undefined,
-): { standalone: McpHttpEndpoint; mounted: (request: Request) => Promise<Response> } {
+): McpEndpoints {
+  return createMcpEndpoint(createMcpServerFactory(options, fallback), {
+    ...options,
+    maxBodyBytes: () =>
+      options.maxBodyBytes ?? fusionOf(options, fallback?.()).maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  });
+}
+
+/** An endpoint's two faces (see {@link createMcpEndpoint}). */
+export interface McpEndpoints {
+  /** Checks `Host` and `Origin` itself, with the defaults of the orchestrator's guard. */
+  standalone: McpHttpEndpoint;
+  /** For a route of `fusion.handle`, whose guard has run: only the lists given narrow it further. */
+  mounted: (request: Request) => Promise<Response>;
+  /** Tells the subscribed clients of both eras that lists or resources changed. */
+  notify: McpChangeNotifier;
+  /** The stateful sessions, when `sessions` is on. */
+  sessions?: McpSessions;
+}
+
+/** Change notifications for the clients of an endpoint. */
+export interface McpChangeNotifier {
+  toolsChanged(): void;
+  promptsChanged(): void;
+  resourcesChanged(): void;
+  resourceUpdated(uri: string): void;
+}
+
+/**
+ * The Streamable HTTP endpoint over any MCP server factory, the building block of the orchestrator's
+ * `/mcp` (and of the test suite's conformance server): the cross-site guard (403), the media type
+ * (415), the body size (413) and a JSON-RPC parse error (400) are answered before the SDK reads the
+ * message; 2026-07-28 traffic is served statelessly by the SDK's `createMcpHandler`; 2025-era traffic
+ * statelessly too (with `notifications/cancelled` paired to its call by `Mcp-Session-Id`), or, with
+ * `sessions`, by one server instance per session.
+ */
+export function createMcpEndpoint(
+  factory: McpEndpointFactory,
+  options: Omit<McpEndpointOptions, 'maxBodyBytes'> & { maxBodyBytes?: number | (() => number) },
+): McpEndpoints {
   const cancellation = new LegacyCancellation();
   const sdk = createMcpHandler(
-    createMcpServerFactory(options, fallback),
+    (context) => factory(context),
     options.onError ? { onerror: options.onError } : {},
   );
+  const sessions = options.sessions
+    ? new McpSessions(factory, options.sessions === true ? {} : options.sessions, options.onError)
+    : undefined;
   const check = siteCheck(
     new RequestGuard({
       ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
@@ -61,13 +104,18 @@ export function createMcpEndpoints(
           }),
         )
       : undefined;
+  const limitOf = () =>
+    (typeof options.maxBodyBytes === 'function' ? options.maxBodyBytes() : options.maxBodyBytes) ??
+    DEFAULT_MAX_BODY_BYTES;
   const serve = async (request: Request): Promise<Response> => {
-    if (request.method !== 'POST') return sdk.fetch(request);
+    if (request.method !== 'POST') {
+      if (sessions?.claims(request, undefined)) return sessions.handle(request);
+      return sdk.fetch(request);
+    }
     if (!isJsonContentType(request.headers.get('content-type'))) {
       return jsonRpcError(415, -32000, 'Unsupported Media Type: send Content-Type: application/json.');
     }
-    const limit =
-      options.maxBodyBytes ?? fusionOf(options, fallback?.()).maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const limit = limitOf();
     let parsedBody: unknown;
     try {
       parsedBody = await readJsonBody(request, limit);
@@ -79,11 +127,34 @@ export function createMcpEndpoints(
       }
       return jsonRpcError(400, -32700, `Parse error: ${(error as Error).message}`);
     }
+    if (sessions?.claims(request, parsedBody)) return sessions.handle(request, parsedBody);
     return cancellation.serve(request, parsedBody, (forwarded) => sdk.fetch(forwarded, { parsedBody }));
   };
-  const close = () => sdk.close();
+  const close = async () => {
+    await Promise.all([sdk.close(), sessions?.close()]);
+  };
+  const notify: McpChangeNotifier = {
+    toolsChanged: () => {
+      sdk.notify.toolsChanged();
+      sessions?.broadcast((server) => server.sendToolListChanged());
+    },
+    promptsChanged: () => {
+      sdk.notify.promptsChanged();
+      sessions?.broadcast((server) => server.sendPromptListChanged());
+    },
+    resourcesChanged: () => {
+      sdk.notify.resourcesChanged();
+      sessions?.broadcast((server) => server.sendResourceListChanged());
+    },
+    resourceUpdated: (uri) => {
+      sdk.notify.resourceUpdated(uri);
+      sessions?.resourceUpdated(uri);
+    },
+  };
   return {
     standalone: { fetch: async (request) => check(request) ?? serve(request), close },
     mounted: async (request) => narrowing?.(request) ?? serve(request),
+    notify,
+    ...(sessions ? { sessions } : {}),
   };
 }

@@ -1,7 +1,15 @@
-import { type McpRequestContext, McpServer, type ServerContext } from '@modelcontextprotocol/server';
+import type { ModelListEntry } from '@fusionkit/core';
+import {
+  type McpRequestContext,
+  McpServer,
+  type Server,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
 import type { JobsLike, McpFusion, RagPluginLike, RagStoreLike } from './mcp-fusion.js';
 import type { McpServerOptions } from './mcp-server-options.js';
+import { registerModelPrompts, registerRagPrompts } from './register-prompts.js';
 import { registerModelResources, registerRagResources } from './register-resources.js';
+import { enableResourceSubscriptions } from './resource-subscriptions.js';
 import { registerChatTool } from './tools/chat-tool.js';
 import { registerFuseTool } from './tools/fuse-tool.js';
 import { registerJobStatusTool } from './tools/job-status-tool.js';
@@ -17,6 +25,8 @@ export interface McpCapabilities {
   fusion: McpFusion;
   /** Whether any chat model or pipeline is served (`chat`, `fuse`). */
   chat: boolean;
+  /** The models and pipelines served now. */
+  models?: readonly ModelListEntry[];
   rag?: RagStoreLike;
   jobs?: JobsLike;
 }
@@ -45,6 +55,7 @@ export async function readCapabilities(
   const capabilities: McpCapabilities = {
     fusion,
     chat: models.some((model) => model.type !== 'embeddings'),
+    models,
   };
   const rag = typeof options.rag === 'function' ? options.rag() : options.rag;
   if (rag) {
@@ -67,10 +78,20 @@ export function buildMcpServer(
   capabilities: McpCapabilities,
   options: McpServerOptions,
   signal?: AbortSignal,
+  delivery: McpDelivery = { later: false, subscriptions: false },
 ): McpServer {
+  // `listChanged`, `resources.subscribe` and `logging` only where they can be delivered: a session
+  // (2025) or a listen stream and the per-request log level (2026-07-28); a stateless 2025 request
+  // has neither a stream that outlives it nor a level that outlives `logging/setLevel`.
   const server = new McpServer(
     { name: options.name ?? 'fusion', version: options.version ?? VERSION },
     {
+      capabilities: {
+        tools: { listChanged: delivery.later },
+        resources: { listChanged: delivery.later },
+        prompts: { listChanged: delivery.later },
+        ...(delivery.later ? { logging: {} } : {}),
+      },
       instructions:
         'The Fusion Orchestrator: several models behind one API. Use list_models to see them, chat to ask one, fuse to combine several' +
         (capabilities.rag ? ', rag_search and rag_ingest for the document collections.' : '.'),
@@ -82,31 +103,72 @@ export function buildMcpServer(
     progressEveryChunks: Math.max(1, options.progressEveryChunks ?? 8),
   };
   const { fusion } = capabilities;
+  const signalOf = (call: AbortSignal) => (signal ? AbortSignal.any([call, signal]) : call);
+  if (delivery.subscriptions === 'session') enableResourceSubscriptions(server);
+  else if (delivery.subscriptions) server.server.registerCapabilities({ resources: { subscribe: true } });
   registerListModelsTool(server, fusion);
   registerModelResources(server, fusion);
   if (capabilities.chat) {
     registerChatTool(server, fusion, context);
     registerFuseTool(server, fusion, context);
+    registerModelPrompts(server, fusion, capabilities.models ?? [], signalOf);
   }
   if (capabilities.rag) {
     registerRagSearchTool(server, capabilities.rag, context);
     registerRagIngestTool(server, capabilities.rag, context);
     registerRagResources(server, capabilities.rag);
+    registerRagPrompts(server, capabilities.rag, signalOf);
   }
   if (capabilities.jobs) registerJobStatusTool(server, capabilities.jobs);
   return server;
 }
 
+/** What can reach a client after the answer to its request (see {@link McpEndpointFactory}). */
+export interface McpDelivery {
+  /** Notifications sent later reach the client: `listChanged` and `logging` are declared. */
+  later: boolean;
+  /**
+   * `resources.subscribe`: `'session'` answers `resources/subscribe` itself (a 2025 session),
+   * `true` leaves the subscription to the SDK's listen streams (2026-07-28), `false` declares none.
+   */
+  subscriptions: boolean | 'session';
+}
+
 /**
- * The server factory the SDK's serving entries call (once per HTTP request, once per stdio
+ * A server factory as the endpoint calls it: the SDK's context, and `session` when the instance
+ * serves a 2025 session (rather than one stateless request).
+ */
+export type McpEndpointFactory = (
+  context: McpRequestContext,
+  session?: { stateful: true },
+) => McpServer | Server | Promise<McpServer | Server>;
+
+/** What a server instance built for this context can deliver after its answers. */
+export function deliveryOf(context: McpRequestContext, session?: { stateful: true }): McpDelivery {
+  if (session?.stateful) return { later: true, subscriptions: 'session' };
+  return context.era === 'modern'
+    ? { later: true, subscriptions: true }
+    : { later: false, subscriptions: false };
+}
+
+/**
+ * The server factory the serving entries call (once per HTTP request or session, once per stdio
  * connection): a fresh instance over what is present now.
  */
 export function createMcpServerFactory(
   options: McpServerOptions,
   fallback?: () => McpFusion | undefined,
-): (context: McpRequestContext) => Promise<McpServer> {
-  return async (context) => {
+  stdio = false,
+): McpEndpointFactory {
+  return async (context, session) => {
     const fusion = fusionOf(options, fallback?.());
-    return buildMcpServer(await readCapabilities(options, fusion), options, context.requestInfo?.signal);
+    // A stdio connection is one client for its lifetime: a session by nature.
+    const delivery = stdio ? deliveryOf(context, { stateful: true }) : deliveryOf(context, session);
+    return buildMcpServer(
+      await readCapabilities(options, fusion),
+      options,
+      context.requestInfo?.signal,
+      delivery,
+    );
   };
 }

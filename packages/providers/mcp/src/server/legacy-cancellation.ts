@@ -1,4 +1,5 @@
 import { isInitializeRequest, isJSONRPCNotification, isJSONRPCRequest } from '@modelcontextprotocol/server';
+import { whenBodyEnds } from './mcp-sessions.js';
 
 const SESSION_HEADER = 'mcp-session-id';
 
@@ -88,36 +89,4 @@ function withSessionId(response: Response): Response {
   const headers = new Headers(response.headers);
   headers.set(SESSION_HEADER, crypto.randomUUID());
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
-}
-
-/** The response, with `done` called once its body is read to the end, fails or is cancelled. */
-function whenBodyEnds(response: Response, done: () => void): Response {
-  if (!response.body) {
-    done();
-    return response;
-  }
-  const reader = response.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done: ended, value } = await reader.read();
-        if (ended) {
-          done();
-          controller.close();
-        } else controller.enqueue(value);
-      } catch (error) {
-        done();
-        controller.error(error);
-      }
-    },
-    cancel(reason) {
-      done();
-      return reader.cancel(reason);
-    },
-  });
-  return new Response(body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
 }

@@ -1,5 +1,9 @@
 import type { PluginV1, RouteHandler } from '@fusionkit/core';
-import { createMcpEndpoints, type McpHttpEndpoint } from './create-mcp-http-handler.js';
+import {
+  createMcpEndpoints,
+  type McpChangeNotifier,
+  type McpHttpEndpoint,
+} from './create-mcp-http-handler.js';
 import type { McpFusion } from './mcp-fusion.js';
 import type { McpHttpOptions } from './mcp-server-options.js';
 
@@ -20,6 +24,30 @@ function fusionOfApi(api: unknown): McpFusion | undefined {
 }
 
 /**
+ * Tells subscribed clients when models come and go: the tools, prompts (one per pipeline) and the
+ * `fusion://models` resource follow the models served. Changes within a tick are sent once.
+ */
+function notifyModelChanges(events: NonNullable<McpFusion['events']>, notify: McpChangeNotifier): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const changed = () => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      notify.toolsChanged();
+      notify.promptsChanged();
+      notify.resourcesChanged();
+      notify.resourceUpdated('fusion://models');
+    }, 10);
+    timer.unref?.();
+  };
+  const offs = [events.on('model:register', changed), events.on('model:unregister', changed)];
+  return () => {
+    clearTimeout(timer);
+    for (const off of offs) off();
+  };
+}
+
+/**
  * Serves the orchestrator as an MCP server at `/mcp` (Streamable HTTP) through `fusion.handle`, so
  * every adapter (node, Express, Next.js) serves it, behind the orchestrator's API keys and cross-site
  * guard (`createFusion({ security })`).
@@ -35,7 +63,8 @@ function fusionOfApi(api: unknown): McpFusion | undefined {
  */
 export function mcpPlugin(options: McpHttpOptions = {}): McpPlugin {
   let fromApi: McpFusion | undefined;
-  const { standalone: endpoint, mounted } = createMcpEndpoints(options, () => fromApi);
+  const { standalone: endpoint, mounted, notify } = createMcpEndpoints(options, () => fromApi);
+  let unsubscribe: (() => void) | undefined;
   return {
     specificationVersion: 'v1',
     name: 'mcp',
@@ -49,7 +78,16 @@ export function mcpPlugin(options: McpHttpOptions = {}): McpPlugin {
       const handler: RouteHandler = (request) => mounted(request);
       const path = options.path ?? '/mcp';
       for (const method of ['POST', 'GET', 'DELETE']) api.route(method, path, handler);
+      let fusion: McpFusion | undefined = fromApi;
+      try {
+        // A deferred `() => fusion` given to `createFusion` itself is not readable yet during setup.
+        fusion = (typeof options.fusion === 'function' ? options.fusion() : options.fusion) ?? fromApi;
+      } catch {}
+      unsubscribe = fusion?.events ? notifyModelChanges(fusion.events, notify) : undefined;
     },
-    teardown: () => endpoint.close(),
+    teardown: async () => {
+      unsubscribe?.();
+      await endpoint.close();
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { JobsLike, McpFusion, RagPluginLike, RagStoreLike } from './mcp-fusion.js';
+import type { McpSessionOptions } from './mcp-sessions.js';
 
 /** Options of the orchestrator's MCP server, over any transport. */
 export interface McpServerOptions {
@@ -24,9 +25,13 @@ export interface McpServerOptions {
 }
 
 /** Options of the Streamable HTTP endpoint (`mcpPlugin`, `createMcpHttpHandler`). */
-export interface McpHttpOptions extends McpServerOptions {
+export interface McpHttpOptions extends McpServerOptions, McpEndpointOptions {
   /** Path of the endpoint under the orchestrator's `handle`. @default '/mcp' */
   path?: string;
+}
+
+/** Options of a Streamable HTTP endpoint over any MCP server factory ({@link createMcpEndpoint}). */
+export interface McpEndpointOptions {
   /**
    * Host names the `Host` header may name (any port), besides localhost and IP addresses; other hosts
    * get 403 (DNS rebinding). Through `fusion.handle` (`mcpPlugin`) the orchestrator's
@@ -47,4 +52,13 @@ export interface McpHttpOptions extends McpServerOptions {
   onError?: (error: Error) => void;
   /** Largest request body, bytes; larger bodies get 413. @default the orchestrator's `maxBodyBytes` (4 MiB) */
   maxBodyBytes?: number;
+  /**
+   * The stateful mode for 2025-era clients: `initialize` opens a session (`Mcp-Session-Id`) kept by
+   * one server instance, so that logging levels, resource subscriptions, notifications, cancellation
+   * and server-to-client requests (sampling, elicitation) work over HTTP; `GET` opens the session's
+   * resumable notification stream (`Last-Event-ID`), `DELETE` ends it, an unknown session gets 404.
+   * 2026-07-28 clients are served statelessly either way.
+   * @default false (stateless)
+   */
+  sessions?: boolean | McpSessionOptions;
 }

@@ -33,7 +33,7 @@ export function serveMcpStdio(options: McpStdioOptions): McpStdioServer {
   });
   stdin.once('end', () => markClosed());
   stdin.once('close', () => markClosed());
-  const handle = serveStdio(createMcpServerFactory(options), {
+  const handle = serveStdio(createMcpServerFactory(options, undefined, true), {
     transport: new StdioServerTransport(stdin, stdout),
     ...(options.onError ? { onerror: options.onError } : {}),
   });

@@ -5,7 +5,7 @@ import type { McpFusion } from '../mcp-fusion.js';
 import { ProgressReporter } from '../progress-reporter.js';
 import { errorResult, structuredResult } from '../tool-results.js';
 import { chatRequestOf, conversationShape, hasTurn, NO_TURN, usageSchema } from './chat-input.js';
-import type { ToolContext } from './tool-context.js';
+import { logCall, type ToolContext } from './tool-context.js';
 
 const input = z
   .object({
@@ -45,10 +45,17 @@ export function registerChatTool(server: McpServer, fusion: McpFusion, context: 
       const signal = context.signal(ctx);
       const request = chatRequestOf(args.model, args);
       const progress = new ProgressReporter(ctx);
+      await logCall(ctx, 'debug', { event: 'chat:start', model: request.model, streamed: progress.wanted });
       try {
         if (!progress.wanted) {
           const result = await fusion.chat(request, { signal });
           const choice = result.choices[0];
+          await logCall(ctx, 'info', {
+            event: 'chat:end',
+            model: result.model,
+            finish_reason: choice?.finish_reason ?? null,
+            ...(result.usage ? { usage: pickUsage(result.usage) } : {}),
+          });
           return structuredResult(
             {
               model: result.model,
@@ -79,6 +86,12 @@ export function registerChatTool(server: McpServer, fusion: McpFusion, context: 
           }
         }
         if (pending) await progress.report(text.length, pending);
+        await logCall(ctx, 'info', {
+          event: 'chat:end',
+          model: request.model,
+          finish_reason: finish,
+          ...(usage ? { usage: pickUsage(usage) } : {}),
+        });
         return structuredResult(
           {
             model: request.model,
@@ -89,7 +102,14 @@ export function registerChatTool(server: McpServer, fusion: McpFusion, context: 
           text,
         );
       } catch (error) {
-        return errorResult(error);
+        const result = errorResult(error);
+        const [first] = result.content;
+        await logCall(ctx, 'error', {
+          event: 'chat:error',
+          model: request.model,
+          message: first?.type === 'text' ? first.text : '',
+        });
+        return result;
       }
     },
   );

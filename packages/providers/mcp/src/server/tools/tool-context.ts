@@ -1,4 +1,4 @@
-import type { ServerContext } from '@modelcontextprotocol/server';
+import type { LoggingLevel, ServerContext } from '@modelcontextprotocol/server';
 
 /** What every tool of one server instance shares. */
 export interface ToolContext {
@@ -8,4 +8,15 @@ export interface ToolContext {
    */
   signal(context: ServerContext): AbortSignal;
   progressEveryChunks: number;
+}
+
+/**
+ * A log message about the call, as `notifications/message` from the `fusion` logger: sent only when
+ * the client's level (`logging/setLevel` in a session, `_meta.logLevel` with 2026-07-28) lets it
+ * through; never fails the call.
+ */
+export async function logCall(context: ServerContext, level: LoggingLevel, data: unknown): Promise<void> {
+  try {
+    await context.mcpReq.log(level, data, 'fusion');
+  } catch {}
 }
