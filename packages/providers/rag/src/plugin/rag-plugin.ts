@@ -163,7 +163,7 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
       const routes = [
         ...collectionRoutes(service),
         ...queryRoutes(service),
-        ...(options.jobRoutes === false ? [] : jobRoutes(jobs)),
+        ...(options.jobRoutes === false ? [] : jobRoutes(jobs, { prefixes: ['/api/jobs'] })),
       ];
       for (const [method, path, handler] of routes) api.route(method, path, handler);
       api.route('GET', '/api/rag/status', () =>
