@@ -91,14 +91,14 @@ export function responsesRoutes(
     if (body.background) {
       // Stored before the job starts: the job moves it on from there.
       await save(skeleton);
-      const job = await runner().create({
+      // The job records its own id in the stored response when it starts (see backgroundResponseJob),
+      // so that a cancel on any instance reaches it; writing it here could undo the job's progress.
+      await runner().create({
         kind: RESPONSE_JOB_KIND,
         input: { id: skeleton.id, chat },
         idempotencyKey: skeleton.id,
         metadata: { response: skeleton.id },
       });
-      // The job's id, so that a cancel on any instance (a shared runner) reaches it.
-      if (stored) await store.set({ response: skeleton, input, history, jobId: job.id });
       return jsonResponse(skeleton, 200, requestId);
     }
 

@@ -45,7 +45,10 @@ export interface RagFusionFixture {
  * An orchestrator with a mock provider (`mock/gen` answers with {@link citingReply}, `mock/embed`
  * embeds with a hash) and the RAG plugin over a temporary directory.
  */
-export async function createRagFusion(options: Partial<RagPluginOptions> = {}): Promise<RagFusionFixture> {
+export async function createRagFusion(
+  options: Partial<RagPluginOptions> = {},
+  fusionOptions: { apiKeys?: string[] } = {},
+): Promise<RagFusionFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'rag-plugin-'));
   const root = join(dir, 'docs');
   await mkdir(root);
@@ -67,7 +70,7 @@ export async function createRagFusion(options: Partial<RagPluginOptions> = {}): 
     generator: 'mock/gen',
     ...options,
   });
-  fusion = createFusion({ providers: [provider], plugins: [plugin], healthIntervalMs: 0 });
+  fusion = createFusion({ providers: [provider], plugins: [plugin], healthIntervalMs: 0, ...fusionOptions });
   await fusion.ready;
   const request = async (
     method: string,

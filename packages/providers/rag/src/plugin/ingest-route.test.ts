@@ -333,3 +333,30 @@ describe('POST /api/rag/ingest: jobs', () => {
     expect(JSON.stringify(result.skipped)).not.toContain(rag.root);
   });
 });
+
+describe('POST /api/rag/ingest with API keys', () => {
+  it('gives the job to the key that asked: it reads it at /api/jobs, another key gets 404', async () => {
+    const rag = (fixture = await createRagFusion({}, { apiKeys: ['key-a-secret', 'key-b-secret'] }));
+    const as = (key: string) => ({ authorization: `Bearer ${key}` });
+    expect(
+      (await rag.request('POST', '/api/rag/collections', { name: 'docs' }, as('key-a-secret'))).status,
+    ).toBe(201);
+    const created = await rag.request(
+      'POST',
+      '/api/rag/ingest',
+      { collection: 'docs', documents: ['alpha', 'beta'], async: true },
+      as('key-a-secret'),
+    );
+    expect(created.status).toBe(202);
+    const job = (await created.json()) as Json;
+    await vi.waitFor(async () => {
+      const own = await rag.request('GET', `/api/jobs/${job.id}`, undefined, as('key-a-secret'));
+      expect(own.status).toBe(200);
+      expect(((await own.json()) as Json).status).toBe('succeeded');
+    });
+    const other = await rag.request('GET', `/api/jobs/${job.id}`, undefined, as('key-b-secret'));
+    expect(other.status).toBe(404);
+    const cancel = await rag.request('DELETE', `/api/jobs/${job.id}`, undefined, as('key-b-secret'));
+    expect(cancel.status).toBe(404);
+  });
+});

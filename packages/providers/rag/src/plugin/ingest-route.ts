@@ -74,7 +74,7 @@ async function openOrCreate(service: RagService, ingest: IngestRequest): Promise
  * sources read (`GET /api/jobs/:id`), cancelled with `DELETE /api/jobs/:id`.
  */
 export function ingestRoute(service: RagService): RouteHandler {
-  return async (request, { requestId, signal }) => {
+  return async (request, { requestId, signal, apiKey }) => {
     const ingest = await readIngestRequest(request, {
       maxBodyBytes: service.options.maxBodyBytes,
       maxUploadBytes: service.options.maxUploadBytes,
@@ -100,6 +100,8 @@ export function ingestRoute(service: RagService): RouteHandler {
       kind: 'rag.ingest',
       total,
       metadata: { collection: collection.name },
+      // The key that asked owns the job: with API keys on, only it reads or cancels it at /api/jobs.
+      ...(apiKey ? { owner: apiKey.id } : {}),
       ...(webhook ? { webhook } : {}),
       ...(resumable ? { input } : { run: (context: JobContext) => runIngest(service, input, context) }),
     });
