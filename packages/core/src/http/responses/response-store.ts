@@ -24,6 +24,8 @@ export interface StoredResponse {
   history: InputItem[];
   /** The job running it, for a `background` response. */
   jobId?: string;
+  /** The id of the API key that created it: with keys on, only that key sees it. */
+  owner?: string;
 }
 
 /** Stored responses: in memory by default (bounded, expiring), or in a Keyv you give. */

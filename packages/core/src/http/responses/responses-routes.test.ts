@@ -349,6 +349,35 @@ describe('stored responses', () => {
     }
     expect(id).toMatch(/^resp_/);
   });
+  it('with API keys, a stored response is seen only by the key that created it', async () => {
+    const { fusion } = await start(undefined, { apiKeys: ['key-a-secret', 'key-b-secret'] });
+    const clientOf = (apiKey: string) =>
+      new OpenAI({
+        baseURL: `${BASE}/v1`,
+        apiKey,
+        maxRetries: 0,
+        fetch: (url, init) => fusion.handle(new Request(url, init)),
+      });
+    const a = clientOf('key-a-secret');
+    const b = clientOf('key-b-secret');
+    const created = await a.responses.create({ model: MODEL, input: 'Weather in Paris?' });
+    expect((await a.responses.retrieve(created.id)).id).toBe(created.id);
+    for (const attempt of [
+      () => b.responses.retrieve(created.id),
+      () => b.responses.inputItems.list(created.id),
+      () => b.responses.delete(created.id),
+      () => b.responses.create({ model: MODEL, input: 'And tomorrow?', previous_response_id: created.id }),
+    ]) {
+      await expect(attempt()).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    }
+    // Still there for its owner, and it continues from it.
+    const next = await a.responses.create({
+      model: MODEL,
+      input: 'And tomorrow?',
+      previous_response_id: created.id,
+    });
+    expect(next.status).toBe('completed');
+  });
 });
 
 describe('background responses', () => {

@@ -66,7 +66,7 @@ export function responsesRoutes(
   // A durable runner resumes unfinished background responses after a restart: define their kind now.
   if (jobs) jobs.define(RESPONSE_JOB_KIND, backgroundResponseJob(fusion, store));
 
-  const create: RouteHandler = async (request, { requestId, signal }) => {
+  const create: RouteHandler = async (request, { requestId, signal, apiKey }) => {
     const raw = await readJsonBody(request, fusion.maxBodyBytes);
     // The providers given at creation must be registered before the model is looked up.
     await fusion.ready.catch(() => {});
@@ -80,13 +80,16 @@ export function responsesRoutes(
       );
     }
     const body = parseResponseRequest(raw);
-    const history = await historyOf(store, body);
+    const owner = apiKey?.id;
+    const history = await historyOf(store, body, owner);
     const input = withIds(body.input);
     const chat = toChatRequest({ ...body, input }, history);
     const skeleton = responseSkeleton(body, itemId('resp'), body.background ? 'queued' : 'in_progress');
     const stored = body.store !== false;
     const save = (response: ResponseObject) =>
-      stored ? store.set({ response, input, history }) : Promise.resolve();
+      stored
+        ? store.set({ response, input, history, ...(owner === undefined ? {} : { owner }) })
+        : Promise.resolve();
 
     if (body.background) {
       // Stored before the job starts: the job moves it on from there.
@@ -185,33 +188,34 @@ export function responsesRoutes(
     if (job && !isFinalStatus(job.status)) await jobs.cancel(job.id);
   };
 
-  const find = async (id: string | undefined): Promise<StoredResponse> => {
+  const find = async (id: string | undefined, owner: string | undefined): Promise<StoredResponse> => {
     const record = id ? await store.get(id) : undefined;
-    if (!record) {
+    // Another key's response is as unknown as one never stored.
+    if (!record || !visibleTo(record, owner)) {
       throw new NotFoundError(`Response with id '${id}' not found.`, { code: 'response_not_found' });
     }
     return record;
   };
 
-  const retrieve: RouteHandler = async (request, { requestId, params }) => {
+  const retrieve: RouteHandler = async (request, { requestId, params, apiKey }) => {
     if (new URL(request.url).searchParams.get('stream') === 'true') {
       throw new InvalidRequestError('Replaying a response as a stream is not supported: drop `stream`.', {
         param: 'stream',
       });
     }
-    const { response } = await find(params.id);
+    const { response } = await find(params.id, apiKey?.id);
     return jsonResponse(response, 200, requestId);
   };
 
-  const remove: RouteHandler = async (_request, { requestId, params }) => {
-    const record = await find(params.id);
+  const remove: RouteHandler = async (_request, { requestId, params, apiKey }) => {
+    const record = await find(params.id, apiKey?.id);
     await cancelJob(record);
     await store.delete(record.response.id);
     return jsonResponse({ id: record.response.id, object: 'response', deleted: true }, 200, requestId);
   };
 
-  const inputItems: RouteHandler = async (request, { requestId, params }) => {
-    const { input } = await find(params.id);
+  const inputItems: RouteHandler = async (request, { requestId, params, apiKey }) => {
+    const { input } = await find(params.id, apiKey?.id);
     const query = new URL(request.url).searchParams;
     const order = query.get('order') ?? 'desc';
     if (order !== 'asc' && order !== 'desc') {
@@ -244,8 +248,8 @@ export function responsesRoutes(
     );
   };
 
-  const cancel: RouteHandler = async (_request, { requestId, params }) => {
-    const record = await find(params.id);
+  const cancel: RouteHandler = async (_request, { requestId, params, apiKey }) => {
+    const record = await find(params.id, apiKey?.id);
     const { response } = record;
     if (!response.background) {
       throw new InvalidRequestError('Only responses created with `background: true` can be cancelled.', {
@@ -281,11 +285,20 @@ function responsesUpstream(fusion: Fusion, body: unknown): RegisteredModel | und
 }
 
 /** The items a request continues: those of its `previous_response_id` (404 when unknown). */
-async function historyOf(store: ResponseStore, request: ResponseRequest): Promise<InputItem[]> {
+/** With API keys on, a stored response is seen only by the key that created it. */
+function visibleTo(record: StoredResponse, owner: string | undefined): boolean {
+  return owner === undefined || record.owner === owner;
+}
+
+async function historyOf(
+  store: ResponseStore,
+  request: ResponseRequest,
+  owner: string | undefined,
+): Promise<InputItem[]> {
   const id = request.previous_response_id;
   if (id === undefined) return [];
   const previous = await store.get(id);
-  if (!previous) {
+  if (!previous || !visibleTo(previous, owner)) {
     throw new NotFoundError(`Previous response with id '${id}' not found.`, {
       code: 'previous_response_not_found',
       param: 'previous_response_id',
