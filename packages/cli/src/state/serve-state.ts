@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import type { CliContext } from '../commands/cli-context.js';
 import { webhookGuard } from '../commands/webhook-guard.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
+import { jobsWithLocal } from '../jobs/jobs-with-local.js';
 import { SharedJobRunner } from '../jobs/shared-job-runner.js';
 import { openState } from './open-state.js';
 import { SharedRateLimiter } from './shared-rate-limiter.js';
@@ -31,7 +32,7 @@ export async function openServeState(
   traces: TraceStoreOptions['keyv'];
   responses: NonNullable<FusionOptions['responses']>;
   jobs: JobRunnerLike;
-  /** The runner of the default RAG plugin's ingests, and whether it serves `/api/jobs` itself. */
+  /** The runner of the default RAG plugin's ingests (its jobs are served by the server's job routes). */
   rag: { jobs: JobRunner; jobRoutes: boolean };
   limiter: RateLimiterLike;
   /** Where `/mcp` records its sessions (config `mcp.sessions`), shared by instances on one Redis. */
@@ -71,7 +72,7 @@ export async function openServeState(
     prefix: `${context.env.FUSION_REDIS_PREFIX || 'fusion'}:limits`,
   });
   // RAG ingests (some carry uploaded bytes, run in this process) stay on a runner of this instance:
-  // the server's, or with shared jobs one of their own, which then serves /api/jobs.
+  // the server's, or with shared jobs one of their own, whose jobs the job routes also find.
   const ragJobs =
     jobs instanceof JobRunner
       ? jobs
@@ -82,10 +83,10 @@ export async function openServeState(
         });
   // A RAG plugin of the config serves /api/jobs for its own runner already.
   const ragMounted = config.plugins?.some((plugin) => plugin.name === 'rag');
-  const ragServesJobs = ragMounted || ragJobs !== jobs;
+  const served = ragJobs === jobs ? jobs : jobsWithLocal(jobs, ragJobs);
   return {
     jobs,
-    rag: { jobs: ragJobs, jobRoutes: ragJobs !== jobs },
+    rag: { jobs: ragJobs, jobRoutes: false },
     traces: state.keyv('traces'),
     responses: { keyv: state.keyv('responses'), jobs },
     limiter,
@@ -118,9 +119,9 @@ export async function openServeState(
           ]
         : []),
       jobsPlugin({
-        jobs,
+        jobs: served,
         routes: {
-          prefixes: ragServesJobs ? ['/v1/jobs'] : ['/v1/jobs', '/api/jobs'],
+          prefixes: ragMounted ? ['/v1/jobs'] : ['/v1/jobs', '/api/jobs'],
           checkWebhookUrl: guard.checkWebhookUrl,
         },
       }),
