@@ -78,6 +78,7 @@ export {
   safeFetch,
 } from './sources/safe-fetch.js';
 export { MarkdownSplitter, type MarkdownSplitterOptions } from './splitters/markdown-splitter.js';
+export { countTokensWith } from './splitters/named-tokenizer.js';
 export {
   DEFAULT_SEPARATORS,
   RecursiveCharacterSplitter,

@@ -41,22 +41,30 @@ function vectorOption(body: Fields, canEmbed: boolean): CreateCollectionOptions[
   };
 }
 
-function splitterOption(body: Fields): CreateCollectionOptions['splitter'] | undefined {
+/** `splitter: { kind, chunk_size, chunk_overlap, tokenizer }` of a create request (sizes in tokens for 'token'). */
+export function splitterOption(body: Fields): CreateCollectionOptions['splitter'] | undefined {
   const splitter = readObject(body, 'splitter');
   if (!splitter) return undefined;
-  const kind = readEnum(splitter, 'kind', ['auto', 'recursive', 'markdown'] as const, 'splitter.kind');
+  const kind = readEnum(
+    splitter,
+    'kind',
+    ['auto', 'recursive', 'markdown', 'token'] as const,
+    'splitter.kind',
+  );
+  const tokenizer = readString(splitter, 'tokenizer', { max: 128, param: 'splitter.tokenizer' });
   const chunkSize = readInteger(splitter, 'chunk_size', {
-    min: 50,
+    min: kind === 'token' ? 16 : 50,
     max: 100_000,
     param: 'splitter.chunk_size',
   });
   const chunkOverlap = readInteger(splitter, 'chunk_overlap', {
     min: 0,
-    max: Math.max(0, (chunkSize ?? 1000) - 1),
+    max: Math.max(0, (chunkSize ?? (kind === 'token' ? 256 : 1000)) - 1),
     param: 'splitter.chunk_overlap',
   });
   return {
     ...(kind ? { kind } : {}),
+    ...(tokenizer ? { tokenizer } : {}),
     ...(chunkSize ? { chunkSize } : {}),
     ...(chunkOverlap !== undefined ? { chunkOverlap } : {}),
   };

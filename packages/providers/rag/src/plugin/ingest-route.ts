@@ -1,4 +1,4 @@
-import type { JobContext, JobHandler, RouteHandler } from '@fusionkit/core';
+import { InvalidRequestError, type JobContext, type JobHandler, type RouteHandler } from '@fusionkit/core';
 import { jsonResponse } from '@fusionkit/core/internal';
 import type { IngestSource } from '../sources/ingest-source.js';
 import { countSources } from '../sources/read-sources.js';
@@ -6,7 +6,7 @@ import type { Collection } from '../store/collection.js';
 import type { IngestProgress } from '../store/collection-options.js';
 import { type IngestRequest, readIngestRequest } from './ingest-request.js';
 import type { RagService } from './rag-service.js';
-import { ingestReportJson } from './wire-format.js';
+import { ingestReportJson, splitterJson } from './wire-format.js';
 
 /** Counters of a running ingest, as a job's `detail`. */
 function progressDetail(progress: IngestProgress) {
@@ -58,12 +58,31 @@ function runsAsJob(ingest: IngestRequest, threshold: { sources: number; bytes: n
 }
 
 async function openOrCreate(service: RagService, ingest: IngestRequest): Promise<Collection> {
+  let existing: Collection | undefined;
   try {
-    return await service.open(ingest.collection);
+    existing = await service.open(ingest.collection);
   } catch (error) {
     if (!ingest.create || (error as { status?: unknown }).status !== 404) throw error;
   }
-  const collection = await service.store.createCollection(ingest.collection);
+  if (existing) {
+    // A collection splits every ingest as recorded at its creation; another splitter would mix sizes.
+    const recorded = existing.config.splitter;
+    const asked = ingest.splitter ?? {};
+    const differs = (Object.keys(asked) as (keyof typeof asked)[]).find(
+      (key) => asked[key] !== recorded[key],
+    );
+    if (differs) {
+      throw new InvalidRequestError(
+        `Collection '${existing.name}' splits with ${JSON.stringify(splitterJson(recorded))}; its splitter is set when it is created.`,
+        { code: 'splitter_mismatch', param: 'splitter' },
+      );
+    }
+    return existing;
+  }
+  const collection = await service.store.createCollection(
+    ingest.collection,
+    ingest.splitter ? { splitter: ingest.splitter } : {},
+  );
   service.pipelines.add(ingest.collection);
   return collection;
 }

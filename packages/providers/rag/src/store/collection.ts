@@ -127,6 +127,7 @@ export class Collection {
       generation: manifest?.generation ?? 0,
       ...(manifest ? { committedAt: manifest.committedAt } : {}),
       ...(config.vector ? { vector: config.vector } : {}),
+      splitter: config.splitter,
     };
   }
 

@@ -44,14 +44,25 @@ export interface DocumentInput {
   metadata?: Record<string, unknown>;
 }
 
-/** How a collection cuts documents. The token splitter needs a function, so it is set in code (`splitter`). */
+/**
+ * How a collection cuts documents, recorded in its manifest so every later ingest (and the replay of
+ * its log) splits the same way. A splitter given in code (`splitter` of the store) overrides it.
+ */
 export interface SplitterConfig {
-  /** 'auto' splits Markdown and HTML at headings and everything else recursively. @default 'auto' */
-  kind: 'auto' | 'recursive' | 'markdown';
-  /** Characters. @default 1000 */
+  /**
+   * 'auto' splits Markdown and HTML at headings and everything else recursively; 'token' splits
+   * recursively with sizes counted by `tokenizer`. @default 'auto'
+   */
+  kind: 'auto' | 'recursive' | 'markdown' | 'token';
+  /** Characters (tokens for 'token'). @default 1000 (256 for 'token') */
   chunkSize: number;
-  /** Characters. @default 200 */
+  /** Characters (tokens for 'token'). @default 200 (32 for 'token') */
   chunkOverlap: number;
+  /**
+   * The tokenizer of kind 'token' (required there): an OpenAI model or encoding name `js-tiktoken` ships.
+   * @example 'gpt-4o'
+   */
+  tokenizer?: string;
 }
 
 /** The vector side of a collection. */
@@ -90,4 +101,6 @@ export interface CollectionInfo {
   generation: number;
   committedAt?: string;
   vector?: VectorConfig;
+  /** How its documents are split (every ingest uses it). */
+  splitter?: SplitterConfig;
 }
