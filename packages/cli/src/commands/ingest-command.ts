@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { FusionError } from '@fusionkit/core';
 import {
   countSources,
@@ -172,7 +172,8 @@ async function toSources(
         code: 'file_not_found',
         status: 404,
       });
-    roots.push(path);
+    // A file's root is its folder, so its id names the folder too (`file:guide/install.md`).
+    roots.push(info.isDirectory() ? path : dirname(path));
     sources.push(info.isDirectory() ? { type: 'folder', path } : { type: 'file', path });
   }
   return { sources, roots };
