@@ -42,6 +42,11 @@ export interface DocumentInput {
   /** Decides the splitter ('markdown' and 'html' split at headings). @default 'text' */
   format?: DocumentFormat;
   metadata?: Record<string, unknown>;
+  /**
+   * For a paged document (PDF): the offset in `text` where each page starts; its chunks get
+   * `metadata.page` (1-based, where the chunk starts) and `metadata.pageEnd` when they run onto later pages.
+   */
+  pageStarts?: number[];
 }
 
 /**
