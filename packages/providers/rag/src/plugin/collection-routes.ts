@@ -1,14 +1,14 @@
 import { InvalidRequestError, type RouteHandler } from '@fusionkit/core';
-import { jsonResponse, readJsonBody } from '@fusionkit/core/internal';
+import { jsonResponse } from '@fusionkit/core/internal';
 import type { CreateCollectionOptions } from '../store/rag-store.js';
 import type { RagService } from './rag-service.js';
 import {
   type Fields,
   isPlainObject,
-  objectBody,
   queryFields,
   readEnum,
   readInteger,
+  readJsonObject,
   readObject,
   readString,
 } from './request-fields.js';
@@ -86,7 +86,7 @@ export function collectionRoutes(service: RagService): [string, string, RouteHan
   };
 
   const create: RouteHandler = async (request, { requestId }) => {
-    const body = objectBody(await readJsonBody(request, service.options.maxBodyBytes));
+    const body = await readJsonObject(request, service.options.maxBodyBytes);
     const name = readString(body, 'name', { required: true, max: 64 });
     const description = readString(body, 'description', { max: 2000 });
     const vector = vectorOption(body, service.options.canEmbed);

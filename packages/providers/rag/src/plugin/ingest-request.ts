@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
 import { InvalidRequestError } from '@fusionkit/core';
-import { readJsonBody } from '@fusionkit/core/internal';
 import type { DocumentFormat } from '../loaders/loaded-document.js';
 import { confinePath } from '../sources/confine-path.js';
 import type { IngestSource, SourceOptions } from '../sources/ingest-source.js';
@@ -11,10 +10,10 @@ import { readFormData } from './read-form-data.js';
 import {
   type Fields,
   isPlainObject,
-  objectBody,
   readArray,
   readBoolean,
   readEnum,
+  readJsonObject,
   readObject,
   readString,
   withParam,
@@ -249,5 +248,5 @@ export async function readIngestRequest(
 ): Promise<IngestRequest> {
   const contentType = request.headers.get('content-type') ?? '';
   if (/^multipart\/form-data/i.test(contentType)) return fromMultipart(request, limits);
-  return fromJson(objectBody(await readJsonBody(request, limits.maxBodyBytes)), limits);
+  return fromJson(await readJsonObject(request, limits.maxBodyBytes), limits);
 }

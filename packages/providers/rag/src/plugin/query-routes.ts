@@ -6,17 +6,17 @@ import {
   type RouteHandler,
   UnsupportedError,
 } from '@fusionkit/core';
-import { jsonResponse, readJsonBody } from '@fusionkit/core/internal';
+import { jsonResponse } from '@fusionkit/core/internal';
 import { rerankChunks } from '../rerank/rerank-chunks.js';
 import type { SearchMode } from '../store/search-collection.js';
 import type { RagService } from './rag-service.js';
 import {
   type Fields,
-  objectBody,
   queryFields,
   readArray,
   readEnum,
   readInteger,
+  readJsonObject,
   readObject,
   readString,
   withParam,
@@ -72,8 +72,7 @@ function readRerank(body: Record<string, unknown>): { model: string; candidates?
  * `POST /api/rag/search`, `GET` and `DELETE /api/rag/documents`, and `POST /api/rag/answer`.
  */
 export function queryRoutes(service: RagService): [string, string, RouteHandler][] {
-  const readBody = async (request: Request) =>
-    objectBody(await readJsonBody(request, service.options.maxBodyBytes));
+  const readBody = (request: Request) => readJsonObject(request, service.options.maxBodyBytes);
 
   const search: RouteHandler = async (request, { requestId, signal }) => {
     const body = await readBody(request);

@@ -1,10 +1,26 @@
-import { FusionError, InvalidRequestError } from '@fusionkit/core';
+import { FusionError, InvalidRequestError, UnsupportedMediaTypeError } from '@fusionkit/core';
+import { readJsonBody } from '@fusionkit/core/internal';
 
 /** A request body or query, read field by field; every refusal is a 400 naming the field. */
 export type Fields = Record<string, unknown>;
 
 function invalid(param: string, message: string): InvalidRequestError {
   return new InvalidRequestError(`'${param}' ${message}`, { param });
+}
+
+/**
+ * A JSON object body: 415 unless the request says `application/json` (or `…+json`), so a cross-site
+ * `text/plain` "simple request" never reaches a handler, even one mounted without the orchestrator's
+ * guard; 400 when it is not an object; 413 past `maxBytes`.
+ */
+export async function readJsonObject(request: Request, maxBytes: number): Promise<Fields> {
+  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json' && !/^application\/[\w.+-]+\+json$/.test(type)) {
+    throw new UnsupportedMediaTypeError(
+      `The request body's Content-Type ${type ? `'${type}'` : '(none)'} is not accepted here: send JSON with 'Content-Type: application/json'.`,
+    );
+  }
+  return objectBody(await readJsonBody(request, maxBytes));
 }
 
 /** The body as an object, or a 400. */
