@@ -54,6 +54,10 @@ export {
 export { type RagLoadStatus, type RagPlugin, ragPlugin } from './plugin/rag-plugin.js';
 export type { RagFusion, RagPluginOptions } from './plugin/rag-plugin-options.js';
 export {
+  DEFAULT_REWRITE_PROMPT,
+  type StandaloneQuestionOptions,
+} from './plugin/standalone-question.js';
+export {
   type CollectionRetrieverOptions,
   createCollectionRetriever,
 } from './retriever/collection-retriever.js';

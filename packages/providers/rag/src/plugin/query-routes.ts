@@ -14,6 +14,7 @@ import {
   type Fields,
   queryFields,
   readArray,
+  readBoolean,
   readEnum,
   readInteger,
   readJsonObject,
@@ -227,6 +228,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
     const k = readInteger(body, 'k', { min: 1, max: 50 });
     const mode = readEnum(body, 'mode', MODES);
     const filter = readObject(body, 'filter');
+    const rewrite = readBoolean(body, 'rewrite');
     const extra: Fields = {};
     for (const name of ['max_tokens', 'temperature', 'top_p', 'seed']) {
       if (body[name] !== undefined) extra[name] = body[name];
@@ -237,7 +239,12 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
           ...extra,
           model,
           messages: messages as ChatMessage[],
-          rag: { ...(k ? { k } : {}), ...(mode ? { mode } : {}), ...(filter ? { filter } : {}) },
+          rag: {
+            ...(k ? { k } : {}),
+            ...(mode ? { mode } : {}),
+            ...(filter ? { filter } : {}),
+            ...(rewrite === undefined ? {} : { rewrite }),
+          },
         },
         { requestId, signal },
       );

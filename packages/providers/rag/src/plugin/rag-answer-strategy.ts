@@ -20,11 +20,18 @@ import {
 import {
   type Fields,
   isPlainObject,
+  readBoolean,
   readEnum,
   readInteger,
   readObject,
   withParam,
 } from './request-fields.js';
+import {
+  isMultiTurn,
+  type StandaloneQuestionOptions,
+  standaloneQuestionOf,
+  standaloneQuestionRequest,
+} from './standalone-question.js';
 
 /** The options of a `rag/<collection>` pipeline (its `options`; a type so it fits `Record<string, unknown>`). */
 export type RagAnswerOptions = {
@@ -36,6 +43,8 @@ export type RagAnswerOptions = {
   mode?: SearchMode;
   /** Applied to every retrieval of the pipeline. */
   filter?: MetadataFilter;
+  /** Rewrite follow-ups into standalone questions before retrieval. @default the strategy's `rewrite` */
+  rewrite?: boolean;
 };
 
 /** Options of {@link ragAnswerStrategy}. */
@@ -46,6 +55,16 @@ export interface RagAnswerStrategyOptions extends AnswerContextOptions {
   k?: number;
   /** Reorder `candidates` retrieved chunks with this chat model, keeping the best `k`. */
   rerank?: { model: string; candidates?: number };
+  /**
+   * Multi-turn conversations: before retrieval, one call to the generator (the first target, or
+   * `model`) rewrites the last user message as a standalone question from the earlier turns, and that
+   * is what is searched ("and the second one?" → "What does the second installation step do?"). The
+   * generator still answers the whole conversation. A single-turn request is searched as it is; a
+   * failed rewrite falls back to the last user message. A request turns it on or off with
+   * `rag: { rewrite }`. Off by default: retrieval uses the last user message only.
+   * @default false
+   */
+  rewrite?: boolean | (StandaloneQuestionOptions & { model?: string });
 }
 
 const MODES = ['bm25', 'vector', 'hybrid'] as const;
@@ -59,6 +78,7 @@ function retrievalOf(context: StrategyContext<RagAnswerOptions>, defaultK: numbe
   let k = options.k ?? defaultK;
   let mode = options.mode;
   let filter = options.filter;
+  let rewrite = options.rewrite;
   let fromRequest = false;
   if (request.rag !== undefined) {
     if (!isPlainObject(request.rag)) {
@@ -67,13 +87,47 @@ function retrievalOf(context: StrategyContext<RagAnswerOptions>, defaultK: numbe
     const fields = request.rag as Fields;
     k = readInteger(fields, 'k', { min: 1, max: 50, param: 'rag.k' }) ?? k;
     mode = readEnum(fields, 'mode', MODES, 'rag.mode') ?? mode;
+    rewrite = readBoolean(fields, 'rewrite', 'rag.rewrite') ?? rewrite;
     const requested = readObject(fields, 'filter', 'rag.filter');
     if (requested) {
       filter = filter ? { $and: [filter, requested] } : requested;
       fromRequest = true;
     }
   }
-  return { k, mode, filter, fromRequest };
+  return { k, mode, filter, fromRequest, rewrite };
+}
+
+/**
+ * The question to search for: the last user message, or with `rewrite` on and earlier turns to
+ * resolve, the standalone question one generator call makes of the conversation.
+ */
+async function searchQuery(
+  context: StrategyContext<RagAnswerOptions>,
+  options: RagAnswerStrategyOptions,
+  lastUser: string,
+  rewrite: boolean,
+): Promise<{ query: string; rewrite?: Record<string, unknown> }> {
+  if (!rewrite || !isMultiTurn(context.request)) return { query: lastUser };
+  const settings = typeof options.rewrite === 'object' ? options.rewrite : {};
+  const target = settings.model ? { model: settings.model } : context.targets[0];
+  if (!target) return { query: lastUser };
+  const startedAt = performance.now();
+  try {
+    const result = await context.call(target, standaloneQuestionRequest(context.request, settings), {
+      role: 'rewriter',
+    });
+    const question = standaloneQuestionOf(result);
+    const ms = Math.round((performance.now() - startedAt) * 100) / 100;
+    if (!question) return { query: lastUser, rewrite: { fallback: 'empty rewrite', rewrite_ms: ms } };
+    return { query: question, rewrite: { original_query: lastUser.slice(0, 500), rewrite_ms: ms } };
+  } catch (error) {
+    if (context.callOptions.signal.aborted) throw error;
+    // Retrieval for the last message beats no answer: the generator may still manage.
+    return {
+      query: lastUser,
+      rewrite: { fallback: String((error as Error)?.message ?? error).slice(0, 200) },
+    };
+  }
 }
 
 /** Retrieves for the last user message and builds the generator's request with numbered sources. */
@@ -82,13 +136,19 @@ async function prepare(
   options: RagAnswerStrategyOptions,
 ): Promise<{ request: StrategyContext['request']; citations: Citation[] }> {
   const name = context.options.collection;
-  const query = lastUserText(context.request);
-  if (!query) {
+  const lastUser = lastUserText(context.request);
+  if (!lastUser) {
     throw new InvalidRequestError('A RAG model needs a user message with text to search for.', {
       param: 'messages',
     });
   }
-  const { k, mode, filter, fromRequest } = retrievalOf(context, options.k ?? 5);
+  const { k, mode, filter, fromRequest, rewrite } = retrievalOf(context, options.k ?? 5);
+  const { query, rewrite: rewriteTrace } = await searchQuery(
+    context,
+    options,
+    lastUser,
+    Boolean(rewrite ?? options.rewrite),
+  );
   const collection = await options.collection(name);
   const startedAt = performance.now();
   let chunks: Awaited<ReturnType<Collection['search']>>;
@@ -118,6 +178,7 @@ async function prepare(
   context.trace.decision = {
     collection: name,
     query: query.slice(0, 500),
+    ...(rewriteTrace ?? {}),
     mode: mode ?? collection.defaultSearchMode,
     k,
     retrieved: chunks.map((chunk) => chunk.id),

@@ -130,6 +130,7 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
         ...(options.answer?.rerank ? { rerank: options.answer.rerank } : {}),
         ...(options.answer?.systemPrompt ? { systemPrompt: options.answer.systemPrompt } : {}),
         ...(options.answer?.maxContextChars ? { maxContextChars: options.answer.maxContextChars } : {}),
+        ...(options.answer?.rewrite ? { rewrite: options.answer.rewrite } : {}),
       });
       const definition = (collection: string): RagPipelineDefinition => ({
         name: `rag/${collection}`,
