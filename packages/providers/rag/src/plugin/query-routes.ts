@@ -15,6 +15,7 @@ import {
   queryFields,
   readArray,
   readBoolean,
+  readDiversity,
   readEnum,
   readInteger,
   readJsonObject,
@@ -84,6 +85,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
     const filter = readObject(body, 'filter');
     const weights = readWeights(body);
     const candidates = readInteger(body, 'candidates', { min: 1, max: 10_000 });
+    const diversity = readDiversity(body, k);
     const rerank = readRerank(body);
     const orchestrator = rerank ? service.options.fusion() : undefined;
     if (rerank && !orchestrator) {
@@ -120,6 +122,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
       ...(filter ? { filter } : {}),
       ...(weights ? { weights } : {}),
       ...(candidates ? { candidates } : {}),
+      ...diversity,
     });
     let reranked: boolean | undefined;
     if (rerank && orchestrator) {
@@ -244,6 +247,9 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
             ...(mode ? { mode } : {}),
             ...(filter ? { filter } : {}),
             ...(rewrite === undefined ? {} : { rewrite }),
+            // Checked by the strategy; its 400s name them without the 'rag.' prefix here.
+            ...(body.mmr === undefined ? {} : { mmr: body.mmr }),
+            ...(body.min_score === undefined ? {} : { min_score: body.min_score }),
           },
         },
         { requestId, signal },

@@ -21,6 +21,7 @@ import {
   type Fields,
   isPlainObject,
   readBoolean,
+  readDiversity,
   readEnum,
   readInteger,
   readObject,
@@ -79,22 +80,29 @@ function retrievalOf(context: StrategyContext<RagAnswerOptions>, defaultK: numbe
   let mode = options.mode;
   let filter = options.filter;
   let rewrite = options.rewrite;
+  let diversity: ReturnType<typeof readDiversity> = {};
   let fromRequest = false;
   if (request.rag !== undefined) {
     if (!isPlainObject(request.rag)) {
-      throw new InvalidRequestError("'rag' must be an object: { k, mode, filter }.", { param: 'rag' });
+      throw new InvalidRequestError(
+        "'rag' must be an object: { k, mode, filter, rewrite, mmr, min_score }.",
+        {
+          param: 'rag',
+        },
+      );
     }
     const fields = request.rag as Fields;
     k = readInteger(fields, 'k', { min: 1, max: 50, param: 'rag.k' }) ?? k;
     mode = readEnum(fields, 'mode', MODES, 'rag.mode') ?? mode;
     rewrite = readBoolean(fields, 'rewrite', 'rag.rewrite') ?? rewrite;
+    diversity = readDiversity(fields, k, 'rag.');
     const requested = readObject(fields, 'filter', 'rag.filter');
     if (requested) {
       filter = filter ? { $and: [filter, requested] } : requested;
       fromRequest = true;
     }
   }
-  return { k, mode, filter, fromRequest, rewrite };
+  return { k, mode, filter, fromRequest, rewrite, diversity };
 }
 
 /**
@@ -142,7 +150,7 @@ async function prepare(
       param: 'messages',
     });
   }
-  const { k, mode, filter, fromRequest, rewrite } = retrievalOf(context, options.k ?? 5);
+  const { k, mode, filter, fromRequest, rewrite, diversity } = retrievalOf(context, options.k ?? 5);
   const { query, rewrite: rewriteTrace } = await searchQuery(
     context,
     options,
@@ -159,6 +167,7 @@ async function prepare(
       signal: context.callOptions.signal,
       ...(mode ? { mode } : {}),
       ...(filter ? { filter } : {}),
+      ...diversity,
     });
   } catch (error) {
     const param = (error as { param?: unknown }).param;

@@ -87,7 +87,7 @@ describe('the standalone-question rewrite of rag/<collection>', () => {
     const result = await fusion.chat({ model: 'rag/docs', messages: conversation });
     expect(searched).toEqual(['The last one.']);
     expect(rewriteCalls()).toHaveLength(0);
-    expect(result.citations?.[0]).toMatchObject({ document_id: 'last' });
+    expect((result.citations as unknown[] | undefined)?.[0]).toMatchObject({ document_id: 'last' });
   });
 
   it('on, one generator call makes a standalone question of the history, and that is searched', async () => {
@@ -99,7 +99,10 @@ describe('the standalone-question rewrite of rag/<collection>', () => {
       'User: I run a web server. What should I know about ports?\n\nAssistant: Which aspect of ports: numbers, firewalls or privileges?\n\nUser: The last one.',
     );
     expect(searched).toEqual(['Which ports need root privileges?']);
-    expect(result.citations?.[0]).toMatchObject({ document_id: 'ports', cited: true });
+    expect((result.citations as unknown[] | undefined)?.[0]).toMatchObject({
+      document_id: 'ports',
+      cited: true,
+    });
     expect(result.choices[0]!.message.content).toBe('Ports below 1024 need root [1].');
     // The generator still answers the whole conversation.
     const answered = provider.calls.filter((call) => !isRewrite(call.request as ChatRequest)).at(-1)!;
