@@ -1,5 +1,4 @@
 import {
-  FusionError,
   InvalidRequestError,
   type MetadataFilter,
   type RetrievedChunk,
@@ -7,6 +6,7 @@ import {
   UnsupportedError,
 } from '@fusionkit/core';
 import type { Embedder } from '../embedding/embedder.js';
+import { isEmbeddingOutage, reasonOf } from '../embedding/embedding-outage.js';
 import { compileFilter } from '../filters/compile-filter.js';
 import type { ScoredId } from '../lexical/bm25-options.js';
 import {
@@ -172,9 +172,9 @@ export async function searchCollection(
         )[0]!;
       } catch (error) {
         // BM25 can still answer a hybrid search when the embedding model is down; a bad request cannot.
-        if (mode !== 'hybrid' || request.signal?.aborted || !isOutage(error)) throw error;
+        if (mode !== 'hybrid' || request.signal?.aborted || !isEmbeddingOutage(error)) throw error;
         request.onDegraded?.(
-          `The embedding model '${embedder!.model}' is unavailable (${(error as Error).message}); results are from BM25 only.`,
+          `The embedding model '${embedder!.model}' is unavailable (${reasonOf(error)}); results are from BM25 only.`,
         );
         return toRetrievedChunks(state, pick(state, lexical.slice(0, want), request, k, lambda));
       }
@@ -195,12 +195,6 @@ export async function searchCollection(
             want,
           );
   return toRetrievedChunks(state, pick(state, ranked, request, k, lambda));
-}
-
-/** An embedder failure that is the model's or the network's, not the request's. */
-function isOutage(error: unknown): boolean {
-  if (FusionError.isInstance(error)) return error.status >= 500 || error.isRetryable;
-  return error instanceof TypeError || (error as NodeJS.ErrnoException)?.code !== undefined;
 }
 
 function toRetrievedChunks(state: CollectionState, ranked: readonly ScoredId[]): RetrievedChunk[] {
