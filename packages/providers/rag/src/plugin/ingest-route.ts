@@ -5,7 +5,7 @@ import { countSources } from '../sources/read-sources.js';
 import type { Collection } from '../store/collection.js';
 import type { IngestProgress } from '../store/collection-options.js';
 import { type IngestRequest, readIngestRequest } from './ingest-request.js';
-import type { RagService } from './rag-service.js';
+import type { RagService, RequestKey } from './rag-service.js';
 import { ingestReportJson, splitterJson } from './wire-format.js';
 
 /** Counters of a running ingest, as a job's `detail`. */
@@ -57,10 +57,14 @@ function runsAsJob(ingest: IngestRequest, threshold: { sources: number; bytes: n
   );
 }
 
-async function openOrCreate(service: RagService, ingest: IngestRequest): Promise<Collection> {
+async function openOrCreate(
+  service: RagService,
+  ingest: IngestRequest,
+  apiKey: RequestKey,
+): Promise<Collection> {
   let existing: Collection | undefined;
   try {
-    existing = await service.open(ingest.collection);
+    existing = await service.open(ingest.collection, 'collection', apiKey);
   } catch (error) {
     if (!ingest.create || (error as { status?: unknown }).status !== 404) throw error;
   }
@@ -79,11 +83,11 @@ async function openOrCreate(service: RagService, ingest: IngestRequest): Promise
     }
     return existing;
   }
-  const collection = await service.store.createCollection(
-    ingest.collection,
-    ingest.splitter ? { splitter: ingest.splitter } : {},
-  );
-  service.pipelines.add(ingest.collection);
+  const collection = await service.store.createCollection(ingest.collection, {
+    ...(ingest.splitter ? { splitter: ingest.splitter } : {}),
+    ...(apiKey ? { owner: apiKey.id } : {}),
+  });
+  if (!apiKey) service.pipelines.add(ingest.collection);
   return collection;
 }
 
@@ -100,7 +104,7 @@ export function ingestRoute(service: RagService): RouteHandler {
       sources: service.store.sourceOptions,
     });
     const webhook = service.webhook(ingest.webhook);
-    const collection = await openOrCreate(service, ingest);
+    const collection = await openOrCreate(service, ingest, apiKey);
     const lexicalOnly = collection.config.vector === undefined;
     if (!runsAsJob(ingest, service.options.asyncThreshold)) {
       const report = await collection.ingest(ingest.sources, { signal });

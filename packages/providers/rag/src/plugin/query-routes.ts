@@ -1,5 +1,6 @@
 import {
   type ChatMessage,
+  type ChatRequest,
   InvalidRequestError,
   ModelNotFoundError,
   NotFoundError,
@@ -76,9 +77,9 @@ function readRerank(body: Record<string, unknown>): { model: string; candidates?
 export function queryRoutes(service: RagService): [string, string, RouteHandler][] {
   const readBody = (request: Request) => readJsonObject(request, service.options.maxBodyBytes);
 
-  const search: RouteHandler = async (request, { requestId, signal }) => {
+  const search: RouteHandler = async (request, { requestId, signal, apiKey }) => {
     const body = await readBody(request);
-    const collection = await service.open(body.collection);
+    const collection = await service.open(body.collection, 'collection', apiKey);
     const query = readString(body, 'query', { required: true, max: 20_000 });
     const k = readInteger(body, 'k', { min: 1, max: 1000 }) ?? 5;
     const mode = readEnum(body, 'mode', MODES);
@@ -148,9 +149,9 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
     );
   };
 
-  const listDocuments: RouteHandler = async (request, { requestId }) => {
+  const listDocuments: RouteHandler = async (request, { requestId, apiKey }) => {
     const fields = queryFields(request.url);
-    const collection = await service.open(fields.collection);
+    const collection = await service.open(fields.collection, 'collection', apiKey);
     const id = readString(fields, 'id', { max: 8192 });
     if (id !== undefined) {
       const document = collection.getDocument(id);
@@ -179,9 +180,9 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
     );
   };
 
-  const deleteDocuments: RouteHandler = async (request, { requestId }) => {
+  const deleteDocuments: RouteHandler = async (request, { requestId, apiKey }) => {
     const fields = hasBody(request) ? await readBody(request) : queryFields(request.url);
-    const collection = await service.open(fields.collection);
+    const collection = await service.open(fields.collection, 'collection', apiKey);
     const raw = fields.ids ?? fields.id;
     const ids = typeof raw === 'string' ? [raw] : raw;
     if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string')) {
@@ -202,16 +203,18 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
     );
   };
 
-  const answer: RouteHandler = async (request, { requestId, signal }) => {
+  const answer: RouteHandler = async (request, { requestId, signal, apiKey }) => {
     const body = await readBody(request);
-    const collection = await service.open(body.collection);
+    const collection = await service.open(body.collection, 'collection', apiKey);
     if (body.stream === true) {
       throw new InvalidRequestError(
         `/api/rag/answer answers in one piece; stream the model 'rag/${collection.name}' through /v1/chat/completions.`,
         { param: 'stream' },
       );
     }
-    const model = service.pipelines.modelOf(collection.name);
+    // A collection owned by an API key is served as no model: it answers in process (see RagService.sync).
+    const inProcess = collection.config.owner !== undefined ? service.options.answerInProcess : undefined;
+    const model = inProcess ? `rag/${collection.name}` : service.pipelines.modelOf(collection.name);
     if (!model) {
       throw new UnsupportedError('No generator model is configured: set ragPlugin({ generator }).', {
         param: 'collection',
@@ -236,24 +239,24 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
     for (const name of ['max_tokens', 'temperature', 'top_p', 'seed']) {
       if (body[name] !== undefined) extra[name] = body[name];
     }
+    const chatRequest: ChatRequest = {
+      ...extra,
+      model,
+      messages: messages as ChatMessage[],
+      rag: {
+        ...(k ? { k } : {}),
+        ...(mode ? { mode } : {}),
+        ...(filter ? { filter } : {}),
+        ...(rewrite === undefined ? {} : { rewrite }),
+        // Checked by the strategy; its 400s name them without the 'rag.' prefix here.
+        ...(body.mmr === undefined ? {} : { mmr: body.mmr }),
+        ...(body.min_score === undefined ? {} : { min_score: body.min_score }),
+      },
+    };
     try {
-      const result = await fusion.chat(
-        {
-          ...extra,
-          model,
-          messages: messages as ChatMessage[],
-          rag: {
-            ...(k ? { k } : {}),
-            ...(mode ? { mode } : {}),
-            ...(filter ? { filter } : {}),
-            ...(rewrite === undefined ? {} : { rewrite }),
-            // Checked by the strategy; its 400s name them without the 'rag.' prefix here.
-            ...(body.mmr === undefined ? {} : { mmr: body.mmr }),
-            ...(body.min_score === undefined ? {} : { min_score: body.min_score }),
-          },
-        },
-        { requestId, signal },
-      );
+      const result = inProcess
+        ? await inProcess(collection.name, chatRequest, { requestId, signal })
+        : await fusion.chat(chatRequest, { requestId, signal });
       return jsonResponse(
         {
           object: 'rag.answer',

@@ -43,6 +43,7 @@ export function collectionJson(info: CollectionInfo, pipeline: string | undefine
       : null,
     lexical_only: info.vector === undefined,
     splitter: info.splitter ? splitterJson(info.splitter) : null,
+    owner: info.owner ?? null,
     model: pipeline ?? null,
   };
 }

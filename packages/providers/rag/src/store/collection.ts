@@ -128,6 +128,7 @@ export class Collection {
       ...(manifest ? { committedAt: manifest.committedAt } : {}),
       ...(config.vector ? { vector: config.vector } : {}),
       splitter: config.splitter,
+      ...(config.owner ? { owner: config.owner } : {}),
     };
   }
 

@@ -44,6 +44,8 @@ export interface CreateCollectionOptions {
   vector?: false | Partial<Omit<VectorConfig, 'dimensions'>>;
   /** @default { k1: 0.9, b: 0.4 } */
   bm25?: { k1?: number; b?: number };
+  /** The id of the API key it belongs to (see {@link CollectionConfig.owner}). @default shared */
+  owner?: string;
 }
 
 const SPLITTER_KINDS: readonly SplitterConfig['kind'][] = ['auto', 'recursive', 'markdown', 'token'];
@@ -149,6 +151,7 @@ export class RagStore {
       splitter: splitterConfig(options.splitter),
       ...(vector ? { vector } : {}),
       bm25: { k1: 0.9, b: 0.4, ...options.bm25 },
+      ...(options.owner ? { owner: options.owner } : {}),
     };
     await mkdir(this.directory, { recursive: true });
     const opening = Collection.create(directory, config, this.#collectionOptions(config));
@@ -183,6 +186,7 @@ export class RagStore {
         committedAt: manifest.committedAt,
         ...(config.vector ? { vector: config.vector } : {}),
         splitter: config.splitter,
+        ...(config.owner ? { owner: config.owner } : {}),
       });
     }
     return infos;

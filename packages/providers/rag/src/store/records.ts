@@ -93,6 +93,11 @@ export interface CollectionConfig {
   /** Absent for a lexical-only collection. */
   vector?: VectorConfig;
   bm25: { k1: number; b: number };
+  /**
+   * The id of the API key that created the collection through the HTTP API, when keys are on: only
+   * that key sees it. Absent: shared by every key (collections of `fusion ingest`, or made without keys).
+   */
+  owner?: string;
 }
 
 /** A summary of a collection, cheap to list. */
@@ -108,4 +113,6 @@ export interface CollectionInfo {
   vector?: VectorConfig;
   /** How its documents are split (every ingest uses it). */
   splitter?: SplitterConfig;
+  /** The API key that owns it (see {@link CollectionConfig.owner}). */
+  owner?: string;
 }
