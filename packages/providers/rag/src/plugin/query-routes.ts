@@ -264,6 +264,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
           model,
           answer: result.choices[0]?.message.content ?? '',
           citations: result.citations ?? [],
+          ...(result.degraded ? { degraded: result.degraded } : {}),
           usage: result.usage ?? null,
           trace_id: (result.fusion as { trace_id?: string } | undefined)?.trace_id ?? null,
         },

@@ -142,7 +142,7 @@ async function searchQuery(
 async function prepare(
   context: StrategyContext<RagAnswerOptions>,
   options: RagAnswerStrategyOptions,
-): Promise<{ request: StrategyContext['request']; citations: Citation[] }> {
+): Promise<{ request: StrategyContext['request']; citations: Citation[]; degraded?: Degraded }> {
   const name = context.options.collection;
   const lastUser = lastUserText(context.request);
   if (!lastUser) {
@@ -160,9 +160,18 @@ async function prepare(
   const collection = await options.collection(name);
   const startedAt = performance.now();
   let chunks: Awaited<ReturnType<Collection['search']>>;
+  let degraded: Degraded | undefined;
   try {
     chunks = await collection.search({
       query,
+      onDegraded: (reason) => {
+        degraded = { mode: 'bm25', reason };
+        context.emit?.({
+          type: 'custom',
+          name: 'retrieval:degraded',
+          data: { collection: name, mode: 'bm25', reason },
+        });
+      },
       k: options.rerank ? Math.max(k, options.rerank.candidates ?? Math.max(3 * k, 20)) : k,
       signal: context.callOptions.signal,
       ...(mode ? { mode } : {}),
@@ -192,9 +201,16 @@ async function prepare(
     k,
     retrieved: chunks.map((chunk) => chunk.id),
     ...(reranked === undefined ? {} : { reranked }),
+    ...(degraded ? { degraded } : {}),
     retrieve_ms: Math.round((performance.now() - startedAt) * 100) / 100,
   };
-  return buildAnswerRequest(context.request, chunks, options);
+  return { ...buildAnswerRequest(context.request, chunks, options), ...(degraded ? { degraded } : {}) };
+}
+
+/** A retrieval that answered from BM25 alone because the embedding model was down, as search reports it. */
+export interface Degraded {
+  mode: 'bm25';
+  reason: string;
 }
 
 function isAbort(context: StrategyContext<RagAnswerOptions>): boolean {
@@ -217,13 +233,13 @@ export function ragAnswerStrategy(options: RagAnswerStrategyOptions): FusionStra
     description:
       'Retrieves from a collection, answers with the first target that succeeds, cites sources as [n]; streams pass through with citations on the first chunk.',
     async doChat(context): Promise<ChatResult> {
-      const { request, citations } = await prepare(context, options);
+      const { request, citations, degraded } = await prepare(context, options);
       let failure: unknown;
       for (const target of context.targets) {
         try {
           const result = await context.call(target, request, { role: 'generator' });
           const answer = result.choices[0]?.message.content ?? '';
-          return { ...result, citations: markCited(citations, answer) };
+          return { ...result, citations: markCited(citations, answer), ...(degraded ? { degraded } : {}) };
         } catch (error) {
           if (isAbort(context)) throw error;
           failure = error;
@@ -232,7 +248,8 @@ export function ragAnswerStrategy(options: RagAnswerStrategyOptions): FusionStra
       throw failure;
     },
     async *doStream(context): AsyncGenerator<ChatChunk, void, undefined> {
-      const { request, citations } = await prepare(context, options);
+      const { request, citations, degraded } = await prepare(context, options);
+      const extra = { citations, ...(degraded ? { degraded } : {}) };
       let failure: unknown;
       for (const target of context.targets) {
         // Chunks before the first content (the role) wait: until then another target may take over.
@@ -242,7 +259,7 @@ export function ragAnswerStrategy(options: RagAnswerStrategyOptions): FusionStra
           pending = undefined;
           let first = true;
           for (const chunk of chunks) {
-            yield first && chunk.choices.length > 0 ? { ...chunk, citations } : chunk;
+            yield first && chunk.choices.length > 0 ? { ...chunk, ...extra } : chunk;
             if (chunk.choices.length > 0) first = false;
           }
         };
