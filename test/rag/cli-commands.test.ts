@@ -2,12 +2,13 @@
  * `fusion ingest` and `fusion query` run in-process with a captured CLI context, as `runCli` runs
  * them: lexical only without a model, hybrid with an embedding model of an upstream.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ingestCommand, type RagCliContext } from '../../packages/cli/src/commands/ingest-command.js';
 import { queryCommand } from '../../packages/cli/src/commands/query-command.js';
+import { runCli } from '../../packages/cli/src/run-cli.js';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.js';
 
 let cwd: string;
@@ -162,5 +163,36 @@ describe('fusion ingest and fusion query, in-process', () => {
     expect(badK.messages[0]).toMatch(/--k must be an integer/);
     const noQuery = capture();
     expect(await queryCommand(noQuery, { collection: 'docs' })).toBe(2);
+  });
+
+  it('splits by tokens with --splitter token --tokenizer, recorded for later ingests', async () => {
+    const manifest = async () =>
+      JSON.parse(await readFile(join(cwd, '.fusion', 'rag', 'tok', 'manifest.json'), 'utf8')).config.splitter;
+    const first = capture();
+    const argv = ['ingest', 'docs/faq.md', '--collection', 'tok', '--splitter', 'token'];
+    expect(await runCli([...argv, '--tokenizer', 'gpt-4o', '--chunk-size', '20'], first)).toBe(0);
+    expect(await manifest()).toEqual({ kind: 'token', tokenizer: 'gpt-4o', chunkSize: 20, chunkOverlap: 4 });
+
+    // A later ingest, with other flags or none, splits as the collection records.
+    const later = capture();
+    expect(
+      await ingestCommand(later, { inputs: ['docs/guide'], collection: 'tok', splitter: 'recursive' }),
+    ).toBe(0);
+    expect(later.messages[0]).toBe(
+      "collection 'tok' splits token (gpt-4o), chunks of 20 with 4 overlap: the splitter flags are not used.",
+    );
+    expect(await manifest()).toMatchObject({ kind: 'token', chunkSize: 20 });
+
+    const unknown = capture();
+    expect(
+      await runCli([...argv.slice(0, 3), 'other', '--splitter', 'token', '--tokenizer', 'nope'], unknown),
+    ).toBe(2);
+    expect(unknown.messages.at(-1)).toMatch(/^fusion ingest: --tokenizer: Unknown tokenizer "nope"/);
+    const noTokenizer = capture();
+    expect(await runCli([...argv.slice(0, 3), 'other', '--splitter', 'token'], noTokenizer)).toBe(2);
+    expect(noTokenizer.messages.at(-1)).toMatch(/^fusion ingest: --tokenizer: /);
+    const badSize = capture();
+    expect(await runCli([...argv, '--tokenizer', 'gpt-4o', '--chunk-size', 'ten'], badSize)).toBe(1);
+    expect(badSize.messages.at(-1)).toBe("fusion ingest: --chunk-size must be a whole number, not 'ten'");
   });
 });

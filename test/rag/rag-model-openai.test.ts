@@ -102,7 +102,7 @@ describe('rag/<collection> through the openai client', () => {
     const citations = (completion as unknown as { citations: Json[] }).citations;
     expect(citations[0]).toMatchObject({
       index: 1,
-      document_id: expect.stringMatching(/^file:\/\/.*ports\.md$/),
+      document_id: 'file:docs/ports.md',
       chunk_id: expect.stringMatching(/^[0-9a-f]{64}$/),
       uri: expect.stringMatching(/ports\.md$/),
       title: 'Networking',
@@ -113,7 +113,7 @@ describe('rag/<collection> through the openai client', () => {
     });
     const seen = provider.calls.at(-1)!.request as ChatRequest;
     expect(seen.model).toBe('gen');
-    expect(seen.messages[0]!.content).toMatch(/Sources:\n\n\[1\] Networking — file:\/\/.*ports\.md\n/);
+    expect(seen.messages[0]!.content).toMatch(/Sources:\n\n\[1\] Networking — file:docs\/ports\.md\n/);
     expect(seen.messages.at(-1)).toEqual({ role: 'user', content: 'Which ports need root?' });
   });
 

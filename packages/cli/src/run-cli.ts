@@ -9,7 +9,7 @@ Usage:
   fusion models [--config FILE] [--json]
                                    list the models the config serves
   fusion mcp [--config FILE]       serve the orchestrator as an MCP server on stdio
-  fusion ingest <path|url>... --collection NAME [--embedding-model ID] [--json]
+  fusion ingest <path|url>... --collection NAME [--embedding-model ID] [--splitter KIND] [--json]
                                    read files, folders and URLs into .fusion/rag/NAME
   fusion query "question" --collection NAME [--k 5] [--mode bm25|vector|hybrid] [--filter JSON] [--json]
                                    print a collection's best chunks, with their sources
@@ -67,14 +67,20 @@ Logs go to stderr; it exits when the client closes stdin.
 Options:
 ${CONFIG_OPTION}
 `,
-  ingest: `fusion ingest <path|url>... --collection NAME [--embedding-model ID] [--json]
+  ingest: `fusion ingest <path|url>... --collection NAME [--embedding-model ID] [--splitter KIND] [--json]
 
 Reads files, folders and URLs into the collection .fusion/rag/NAME (created on first use). Without
---embedding-model the collection is lexical only (BM25).
+--embedding-model the collection is lexical only (BM25). The splitter is chosen when the collection
+is created and recorded with it: later ingests split the same way.
 
 Options:
   --collection NAME        the collection to add to (required)
   --embedding-model ID     a served embedding model, for vector and hybrid search
+  --splitter KIND          auto (default), recursive, markdown or token
+  --tokenizer NAME         the token splitter's tokenizer: an OpenAI model or encoding name
+                           (gpt-4o, text-embedding-3-small, cl100k_base, ...)
+  --chunk-size N           largest chunk (characters; tokens with --splitter token)
+  --chunk-overlap N        how much of a chunk the next one repeats, same unit
   --json                   print the result as JSON
 ${CONFIG_OPTION}
 `,
@@ -135,6 +141,10 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
         inputs: positionals.slice(1),
         ...(values.collection ? { collection: values.collection } : {}),
         ...(values['embedding-model'] ? { embeddingModel: values['embedding-model'] } : {}),
+        ...(values.splitter ? { splitter: values.splitter } : {}),
+        ...(values.tokenizer ? { tokenizer: values.tokenizer } : {}),
+        ...(values['chunk-size'] ? { chunkSize: values['chunk-size'] } : {}),
+        ...(values['chunk-overlap'] ? { chunkOverlap: values['chunk-overlap'] } : {}),
         json: values.json === true,
       });
     else if (command === 'query')
@@ -174,6 +184,10 @@ function parse(argv: string[]) {
       config: { type: 'string', short: 'c' },
       collection: { type: 'string' },
       'embedding-model': { type: 'string' },
+      splitter: { type: 'string' },
+      tokenizer: { type: 'string' },
+      'chunk-size': { type: 'string' },
+      'chunk-overlap': { type: 'string' },
       k: { type: 'string' },
       mode: { type: 'string' },
       filter: { type: 'string' },

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { FusionError } from '@fusionkit/core';
 import {
   countSources,
@@ -8,6 +8,7 @@ import {
   type IngestSource,
   RagStore,
   type RagStoreOptions,
+  type SplitterConfig,
 } from '@fusionkit/rag';
 import { resolveConfig } from '../config/resolve-config.js';
 import type { CliContext } from './cli-context.js';
@@ -32,6 +33,13 @@ export interface IngestCommandOptions {
   /** An embedding model of the config's upstreams or providers; without it the collection is lexical only. */
   embeddingModel?: string;
   config?: string;
+  /** Splitter of a new collection: 'auto', 'recursive', 'markdown' or 'token'. */
+  splitter?: string;
+  /** The token splitter's tokenizer (a model or encoding name). */
+  tokenizer?: string;
+  /** Largest chunk, characters (tokens for 'token'), as given on the command line. */
+  chunkSize?: string;
+  chunkOverlap?: string;
   /** Print the report as JSON on stdout. */
   json?: boolean;
 }
@@ -164,10 +172,53 @@ async function toSources(
         code: 'file_not_found',
         status: 404,
       });
-    roots.push(path);
+    // A file's root is its folder, so its id names the folder too (`file:guide/install.md`).
+    roots.push(info.isDirectory() ? path : dirname(path));
     sources.push(info.isDirectory() ? { type: 'folder', path } : { type: 'file', path });
   }
   return { sources, roots };
+}
+
+/** The splitter flags as a new collection's splitter (the store checks them). */
+function splitterFlags(options: IngestCommandOptions): Partial<SplitterConfig> | undefined {
+  const number = (flag: string, value: string | undefined) => {
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value)) throw new FlagError(`--${flag} must be a whole number, not '${value}'`);
+    return Number(value);
+  };
+  const chunkSize = number('chunk-size', options.chunkSize);
+  const chunkOverlap = number('chunk-overlap', options.chunkOverlap);
+  const splitter: Partial<SplitterConfig> = {
+    ...(options.splitter !== undefined ? { kind: options.splitter as SplitterConfig['kind'] } : {}),
+    ...(options.tokenizer !== undefined ? { tokenizer: options.tokenizer } : {}),
+    ...(chunkSize !== undefined ? { chunkSize } : {}),
+    ...(chunkOverlap !== undefined ? { chunkOverlap } : {}),
+  };
+  return Object.keys(splitter).length > 0 ? splitter : undefined;
+}
+
+/** The flag behind a store error's `splitter.*` field, for the message. */
+const SPLITTER_FLAGS: Record<string, string> = {
+  'splitter.kind': '--splitter',
+  'splitter.tokenizer': '--tokenizer',
+  'splitter.chunk_size': '--chunk-size',
+  'splitter.chunk_overlap': '--chunk-overlap',
+};
+
+class FlagError extends FusionError {
+  constructor(message: string) {
+    super({ message, code: 'invalid_request_error', status: 400 });
+  }
+}
+
+/** Whether a collection's recorded splitter differs from the one the flags ask for. */
+function splitterDiffers(recorded: SplitterConfig | undefined, asked: Partial<SplitterConfig>): boolean {
+  if (!recorded) return false;
+  return (Object.keys(asked) as (keyof SplitterConfig)[]).some((key) => asked[key] !== recorded[key]);
+}
+
+function describeSplitter(splitter: SplitterConfig): string {
+  return `${splitter.kind}${splitter.tokenizer ? ` (${splitter.tokenizer})` : ''}, chunks of ${splitter.chunkSize} with ${splitter.chunkOverlap} overlap`;
 }
 
 function summary(name: string, report: IngestReport, seconds: number, lexicalOnly: boolean): string {
@@ -188,7 +239,9 @@ function summary(name: string, report: IngestReport, seconds: number, lexicalOnl
  */
 export async function ingestCommand(context: RagCliContext, options: IngestCommandOptions): Promise<number> {
   if (!options.collection || options.inputs.length === 0) {
-    context.log('usage: fusion ingest <path|url>... --collection NAME [--embedding-model ID] [--json]');
+    context.log(
+      'usage: fusion ingest <path|url>... --collection NAME [--embedding-model ID] [--splitter KIND] [--json]',
+    );
     return 2;
   }
   const name = options.collection;
@@ -196,6 +249,7 @@ export async function ingestCommand(context: RagCliContext, options: IngestComma
   let store: RagStore | undefined;
   let progress: ProgressLine | undefined;
   try {
+    const splitter = splitterFlags(options);
     const { sources, roots } = await toSources(context.cwd, options.inputs);
     const dir = await stateDirectory(context, options.config);
     const existing = (await new RagStore({ dir }).listCollections()).find((info) => info.name === name);
@@ -204,6 +258,12 @@ export async function ingestCommand(context: RagCliContext, options: IngestComma
         `collection '${name}' ${
           existing.vector ? `embeds with ${existing.vector.model}` : 'is lexical only'
         }: --embedding-model ${options.embeddingModel} is not used.`,
+      );
+    }
+    if (existing?.splitter && splitter && splitterDiffers(existing.splitter, splitter)) {
+      // The recorded splitter wins: re-splitting some documents differently would mix chunk sizes.
+      context.log(
+        `collection '${name}' splits ${describeSplitter(existing.splitter)}: the splitter flags are not used.`,
       );
     }
     const model = existing ? existing.vector?.model : options.embeddingModel;
@@ -228,7 +288,10 @@ export async function ingestCommand(context: RagCliContext, options: IngestComma
     });
     const collection = existing
       ? await store.getCollection(name)
-      : await store.createCollection(name, { vector: model ? { model } : false });
+      : await store.createCollection(name, {
+          vector: model ? { model } : false,
+          ...(splitter ? { splitter } : {}),
+        });
     const lexicalOnly = collection.config.vector === undefined;
     context.log(
       `${existing ? '' : 'created '}collection '${name}' in ${relative(context.cwd, join(dir, 'rag', name)) || '.'}: ${
@@ -254,6 +317,11 @@ export async function ingestCommand(context: RagCliContext, options: IngestComma
     progress?.end();
     const message = userError(error);
     if (message === undefined) throw error;
+    const flag = SPLITTER_FLAGS[(error as FusionError).param ?? ''];
+    if (flag) {
+      context.log(`fusion ingest: ${flag}: ${message}`);
+      return 2;
+    }
     context.log(`fusion ingest: ${message}`);
     return 1;
   } finally {

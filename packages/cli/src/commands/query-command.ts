@@ -25,9 +25,13 @@ const MODES: readonly SearchMode[] = ['bm25', 'vector', 'hybrid'];
 const USAGE =
   'usage: fusion query "question" --collection NAME [--k 5] [--mode bm25|vector|hybrid] [--filter JSON] [--json]';
 
-/** A source as a person reads it: a path relative to the working directory for files, else the URI. */
+/**
+ * A source as a person reads it: for files, the path under its root folder (`docs/guide.md`), or for
+ * a collection ingested before ids were relative, the path relative to the working directory; else the URI.
+ */
 function displaySource(cwd: string, chunk: RetrievedChunk): string {
   const uri = chunk.source?.uri ?? chunk.documentId;
+  if (uri.startsWith('file:') && !uri.startsWith('file://')) return uri.slice('file:'.length);
   if (!uri.startsWith('file://')) return uri;
   const path = relative(cwd, fileURLToPath(uri));
   return path.startsWith('..') ? fileURLToPath(uri) : path;

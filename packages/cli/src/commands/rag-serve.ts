@@ -50,6 +50,7 @@ export function defaultRagPlugin(
       ...(rag.roots ? { roots: rag.roots.map((root) => resolve(context.cwd, root)) } : {}),
       ...(rag.embeddingModel ? { embeddingModel: rag.embeddingModel } : {}),
       ...(rag.generator ? { generator: rag.generator } : {}),
+      ...(rag.rewrite ? { answer: { rewrite: true } } : {}),
     });
     if (options.onLoaded) void plugin.loaded.then(options.onLoaded);
     return plugin;

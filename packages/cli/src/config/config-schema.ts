@@ -407,9 +407,15 @@ const rag = z
           .enum(['startup', 'lazy'], { error: "expected 'startup' or 'lazy'" })
           .describe("Load collections at start in the background, or on first use (default 'startup')")
           .optional(),
+        rewrite: z
+          .boolean({ error: 'expected true or false' })
+          .describe(
+            'Multi-turn chats with rag/<collection>: the generator first rewrites the last message as a standalone question, which is searched (default false)',
+          )
+          .optional(),
       }),
     ],
-    { error: 'expected false or { dir, roots, embeddingModel, generator, load }' },
+    { error: 'expected false or { dir, roots, embeddingModel, generator, load, rewrite }' },
   )
   .describe(
     'Collections made by `fusion ingest`, served at /api/rag and as rag/<collection>; false turns it off',

@@ -110,6 +110,11 @@ export interface RagServeOptions {
   generator?: string | string[];
   /** `'lazy'` loads each collection on its first request instead of at start. @default 'startup' */
   load?: 'startup' | 'lazy';
+  /**
+   * Multi-turn chats with `rag/<collection>`: one generator call first rewrites the last user message
+   * as a standalone question from the earlier turns, and that is searched. @default false
+   */
+  rewrite?: boolean;
 }
 
 /** Types a config file; returns it unchanged. */

@@ -54,6 +54,10 @@ export {
 export { type RagLoadStatus, type RagPlugin, ragPlugin } from './plugin/rag-plugin.js';
 export type { RagFusion, RagPluginOptions } from './plugin/rag-plugin-options.js';
 export {
+  DEFAULT_REWRITE_PROMPT,
+  type StandaloneQuestionOptions,
+} from './plugin/standalone-question.js';
+export {
   type CollectionRetrieverOptions,
   createCollectionRetriever,
 } from './retriever/collection-retriever.js';
@@ -78,6 +82,7 @@ export {
   safeFetch,
 } from './sources/safe-fetch.js';
 export { MarkdownSplitter, type MarkdownSplitterOptions } from './splitters/markdown-splitter.js';
+export { countTokensWith } from './splitters/named-tokenizer.js';
 export {
   DEFAULT_SEPARATORS,
   RecursiveCharacterSplitter,

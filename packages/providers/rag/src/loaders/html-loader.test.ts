@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MarkdownSplitter } from '../splitters/markdown-splitter.js';
 import { htmlToText, loadHtml } from './html-loader.js';
 
 const page = `<!doctype html>
@@ -54,5 +55,16 @@ describe('htmlToText', () => {
     const document = loadHtml(new TextEncoder().encode(page));
     expect(document.format).toBe('html');
     expect(document.title).toBe('Release notes');
+  });
+
+  it("keeps the page's <h1> at the top of every chunk's heading trail", async () => {
+    const splitter = new MarkdownSplitter({ chunkSize: 200, chunkOverlap: 0 });
+    const upgrading = (html: string) =>
+      splitter.split(htmlToText(html).text).find((chunk) => chunk.text.includes('install the new package'));
+    expect(htmlToText(page).text).toMatch(/^# Version 2\.0$/m);
+    expect(upgrading(page)?.metadata?.headings).toEqual(['Version 2.0', 'Upgrading']);
+    // An <h1> that repeats the <title> (Readability drops it) comes back too.
+    const sameTitle = page.replace('<title>Release notes</title>', '<title>Version 2.0</title>');
+    expect(upgrading(sameTitle)?.metadata?.headings).toEqual(['Version 2.0', 'Upgrading']);
   });
 });

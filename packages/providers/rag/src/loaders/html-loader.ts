@@ -101,6 +101,25 @@ function normalise(text: string): string {
     .trim();
 }
 
+/**
+ * Readability turns an article's `<h1>` into `<h2>`, and drops the one that repeats the page title:
+ * the page's `<h1>`s come back as `#` lines (the first on top when it was dropped), so the heading
+ * trail of every chunk starts with the page's own heading.
+ */
+function restoreTopHeadings(text: string, h1s: readonly string[]): string {
+  if (h1s.length === 0) return text;
+  const top = new Set(h1s);
+  let found = false;
+  const lines = text.split('\n').map((line) => {
+    const heading = /^#{1,2} (.*)$/.exec(line);
+    if (!heading || !top.has(heading[1]!.trim())) return line;
+    found = true;
+    return `# ${heading[1]!.trim()}`;
+  });
+  const restored = lines.join('\n');
+  return found ? restored : `# ${h1s[0]}\n\n${restored}`;
+}
+
 /** The readable text of an HTML string (no loader wrapping); exported for tests and custom loaders. */
 export function htmlToText(input: string): { text: string; title?: string } {
   // linkedom needs a whole document: a fragment without <html>/<body> would lose its text.
@@ -108,6 +127,9 @@ export function htmlToText(input: string): { text: string; title?: string } {
   const { document } = parseHTML(html);
   const title = document.querySelector('title')?.textContent?.trim() || undefined;
   for (const element of [...document.querySelectorAll(NOT_CONTENT)]) element.remove();
+  const h1s = [...document.querySelectorAll('h1')]
+    .map((element) => (element.textContent ?? '').replace(/\s+/g, ' ').trim())
+    .filter(Boolean);
   // Readability finds the main article; it gives up (null) on pages without one, like a bare list.
   const article = new Readability(document as unknown as Document, { keepClasses: false }).parse();
   let root: NodeLike | undefined;
@@ -123,8 +145,9 @@ export function htmlToText(input: string): { text: string; title?: string } {
   const out: string[] = [];
   if (root) textOf(root, out);
   const articleTitle = article?.title?.trim() || undefined;
+  const text = normalise(out.join(''));
   return {
-    text: normalise(out.join('')),
+    text: article ? restoreTopHeadings(text, h1s) : text,
     ...((title ?? articleTitle) ? { title: title ?? articleTitle } : {}),
   };
 }

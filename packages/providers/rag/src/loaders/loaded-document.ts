@@ -12,6 +12,8 @@ export interface LoadedDocument {
   recordId?: string;
   /** What the loader learned: front matter fields, `pages` of a PDF, a JSON record's other fields. */
   metadata: Record<string, unknown>;
+  /** For a paged document (PDF): the offset in `text` where each page starts, first page first. */
+  pageStarts?: number[];
 }
 
 /** How JSON and JSON-lines records become documents. */

@@ -1,34 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FusionError } from '@fusionkit/core';
 import { describe, expect, it } from 'vitest';
+import { makePdf } from '../__fixtures__/make-pdf.js';
+import { RagStore } from '../store/rag-store.js';
 import { loadPdf } from './pdf-loader.js';
-
-/** A minimal valid PDF with one text line per page and an info dictionary. */
-function makePdf(pages: string[], title: string): Uint8Array {
-  const objects: string[] = [];
-  const fontId = 3 + pages.length * 2;
-  const infoId = fontId + 1;
-  objects[1] = '<< /Type /Catalog /Pages 2 0 R >>';
-  objects[2] = `<< /Type /Pages /Kids [${pages.map((_, index) => `${3 + index * 2} 0 R`).join(' ')}] /Count ${pages.length} >>`;
-  pages.forEach((text, index) => {
-    const content = `BT /F1 12 Tf 72 720 Td (${text}) Tj ET`;
-    objects[3 + index * 2] =
-      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 ${fontId} 0 R >> >> /Contents ${4 + index * 2} 0 R >>`;
-    objects[4 + index * 2] = `<< /Length ${content.length} >>\nstream\n${content}\nendstream`;
-  });
-  objects[fontId] = '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>';
-  objects[infoId] = `<< /Title (${title}) >>`;
-  let out = '%PDF-1.4\n';
-  const offsets: number[] = [];
-  for (let id = 1; id < objects.length; id++) {
-    offsets[id] = out.length;
-    out += `${id} 0 obj\n${objects[id]}\nendobj\n`;
-  }
-  const xref = out.length;
-  out += `xref\n0 ${objects.length}\n0000000000 65535 f \n`;
-  for (let id = 1; id < objects.length; id++) out += `${String(offsets[id]).padStart(10, '0')} 00000 n \n`;
-  out += `trailer\n<< /Size ${objects.length} /Root 1 0 R /Info ${infoId} 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return new TextEncoder().encode(out);
-}
 
 describe('loadPdf', () => {
   it('extracts the text of every page, the page count and the title', async () => {
@@ -39,6 +16,7 @@ describe('loadPdf', () => {
       format: 'pdf',
       title: 'Search handbook',
       metadata: { pages: 2 },
+      pageStarts: [0, 25],
     });
     // The caller's buffer is not detached by pdf.js.
     expect(bytes.byteLength).toBeGreaterThan(0);
@@ -50,5 +28,37 @@ describe('loadPdf', () => {
     );
     expect(FusionError.isInstance(error)).toBe(true);
     expect((error as FusionError).status).toBe(400);
+  });
+
+  it('gives every chunk of a collection the page it starts on, and where it ends when it runs on', async () => {
+    const pages = ['Alpha page one text here', 'Bravo page two text here', 'Charlie page three text'];
+    const dir = await mkdtemp(join(tmpdir(), 'rag-pdf-'));
+    const store = new RagStore({ dir });
+    try {
+      const collection = await store.createCollection('pdfs', {
+        splitter: { kind: 'recursive', chunkSize: 30, chunkOverlap: 0 },
+      });
+      await collection.ingest([{ type: 'bytes', bytes: makePdf(pages, 'Paged'), filename: 'paged.pdf' }]);
+      const chunks = collection.getDocument('paged.pdf')!.chunks;
+      expect(chunks.map((chunk) => [chunk.text, chunk.metadata.page, chunk.metadata.pageEnd])).toEqual([
+        ['Alpha page one text here', 1, undefined],
+        ['Bravo page two text here', 2, undefined],
+        ['Charlie page three text', 3, undefined],
+      ]);
+      const wide = await store.createCollection('wide', {
+        splitter: { kind: 'recursive', chunkSize: 60, chunkOverlap: 0 },
+      });
+      await wide.ingest([{ type: 'bytes', bytes: makePdf(pages, 'Paged'), filename: 'paged.pdf' }]);
+      const spans = wide
+        .getDocument('paged.pdf')!
+        .chunks.map((chunk) => [chunk.metadata.page, chunk.metadata.pageEnd]);
+      expect(spans[0]).toEqual([1, 2]);
+      // Search hits carry it too, and it filters.
+      const hits = await collection.search({ query: 'charlie', k: 1, filter: { page: 3 } });
+      expect(hits[0]?.metadata).toMatchObject({ page: 3 });
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

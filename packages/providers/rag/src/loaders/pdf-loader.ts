@@ -3,7 +3,8 @@ import type { LoadedDocument } from './loaded-document.js';
 
 /**
  * PDF: the text of every page (pdf.js through unpdf, loaded on first use), pages separated by a blank
- * line; `metadata.pages` is the page count and the title comes from the document info.
+ * line, with where each page starts (so chunks carry their `page`); `metadata.pages` is the page
+ * count and the title comes from the document info.
  */
 export async function loadPdf(bytes: Uint8Array): Promise<LoadedDocument> {
   const { extractText, getDocumentProxy, getMeta } = await import('unpdf');
@@ -23,10 +24,17 @@ export async function loadPdf(bytes: Uint8Array): Promise<LoadedDocument> {
     const info = meta.info as Record<string, unknown>;
     const title = typeof info.Title === 'string' && info.Title.trim() ? info.Title.trim() : undefined;
     const pages = text.map((page) => page.replace(/[ \t]+\n/g, '\n').trim());
+    const pageStarts: number[] = [];
+    let offset = 0;
+    for (const page of pages) {
+      pageStarts.push(offset);
+      offset += page.length + 2;
+    }
     return {
       text: pages.join('\n\n'),
       format: 'pdf',
       metadata: { pages: totalPages },
+      pageStarts,
       ...(title ? { title } : {}),
     };
   } finally {

@@ -1,14 +1,14 @@
 import { InvalidRequestError, type RouteHandler } from '@fusionkit/core';
-import { jsonResponse, readJsonBody } from '@fusionkit/core/internal';
+import { jsonResponse } from '@fusionkit/core/internal';
 import type { CreateCollectionOptions } from '../store/rag-store.js';
-import type { RagService } from './rag-service.js';
+import { isVisibleTo, type RagService, type RequestKey } from './rag-service.js';
 import {
   type Fields,
   isPlainObject,
-  objectBody,
   queryFields,
   readEnum,
   readInteger,
+  readJsonObject,
   readObject,
   readString,
 } from './request-fields.js';
@@ -41,22 +41,30 @@ function vectorOption(body: Fields, canEmbed: boolean): CreateCollectionOptions[
   };
 }
 
-function splitterOption(body: Fields): CreateCollectionOptions['splitter'] | undefined {
+/** `splitter: { kind, chunk_size, chunk_overlap, tokenizer }` of a create request (sizes in tokens for 'token'). */
+export function splitterOption(body: Fields): CreateCollectionOptions['splitter'] | undefined {
   const splitter = readObject(body, 'splitter');
   if (!splitter) return undefined;
-  const kind = readEnum(splitter, 'kind', ['auto', 'recursive', 'markdown'] as const, 'splitter.kind');
+  const kind = readEnum(
+    splitter,
+    'kind',
+    ['auto', 'recursive', 'markdown', 'token'] as const,
+    'splitter.kind',
+  );
+  const tokenizer = readString(splitter, 'tokenizer', { max: 128, param: 'splitter.tokenizer' });
   const chunkSize = readInteger(splitter, 'chunk_size', {
-    min: 50,
+    min: kind === 'token' ? 16 : 50,
     max: 100_000,
     param: 'splitter.chunk_size',
   });
   const chunkOverlap = readInteger(splitter, 'chunk_overlap', {
     min: 0,
-    max: Math.max(0, (chunkSize ?? 1000) - 1),
+    max: Math.max(0, (chunkSize ?? (kind === 'token' ? 256 : 1000)) - 1),
     param: 'splitter.chunk_overlap',
   });
   return {
     ...(kind ? { kind } : {}),
+    ...(tokenizer ? { tokenizer } : {}),
     ...(chunkSize ? { chunkSize } : {}),
     ...(chunkOverlap !== undefined ? { chunkOverlap } : {}),
   };
@@ -71,14 +79,14 @@ export function collectionRoutes(service: RagService): [string, string, RouteHan
   const json = (info: Parameters<typeof collectionJson>[0]) =>
     collectionJson(info, service.pipelines.modelOf(info.name));
 
-  const list: RouteHandler = async (_request, { requestId }) => {
+  const list: RouteHandler = async (_request, { requestId, apiKey }) => {
     await service.sync();
-    const infos = await service.store.listCollections();
+    const infos = (await service.store.listCollections()).filter((info) => isVisibleTo(info.owner, apiKey));
     return jsonResponse({ object: 'list', data: infos.map(json) }, 200, requestId);
   };
 
-  const create: RouteHandler = async (request, { requestId }) => {
-    const body = objectBody(await readJsonBody(request, service.options.maxBodyBytes));
+  const create: RouteHandler = async (request, { requestId, apiKey }) => {
+    const body = await readJsonObject(request, service.options.maxBodyBytes);
     const name = readString(body, 'name', { required: true, max: 64 });
     const description = readString(body, 'description', { max: 2000 });
     const vector = vectorOption(body, service.options.canEmbed);
@@ -87,20 +95,22 @@ export function collectionRoutes(service: RagService): [string, string, RouteHan
       ...(description ? { description } : {}),
       ...(vector !== undefined ? { vector } : {}),
       ...(splitter ? { splitter } : {}),
+      // With API keys on, the key that creates a collection owns it: no other key sees it.
+      ...(apiKey ? { owner: apiKey.id } : {}),
     });
-    service.pipelines.add(name);
+    if (!apiKey) service.pipelines.add(name);
     return jsonResponse(json(collection.info()), 201, requestId, {
       location: `/api/rag/collections/${name}`,
     });
   };
 
-  const get: RouteHandler = async (_request, { requestId, params }) => {
-    const collection = await service.open(params.name, 'name');
+  const get: RouteHandler = async (_request, { requestId, params, apiKey }) => {
+    const collection = await service.open(params.name, 'name', apiKey);
     return jsonResponse(json(collection.info()), 200, requestId);
   };
 
-  const remove = async (name: unknown, requestId: string) => {
-    await service.open(name, 'name');
+  const remove = async (name: unknown, requestId: string, apiKey: RequestKey) => {
+    await service.open(name, 'name', apiKey);
     service.cancelJobsOf(name as string);
     await service.store.deleteCollection(name as string);
     service.pipelines.remove(name as string);
@@ -113,13 +123,13 @@ export function collectionRoutes(service: RagService): [string, string, RouteHan
     [
       'DELETE',
       '/api/rag/collections',
-      (request, { requestId }) => remove(queryFields(request.url).name, requestId),
+      (request, { requestId, apiKey }) => remove(queryFields(request.url).name, requestId, apiKey),
     ],
     ['GET', '/api/rag/collections/:name', get],
     [
       'DELETE',
       '/api/rag/collections/:name',
-      (_request, { requestId, params }) => remove(params.name, requestId),
+      (_request, { requestId, params, apiKey }) => remove(params.name, requestId, apiKey),
     ],
   ];
 }

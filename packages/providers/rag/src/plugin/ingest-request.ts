@@ -1,18 +1,19 @@
 import { stat } from 'node:fs/promises';
 import { InvalidRequestError } from '@fusionkit/core';
-import { readJsonBody } from '@fusionkit/core/internal';
 import type { DocumentFormat } from '../loaders/loaded-document.js';
 import { confinePath } from '../sources/confine-path.js';
 import type { IngestSource, SourceOptions } from '../sources/ingest-source.js';
 import { checkUrl } from '../sources/safe-fetch.js';
+import type { CreateCollectionOptions } from '../store/rag-store.js';
+import { splitterOption } from './collection-routes.js';
 import { readFormData } from './read-form-data.js';
 import {
   type Fields,
   isPlainObject,
-  objectBody,
   readArray,
   readBoolean,
   readEnum,
+  readJsonObject,
   readObject,
   readString,
   withParam,
@@ -30,6 +31,8 @@ export interface IngestRequest {
   async?: boolean;
   /** Create the collection when it does not exist. */
   create: boolean;
+  /** The splitter of a collection this ingest creates (JSON only). */
+  splitter?: CreateCollectionOptions['splitter'];
   webhook?: string;
 }
 
@@ -160,7 +163,8 @@ async function fromJson(body: Fields, limits: IngestRequestLimits): Promise<Inge
     sources.push(await urlSource(item, `urls[${index}]`, common, limits.sources));
   for (const [index, item] of paths.entries())
     sources.push(await pathSource(item, `paths[${index}]`, common, limits.sources));
-  return finish(body, collection, sources, inlineBytes);
+  const splitter = splitterOption(body);
+  return { ...finish(body, collection, sources, inlineBytes), ...(splitter ? { splitter } : {}) };
 }
 
 /** Reads the multipart form: files under any field name, plus `collection`, `metadata` (JSON), `urls`, `paths`. */
@@ -244,5 +248,5 @@ export async function readIngestRequest(
 ): Promise<IngestRequest> {
   const contentType = request.headers.get('content-type') ?? '';
   if (/^multipart\/form-data/i.test(contentType)) return fromMultipart(request, limits);
-  return fromJson(objectBody(await readJsonBody(request, limits.maxBodyBytes)), limits);
+  return fromJson(await readJsonObject(request, limits.maxBodyBytes), limits);
 }

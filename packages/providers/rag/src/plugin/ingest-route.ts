@@ -1,12 +1,12 @@
-import type { JobContext, JobHandler, RouteHandler } from '@fusionkit/core';
+import { InvalidRequestError, type JobContext, type JobHandler, type RouteHandler } from '@fusionkit/core';
 import { jsonResponse } from '@fusionkit/core/internal';
 import type { IngestSource } from '../sources/ingest-source.js';
 import { countSources } from '../sources/read-sources.js';
 import type { Collection } from '../store/collection.js';
 import type { IngestProgress } from '../store/collection-options.js';
 import { type IngestRequest, readIngestRequest } from './ingest-request.js';
-import type { RagService } from './rag-service.js';
-import { ingestReportJson } from './wire-format.js';
+import type { RagService, RequestKey } from './rag-service.js';
+import { ingestReportJson, splitterJson } from './wire-format.js';
 
 /** Counters of a running ingest, as a job's `detail`. */
 function progressDetail(progress: IngestProgress) {
@@ -57,14 +57,37 @@ function runsAsJob(ingest: IngestRequest, threshold: { sources: number; bytes: n
   );
 }
 
-async function openOrCreate(service: RagService, ingest: IngestRequest): Promise<Collection> {
+async function openOrCreate(
+  service: RagService,
+  ingest: IngestRequest,
+  apiKey: RequestKey,
+): Promise<Collection> {
+  let existing: Collection | undefined;
   try {
-    return await service.open(ingest.collection);
+    existing = await service.open(ingest.collection, 'collection', apiKey);
   } catch (error) {
     if (!ingest.create || (error as { status?: unknown }).status !== 404) throw error;
   }
-  const collection = await service.store.createCollection(ingest.collection);
-  service.pipelines.add(ingest.collection);
+  if (existing) {
+    // A collection splits every ingest as recorded at its creation; another splitter would mix sizes.
+    const recorded = existing.config.splitter;
+    const asked = ingest.splitter ?? {};
+    const differs = (Object.keys(asked) as (keyof typeof asked)[]).find(
+      (key) => asked[key] !== recorded[key],
+    );
+    if (differs) {
+      throw new InvalidRequestError(
+        `Collection '${existing.name}' splits with ${JSON.stringify(splitterJson(recorded))}; its splitter is set when it is created.`,
+        { code: 'splitter_mismatch', param: 'splitter' },
+      );
+    }
+    return existing;
+  }
+  const collection = await service.store.createCollection(ingest.collection, {
+    ...(ingest.splitter ? { splitter: ingest.splitter } : {}),
+    ...(apiKey ? { owner: apiKey.id } : {}),
+  });
+  if (!apiKey) service.pipelines.add(ingest.collection);
   return collection;
 }
 
@@ -81,7 +104,7 @@ export function ingestRoute(service: RagService): RouteHandler {
       sources: service.store.sourceOptions,
     });
     const webhook = service.webhook(ingest.webhook);
-    const collection = await openOrCreate(service, ingest);
+    const collection = await openOrCreate(service, ingest, apiKey);
     const lexicalOnly = collection.config.vector === undefined;
     if (!runsAsJob(ingest, service.options.asyncThreshold)) {
       const report = await collection.ingest(ingest.sources, { signal });

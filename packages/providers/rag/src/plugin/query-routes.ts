@@ -1,22 +1,25 @@
 import {
   type ChatMessage,
+  type ChatRequest,
   InvalidRequestError,
   ModelNotFoundError,
   NotFoundError,
   type RouteHandler,
   UnsupportedError,
 } from '@fusionkit/core';
-import { jsonResponse, readJsonBody } from '@fusionkit/core/internal';
+import { jsonResponse } from '@fusionkit/core/internal';
 import { rerankChunks } from '../rerank/rerank-chunks.js';
 import type { SearchMode } from '../store/search-collection.js';
 import type { RagService } from './rag-service.js';
 import {
   type Fields,
-  objectBody,
   queryFields,
   readArray,
+  readBoolean,
+  readDiversity,
   readEnum,
   readInteger,
+  readJsonObject,
   readObject,
   readString,
   withParam,
@@ -72,18 +75,18 @@ function readRerank(body: Record<string, unknown>): { model: string; candidates?
  * `POST /api/rag/search`, `GET` and `DELETE /api/rag/documents`, and `POST /api/rag/answer`.
  */
 export function queryRoutes(service: RagService): [string, string, RouteHandler][] {
-  const readBody = async (request: Request) =>
-    objectBody(await readJsonBody(request, service.options.maxBodyBytes));
+  const readBody = (request: Request) => readJsonObject(request, service.options.maxBodyBytes);
 
-  const search: RouteHandler = async (request, { requestId, signal }) => {
+  const search: RouteHandler = async (request, { requestId, signal, apiKey }) => {
     const body = await readBody(request);
-    const collection = await service.open(body.collection);
+    const collection = await service.open(body.collection, 'collection', apiKey);
     const query = readString(body, 'query', { required: true, max: 20_000 });
     const k = readInteger(body, 'k', { min: 1, max: 1000 }) ?? 5;
     const mode = readEnum(body, 'mode', MODES);
     const filter = readObject(body, 'filter');
     const weights = readWeights(body);
     const candidates = readInteger(body, 'candidates', { min: 1, max: 10_000 });
+    const diversity = readDiversity(body, k);
     const rerank = readRerank(body);
     const orchestrator = rerank ? service.options.fusion() : undefined;
     if (rerank && !orchestrator) {
@@ -120,6 +123,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
       ...(filter ? { filter } : {}),
       ...(weights ? { weights } : {}),
       ...(candidates ? { candidates } : {}),
+      ...diversity,
     });
     let reranked: boolean | undefined;
     if (rerank && orchestrator) {
@@ -145,9 +149,9 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
     );
   };
 
-  const listDocuments: RouteHandler = async (request, { requestId }) => {
+  const listDocuments: RouteHandler = async (request, { requestId, apiKey }) => {
     const fields = queryFields(request.url);
-    const collection = await service.open(fields.collection);
+    const collection = await service.open(fields.collection, 'collection', apiKey);
     const id = readString(fields, 'id', { max: 8192 });
     if (id !== undefined) {
       const document = collection.getDocument(id);
@@ -176,9 +180,9 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
     );
   };
 
-  const deleteDocuments: RouteHandler = async (request, { requestId }) => {
+  const deleteDocuments: RouteHandler = async (request, { requestId, apiKey }) => {
     const fields = hasBody(request) ? await readBody(request) : queryFields(request.url);
-    const collection = await service.open(fields.collection);
+    const collection = await service.open(fields.collection, 'collection', apiKey);
     const raw = fields.ids ?? fields.id;
     const ids = typeof raw === 'string' ? [raw] : raw;
     if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string')) {
@@ -199,16 +203,18 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
     );
   };
 
-  const answer: RouteHandler = async (request, { requestId, signal }) => {
+  const answer: RouteHandler = async (request, { requestId, signal, apiKey }) => {
     const body = await readBody(request);
-    const collection = await service.open(body.collection);
+    const collection = await service.open(body.collection, 'collection', apiKey);
     if (body.stream === true) {
       throw new InvalidRequestError(
         `/api/rag/answer answers in one piece; stream the model 'rag/${collection.name}' through /v1/chat/completions.`,
         { param: 'stream' },
       );
     }
-    const model = service.pipelines.modelOf(collection.name);
+    // A collection owned by an API key is served as no model: it answers in process (see RagService.sync).
+    const inProcess = collection.config.owner !== undefined ? service.options.answerInProcess : undefined;
+    const model = inProcess ? `rag/${collection.name}` : service.pipelines.modelOf(collection.name);
     if (!model) {
       throw new UnsupportedError('No generator model is configured: set ragPlugin({ generator }).', {
         param: 'collection',
@@ -228,20 +234,29 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
     const k = readInteger(body, 'k', { min: 1, max: 50 });
     const mode = readEnum(body, 'mode', MODES);
     const filter = readObject(body, 'filter');
+    const rewrite = readBoolean(body, 'rewrite');
     const extra: Fields = {};
     for (const name of ['max_tokens', 'temperature', 'top_p', 'seed']) {
       if (body[name] !== undefined) extra[name] = body[name];
     }
+    const chatRequest: ChatRequest = {
+      ...extra,
+      model,
+      messages: messages as ChatMessage[],
+      rag: {
+        ...(k ? { k } : {}),
+        ...(mode ? { mode } : {}),
+        ...(filter ? { filter } : {}),
+        ...(rewrite === undefined ? {} : { rewrite }),
+        // Checked by the strategy; its 400s name them without the 'rag.' prefix here.
+        ...(body.mmr === undefined ? {} : { mmr: body.mmr }),
+        ...(body.min_score === undefined ? {} : { min_score: body.min_score }),
+      },
+    };
     try {
-      const result = await fusion.chat(
-        {
-          ...extra,
-          model,
-          messages: messages as ChatMessage[],
-          rag: { ...(k ? { k } : {}), ...(mode ? { mode } : {}), ...(filter ? { filter } : {}) },
-        },
-        { requestId, signal },
-      );
+      const result = inProcess
+        ? await inProcess(collection.name, chatRequest, { requestId, signal })
+        : await fusion.chat(chatRequest, { requestId, signal });
       return jsonResponse(
         {
           object: 'rag.answer',
@@ -249,6 +264,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
           model,
           answer: result.choices[0]?.message.content ?? '',
           citations: result.citations ?? [],
+          ...(result.degraded ? { degraded: result.degraded } : {}),
           usage: result.usage ?? null,
           trace_id: (result.fusion as { trace_id?: string } | undefined)?.trace_id ?? null,
         },

@@ -20,11 +20,19 @@ import {
 import {
   type Fields,
   isPlainObject,
+  readBoolean,
+  readDiversity,
   readEnum,
   readInteger,
   readObject,
   withParam,
 } from './request-fields.js';
+import {
+  isMultiTurn,
+  type StandaloneQuestionOptions,
+  standaloneQuestionOf,
+  standaloneQuestionRequest,
+} from './standalone-question.js';
 
 /** The options of a `rag/<collection>` pipeline (its `options`; a type so it fits `Record<string, unknown>`). */
 export type RagAnswerOptions = {
@@ -36,6 +44,8 @@ export type RagAnswerOptions = {
   mode?: SearchMode;
   /** Applied to every retrieval of the pipeline. */
   filter?: MetadataFilter;
+  /** Rewrite follow-ups into standalone questions before retrieval. @default the strategy's `rewrite` */
+  rewrite?: boolean;
 };
 
 /** Options of {@link ragAnswerStrategy}. */
@@ -46,6 +56,16 @@ export interface RagAnswerStrategyOptions extends AnswerContextOptions {
   k?: number;
   /** Reorder `candidates` retrieved chunks with this chat model, keeping the best `k`. */
   rerank?: { model: string; candidates?: number };
+  /**
+   * Multi-turn conversations: before retrieval, one call to the generator (the first target, or
+   * `model`) rewrites the last user message as a standalone question from the earlier turns, and that
+   * is what is searched ("and the second one?" → "What does the second installation step do?"). The
+   * generator still answers the whole conversation. A single-turn request is searched as it is; a
+   * failed rewrite falls back to the last user message. A request turns it on or off with
+   * `rag: { rewrite }`. Off by default: retrieval uses the last user message only.
+   * @default false
+   */
+  rewrite?: boolean | (StandaloneQuestionOptions & { model?: string });
 }
 
 const MODES = ['bm25', 'vector', 'hybrid'] as const;
@@ -59,46 +79,104 @@ function retrievalOf(context: StrategyContext<RagAnswerOptions>, defaultK: numbe
   let k = options.k ?? defaultK;
   let mode = options.mode;
   let filter = options.filter;
+  let rewrite = options.rewrite;
+  let diversity: ReturnType<typeof readDiversity> = {};
   let fromRequest = false;
   if (request.rag !== undefined) {
     if (!isPlainObject(request.rag)) {
-      throw new InvalidRequestError("'rag' must be an object: { k, mode, filter }.", { param: 'rag' });
+      throw new InvalidRequestError(
+        "'rag' must be an object: { k, mode, filter, rewrite, mmr, min_score }.",
+        {
+          param: 'rag',
+        },
+      );
     }
     const fields = request.rag as Fields;
     k = readInteger(fields, 'k', { min: 1, max: 50, param: 'rag.k' }) ?? k;
     mode = readEnum(fields, 'mode', MODES, 'rag.mode') ?? mode;
+    rewrite = readBoolean(fields, 'rewrite', 'rag.rewrite') ?? rewrite;
+    diversity = readDiversity(fields, k, 'rag.');
     const requested = readObject(fields, 'filter', 'rag.filter');
     if (requested) {
       filter = filter ? { $and: [filter, requested] } : requested;
       fromRequest = true;
     }
   }
-  return { k, mode, filter, fromRequest };
+  return { k, mode, filter, fromRequest, rewrite, diversity };
+}
+
+/**
+ * The question to search for: the last user message, or with `rewrite` on and earlier turns to
+ * resolve, the standalone question one generator call makes of the conversation.
+ */
+async function searchQuery(
+  context: StrategyContext<RagAnswerOptions>,
+  options: RagAnswerStrategyOptions,
+  lastUser: string,
+  rewrite: boolean,
+): Promise<{ query: string; rewrite?: Record<string, unknown> }> {
+  if (!rewrite || !isMultiTurn(context.request)) return { query: lastUser };
+  const settings = typeof options.rewrite === 'object' ? options.rewrite : {};
+  const target = settings.model ? { model: settings.model } : context.targets[0];
+  if (!target) return { query: lastUser };
+  const startedAt = performance.now();
+  try {
+    const result = await context.call(target, standaloneQuestionRequest(context.request, settings), {
+      role: 'rewriter',
+    });
+    const question = standaloneQuestionOf(result);
+    const ms = Math.round((performance.now() - startedAt) * 100) / 100;
+    if (!question) return { query: lastUser, rewrite: { fallback: 'empty rewrite', rewrite_ms: ms } };
+    return { query: question, rewrite: { original_query: lastUser.slice(0, 500), rewrite_ms: ms } };
+  } catch (error) {
+    if (context.callOptions.signal.aborted) throw error;
+    // Retrieval for the last message beats no answer: the generator may still manage.
+    return {
+      query: lastUser,
+      rewrite: { fallback: String((error as Error)?.message ?? error).slice(0, 200) },
+    };
+  }
 }
 
 /** Retrieves for the last user message and builds the generator's request with numbered sources. */
 async function prepare(
   context: StrategyContext<RagAnswerOptions>,
   options: RagAnswerStrategyOptions,
-): Promise<{ request: StrategyContext['request']; citations: Citation[] }> {
+): Promise<{ request: StrategyContext['request']; citations: Citation[]; degraded?: Degraded }> {
   const name = context.options.collection;
-  const query = lastUserText(context.request);
-  if (!query) {
+  const lastUser = lastUserText(context.request);
+  if (!lastUser) {
     throw new InvalidRequestError('A RAG model needs a user message with text to search for.', {
       param: 'messages',
     });
   }
-  const { k, mode, filter, fromRequest } = retrievalOf(context, options.k ?? 5);
+  const { k, mode, filter, fromRequest, rewrite, diversity } = retrievalOf(context, options.k ?? 5);
+  const { query, rewrite: rewriteTrace } = await searchQuery(
+    context,
+    options,
+    lastUser,
+    Boolean(rewrite ?? options.rewrite),
+  );
   const collection = await options.collection(name);
   const startedAt = performance.now();
   let chunks: Awaited<ReturnType<Collection['search']>>;
+  let degraded: Degraded | undefined;
   try {
     chunks = await collection.search({
       query,
+      onDegraded: (reason) => {
+        degraded = { mode: 'bm25', reason };
+        context.emit?.({
+          type: 'custom',
+          name: 'retrieval:degraded',
+          data: { collection: name, mode: 'bm25', reason },
+        });
+      },
       k: options.rerank ? Math.max(k, options.rerank.candidates ?? Math.max(3 * k, 20)) : k,
       signal: context.callOptions.signal,
       ...(mode ? { mode } : {}),
       ...(filter ? { filter } : {}),
+      ...diversity,
     });
   } catch (error) {
     const param = (error as { param?: unknown }).param;
@@ -118,13 +196,21 @@ async function prepare(
   context.trace.decision = {
     collection: name,
     query: query.slice(0, 500),
+    ...(rewriteTrace ?? {}),
     mode: mode ?? collection.defaultSearchMode,
     k,
     retrieved: chunks.map((chunk) => chunk.id),
     ...(reranked === undefined ? {} : { reranked }),
+    ...(degraded ? { degraded } : {}),
     retrieve_ms: Math.round((performance.now() - startedAt) * 100) / 100,
   };
-  return buildAnswerRequest(context.request, chunks, options);
+  return { ...buildAnswerRequest(context.request, chunks, options), ...(degraded ? { degraded } : {}) };
+}
+
+/** A retrieval that answered from BM25 alone because the embedding model was down, as search reports it. */
+export interface Degraded {
+  mode: 'bm25';
+  reason: string;
 }
 
 function isAbort(context: StrategyContext<RagAnswerOptions>): boolean {
@@ -147,13 +233,13 @@ export function ragAnswerStrategy(options: RagAnswerStrategyOptions): FusionStra
     description:
       'Retrieves from a collection, answers with the first target that succeeds, cites sources as [n]; streams pass through with citations on the first chunk.',
     async doChat(context): Promise<ChatResult> {
-      const { request, citations } = await prepare(context, options);
+      const { request, citations, degraded } = await prepare(context, options);
       let failure: unknown;
       for (const target of context.targets) {
         try {
           const result = await context.call(target, request, { role: 'generator' });
           const answer = result.choices[0]?.message.content ?? '';
-          return { ...result, citations: markCited(citations, answer) };
+          return { ...result, citations: markCited(citations, answer), ...(degraded ? { degraded } : {}) };
         } catch (error) {
           if (isAbort(context)) throw error;
           failure = error;
@@ -162,7 +248,8 @@ export function ragAnswerStrategy(options: RagAnswerStrategyOptions): FusionStra
       throw failure;
     },
     async *doStream(context): AsyncGenerator<ChatChunk, void, undefined> {
-      const { request, citations } = await prepare(context, options);
+      const { request, citations, degraded } = await prepare(context, options);
+      const extra = { citations, ...(degraded ? { degraded } : {}) };
       let failure: unknown;
       for (const target of context.targets) {
         // Chunks before the first content (the role) wait: until then another target may take over.
@@ -172,7 +259,7 @@ export function ragAnswerStrategy(options: RagAnswerStrategyOptions): FusionStra
           pending = undefined;
           let first = true;
           for (const chunk of chunks) {
-            yield first && chunk.choices.length > 0 ? { ...chunk, citations } : chunk;
+            yield first && chunk.choices.length > 0 ? { ...chunk, ...extra } : chunk;
             if (chunk.choices.length > 0) first = false;
           }
         };

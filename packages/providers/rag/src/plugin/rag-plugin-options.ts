@@ -11,6 +11,7 @@ import type { SafeFetchOptions } from '../sources/safe-fetch.js';
 import type { RagStoreOptions } from '../store/rag-store.js';
 import type { SearchMode } from '../store/search-collection.js';
 import type { JobRunner } from './core-jobs.js';
+import type { RagAnswerStrategyOptions } from './rag-answer-strategy.js';
 
 /** A pipeline served as a model, as `api.registerPipeline` takes it. */
 export type RagPipelineDefinition = Parameters<PluginApi['registerPipeline']>[0];
@@ -61,6 +62,12 @@ export interface RagPluginOptions {
     systemPrompt?: string;
     /** Characters of sources at most. @default 12_000 */
     maxContextChars?: number;
+    /**
+     * Multi-turn conversations: one generator call rewrites the last user message as a standalone
+     * question from the earlier turns before retrieval (see {@link RagAnswerStrategyOptions.rewrite});
+     * a request overrides it with `rag: { rewrite }`. @default false (retrieval uses the last user message)
+     */
+    rewrite?: RagAnswerStrategyOptions['rewrite'];
   };
   /** Limits of every `rag/*` pipeline (calls, tokens, time, concurrency). */
   limits?: RagPipelineDefinition['limits'];

@@ -1,5 +1,6 @@
 import { type PluginApi, type PluginV1, type RouteTarget, UnavailableError } from '@fusionkit/core';
 import { RagStore } from '../store/rag-store.js';
+import { answerInProcess } from './answer-in-process.js';
 import { CollectionPipelines } from './collection-pipelines.js';
 import { collectionRoutes } from './collection-routes.js';
 import { JobRunner, jobRoutes } from './core-jobs.js';
@@ -7,7 +8,7 @@ import { ingestJob, ingestRoute } from './ingest-route.js';
 import { queryRoutes } from './query-routes.js';
 import { ragAnswerStrategy } from './rag-answer-strategy.js';
 import type { RagFusion, RagPipelineDefinition, RagPluginOptions } from './rag-plugin-options.js';
-import { RagService } from './rag-service.js';
+import { isVisibleTo, RagService } from './rag-service.js';
 
 /** The RAG plugin, with the store and job runner it serves (the store exists once it is set up). */
 export interface RagPlugin extends PluginV1 {
@@ -130,6 +131,7 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
         ...(options.answer?.rerank ? { rerank: options.answer.rerank } : {}),
         ...(options.answer?.systemPrompt ? { systemPrompt: options.answer.systemPrompt } : {}),
         ...(options.answer?.maxContextChars ? { maxContextChars: options.answer.maxContextChars } : {}),
+        ...(options.answer?.rewrite ? { rewrite: options.answer.rewrite } : {}),
       });
       const definition = (collection: string): RagPipelineDefinition => ({
         name: `rag/${collection}`,
@@ -141,6 +143,15 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
         capabilities: { chat: true },
       });
       pipelines = new CollectionPipelines(api, targets.length > 0 ? definition : undefined);
+      const inProcess =
+        targets.length > 0
+          ? answerInProcess({
+              strategy,
+              targets,
+              fusion,
+              ...(options.answer?.mode ? { options: { mode: options.answer.mode } } : {}),
+            })
+          : undefined;
       const service = new RagService({
         store,
         jobs,
@@ -155,6 +166,7 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
         webhookOrigins,
         ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
         canEmbed: Boolean(embed && options.embeddingModel),
+        ...(inProcess ? { answerInProcess: inProcess } : {}),
       });
       await service.sync();
       undefine = jobs.define('rag.ingest', ingestJob(service));
@@ -166,9 +178,24 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
         ...(options.jobRoutes === false ? [] : jobRoutes(jobs, { prefixes: ['/api/jobs'] })),
       ];
       for (const [method, path, handler] of routes) api.route(method, path, handler);
-      api.route('GET', '/api/rag/status', () =>
-        Response.json({ object: 'rag.status', ...status() }, { headers: { 'cache-control': 'no-store' } }),
-      );
+      api.route('GET', '/api/rag/status', async (_request, { apiKey }) => {
+        const current = status();
+        // With API keys on, a key hears only of the collections it may use.
+        const visible = apiKey
+          ? new Set(
+              (await opened.listCollections())
+                .filter((info) => isVisibleTo(info.owner, apiKey))
+                .map((info) => info.name),
+            )
+          : undefined;
+        const collections = visible
+          ? current.collections.filter((entry) => visible.has(entry.name))
+          : current.collections;
+        return Response.json(
+          { object: 'rag.status', ...current, collections },
+          { headers: { 'cache-control': 'no-store' } },
+        );
+      });
       if (options.load === 'startup') {
         // In the background: the server answers meanwhile, and a request for a collection still
         // loading waits for that one load rather than starting another.

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '@fusionkit/core';
+import { type ChatRequest, type ChatResult, InvalidRequestError, NotFoundError } from '@fusionkit/core';
 import type { Collection } from '../store/collection.js';
 import type { RagStore } from '../store/rag-store.js';
 import type { CollectionPipelines } from './collection-pipelines.js';
@@ -19,6 +19,26 @@ export interface RagServiceOptions {
   webhookSecret?: string;
   /** Whether new collections get a vector index. */
   canEmbed: boolean;
+  /**
+   * Answers from a collection in process, for collections that are served as no model (those owned
+   * by an API key); absent without a generator.
+   */
+  answerInProcess?: (
+    collection: string,
+    request: ChatRequest,
+    context: { requestId: string; signal: AbortSignal },
+  ) => Promise<ChatResult>;
+}
+
+/** The API key of a request, when the server requires keys. */
+export type RequestKey = { id: string } | undefined;
+
+/**
+ * Whether a key may use a collection: its owner may, and every key may use a shared collection (one
+ * without an owner). Without API keys every collection is visible.
+ */
+export function isVisibleTo(owner: string | undefined, apiKey: RequestKey): boolean {
+  return owner === undefined || apiKey === undefined || owner === apiKey.id;
 }
 
 /** The store, jobs and pipelines behind `/api/rag/*`, with the checks every route needs. */
@@ -37,24 +57,35 @@ export class RagService {
 
   /**
    * An open collection by the name a request gives in `param`: 400 for a bad name, 404 when there is
-   * none. A collection found on disk (another process made it) starts being served as a model.
+   * none or when it belongs to another API key (the same answer: its name is not disclosed either).
+   * A shared collection found on disk (another process made it) starts being served as a model.
    */
-  async open(name: unknown, param = 'collection'): Promise<Collection> {
+  async open(name: unknown, param = 'collection', apiKey?: RequestKey): Promise<Collection> {
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidRequestError(`'${param}' is required: the name of a collection.`, { param });
     }
+    let collection: Collection;
     try {
-      const collection = await this.store.getCollection(name);
-      this.pipelines.add(name);
-      return collection;
+      collection = await this.store.getCollection(name);
     } catch (error) {
       throw withParam(error, param);
     }
+    const { owner } = collection.config;
+    if (!isVisibleTo(owner, apiKey)) {
+      throw new NotFoundError(`No collection '${name}'`, { code: 'collection_not_found', param });
+    }
+    if (owner === undefined) this.pipelines.add(name);
+    return collection;
   }
 
-  /** Serves a model for every collection on disk, and none for collections gone. */
+  /**
+   * Serves a model for every shared collection on disk, and none for collections gone. A collection
+   * owned by an API key is served as no model: the chat routes do not tell strategies which key asks,
+   * so `rag/<name>` would answer any key. Its owner asks it through `POST /api/rag/answer`.
+   */
   async sync(): Promise<void> {
-    this.pipelines.sync((await this.store.listCollections()).map((info) => info.name));
+    const infos = await this.store.listCollections();
+    this.pipelines.sync(infos.filter((info) => info.owner === undefined).map((info) => info.name));
   }
 
   /** Checks a client's webhook URL against the allowed origins. */

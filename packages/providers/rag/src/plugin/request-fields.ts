@@ -1,10 +1,26 @@
-import { FusionError, InvalidRequestError } from '@fusionkit/core';
+import { FusionError, InvalidRequestError, UnsupportedMediaTypeError } from '@fusionkit/core';
+import { readJsonBody } from '@fusionkit/core/internal';
 
 /** A request body or query, read field by field; every refusal is a 400 naming the field. */
 export type Fields = Record<string, unknown>;
 
 function invalid(param: string, message: string): InvalidRequestError {
   return new InvalidRequestError(`'${param}' ${message}`, { param });
+}
+
+/**
+ * A JSON object body: 415 unless the request says `application/json` (or `…+json`), so a cross-site
+ * `text/plain` "simple request" never reaches a handler, even one mounted without the orchestrator's
+ * guard; 400 when it is not an object; 413 past `maxBytes`.
+ */
+export async function readJsonObject(request: Request, maxBytes: number): Promise<Fields> {
+  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json' && !/^application\/[\w.+-]+\+json$/.test(type)) {
+    throw new UnsupportedMediaTypeError(
+      `The request body's Content-Type ${type ? `'${type}'` : '(none)'} is not accepted here: send JSON with 'Content-Type: application/json'.`,
+    );
+  }
+  return objectBody(await readJsonBody(request, maxBytes));
 }
 
 /** The body as an object, or a 400. */
@@ -88,6 +104,56 @@ export function readEnum<TValue extends string>(
     throw invalid(param, `must be one of ${values.map((item) => `'${item}'`).join(', ')}.`);
   }
   return value as TValue;
+}
+
+/** A finite number field (JSON numbers only). */
+export function readNumber(
+  fields: Fields,
+  name: string,
+  bounds: { min?: number; max?: number; param?: string } = {},
+): number | undefined {
+  const param = bounds.param ?? name;
+  const value = fields[name];
+  if (value === undefined || value === null) return undefined;
+  const min = bounds.min ?? Number.NEGATIVE_INFINITY;
+  const max = bounds.max ?? Number.POSITIVE_INFINITY;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    const range =
+      Number.isFinite(min) && Number.isFinite(max)
+        ? ` from ${min} to ${max}`
+        : Number.isFinite(min)
+          ? ` ≥ ${min}`
+          : '';
+    throw invalid(param, `must be a number${range}.`);
+  }
+  return value;
+}
+
+/**
+ * `mmr: true | { lambda, candidates }` and `min_score` of a search (`prefix` names them inside an
+ * object, e.g. 'rag.'): the search options they stand for, each bad value a 400 naming its field.
+ */
+export function readDiversity(
+  fields: Fields,
+  k: number,
+  prefix = '',
+): { mmr?: { lambda?: number; candidates?: number }; minScore?: number } {
+  const minScore = readNumber(fields, 'min_score', { param: `${prefix}min_score` });
+  const value = fields.mmr;
+  let mmr: { lambda?: number; candidates?: number } | undefined;
+  if (value === true) mmr = {};
+  else if (isPlainObject(value)) {
+    const lambda = readNumber(value, 'lambda', { min: 0, max: 1, param: `${prefix}mmr.lambda` });
+    const candidates = readInteger(value, 'candidates', {
+      min: k,
+      max: 1000,
+      param: `${prefix}mmr.candidates`,
+    });
+    mmr = { ...(lambda !== undefined ? { lambda } : {}), ...(candidates ? { candidates } : {}) };
+  } else if (value !== undefined && value !== null && value !== false) {
+    throw invalid(`${prefix}mmr`, 'must be true, false or { lambda, candidates }.');
+  }
+  return { ...(mmr ? { mmr } : {}), ...(minScore !== undefined ? { minScore } : {}) };
 }
 
 /** An object field (a filter, metadata). */

@@ -81,4 +81,50 @@ describe('search fields', () => {
     const listed = await rag.json('GET', '/api/rag/documents?collection=docs&limit=1');
     expect(listed.status).toBe(200);
   });
+
+  it('answers rag/<collection> from BM25 and says so: result, first stream chunk, /api/rag/answer, bus', async () => {
+    const flaky = flakyEmbed();
+    const rag = (fixture = await createRagFusion({ embed: flaky.embed }));
+    await rag.json('POST', '/api/rag/ingest', {
+      collection: 'docs',
+      create: true,
+      paths: ['.'],
+      async: false,
+    });
+    flaky.state.down = true;
+    const events: Json[] = [];
+    rag.fusion.events.on('strategy:event', (event) => events.push(event as unknown as Json));
+    const question = { model: 'rag/docs', messages: [{ role: 'user', content: 'Which ports need root?' }] };
+    const degraded = { mode: 'bm25', reason: expect.stringContaining('unavailable') };
+
+    const chat = await rag.json<Json>('POST', '/v1/chat/completions', question);
+    expect(chat.status).toBe(200);
+    expect(chat.body).toMatchObject({ degraded, citations: [expect.objectContaining({ cited: true })] });
+    expect(events).toEqual([
+      expect.objectContaining({
+        name: 'retrieval:degraded',
+        data: expect.objectContaining({ collection: 'docs', mode: 'bm25' }),
+      }),
+    ]);
+
+    const streamed = await rag.request('POST', '/v1/chat/completions', { ...question, stream: true });
+    const first = (await streamed.text())
+      .split('\n')
+      .filter((line) => line.startsWith('data: {'))
+      .map((line) => JSON.parse(line.slice(6)) as Json)
+      .find((chunk) => 'citations' in chunk);
+    expect(first).toMatchObject({ degraded });
+
+    const answer = await rag.json<Json>('POST', '/api/rag/answer', {
+      collection: 'docs',
+      query: 'Which ports need root?',
+    });
+    expect(answer).toMatchObject({ status: 200, body: { degraded } });
+
+    // With the model back, no word of it.
+    flaky.state.down = false;
+    expect((await rag.json<Json>('POST', '/v1/chat/completions', question)).body).not.toHaveProperty(
+      'degraded',
+    );
+  });
 });

@@ -1,6 +1,6 @@
 import type { RetrievedChunk } from '@fusionkit/core';
 import type { IngestReport } from '../store/collection-options.js';
-import type { ChunkRecord, CollectionInfo, DocumentRecord } from '../store/records.js';
+import type { ChunkRecord, CollectionInfo, DocumentRecord, SplitterConfig } from '../store/records.js';
 
 // The JSON of `/api/rag/*` has snake_case fields and Unix-second times, like the OpenAI API the
 // orchestrator serves next to it.
@@ -9,6 +9,16 @@ function unixSeconds(iso: string | undefined): number | undefined {
   if (!iso) return undefined;
   const ms = Date.parse(iso);
   return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
+}
+
+/** How a collection splits documents. */
+export function splitterJson(splitter: SplitterConfig) {
+  return {
+    kind: splitter.kind,
+    chunk_size: splitter.chunkSize,
+    chunk_overlap: splitter.chunkOverlap,
+    tokenizer: splitter.tokenizer ?? null,
+  };
 }
 
 /** A collection, with the model that answers from it (`rag/<name>`) when a generator is configured. */
@@ -32,6 +42,8 @@ export function collectionJson(info: CollectionInfo, pipeline: string | undefine
         }
       : null,
     lexical_only: info.vector === undefined,
+    splitter: info.splitter ? splitterJson(info.splitter) : null,
+    owner: info.owner ?? null,
     model: pipeline ?? null,
   };
 }

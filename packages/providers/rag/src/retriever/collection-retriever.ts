@@ -1,6 +1,6 @@
 import type { MetadataFilter, RetrievedChunk, RetrieveOptions, RetrieverV1 } from '@fusionkit/core';
 import type { Collection } from '../store/collection.js';
-import type { SearchMode } from '../store/search-collection.js';
+import type { SearchMode, SearchRequest } from '../store/search-collection.js';
 
 export interface CollectionRetrieverOptions {
   collection: Collection;
@@ -12,6 +12,10 @@ export interface CollectionRetrieverOptions {
   filter?: MetadataFilter;
   /** HNSW `ef` for these searches. */
   ef?: number;
+  /** Diversify results with maximal marginal relevance. @example { lambda: 0.5 } */
+  mmr?: SearchRequest['mmr'];
+  /** Drop results scoring below this (the mode's scores; see {@link SearchRequest.minScore}). */
+  minScore?: number;
 }
 
 /**
@@ -35,6 +39,8 @@ export function createCollectionRetriever(options: CollectionRetrieverOptions): 
         signal: retrieveOptions.signal,
         ...(options.mode ? { mode: options.mode } : {}),
         ...(options.ef ? { ef: options.ef } : {}),
+        ...(options.mmr ? { mmr: options.mmr } : {}),
+        ...(options.minScore !== undefined ? { minScore: options.minScore } : {}),
         ...(filters.length === 1
           ? { filter: filters[0]! }
           : filters.length > 1

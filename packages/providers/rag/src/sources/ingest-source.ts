@@ -76,7 +76,7 @@ export interface SourceOptions {
 
 /** One document's raw content, before a loader parses it. */
 export interface SourceDocument {
-  /** Stable id: the same source always gets the same id. @example 'file:///srv/docs/guide.md' */
+  /** Stable id: the same source always gets the same id. @example 'file:docs/guide.md' */
   id: string;
   /** For citations. */
   uri?: string;
@@ -89,4 +89,8 @@ export interface SourceDocument {
   metadata?: Record<string, unknown>;
   /** For a file found in a folder: its path relative to its root, as reports name it. */
   entry?: string;
+  /** For a file: its real path (never stored or shown; error messages have it replaced). */
+  file?: string;
+  /** For a file: its id before ids were relative to the roots (an absolute `file://` URL), to replace. */
+  legacyId?: string;
 }

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promis
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceDocument } from './ingest-source.js';
@@ -56,9 +56,11 @@ describe('readSources', () => {
       'guide/setup.txt',
       'index.md',
     ]);
+    // Ids name the file under its root's folder name, never the server's absolute path.
     expect(documents[2]).toMatchObject({
-      id: pathToFileURL(join(root, 'index.md')).href,
-      uri: pathToFileURL(join(root, 'index.md')).href,
+      id: `file:${basename(root)}/index.md`,
+      uri: `file:${basename(root)}/index.md`,
+      legacyId: pathToFileURL(join(await realpath(root), 'index.md')).href,
       metadata: { team: 'docs', path: 'index.md' },
     });
     expect(new TextDecoder().decode(documents[2]!.bytes)).toBe('# Home');

@@ -7,6 +7,7 @@ import { glob } from 'tinyglobby';
 import { SUPPORTED_EXTENSIONS } from '../loaders/load-document.js';
 import { contentHash } from '../util/content-hash.js';
 import { confinePath, realRoots } from './confine-path.js';
+import { fileDocumentId } from './document-ids.js';
 import type { FolderSource, IngestSource, SourceDocument, SourceOptions } from './ingest-source.js';
 import { safeFetch } from './safe-fetch.js';
 
@@ -48,8 +49,15 @@ async function readConfinedFile(path: string, options: SourceOptions, common: Pa
   const maxBytes = options.maxFileBytes ?? 50 * 1024 * 1024;
   if (info.size > maxBytes)
     throw new PayloadTooLargeError(`${path} is larger than ${maxBytes} bytes`, { param: 'path' });
-  const uri = pathToFileURL(real).href;
-  return { ...common, id: uri, uri, bytes: await readFile(real) } satisfies SourceDocument;
+  const id = fileDocumentId(real, await realRoots(options.roots ?? []));
+  return {
+    ...common,
+    id,
+    uri: id,
+    file: real,
+    legacyId: pathToFileURL(real).href,
+    bytes: await readFile(real),
+  } satisfies SourceDocument;
 }
 
 /** The files of a folder source: globbed without following links, then each one confined again. */

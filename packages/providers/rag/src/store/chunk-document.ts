@@ -10,7 +10,29 @@ export function documentVersion(input: DocumentInput): string {
     input.uri ?? '',
     input.format ?? 'text',
     JSON.stringify(input.metadata ?? {}),
+    // Only for paged documents, so the versions of every other document stay as they were.
+    ...(input.pageStarts ? [JSON.stringify(input.pageStarts)] : []),
   );
+}
+
+/** The 1-based page holding an offset, given where pages start (binary search). */
+function pageAt(pageStarts: readonly number[], offset: number): number {
+  let low = 0;
+  let high = pageStarts.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (pageStarts[middle]! <= offset) low = middle;
+    else high = middle - 1;
+  }
+  return low + 1;
+}
+
+/** `page` (and `pageEnd` when it runs on) of a chunk of a paged document. */
+function pageMetadata(pageStarts: readonly number[] | undefined, start: number, end: number) {
+  if (!pageStarts || pageStarts.length === 0) return {};
+  const page = pageAt(pageStarts, start);
+  const pageEnd = pageAt(pageStarts, Math.max(start, end - 1));
+  return pageEnd === page ? { page } : { page, pageEnd };
 }
 
 /**
@@ -30,7 +52,7 @@ export function chunkDocument(input: DocumentInput, splitter: TextSplitter): Chu
       text: chunk.text,
       start: chunk.start,
       end: chunk.end,
-      metadata: chunk.metadata ?? {},
+      metadata: { ...chunk.metadata, ...pageMetadata(input.pageStarts, chunk.start, chunk.end) },
     };
   });
 }

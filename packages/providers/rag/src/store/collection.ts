@@ -1,7 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { FusionError, InvalidRequestError, type RetrievedChunk } from '@fusionkit/core';
 import type { Bm25Index } from '../lexical/bm25-index.js';
 import type { DocumentFormat } from '../loaders/loaded-document.js';
+import { isLegacyFileId, publicDocumentId } from '../sources/document-ids.js';
 import type { IngestSource } from '../sources/ingest-source.js';
 import { readSources, type SkippedSource, skipReason } from '../sources/read-sources.js';
 import type { TextSplitter } from '../splitters/text-splitter.js';
@@ -127,6 +127,8 @@ export class Collection {
       generation: manifest?.generation ?? 0,
       ...(manifest ? { committedAt: manifest.committedAt } : {}),
       ...(config.vector ? { vector: config.vector } : {}),
+      splitter: config.splitter,
+      ...(config.owner ? { owner: config.owner } : {}),
     };
   }
 
@@ -137,11 +139,22 @@ export class Collection {
     const skipped: SkippedSource[] = [];
     const sourceOptions = { ...this.#options.sources, ...(options.signal ? { signal: options.signal } : {}) };
     let read = 0;
+    // Ids of files from before ids were relative to the roots: replaced by this ingest's documents.
+    const replaced: string[] = [];
+    const legacyOf = (source: { id: string; legacyId?: string }, documents: DocumentInput[]) => {
+      if (!source.legacyId) return;
+      for (const document of documents) {
+        if (document.id.startsWith(source.id))
+          replaced.push(source.legacyId + document.id.slice(source.id.length));
+      }
+    };
     const documents = async function* () {
       for await (const source of readSources(sources, sourceOptions, (entry) => skipped.push(entry))) {
         read++;
         if (source.entry === undefined) {
-          yield await prepareDocuments(source);
+          const prepared = await prepareDocuments(source);
+          legacyOf(source, prepared);
+          yield prepared;
           continue;
         }
         // A file of a folder that no loader can read (a broken PDF, binary bytes) is reported, not fatal.
@@ -154,14 +167,23 @@ export class Collection {
           skipped.push({
             path: source.entry,
             uri: source.entry,
-            reason: skipReason(error, fileURLToPath(source.uri ?? 'file:///'), source.entry),
+            reason: skipReason(error, source.file ?? source.entry, source.entry),
           });
           continue;
         }
+        legacyOf(source, prepared);
         yield prepared;
       }
     };
-    return this.#queue.run(() => this.#write(documents(), options, skipped, () => read));
+    return this.#queue.run(async () => {
+      const report = await this.#write(documents(), options, skipped, () => read);
+      const stale = replaced.filter((id) => this.#state.documents.has(id));
+      if (stale.length > 0) {
+        await this.#deleteNow(stale);
+        report.generation = this.#storage.manifest?.generation ?? report.generation;
+      }
+      return report;
+    });
   }
 
   /** Adds or replaces documents given as text. */
@@ -180,22 +202,63 @@ export class Collection {
   /** Deletes documents and their chunks from both indexes. Resolves to the number deleted. */
   deleteDocuments(ids: readonly string[]): Promise<number> {
     return this.#queue.run(async () => {
-      const { documents } = this.#state;
-      const existing = ids.filter((id) => documents.has(id));
+      const existing = [...new Set(ids.flatMap((id) => this.#storedIds(id)))];
       if (existing.length === 0) return 0;
-      await this.#guarded(async () => {
-        this.#dirty = true;
-        applyDocuments(this.#context(), [], existing);
-        await this.#commit();
-      });
+      await this.#deleteNow(existing);
       return existing.length;
     });
   }
 
+  async #deleteNow(ids: string[]): Promise<void> {
+    await this.#guarded(async () => {
+      this.#dirty = true;
+      applyDocuments(this.#context(), [], ids);
+      await this.#commit();
+    });
+  }
+
+  /** A document by id; a file's earlier absolute `file://` id and its relative id find each other. */
   getDocument(id: string): (DocumentRecord & { chunks: ChunkRecord[] }) | undefined {
-    const document = this.#state.documents.get(id);
+    const stored = this.#storedIds(id)[0];
+    const document = stored === undefined ? undefined : this.#state.documents.get(stored);
     if (!document) return undefined;
-    return { ...document, chunks: document.chunkIds.map((chunkId) => this.#state.chunks.get(chunkId)!) };
+    return {
+      ...this.#shown(document),
+      chunks: document.chunkIds.map((chunkId) => {
+        const chunk = this.#state.chunks.get(chunkId)!;
+        return { ...chunk, documentId: this.#publicId(chunk.documentId) };
+      }),
+    };
+  }
+
+  #publicId(id: string): string {
+    return publicDocumentId(id, this.#options.sources?.roots ?? []);
+  }
+
+  /** A document as clients see it: an earlier absolute file id (and URI) in the relative form. */
+  #shown(document: DocumentRecord): DocumentRecord {
+    if (!isLegacyFileId(document.id) && !(document.uri && isLegacyFileId(document.uri))) return document;
+    return {
+      ...document,
+      id: this.#publicId(document.id),
+      ...(document.uri ? { uri: this.#publicId(document.uri) } : {}),
+    };
+  }
+
+  /**
+   * The stored ids a client's id names: itself, or the document stored under the other form of a
+   * file's id (absolute `file://` before, relative now). A relative id of an earlier document is
+   * found by a scan of the earlier ids (deletes and lookups only).
+   */
+  #storedIds(id: string): string[] {
+    const { documents } = this.#state;
+    if (documents.has(id)) return [id];
+    if (isLegacyFileId(id)) {
+      const current = this.#publicId(id);
+      return documents.has(current) ? [current] : [];
+    }
+    if (!id.startsWith('file:')) return [];
+    return [...documents.keys()].filter((stored) => isLegacyFileId(stored) && this.#publicId(stored) === id);
   }
 
   /** Documents sorted by id, a page at a time. */
@@ -208,14 +271,30 @@ export class Collection {
     const ids = [...this.#state.documents.keys()].sort();
     return {
       total: ids.length,
-      documents: ids.slice(offset, offset + limit).map((id) => this.#state.documents.get(id)!),
+      documents: ids.slice(offset, offset + limit).map((id) => this.#shown(this.#state.documents.get(id)!)),
     };
   }
 
-  search(request: SearchRequest): Promise<RetrievedChunk[]> {
-    return searchCollection(
+  async search(request: SearchRequest): Promise<RetrievedChunk[]> {
+    const chunks = await searchCollection(
       { state: this.#state, embedder: this.#options.embedder, viewOf: (id) => this.#viewOf(id) },
       request,
+    );
+    return chunks.map((chunk) =>
+      isLegacyFileId(chunk.documentId ?? '') || (chunk.source?.uri && isLegacyFileId(chunk.source.uri))
+        ? {
+            ...chunk,
+            documentId: this.#publicId(chunk.documentId ?? ''),
+            ...(chunk.source
+              ? {
+                  source: {
+                    ...chunk.source,
+                    ...(chunk.source.uri ? { uri: this.#publicId(chunk.source.uri) } : {}),
+                  },
+                }
+              : {}),
+          }
+        : chunk,
     );
   }
 

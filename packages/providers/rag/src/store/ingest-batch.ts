@@ -1,5 +1,6 @@
-import { UnsupportedError } from '@fusionkit/core';
+import { UnavailableError, UnsupportedError } from '@fusionkit/core';
 import type { Embedder } from '../embedding/embedder.js';
+import { isEmbeddingOutage, reasonOf } from '../embedding/embedding-outage.js';
 import { type ApplyContext, applyDocuments, planDocuments } from './apply-documents.js';
 import type { DocumentInput } from './records.js';
 
@@ -35,7 +36,17 @@ export async function ingestBatch(
       );
     }
     const texts = plan.newChunks.map((chunk) => chunk.text);
-    const embedded = await embedder.embed(texts, signal ? { signal } : {});
+    let embedded: number[][];
+    try {
+      embedded = await embedder.embed(texts, signal ? { signal } : {});
+    } catch (error) {
+      if (signal?.aborted || !isEmbeddingOutage(error)) throw error;
+      // The caller puts the collection back to its last commit: nothing of this ingest stays half-done.
+      throw new UnavailableError(
+        `The embedding model '${embedder.model}' of collection '${config.name}' is unavailable (${reasonOf(error)}): nothing was ingested since the collection's last commit. Try again when the model is back.`,
+        { code: 'embedding_model_unavailable', cause: error, retryAfterMs: 5000 },
+      );
+    }
     vectors = new Map(plan.newChunks.map((chunk, index) => [chunk.id, embedded[index]!]));
     if (!config.vector.model) config.vector.model = embedder.model;
   }

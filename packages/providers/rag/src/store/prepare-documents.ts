@@ -37,6 +37,7 @@ export async function prepareDocuments(source: SourceDocument): Promise<Document
     text: document.text,
     format: document.format,
     metadata: { ...document.metadata, ...source.metadata },
+    ...(document.pageStarts ? { pageStarts: document.pageStarts } : {}),
     ...(document.title || source.title ? { title: source.title ?? document.title } : {}),
   }));
 }

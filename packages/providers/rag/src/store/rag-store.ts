@@ -7,6 +7,7 @@ import { BoundedMap } from '../embedding/bounded-map.js';
 import { createCachedEmbedder } from '../embedding/cached-embedder.js';
 import type { DocumentFormat } from '../loaders/loaded-document.js';
 import type { SourceOptions } from '../sources/ingest-source.js';
+import { countTokensWith } from '../splitters/named-tokenizer.js';
 import type { TextSplitter } from '../splitters/text-splitter.js';
 import { Collection } from './collection.js';
 import type { CollectionOptions } from './collection-options.js';
@@ -37,12 +38,48 @@ export interface RagStoreOptions {
 
 export interface CreateCollectionOptions {
   description?: string;
-  /** @default { kind: 'auto', chunkSize: 1000, chunkOverlap: 200 } */
+  /** @default { kind: 'auto', chunkSize: 1000, chunkOverlap: 200 } ('token': 256 and 32, `tokenizer` required) */
   splitter?: Partial<SplitterConfig>;
   /** `false` for lexical only. @default a vector index when the store can embed and a model is known */
   vector?: false | Partial<Omit<VectorConfig, 'dimensions'>>;
   /** @default { k1: 0.9, b: 0.4 } */
   bm25?: { k1?: number; b?: number };
+  /** The id of the API key it belongs to (see {@link CollectionConfig.owner}). @default shared */
+  owner?: string;
+}
+
+const SPLITTER_KINDS: readonly SplitterConfig['kind'][] = ['auto', 'recursive', 'markdown', 'token'];
+
+/**
+ * A new collection's splitter, with the defaults of its kind, checked (400 naming `splitter.*`); a
+ * token splitter's tokenizer must be one that can be loaded.
+ */
+function splitterConfig(given: Partial<SplitterConfig> = {}): SplitterConfig {
+  const refuse = (field: string, message: string) =>
+    new InvalidRequestError(`'splitter.${field}' ${message}`, { param: `splitter.${field}` });
+  const kind = given.kind ?? 'auto';
+  if (!SPLITTER_KINDS.includes(kind)) throw refuse('kind', `must be one of ${SPLITTER_KINDS.join(', ')}.`);
+  const token = kind === 'token';
+  const chunkSize = given.chunkSize ?? (token ? 256 : 1000);
+  const overlap = token ? 32 : 200;
+  // Without an overlap, the default one when it fits the chunk size, else a fifth of a chunk.
+  const chunkOverlap = given.chunkOverlap ?? (overlap < chunkSize ? overlap : Math.floor(chunkSize / 5));
+  const config: SplitterConfig = { ...given, kind, chunkSize, chunkOverlap };
+  if (!Number.isInteger(config.chunkSize) || config.chunkSize < 1)
+    throw refuse('chunk_size', 'must be a positive integer.');
+  if (
+    !Number.isInteger(config.chunkOverlap) ||
+    config.chunkOverlap < 0 ||
+    config.chunkOverlap >= config.chunkSize
+  )
+    throw refuse('chunk_overlap', `must be an integer from 0 to ${config.chunkSize - 1}.`);
+  if (!token) {
+    if (config.tokenizer !== undefined) throw refuse('tokenizer', 'is for the token splitter (kind: token).');
+    return config;
+  }
+  if (!config.tokenizer) throw refuse('tokenizer', "is required by the token splitter, e.g. 'gpt-4o'.");
+  countTokensWith(config.tokenizer, 'splitter.tokenizer');
+  return config;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -111,9 +148,10 @@ export class RagStore {
       name,
       ...(options.description ? { description: options.description } : {}),
       createdAt: new Date().toISOString(),
-      splitter: { kind: 'auto', chunkSize: 1000, chunkOverlap: 200, ...options.splitter },
+      splitter: splitterConfig(options.splitter),
       ...(vector ? { vector } : {}),
       bm25: { k1: 0.9, b: 0.4, ...options.bm25 },
+      ...(options.owner ? { owner: options.owner } : {}),
     };
     await mkdir(this.directory, { recursive: true });
     const opening = Collection.create(directory, config, this.#collectionOptions(config));
@@ -147,6 +185,8 @@ export class RagStore {
         generation: manifest.generation,
         committedAt: manifest.committedAt,
         ...(config.vector ? { vector: config.vector } : {}),
+        splitter: config.splitter,
+        ...(config.owner ? { owner: config.owner } : {}),
       });
     }
     return infos;

@@ -42,16 +42,32 @@ export interface DocumentInput {
   /** Decides the splitter ('markdown' and 'html' split at headings). @default 'text' */
   format?: DocumentFormat;
   metadata?: Record<string, unknown>;
+  /**
+   * For a paged document (PDF): the offset in `text` where each page starts; its chunks get
+   * `metadata.page` (1-based, where the chunk starts) and `metadata.pageEnd` when they run onto later pages.
+   */
+  pageStarts?: number[];
 }
 
-/** How a collection cuts documents. The token splitter needs a function, so it is set in code (`splitter`). */
+/**
+ * How a collection cuts documents, recorded in its manifest so every later ingest (and the replay of
+ * its log) splits the same way. A splitter given in code (`splitter` of the store) overrides it.
+ */
 export interface SplitterConfig {
-  /** 'auto' splits Markdown and HTML at headings and everything else recursively. @default 'auto' */
-  kind: 'auto' | 'recursive' | 'markdown';
-  /** Characters. @default 1000 */
+  /**
+   * 'auto' splits Markdown and HTML at headings and everything else recursively; 'token' splits
+   * recursively with sizes counted by `tokenizer`. @default 'auto'
+   */
+  kind: 'auto' | 'recursive' | 'markdown' | 'token';
+  /** Characters (tokens for 'token'). @default 1000 (256 for 'token') */
   chunkSize: number;
-  /** Characters. @default 200 */
+  /** Characters (tokens for 'token'). @default 200 (32 for 'token') */
   chunkOverlap: number;
+  /**
+   * The tokenizer of kind 'token' (required there): an OpenAI model or encoding name `js-tiktoken` ships.
+   * @example 'gpt-4o'
+   */
+  tokenizer?: string;
 }
 
 /** The vector side of a collection. */
@@ -77,6 +93,11 @@ export interface CollectionConfig {
   /** Absent for a lexical-only collection. */
   vector?: VectorConfig;
   bm25: { k1: number; b: number };
+  /**
+   * The id of the API key that created the collection through the HTTP API, when keys are on: only
+   * that key sees it. Absent: shared by every key (collections of `fusion ingest`, or made without keys).
+   */
+  owner?: string;
 }
 
 /** A summary of a collection, cheap to list. */
@@ -90,4 +111,8 @@ export interface CollectionInfo {
   generation: number;
   committedAt?: string;
   vector?: VectorConfig;
+  /** How its documents are split (every ingest uses it). */
+  splitter?: SplitterConfig;
+  /** The API key that owns it (see {@link CollectionConfig.owner}). */
+  owner?: string;
 }

@@ -1,5 +1,4 @@
 import {
-  FusionError,
   InvalidRequestError,
   type MetadataFilter,
   type RetrievedChunk,
@@ -7,8 +6,15 @@ import {
   UnsupportedError,
 } from '@fusionkit/core';
 import type { Embedder } from '../embedding/embedder.js';
+import { isEmbeddingOutage, reasonOf } from '../embedding/embedding-outage.js';
 import { compileFilter } from '../filters/compile-filter.js';
 import type { ScoredId } from '../lexical/bm25-options.js';
+import {
+  cosine,
+  type MmrOptions,
+  maximalMarginalRelevance,
+  wordOverlap,
+} from '../rerank/maximal-marginal-relevance.js';
 import type { CollectionState } from './collection-storage.js';
 
 /** How to rank: BM25 alone, vectors alone, or both fused by reciprocal rank. */
@@ -36,6 +42,19 @@ export interface SearchRequest {
    */
   vector?: readonly number[];
   /**
+   * Diversify the results with maximal marginal relevance: `candidates` chunks are ranked, then `k`
+   * are picked trading relevance (`lambda`) against similarity to the ones already picked (their
+   * vectors' cosine when they have vectors, else their word overlap). Scores stay the ranking's.
+   * @example { lambda: 0.5 }
+   */
+  mmr?: MmrOptions;
+  /**
+   * Drops results scoring below this, before `mmr` picks. Scores are the mode's: BM25 scores
+   * (unbounded), cosine similarity for 'vector' (−1…1), reciprocal-rank-fusion scores for 'hybrid'
+   * (at most the sum of the weights / 61, ≈ 0.033 with default weights).
+   */
+  minScore?: number;
+  /**
    * Called when a hybrid search answered from BM25 alone because the embedding model could not be
    * reached (a 5xx or a network failure of the embedder); a `vector` search fails instead.
    */
@@ -50,7 +69,7 @@ export interface SearchContext {
   viewOf(chunkId: string): Record<string, unknown> | undefined;
 }
 
-function validate(request: SearchRequest): { k: number } {
+function validate(request: SearchRequest): { k: number; ranked: number; lambda?: number } {
   if (typeof request?.query !== 'string' || request.query.length > 20_000) {
     throw new InvalidRequestError('query must be a string of at most 20000 characters', { param: 'query' });
   }
@@ -64,7 +83,50 @@ function validate(request: SearchRequest): { k: number } {
   if (request.mode !== undefined && !['bm25', 'vector', 'hybrid'].includes(request.mode)) {
     throw new InvalidRequestError("mode must be 'bm25', 'vector' or 'hybrid'", { param: 'mode' });
   }
-  return { k };
+  if (request.minScore !== undefined && !Number.isFinite(request.minScore)) {
+    throw new InvalidRequestError('minScore must be a finite number', { param: 'min_score' });
+  }
+  const { mmr } = request;
+  if (mmr === undefined) return { k, ranked: k };
+  if (typeof mmr !== 'object' || mmr === null) {
+    throw new InvalidRequestError('mmr must be an object: { lambda, candidates }', { param: 'mmr' });
+  }
+  const lambda = mmr.lambda ?? 0.5;
+  if (typeof lambda !== 'number' || !(lambda >= 0 && lambda <= 1)) {
+    throw new InvalidRequestError('mmr.lambda must be a number from 0 to 1', { param: 'mmr.lambda' });
+  }
+  const candidates = mmr.candidates ?? Math.max(4 * k, 20);
+  if (!Number.isInteger(candidates) || candidates < k || candidates > 1000) {
+    throw new InvalidRequestError(`mmr.candidates must be an integer from k (${k}) to 1000`, {
+      param: 'mmr.candidates',
+    });
+  }
+  return { k, ranked: candidates, lambda };
+}
+
+/** The score threshold, then maximal marginal relevance, then the best `k`. */
+function pick(
+  state: CollectionState,
+  ranked: readonly ScoredId[],
+  request: SearchRequest,
+  k: number,
+  lambda: number | undefined,
+): ScoredId[] {
+  const { minScore } = request;
+  const kept = minScore === undefined ? ranked : ranked.filter((item) => item.score >= minScore);
+  if (lambda === undefined) return kept.slice(0, k);
+  const vectors = state.vectors;
+  const text = (id: string) => state.chunks.get(id)?.text ?? '';
+  return maximalMarginalRelevance(
+    kept,
+    k,
+    (left, right) => {
+      const a = vectors?.vectorOf(left);
+      const b = a && vectors?.vectorOf(right);
+      return a && b ? Math.max(0, cosine(a, b)) : wordOverlap(text(left), text(right));
+    },
+    lambda,
+  );
 }
 
 /**
@@ -76,7 +138,7 @@ export async function searchCollection(
   context: SearchContext,
   request: SearchRequest,
 ): Promise<RetrievedChunk[]> {
-  const { k } = validate(request);
+  const { k, ranked: want, lambda } = validate(request);
   const { state, embedder } = context;
   const canVector =
     state.config.vector !== undefined && (embedder !== undefined || request.vector !== undefined);
@@ -95,7 +157,8 @@ export async function searchCollection(
       return view !== undefined && predicate(view);
     };
   }
-  const depth = mode === 'hybrid' ? Math.max(request.candidates ?? Math.max(4 * k, 50), k) : k;
+  // Ranked: `want` (k, or the MMR candidates); returned: the best k of them.
+  const depth = mode === 'hybrid' ? Math.max(request.candidates ?? Math.max(4 * want, 50), want) : want;
   const lexical =
     mode === 'vector' ? [] : state.bm25.search(request.query, { k: depth, ...(filter ? { filter } : {}) });
   let semantic: ScoredId[] = [];
@@ -109,11 +172,11 @@ export async function searchCollection(
         )[0]!;
       } catch (error) {
         // BM25 can still answer a hybrid search when the embedding model is down; a bad request cannot.
-        if (mode !== 'hybrid' || request.signal?.aborted || !isOutage(error)) throw error;
+        if (mode !== 'hybrid' || request.signal?.aborted || !isEmbeddingOutage(error)) throw error;
         request.onDegraded?.(
-          `The embedding model '${embedder!.model}' is unavailable (${(error as Error).message}); results are from BM25 only.`,
+          `The embedding model '${embedder!.model}' is unavailable (${reasonOf(error)}); results are from BM25 only.`,
         );
-        return toRetrievedChunks(state, lexical.slice(0, k));
+        return toRetrievedChunks(state, pick(state, lexical.slice(0, want), request, k, lambda));
       }
     }
     semantic = state.vectors.search(vector, {
@@ -129,15 +192,9 @@ export async function searchCollection(
         ? semantic
         : reciprocalRankFusion([lexical, semantic], { k: 60, weights: request.weights ?? [1, 1] }).slice(
             0,
-            k,
+            want,
           );
-  return toRetrievedChunks(state, ranked);
-}
-
-/** An embedder failure that is the model's or the network's, not the request's. */
-function isOutage(error: unknown): boolean {
-  if (FusionError.isInstance(error)) return error.status >= 500 || error.isRetryable;
-  return error instanceof TypeError || (error as NodeJS.ErrnoException)?.code !== undefined;
+  return toRetrievedChunks(state, pick(state, ranked, request, k, lambda));
 }
 
 function toRetrievedChunks(state: CollectionState, ranked: readonly ScoredId[]): RetrievedChunk[] {

@@ -98,6 +98,12 @@ export class HnswIndex {
     return this.#labels.has(id);
   }
 
+  /** The stored vector of `id` (normalised by the cosine space), or `undefined`. */
+  vectorOf(id: string): number[] | undefined {
+    const label = this.#labels.get(id);
+    return label === undefined ? undefined : this.#native.getPoint(label);
+  }
+
   /** Adds a vector under `id`, replacing the one it had. */
   add(id: string, vector: readonly number[]): void {
     if (vector.length !== this.dimensions) {

@@ -1,0 +1,62 @@
+import {
+  type ChatRequest,
+  type ChatResult,
+  type FusionStrategyV1,
+  type RouteTarget,
+  type StrategyContext,
+  UnsupportedError,
+} from '@fusionkit/core';
+import type { RagAnswerOptions } from './rag-answer-strategy.js';
+import type { RagFusion } from './rag-plugin-options.js';
+
+/** What {@link answerInProcess} needs: the strategy and where its generator calls go. */
+export interface InProcessAnswerOptions {
+  strategy: FusionStrategyV1<RagAnswerOptions>;
+  /** The generator targets, in order. */
+  targets: readonly (string | RouteTarget)[];
+  fusion: () => RagFusion | undefined;
+  /** The pipelines' options besides the collection (its `mode`). */
+  options?: Omit<RagAnswerOptions, 'collection'>;
+}
+
+/**
+ * Runs the RAG answer strategy for one collection without a registered `rag/<collection>` model:
+ * each target call is an ordinary `fusion.chat` of the generator (queue, retries and breakers
+ * apply). The key-owned collections, which no model serves, answer `POST /api/rag/answer` this way.
+ */
+export function answerInProcess(settings: InProcessAnswerOptions) {
+  const targets: RouteTarget[] = settings.targets.map((target) =>
+    typeof target === 'string' ? { model: target } : target,
+  );
+  return async (
+    collection: string,
+    request: ChatRequest,
+    { requestId, signal }: { requestId: string; signal: AbortSignal },
+  ): Promise<ChatResult> => {
+    const fusion = settings.fusion();
+    if (!fusion) {
+      throw new UnsupportedError('Answers need the orchestrator: ragPlugin({ fusion: () => fusion }).');
+    }
+    const context: StrategyContext<RagAnswerOptions> = {
+      request,
+      targets,
+      options: { ...settings.options, collection },
+      callOptions: { signal, requestId },
+      call: (target, targetRequest) =>
+        fusion.chat({ ...targetRequest, ...target.params, model: target.model }, { signal, requestId }),
+      stream: () => {
+        throw new UnsupportedError('/api/rag/answer answers in one piece.');
+      },
+      trace: {
+        id: requestId,
+        requestId,
+        model: `rag/${collection}`,
+        strategy: settings.strategy.name,
+        startedAt: Date.now(),
+        calls: [],
+      },
+      record: () => {},
+    };
+    return settings.strategy.doChat(context);
+  };
+}

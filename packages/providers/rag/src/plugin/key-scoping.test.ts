@@ -1,0 +1,121 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRagFusion, type RagFusionFixture } from '../__fixtures__/rag-fusion.js';
+
+let fixture: RagFusionFixture | undefined;
+afterEach(async () => {
+  await fixture?.close();
+  fixture = undefined;
+});
+
+type Json = Record<string, unknown>;
+
+/** Two keys: 'alpha' (id key-1) and 'beta' (id key-2). */
+async function twoKeys() {
+  const rag = (fixture = await createRagFusion({}, { apiKeys: ['alpha-secret', 'beta-secret'] }));
+  const as =
+    (key: string) =>
+    async <TBody = Json>(method: string, path: string, body?: unknown) => {
+      const response = await rag.request(method, path, body, { authorization: `Bearer ${key}` });
+      return { status: response.status, body: (await response.json()) as TBody };
+    };
+  return { rag, alpha: as('alpha-secret'), beta: as('beta-secret') };
+}
+
+const names = (body: { data: Json[] }) => body.data.map((entry) => entry.name ?? entry.id);
+
+describe('RAG collections with API keys', () => {
+  it('belong to the key that created them: another key gets 404 and never sees them', async () => {
+    const { alpha, beta } = await twoKeys();
+    const created = await alpha('POST', '/api/rag/collections', { name: 'private' });
+    expect(created).toMatchObject({ status: 201, body: { owner: 'key-1', model: null } });
+    const ingested = await alpha('POST', '/api/rag/ingest', {
+      collection: 'private',
+      documents: [{ id: 'secret', text: 'Ports below 1024 need root privileges.' }],
+    });
+    expect(ingested.status).toBe(200);
+    // A second collection made by ingest with create: true belongs to its key too.
+    await beta('POST', '/api/rag/ingest', {
+      collection: 'beta-docs',
+      create: true,
+      documents: ['Beta notes.'],
+    });
+
+    // The owner uses it.
+    expect(names((await alpha<{ data: Json[] }>('GET', '/api/rag/collections')).body)).toEqual(['private']);
+    const hits = await alpha<{ data: Json[] }>('POST', '/api/rag/search', {
+      collection: 'private',
+      query: 'ports',
+    });
+    expect(hits.body.data[0]).toMatchObject({ document_id: 'secret' });
+    const answer = await alpha('POST', '/api/rag/answer', {
+      collection: 'private',
+      query: 'Which ports need root?',
+    });
+    expect(answer).toMatchObject({ status: 200, body: { answer: 'Ports below 1024 need root [1].' } });
+
+    // The other key: not listed, 404 everywhere, the same 404 as a collection that does not exist.
+    expect(names((await beta<{ data: Json[] }>('GET', '/api/rag/collections')).body)).toEqual(['beta-docs']);
+    const refused: [string, string, unknown?][] = [
+      ['GET', '/api/rag/collections/private'],
+      ['POST', '/api/rag/search', { collection: 'private', query: 'ports' }],
+      ['GET', '/api/rag/documents?collection=private'],
+      ['GET', '/api/rag/documents?collection=private&id=secret'],
+      ['DELETE', '/api/rag/documents', { collection: 'private', ids: ['secret'] }],
+      ['POST', '/api/rag/answer', { collection: 'private', query: 'Which ports need root?' }],
+      ['POST', '/api/rag/ingest', { collection: 'private', documents: ['planted text'] }],
+      ['DELETE', '/api/rag/collections/private'],
+      ['DELETE', '/api/rag/collections?name=private'],
+    ];
+    for (const [method, path, body] of refused) {
+      const response = await beta<{ error: Json }>(method, path, body);
+      expect([method, path, response.status, response.body.error?.code]).toEqual([
+        method,
+        path,
+        404,
+        'collection_not_found',
+      ]);
+      expect(JSON.stringify(response.body)).not.toContain('Ports below');
+    }
+    const missing = await beta<{ error: Json }>('GET', '/api/rag/collections/nothing-here');
+    expect(missing.body.error.message).toBe("No collection 'nothing-here'");
+    const status = await beta<{ collections: Json[] }>('GET', '/api/rag/status');
+    expect(status.body.collections.map((entry) => entry.name)).not.toContain('private');
+
+    // No key-owned collection is served as a model, to anyone (chat routes do not say which key asks).
+    for (const client of [alpha, beta]) {
+      const models = names((await client<{ data: Json[] }>('GET', '/v1/models')).body);
+      expect(models.filter((id) => String(id).startsWith('rag/'))).toEqual([]);
+      const chat = await client('POST', '/v1/chat/completions', {
+        model: 'rag/private',
+        messages: [{ role: 'user', content: 'ports?' }],
+      });
+      expect(chat.status).toBe(404);
+    }
+    // Still whole for its owner: nothing of beta's attempts landed.
+    const documents = await alpha<{ data: Json[] }>('GET', '/api/rag/documents?collection=private');
+    expect(documents.body.data.map((document) => document.id)).toEqual(['secret']);
+  });
+
+  it('are shared by every key when made without one (fusion ingest), and served as rag/<name>', async () => {
+    const { rag, alpha, beta } = await twoKeys();
+    const shared = await rag.plugin.store.createCollection('shared');
+    await shared.upsertDocuments([{ id: 'ports', text: 'Ports below 1024 need root privileges.' }]);
+    for (const client of [alpha, beta]) {
+      expect(names((await client<{ data: Json[] }>('GET', '/api/rag/collections')).body)).toEqual(['shared']);
+      const hits = await client<{ data: Json[] }>('POST', '/api/rag/search', {
+        collection: 'shared',
+        query: 'ports',
+      });
+      expect(hits.body.data).toHaveLength(1);
+      expect((await client('GET', '/api/rag/collections/shared')).body).toMatchObject({
+        owner: null,
+        model: 'rag/shared',
+      });
+      const chat = await client('POST', '/v1/chat/completions', {
+        model: 'rag/shared',
+        messages: [{ role: 'user', content: 'Which ports need root?' }],
+      });
+      expect(chat.status).toBe(200);
+    }
+  });
+});
