@@ -390,3 +390,33 @@ describe('the MCP endpoint behind API keys', () => {
     }
   });
 });
+
+describe('the MCP tools behind a key with a token limit', () => {
+  it.each(['legacy', 'modern'] as const)(
+    'count the tokens of a chat (%s) against the key that called it',
+    async (era) => {
+      const stack = await startMcpStack({
+        rag: false,
+        apiKeys: [{ id: 'limited', key: 'sesame', tokensPerMinute: 3 }, 'other'],
+      });
+      try {
+        const headers = { authorization: 'Bearer sesame' };
+        const client = await connectClient(stack.endpoint, era, headers);
+        const result = (await client.callTool({
+          name: 'chat',
+          arguments: { model: 'mock/second', prompt: 'Hello?' },
+        })) as Structured;
+        expect(result.isError).toBeFalsy();
+        await client.close();
+        const after = await fetch(`${stack.url}/v1/models`, { headers });
+        expect(after.status).toBe(429);
+        expect(after.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(
+          (await fetch(`${stack.url}/v1/models`, { headers: { authorization: 'Bearer other' } })).status,
+        ).toBe(200);
+      } finally {
+        await stack.close();
+      }
+    },
+  );
+});

@@ -434,6 +434,7 @@ export class Fusion {
       signal: scope.signal,
       scope,
       requestId: options.requestId ?? createRequestId(),
+      ...(options.apiKeyId === undefined ? {} : { apiKeyId: options.apiKeyId }),
       timeoutMs,
       firstTokenTimeoutMs: this.#options.firstTokenTimeoutMs ?? 120_000,
       idleTimeoutMs: this.#options.idleTimeoutMs ?? 60_000,

@@ -22,6 +22,7 @@ import { parseResponseRequest, type ResponseRequest } from './parse-response-req
 import { ResponseEventSource } from './response-event-source.js';
 import { ResponseStore, type ResponseStoreOptions, type StoredResponse } from './response-store.js';
 import type { InputItem, ResponseObject } from './response-types.js';
+import { readResponsesUsage } from './responses-usage.js';
 import { toChatRequest } from './to-chat-request.js';
 import { itemId, responseSkeleton, toResponseObject } from './to-response-object.js';
 
@@ -74,10 +75,23 @@ export function responsesRoutes(
     if (upstream) {
       // The upstream serves the Responses API itself: the request goes as the client sent it.
       const { provider, localId } = upstream;
-      return provider.doResponses!(
+      const startedAt = performance.now();
+      const response = await provider.doResponses!(
         { ...(raw as Record<string, unknown>), model: localId },
         { requestId, signal },
       );
+      // Its usage is reported as a chat call's: metrics see it, and the key's token limit counts it.
+      return readResponsesUsage(response, ({ usage }) => {
+        fusion.events.emit('provider:call:end', {
+          requestId,
+          provider: provider.id,
+          model: upstream.id,
+          stream: (raw as { stream?: unknown }).stream === true,
+          durationMs: performance.now() - startedAt,
+          ...(usage ? { usage } : {}),
+          ...(apiKey ? { apiKeyId: apiKey.id } : {}),
+        });
+      });
     }
     const body = parseResponseRequest(raw);
     const owner = apiKey?.id;
@@ -116,7 +130,7 @@ export function responsesRoutes(
     if (body.stream !== true) {
       let result: ChatResult;
       try {
-        result = await fusion.chat(chat, { requestId, signal, onTrace });
+        result = await fusion.chat(chat, { requestId, signal, onTrace, apiKeyId: owner });
       } catch (error) {
         throw traced(error);
       }
@@ -130,7 +144,7 @@ export function responsesRoutes(
     const scope = new AbortScope(signal);
     const held: { request?: Request } = { request };
     const iterator = fusion
-      .stream(chat, { requestId, signal: scope.signal, onTrace })
+      .stream(chat, { requestId, signal: scope.signal, onTrace, apiKeyId: owner })
       [Symbol.asyncIterator]();
     // The stream commits at its first content chunk: errors before it get a proper HTTP status.
     const buffered: ChatChunk[] = [];

@@ -1,4 +1,5 @@
 import type { KeyvLike } from '@fusionkit/core';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import {
   type EventStore,
   isInitializeRequest,
@@ -105,7 +106,7 @@ export class McpSessions {
   }
 
   /** Serves a request {@link claims} gave to the sessions. */
-  async handle(request: Request, parsedBody?: unknown): Promise<Response> {
+  async handle(request: Request, parsedBody?: unknown, authInfo?: AuthInfo): Promise<Response> {
     const sessionId = request.headers.get(SESSION_HEADER);
     if (sessionId) {
       let session = this.#sessions.get(sessionId);
@@ -118,14 +119,14 @@ export class McpSessions {
         return jsonRpcError(404, -32001, 'Session not found: initialize a new session.');
       }
       if (request.method === 'DELETE') await this.#store?.delete?.(sessionId).catch(() => {});
-      return this.#serve(session, request, parsedBody);
+      return this.#serve(session, request, parsedBody, authInfo);
     }
     if (this.#sessions.size >= this.#maxSessions) {
       return jsonRpcError(503, -32000, 'Too many MCP sessions are open; try again later.', {
         'retry-after': '5',
       });
     }
-    return this.#open(request, parsedBody);
+    return this.#open(request, parsedBody, authInfo);
   }
 
   /** Calls `send` with the server instance of every session (a failed send is ignored). */
@@ -151,10 +152,10 @@ export class McpSessions {
     await Promise.allSettled(sessions.map((session) => this.#end(session)));
   }
 
-  async #open(request: Request, parsedBody: unknown): Promise<Response> {
+  async #open(request: Request, parsedBody: unknown, authInfo: AuthInfo | undefined): Promise<Response> {
     const session = await this.#create(request, crypto.randomUUID());
     const initialize = (parsedBody as { params?: McpSessionRecord['initialize'] }).params;
-    const response = await this.#serve(session, request, parsedBody);
+    const response = await this.#serve(session, request, parsedBody, authInfo);
     const id = session.transport.sessionId;
     if (!id) await session.server.close().catch(() => {});
     else if (initialize) {
@@ -222,7 +223,12 @@ export class McpSessions {
       .catch((error: Error) => this.#onError?.(error));
   }
 
-  async #serve(session: Session, request: Request, parsedBody: unknown): Promise<Response> {
+  async #serve(
+    session: Session,
+    request: Request,
+    parsedBody: unknown,
+    authInfo: AuthInfo | undefined,
+  ): Promise<Response> {
     clearTimeout(session.idleTimer);
     const id = session.transport.sessionId;
     if (id && request.method !== 'DELETE' && Date.now() - (session.stored ?? 0) > 60_000) {
@@ -231,7 +237,10 @@ export class McpSessions {
     session.active++;
     let response: Response;
     try {
-      response = await session.transport.handleRequest(request, { parsedBody });
+      response = await session.transport.handleRequest(request, {
+        parsedBody,
+        ...(authInfo ? { authInfo } : {}),
+      });
     } catch (error) {
       this.#release(session);
       throw error;

@@ -75,7 +75,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
   const readBody = async (request: Request) =>
     objectBody(await readJsonBody(request, service.options.maxBodyBytes));
 
-  const search: RouteHandler = async (request, { requestId, signal }) => {
+  const search: RouteHandler = async (request, { requestId, signal, apiKey }) => {
     const body = await readBody(request);
     const collection = await service.open(body.collection);
     const query = readString(body, 'query', { required: true, max: 20_000 });
@@ -126,7 +126,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
       const result = await rerankChunks(query, chunks, {
         model: rerank.model,
         k,
-        chat: (chatRequest) => orchestrator.chat(chatRequest, { signal, requestId }),
+        chat: (chatRequest) => orchestrator.chat(chatRequest, { signal, requestId, apiKeyId: apiKey?.id }),
       });
       chunks = result.chunks;
       reranked = result.reranked;
@@ -199,7 +199,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
     );
   };
 
-  const answer: RouteHandler = async (request, { requestId, signal }) => {
+  const answer: RouteHandler = async (request, { requestId, signal, apiKey }) => {
     const body = await readBody(request);
     const collection = await service.open(body.collection);
     if (body.stream === true) {
@@ -240,7 +240,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
           messages: messages as ChatMessage[],
           rag: { ...(k ? { k } : {}), ...(mode ? { mode } : {}), ...(filter ? { filter } : {}) },
         },
-        { requestId, signal },
+        { requestId, signal, apiKeyId: apiKey?.id },
       );
       return jsonResponse(
         {
