@@ -110,12 +110,18 @@ export function responsesRoutes(
       await save(skeleton);
       // The job records its own id in the stored response when it starts (see backgroundResponseJob),
       // so that a cancel on any instance reaches it; writing it here could undo the job's progress.
-      await runner().create({
-        kind: RESPONSE_JOB_KIND,
-        input: { id: skeleton.id, chat },
-        idempotencyKey: skeleton.id,
-        metadata: { response: skeleton.id },
-      });
+      try {
+        await runner().create({
+          kind: RESPONSE_JOB_KIND,
+          input: { id: skeleton.id, chat },
+          idempotencyKey: skeleton.id,
+          metadata: { response: skeleton.id },
+        });
+      } catch (error) {
+        // No job will ever move it on, and the client never learns its id: it must not stay queued.
+        if (stored) await store.delete(skeleton.id).catch(() => false);
+        throw error;
+      }
       return jsonResponse(skeleton, 200, requestId);
     }
 
