@@ -22,7 +22,6 @@ import { parseResponseRequest, type ResponseRequest } from './parse-response-req
 import { ResponseEventSource } from './response-event-source.js';
 import { ResponseStore, type ResponseStoreOptions, type StoredResponse } from './response-store.js';
 import type { InputItem, ResponseObject } from './response-types.js';
-import { readResponsesUsage } from './responses-usage.js';
 import { toChatRequest } from './to-chat-request.js';
 import { itemId, responseSkeleton, toResponseObject } from './to-response-object.js';
 
@@ -74,24 +73,11 @@ export function responsesRoutes(
     const upstream = responsesUpstream(fusion, raw);
     if (upstream) {
       // The upstream serves the Responses API itself: the request goes as the client sent it.
-      const { provider, localId } = upstream;
-      const startedAt = performance.now();
-      const response = await provider.doResponses!(
-        { ...(raw as Record<string, unknown>), model: localId },
-        { requestId, signal },
+      // As a chat call: queue, breaker, deadlines, events (its usage counts against the key).
+      return fusion.responses(
+        { ...(raw as Record<string, unknown>), model: upstream.id },
+        { requestId, signal, apiKeyId: apiKey?.id },
       );
-      // Its usage is reported as a chat call's: metrics see it, and the key's token limit counts it.
-      return readResponsesUsage(response, ({ usage }) => {
-        fusion.events.emit('provider:call:end', {
-          requestId,
-          provider: provider.id,
-          model: upstream.id,
-          stream: (raw as { stream?: unknown }).stream === true,
-          durationMs: performance.now() - startedAt,
-          ...(usage ? { usage } : {}),
-          ...(apiKey ? { apiKeyId: apiKey.id } : {}),
-        });
-      });
     }
     const body = parseResponseRequest(raw);
     const owner = apiKey?.id;
