@@ -397,7 +397,7 @@ describe('background responses', () => {
   it('leaves no queued response behind when its job cannot be created', async () => {
     const jobs = new JobRunner();
     let id: string | undefined;
-    vi.spyOn(jobs, 'create').mockImplementation(async (options) => {
+    vi.spyOn(jobs, 'create').mockImplementation((options) => {
       id = (options.input as { id: string }).id;
       throw new UnavailableError('The job could not be queued; try again.', { retryAfterMs: 1000 });
     });
