@@ -1,3 +1,4 @@
+import type { McpSessionRecord } from '@fusionkit/mcp';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -419,4 +420,63 @@ describe('the MCP tools behind a key with a token limit', () => {
       }
     },
   );
+});
+
+describe('MCP sessions behind API keys', () => {
+  it('serve a session only to the key that opened it, here and on an instance that takes it up', async () => {
+    const records = new Map<string, McpSessionRecord>();
+    const store = {
+      get: async (id: string) => records.get(id),
+      set: async (id: string, record: McpSessionRecord) => records.set(id, record),
+      delete: async (id: string) => records.delete(id),
+    };
+    const apiKeys = ['key-a-secret', 'key-b-secret'];
+    const one = await startMcpStack({ rag: false, apiKeys, mcp: { sessions: { store } } });
+    const two = await startMcpStack({ rag: false, apiKeys, mcp: { sessions: { store } } });
+    try {
+      const rpc = (stack: McpStack, key: string, body: unknown, session?: string) =>
+        fetch(stack.endpoint, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-protocol-version': '2025-11-25',
+            authorization: `Bearer ${key}`,
+            ...(session ? { 'mcp-session-id': session } : {}),
+          },
+          body: JSON.stringify(body),
+        });
+      const opened = await rpc(one, 'key-a-secret', {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'a', version: '1.0.0' },
+        },
+      });
+      const session = opened.headers.get('mcp-session-id') ?? undefined;
+      await opened.text();
+      expect(session).toBeTruthy();
+      await (
+        await rpc(one, 'key-a-secret', { jsonrpc: '2.0', method: 'notifications/initialized' }, session)
+      ).text();
+      const list = { jsonrpc: '2.0', id: 2, method: 'tools/list' };
+      // Another key: 404 on the instance that opened it, and no take-up on the other.
+      for (const stack of [one, two]) {
+        const other = await rpc(stack, 'key-b-secret', list, session);
+        expect(other.status).toBe(404);
+        await other.text();
+      }
+      for (const stack of [one, two]) {
+        const own = await rpc(stack, 'key-a-secret', list, session);
+        expect(own.status).toBe(200);
+        expect(await own.text()).toContain('"chat"');
+      }
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
 });
