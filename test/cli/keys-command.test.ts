@@ -32,7 +32,7 @@ async function serveAccepts(key: string): Promise<number> {
   }
 }
 
-describe('fusion keys', () => {
+describe('fusion keys', { timeout: 90_000 }, () => {
   it('creates a key shown once, whose entry holds only its hash; lists and revokes it', async () => {
     const created = await runCliToEnd(
       ['keys', 'create', '--id', 'team-a', '--rpm', '60', '--tpm', '5000'],
@@ -80,6 +80,15 @@ describe('fusion keys', () => {
     expect(config).toEqual({ apiKeys: [plain], port: 0 });
     expect(await serveAccepts(key!)).toBe(401);
     expect(await serveAccepts(plain)).toBe(200);
+
+    // The last key stays: without keys the server would let every request in.
+    const last = await runCliToEnd(['keys', 'revoke', `key-${sha256(plain).slice(0, 12)}`], ENV, cwd);
+    expect(last.code).toBe(1);
+    expect(last.stderr).toContain('is the last key');
+    expect(JSON.parse(await readFile(join(cwd, 'fusion.config.json'), 'utf8'))).toEqual({
+      apiKeys: [plain],
+      port: 0,
+    });
   });
 
   it('names a key without --id after its hash', async () => {
@@ -109,7 +118,7 @@ describe('fusion keys', () => {
     try {
       await writeFile(
         join(code, 'fusion.config.mjs'),
-        "export default { apiKeys: [{ id: 'ops', key: 'fk_ops' }] };\n",
+        "export default { apiKeys: [{ id: 'ops', key: 'fk_ops' }, 'fk_other'] };\n",
       );
       const inCode = await runCliToEnd(['keys', 'revoke', 'ops'], ENV, code);
       expect(inCode.code).toBe(1);

@@ -93,6 +93,14 @@ async function revokeKey(context: CliContext, options: KeysCommandOptions): Prom
     );
     return 1;
   }
+  if (keys.length === 1) {
+    // No key left would turn authentication off: every request would be let in.
+    context.log(
+      `fusion keys: '${id}' is the last key of ${file}; without keys the server lets every request in. ` +
+        'Create another key first, or remove apiKeys yourself to turn authentication off.',
+    );
+    return 1;
+  }
   if (!file?.endsWith('.json')) {
     context.log(
       `fusion keys: ${file ?? 'the config'} is code, not JSON: remove the apiKeys entry with id '${id}' yourself` +
