@@ -19,7 +19,12 @@ async function start(provider: ProviderV1 = createMockProvider()): Promise<Fusio
     { id: 'a', key: 'key-a', tokensPerMinute: 3 },
     { id: 'b', key: 'key-b' },
   ]);
-  const fusion = createFusion({ healthIntervalMs: 0, providers: [provider], apiKeys });
+  const fusion = createFusion({
+    healthIntervalMs: 0,
+    providers: [provider],
+    apiKeys,
+    pipelines: [{ name: 'fusion/first', strategy: 'fallback', targets: ['mock/echo'] }],
+  });
   started.push(fusion);
   await fusion.ready;
   return fusion;
@@ -41,6 +46,8 @@ describe('token limits of API keys', () => {
     ['/v1/messages', { model: 'mock/echo', max_tokens: 50, messages: [{ role: 'user', content: 'Hi' }] }],
     ['/v1/responses', { model: 'mock/echo', input: 'Say hello' }],
     ['/v1/responses', { model: 'mock/echo', input: 'Say hello', stream: true }],
+    ['/v1/chat/completions', chatBody('fusion/first')],
+    ['/api/fusion/chat', { ...chatBody('unused'), strategy: 'fallback', targets: ['mock/echo'] }],
   ])('counts the tokens of %s %j against the key that asked', async (path, body) => {
     const fusion = await start();
     const response = await post(fusion, path, body, { headers: A });
