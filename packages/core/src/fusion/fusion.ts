@@ -467,7 +467,8 @@ export class Fusion {
       signal: scope.signal,
       scope,
       requestId: options.requestId ?? createRequestId(),
-      ...(options.apiKeyId === undefined ? {} : { apiKeyId: options.apiKeyId }),
+      // Always set (undefined without a key): one object shape, no spread, on every call.
+      apiKeyId: options.apiKeyId,
       timeoutMs,
       firstTokenTimeoutMs: this.#options.firstTokenTimeoutMs ?? 120_000,
       idleTimeoutMs: this.#options.idleTimeoutMs ?? 60_000,
