@@ -23,6 +23,7 @@ type Json = Record<string, unknown>;
 const KEY_A = 'fk_a_0123456789abcdef0123456789abcdef';
 const KEY_B = 'fk_b_fedcba9876543210fedcba9876543210';
 const KEY_C = 'fk_c_00112233445566778899aabbccddeeff';
+const KEY_D = 'fk_d_ffeeddccbbaa99887766554433221100';
 
 describe('fusion serve: API keys shared through Redis', { timeout: 120_000 }, () => {
   let upstream: CountingUpstream;
@@ -41,6 +42,8 @@ describe('fusion serve: API keys shared through Redis', { timeout: 120_000 }, ()
           { id: 'team-a', sha256: await ApiKeys.hash(KEY_A), requestsPerMinute: 10 },
           { id: 'team-b', sha256: await ApiKeys.hash(KEY_B) },
           { id: 'team-c', key: KEY_C },
+          // Each answer of the upstream costs 3 tokens: two answers pass the limit.
+          { id: 'team-d', sha256: await ApiKeys.hash(KEY_D), tokensPerMinute: 5 },
         ],
       }),
     );
@@ -133,11 +136,31 @@ describe('fusion serve: API keys shared through Redis', { timeout: 120_000 }, ()
     expect(upstream.counts.mine).toBe(1);
   });
 
+  it("counts a key's tokens across instances, a background response's included", async () => {
+    const chat = { model: `lab/${COUNTING_MODEL}`, messages: [{ role: 'user', content: 'tokens' }] };
+    expect((await call(servers[0]!, KEY_D, 'POST', '/v1/chat/completions', chat)).status).toBe(200);
+    const created = await call(servers[1]!, KEY_D, 'POST', '/v1/responses', {
+      model: `lab/${COUNTING_MODEL}`,
+      input: 'background tokens',
+      background: true,
+    });
+    expect(created.status).toBe(200);
+    // Its tokens are charged when its call ends, on whichever instance ran it.
+    await expect
+      .poll(async () => (await call(servers[0]!, KEY_D, 'GET', '/v1/models')).status, { timeout: 15_000 })
+      .toBe(429);
+    const refused = await call(servers[1]!, KEY_D, 'GET', '/v1/models');
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toMatchObject({ message: expect.stringContaining('tokens per minute') });
+    expect(upstream.counts['background tokens']).toBe(1);
+  });
+
   it('never writes a key to the output', () => {
     for (const server of servers) {
       expect(server.output()).not.toContain(KEY_A);
       expect(server.output()).not.toContain(KEY_B);
       expect(server.output()).not.toContain(KEY_C);
+      expect(server.output()).not.toContain(KEY_D);
     }
   });
 });

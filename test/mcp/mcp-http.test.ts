@@ -1,3 +1,4 @@
+import type { McpSessionRecord } from '@fusionkit/mcp';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -387,6 +388,95 @@ describe('the MCP endpoint behind API keys', () => {
       const client = await connectClient(stack.endpoint, era, { authorization: 'Bearer sesame' });
       expect((await client.listTools()).tools.length).toBe(3);
       await client.close();
+    }
+  });
+});
+
+describe('the MCP tools behind a key with a token limit', () => {
+  it.each(['legacy', 'modern'] as const)(
+    'count the tokens of a chat (%s) against the key that called it',
+    async (era) => {
+      const stack = await startMcpStack({
+        rag: false,
+        apiKeys: [{ id: 'limited', key: 'sesame', tokensPerMinute: 3 }, 'other'],
+      });
+      try {
+        const headers = { authorization: 'Bearer sesame' };
+        const client = await connectClient(stack.endpoint, era, headers);
+        const result = (await client.callTool({
+          name: 'chat',
+          arguments: { model: 'mock/second', prompt: 'Hello?' },
+        })) as Structured;
+        expect(result.isError).toBeFalsy();
+        await client.close();
+        const after = await fetch(`${stack.url}/v1/models`, { headers });
+        expect(after.status).toBe(429);
+        expect(after.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(
+          (await fetch(`${stack.url}/v1/models`, { headers: { authorization: 'Bearer other' } })).status,
+        ).toBe(200);
+      } finally {
+        await stack.close();
+      }
+    },
+  );
+});
+
+describe('MCP sessions behind API keys', () => {
+  it('serve a session only to the key that opened it, here and on an instance that takes it up', async () => {
+    const records = new Map<string, McpSessionRecord>();
+    const store = {
+      get: async (id: string) => records.get(id),
+      set: async (id: string, record: McpSessionRecord) => records.set(id, record),
+      delete: async (id: string) => records.delete(id),
+    };
+    const apiKeys = ['key-a-secret', 'key-b-secret'];
+    const one = await startMcpStack({ rag: false, apiKeys, mcp: { sessions: { store } } });
+    const two = await startMcpStack({ rag: false, apiKeys, mcp: { sessions: { store } } });
+    try {
+      const rpc = (stack: McpStack, key: string, body: unknown, session?: string) =>
+        fetch(stack.endpoint, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-protocol-version': '2025-11-25',
+            authorization: `Bearer ${key}`,
+            ...(session ? { 'mcp-session-id': session } : {}),
+          },
+          body: JSON.stringify(body),
+        });
+      const opened = await rpc(one, 'key-a-secret', {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'a', version: '1.0.0' },
+        },
+      });
+      const session = opened.headers.get('mcp-session-id') ?? undefined;
+      await opened.text();
+      expect(session).toBeTruthy();
+      await (
+        await rpc(one, 'key-a-secret', { jsonrpc: '2.0', method: 'notifications/initialized' }, session)
+      ).text();
+      const list = { jsonrpc: '2.0', id: 2, method: 'tools/list' };
+      // Another key: 404 on the instance that opened it, and no take-up on the other.
+      for (const stack of [one, two]) {
+        const other = await rpc(stack, 'key-b-secret', list, session);
+        expect(other.status).toBe(404);
+        await other.text();
+      }
+      for (const stack of [one, two]) {
+        const own = await rpc(stack, 'key-a-secret', list, session);
+        expect(own.status).toBe(200);
+        expect(await own.text()).toContain('"chat"');
+      }
+    } finally {
+      await one.close();
+      await two.close();
     }
   });
 });

@@ -13,6 +13,8 @@ Usage:
                                    read files, folders and URLs into .fusion/rag/NAME
   fusion query "question" --collection NAME [--k 5] [--mode bm25|vector|hybrid] [--filter JSON] [--json]
                                    print a collection's best chunks, with their sources
+  fusion keys create [--id ID] [--rpm N] [--tpm N] | list | revoke ID
+                                   make an API key, list the config's keys, remove one
 
 Environment:
   FUSION_HOST        address to listen on (default 127.0.0.1)
@@ -84,6 +86,23 @@ Options:
   --json                   print the result as JSON
 ${CONFIG_OPTION}
 `,
+  keys: `fusion keys create [--id ID] [--rpm N] [--tpm N] [--json]
+fusion keys list [--config FILE] [--json]
+fusion keys revoke ID [--config FILE]
+
+create   makes a random key and prints it once, with the apiKeys entry that holds only its SHA-256
+         (paste it into the config; the key itself goes to its user).
+list     prints the config's keys by id, with how they are stored and their limits; never a key.
+revoke   removes the key from a JSON config (written in place); for a config in code, says what to
+         remove. Running servers keep their keys until restarted.
+
+Options:
+  --id ID        the new key's name in logs, limits and job ownership (default: key-<12 hex of its hash>)
+  --rpm N        requests the key may make per minute
+  --tpm N        tokens the key may spend per minute
+  --json         print JSON
+${CONFIG_OPTION}
+`,
   query: `fusion query "question" --collection NAME [--k 5] [--mode bm25|vector|hybrid] [--filter JSON] [--json]
 
 Prints a collection's best chunks for a question, with their sources and scores.
@@ -147,6 +166,21 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
         ...(values['chunk-overlap'] ? { chunkOverlap: values['chunk-overlap'] } : {}),
         json: values.json === true,
       });
+    else if (command === 'keys')
+      return await (await import('./commands/keys-command.js')).keysCommand(context, {
+        ...options,
+        action: positionals[1],
+        ...(positionals[1] === 'revoke'
+          ? positionals[2] === undefined
+            ? {}
+            : { id: positionals[2] }
+          : values.id
+            ? { id: values.id }
+            : {}),
+        ...(values.rpm ? { requestsPerMinute: values.rpm } : {}),
+        ...(values.tpm ? { tokensPerMinute: values.tpm } : {}),
+        json: values.json === true,
+      });
     else if (command === 'query')
       return await (await import('./commands/query-command.js')).queryCommand(context, {
         ...options,
@@ -191,6 +225,9 @@ function parse(argv: string[]) {
       k: { type: 'string' },
       mode: { type: 'string' },
       filter: { type: 'string' },
+      id: { type: 'string' },
+      rpm: { type: 'string' },
+      tpm: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ChatRequest, createFusion, type Fusion, JobRunner } from '@fusionkit/core';
+import { type ApiKeyOptions, type ChatRequest, createFusion, type Fusion, JobRunner } from '@fusionkit/core';
 import { createMockProvider, type MockProvider } from '@fusionkit/core/test';
 import { createExpressMiddleware } from '@fusionkit/express';
 import { type McpHttpOptions, mcpPlugin } from '@fusionkit/mcp';
@@ -44,7 +44,7 @@ export async function startMcpStack(
   options: {
     adapter?: Adapter;
     rag?: boolean;
-    apiKeys?: string[];
+    apiKeys?: (string | ApiKeyOptions)[];
     mcp?: Omit<McpHttpOptions, 'fusion'>;
   } = {},
 ): Promise<McpStack> {

@@ -51,6 +51,7 @@ export function createFusionFromConfig(
     rag: _rag,
     state: _state,
     redis: _redis,
+    jobs: _jobs,
     apiKeys,
     ...options
   } = config;

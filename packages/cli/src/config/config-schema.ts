@@ -531,6 +531,14 @@ export const fusionConfigSchema = z
       .regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' })
       .describe('Keep jobs and traces in Redis (FUSION_REDIS_URL)')
       .optional(),
+    jobs: z
+      .strictObject({
+        concurrency: positiveInteger(
+          'Jobs this instance runs at once (default 1, FUSION_JOBS_CONCURRENCY)',
+        ).optional(),
+      })
+      .describe('How this instance runs jobs (/v1/jobs, background responses)')
+      .optional(),
   })
   .meta({
     title: 'fusion.config.json',
@@ -615,6 +623,10 @@ export const fusionEnvSchema = z.object({
   FUSION_JOBS_LEASE_MS: z
     .string()
     .regex(/^[1-9][0-9]*$/, { error: 'expected a positive whole number of milliseconds' })
+    .optional(),
+  FUSION_JOBS_CONCURRENCY: z
+    .string()
+    .regex(/^[1-9][0-9]*$/, { error: 'expected a positive whole number' })
     .optional(),
   FUSION_WEBHOOKS_ALLOW_PRIVATE: z
     .enum(['true', 'false'], { error: "expected 'true' or 'false'" })

@@ -96,6 +96,17 @@ export interface FusionConfig extends Omit<FusionOptions, 'providers' | 'plugins
   state?: StateOptions;
   /** A Redis URL: jobs and traces in Redis instead (`FUSION_REDIS_URL`). @example 'redis://127.0.0.1:6379' */
   redis?: string;
+  /** How this instance runs jobs (`/v1/jobs`, background responses). */
+  jobs?: JobsOptions;
+}
+
+/** The `jobs` key of a config. */
+export interface JobsOptions {
+  /**
+   * Jobs this instance runs at once (`FUSION_JOBS_CONCURRENCY`); with Redis, each instance of the
+   * deployment takes up to this many of the shared jobs. @default 1
+   */
+  concurrency?: number;
 }
 
 /** The `rag` key of a config. */

@@ -12,6 +12,7 @@ import {
   type JobSnapshot,
   type JobStatus,
   toFusionError,
+  UnavailableError,
 } from '@fusionkit/core';
 import { copyJobSnapshot, deliverWebhook, newJobId, seconds } from '@fusionkit/core/internal';
 import { type Job, Queue, WaitingError, Worker } from 'bullmq';
@@ -54,8 +55,14 @@ end
 if ARGV[2] ~= '0' then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) else redis.call('SET', KEYS[1], ARGV[1]) end
 return 1`;
 
+/** Deletes a key only while it still holds the given value (an idempotency claim of ours). */
+const DELETE_IF_EQUAL = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
 type WritableRedis = Redis & {
   writeUnlessFinal(key: string, value: string, ttlMs: string): Promise<number>;
+  deleteIfEqual(key: string, value: string): Promise<number>;
 };
 
 /**
@@ -89,6 +96,7 @@ export class SharedJobRunner implements JobRunnerLike {
     this.#redis = new Redis(options.url, { connectTimeout: 5000, maxRetriesPerRequest: 3 }) as WritableRedis;
     this.#redis.on('error', (error) => this.#options.onError?.(error));
     this.#redis.defineCommand('writeUnlessFinal', { numberOfKeys: 1, lua: WRITE_UNLESS_FINAL });
+    this.#redis.defineCommand('deleteIfEqual', { numberOfKeys: 1, lua: DELETE_IF_EQUAL });
   }
 
   /** Jobs are in Redis: they survive any instance. */
@@ -139,6 +147,29 @@ export class SharedJobRunner implements JobRunnerLike {
       this.#running.get(id)?.abort(new AbortedError('The job was cancelled.', { code: 'job_cancelled' }));
     });
     await this.#subscriber.subscribe(`${this.#keys}:cancel`);
+    await this.#enqueueOrphans();
+  }
+
+  /**
+   * Puts back in the queue every queued job that is not in it: an instance that died between
+   * writing a job and enqueueing it (or whose enqueue failed and could not be undone) left it so.
+   * Enqueueing a job twice is harmless: BullMQ keeps one per id, and a job that ended is not run again.
+   */
+  async #enqueueOrphans(): Promise<void> {
+    const queue = this.#queue!;
+    const batch = 200;
+    for (let start = 0; ; start += batch) {
+      const ids = await this.#redis.zrange(`${this.#keys}:index`, start, start + batch - 1);
+      if (ids.length === 0) return;
+      const values = await this.#redis.mget(ids.map((id) => this.#recordKey(id)));
+      for (const value of values) {
+        if (value === null) continue;
+        const { snapshot } = JSON.parse(value) as JobRecord;
+        if (snapshot.status !== 'queued') continue;
+        if ((await queue.getJobState(snapshot.id)) !== 'unknown') continue;
+        await queue.add(snapshot.kind, {}, { jobId: snapshot.id });
+      }
+    }
   }
 
   async create<TResult>(options: CreateJobOptions<TResult>): Promise<JobSnapshot<TResult>> {
@@ -189,7 +220,18 @@ export class SharedJobRunner implements JobRunnerLike {
       .set(this.#recordKey(id), JSON.stringify(record))
       .zadd(`${this.#keys}:index`, now, id)
       .exec();
-    await this.#queue!.add(options.kind, {}, { jobId: id });
+    try {
+      await this.#queue!.add(options.kind, {}, { jobId: id });
+    } catch (error) {
+      // Not in the queue, the job would stay queued for ever, and a retry with the same idempotency
+      // key would get it back: it is undone. An undo that fails too leaves it to `restore`.
+      await this.#undoCreate(record).catch((undoError) => this.#options.onError?.(undoError));
+      throw new UnavailableError('The job could not be queued; try again.', {
+        code: 'job_not_queued',
+        retryAfterMs: 1000,
+        cause: error,
+      });
+    }
     return copyJobSnapshot(snapshot) as JobSnapshot<TResult>;
   }
 
@@ -345,6 +387,15 @@ export class SharedJobRunner implements JobRunnerLike {
       if (await this.#finish(record, 'failed')) await this.#deliver(record);
     } finally {
       this.#running.delete(id);
+    }
+  }
+
+  /** Forgets a job whose enqueue failed: its record, its index entry and its idempotency claim. */
+  async #undoCreate(record: JobRecord): Promise<void> {
+    const { id } = record.snapshot;
+    await this.#redis.multi().del(this.#recordKey(id)).zrem(`${this.#keys}:index`, id).exec();
+    if (record.idempotencyKey !== undefined) {
+      await this.#redis.deleteIfEqual(this.#idempotencyKey(record.idempotencyKey, record.owner), id);
     }
   }
 

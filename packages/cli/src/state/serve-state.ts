@@ -51,18 +51,21 @@ export async function openServeState(
   // On Redis every instance shares the jobs (BullMQ hands each to one under a lease); else one
   // process owns them in its SQLite file.
   const redis = context.env.FUSION_REDIS_URL || config.redis;
+  const concurrency = Number(context.env.FUSION_JOBS_CONCURRENCY || config.jobs?.concurrency || 1);
   const jobs: JobRunnerLike = redis
     ? new SharedJobRunner({
         url: redis,
         prefix: context.env.FUSION_REDIS_PREFIX || 'fusion',
         fetch: guard.fetch,
         onError: logError,
+        concurrency,
         ...(context.env.FUSION_JOBS_LEASE_MS ? { lockMs: Number(context.env.FUSION_JOBS_LEASE_MS) } : {}),
       })
     : new JobRunner({
         store: state.keyv('jobs', { strict: true }),
         onStoreError: logError,
         fetch: guard.fetch,
+        concurrency,
       });
   // Per-key limits: counted in Redis, so that every instance sees the same counts.
   const limits = redis ? new Redis(redis, { connectTimeout: 5000, maxRetriesPerRequest: 3 }) : undefined;

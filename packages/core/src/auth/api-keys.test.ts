@@ -14,7 +14,26 @@ describe('ApiKeys', () => {
     const keys = new ApiKeys([{ id: 'team-a', sha256 }, { id: 'team-b', key: 'fk_team_b' }, 'fk_plain']);
     expect(await keys.authenticate(withKey('fk_team_a'))).toEqual({ id: 'team-a' });
     expect(await keys.authenticate(withKey('fk_team_b'))).toEqual({ id: 'team-b' });
-    expect(await keys.authenticate(withKey('fk_plain'))).toEqual({ id: 'key-3' });
+    const plainId = `key-${(await ApiKeys.hash('fk_plain')).slice(0, 12)}`;
+    expect(await ApiKeys.idOf('fk_plain')).toBe(plainId);
+    expect(await keys.authenticate(withKey('fk_plain'))).toEqual({ id: plainId });
+  });
+
+  it('names a plain key after its hash, so that reordering the list changes no id', async () => {
+    const forward = new ApiKeys(['fk_one', 'fk_two']);
+    const backward = new ApiKeys(['fk_two', 'fk_one']);
+    for (const key of ['fk_one', 'fk_two']) {
+      const id = (await forward.authenticate(withKey(key))).id;
+      expect(id).toMatch(/^key-[0-9a-f]{12}$/);
+      expect((await backward.authenticate(withKey(key))).id).toBe(id);
+    }
+    expect((await forward.authenticate(withKey('fk_one'))).id).not.toBe(
+      (await forward.authenticate(withKey('fk_two'))).id,
+    );
+    expect(() => new ApiKeys(['fk_one', 'fk_one'])).toThrow(/twice/);
+    // An explicit id that a plain key's id would repeat is refused too.
+    const clash = new ApiKeys([{ id: await ApiKeys.idOf('fk_one'), key: 'other' }, 'fk_one']);
+    await expect(clash.authenticate(withKey('other'))).rejects.toThrow(/given twice/);
   });
 
   it('refuses a missing or unknown key with 401, never quoting it', async () => {

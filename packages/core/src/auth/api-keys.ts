@@ -35,6 +35,14 @@ function fromHex(hex: string, id: string): Uint8Array {
   return Uint8Array.from(hex.match(/../g)!, (byte) => Number.parseInt(byte, 16));
 }
 
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+function idOfHash(hex: string): string {
+  return `key-${hex.slice(0, 12)}`;
+}
+
 /** Equal bytes, in a time that does not depend on where they differ. */
 function constantTimeEqual(left: Uint8Array, right: Uint8Array): boolean {
   let difference = left.length ^ right.length;
@@ -63,34 +71,58 @@ export class ApiKeys {
   readonly #prefix: string;
   readonly size: number;
 
+  /**
+   * @param keys Entries with an `id`, or plain key strings: a plain key's id is `key-` and the first
+   * 12 hex digits of its SHA-256 (as {@link ApiKeys.idOf} gives it), so that reordering the list
+   * moves no job or limit between keys.
+   */
   constructor(
     keys: readonly (string | ApiKeyOptions)[],
     options: { limiter?: RateLimiterLike; prefix?: string } = {},
   ) {
-    const all = keys.map((entry, index) =>
-      typeof entry === 'string' ? { id: `key-${index + 1}`, key: entry } : entry,
-    );
     const ids = new Set<string>();
-    for (const entry of all) {
+    const plain = new Set<string>();
+    for (const entry of keys) {
+      if (typeof entry === 'string') {
+        if (plain.has(entry)) throw new TypeError('An API key is given twice.');
+        plain.add(entry);
+        continue;
+      }
       if (ids.has(entry.id)) throw new TypeError(`API key id '${entry.id}' is given twice.`);
       ids.add(entry.id);
       if (!entry.key === !entry.sha256)
         throw new TypeError(`API key '${entry.id}': give key or sha256, not both.`);
     }
-    this.size = all.length;
+    this.size = keys.length;
     this.#keys = Promise.all(
-      all.map(async ({ key, ...rest }) => ({
-        options: rest,
-        hash: key === undefined ? fromHex(rest.sha256!, rest.id) : await sha256(key),
-      })),
+      keys.map(async (entry): Promise<StoredKey> => {
+        if (typeof entry === 'string') {
+          const hash = await sha256(entry);
+          const id = idOfHash(toHex(hash));
+          if (ids.has(id)) throw new TypeError(`API key id '${id}' is given twice.`);
+          return { options: { id }, hash };
+        }
+        const { key, ...rest } = entry;
+        return {
+          options: rest,
+          hash: key === undefined ? fromHex(rest.sha256!, rest.id) : await sha256(key),
+        };
+      }),
     );
+    // A clash is reported by every `authenticate`; never as an unhandled rejection.
+    this.#keys.catch(() => {});
     this.#limiter = options.limiter ?? new MemoryRateLimiter();
     this.#prefix = options.prefix ?? 'limit';
   }
 
   /** The hex SHA-256 of a key, as `sha256` takes it. */
   static async hash(key: string): Promise<string> {
-    return Array.from(await sha256(key), (byte) => byte.toString(16).padStart(2, '0')).join('');
+    return toHex(await sha256(key));
+  }
+
+  /** The id a key given as a plain string gets: `key-` and the first 12 hex digits of its SHA-256. */
+  static async idOf(key: string): Promise<string> {
+    return idOfHash(await ApiKeys.hash(key));
   }
 
   /**

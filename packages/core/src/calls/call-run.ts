@@ -38,6 +38,8 @@ export interface ModelCallOptions {
    */
   scope?: AbortScope;
   requestId: string;
+  /** The API key the call is made for, reported with `provider:call:end` (see `RequestOptions`). */
+  apiKeyId?: string;
   /** Total time, ms. */
   timeoutMs: number;
   /** Time to the first content chunk of a stream, ms. */
@@ -143,6 +145,7 @@ export class CallRun {
       durationMs: performance.now() - this.startedAt,
       ...(extra.firstTokenMs === undefined ? {} : { firstTokenMs: extra.firstTokenMs }),
       ...(extra.usage ? { usage: extra.usage } : {}),
+      ...(this.options.apiKeyId === undefined ? {} : { apiKeyId: this.options.apiKeyId }),
     });
   }
 

@@ -21,6 +21,7 @@ import {
   isLocalRefusal,
   type ModelCallOptions,
 } from './call-model.js';
+import { callResponses } from './call-responses.js';
 
 /** What a model called by name needs: the call path, plus the breakers and latency of its target. */
 export interface ResilientCallDependencies extends CallDependencies {
@@ -244,4 +245,18 @@ class ResilientStream implements AsyncGenerator<ChatChunk, void, undefined> {
     this.#inner = undefined;
     return this.next();
   };
+}
+
+/**
+ * A Responses API request passed to an upstream that serves it (see {@link callResponses}), under the
+ * default policy: retried only until the upstream answers (its body is the client's from then on).
+ */
+export function resilientResponses(
+  deps: ResilientCallDependencies,
+  model: RegisteredModel,
+  body: Record<string, unknown>,
+  options: ModelCallOptions,
+  onEnd?: () => void,
+): Promise<Response> {
+  return withPolicy(deps, model, options, (attempt) => callResponses(deps, model, body, attempt, onEnd));
 }

@@ -36,6 +36,8 @@ export interface FusionEvents {
     durationMs: number;
     firstTokenMs?: number;
     usage?: Usage;
+    /** The `id` of the API key the call was made for, when it carried one (its tokens count there). */
+    apiKeyId?: string;
   };
   'provider:call:error': {
     requestId: string;

@@ -100,6 +100,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Generated when omitted. */
   requestId?: string;
+  /**
+   * The `id` of the API key the call is made for: its tokens count against that key's limit
+   * (`provider:call:end` carries it). `handle` sets it from the request's key.
+   */
+  apiKeyId?: string;
   /** Overrides `FusionOptions.timeoutMs` for this call. */
   timeoutMs?: number;
   /** Called when a pipeline starts the request's trace (before the first chunk), with the trace. */

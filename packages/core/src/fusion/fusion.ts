@@ -1,11 +1,13 @@
 import { type ApiKeyOptions, ApiKeys } from '../auth/api-keys.js';
 import { callChat, callEmbed, callForward, callStream, type ModelCallOptions } from '../calls/call-model.js';
+import { callResponses } from '../calls/call-responses.js';
 import { callTimeout } from '../calls/call-timeout.js';
 import { checkChatCapabilities, checkEmbedCapabilities } from '../calls/check-capabilities.js';
 import {
   type ResilientCallDependencies,
   resilientChat,
   resilientEmbed,
+  resilientResponses,
   resilientStream,
 } from '../calls/resilient-model-call.js';
 import { FusionError } from '../errors/fusion-error.js';
@@ -261,6 +263,37 @@ export class Fusion {
   }
 
   /**
+   * Passes a Responses API request (`POST /v1/responses`) to the provider serving `body.model` when
+   * it serves that API itself (`doResponses`), through the queue, breaker, deadlines and events of a
+   * chat call; the call (and its queue slot) lasts until the answer's body ends. The answer is the
+   * upstream's, unchanged. A model whose provider cannot gets a 400.
+   */
+  async responses(
+    body: Record<string, unknown> & { model: string },
+    options: RequestOptions = {},
+  ): Promise<Response> {
+    const call = this.#begin(options);
+    let handedOver = false;
+    try {
+      await this.ready;
+      const model = this.registry.resolve(body.model);
+      if (!model.provider.doResponses) {
+        throw new UnsupportedError(
+          `The model '${model.id}' is served by provider '${model.provider.id}', which does not serve /v1/responses itself.`,
+          { param: 'model' },
+        );
+      }
+      const response = this.targetHealth.modelCalls
+        ? await resilientResponses(this.#callDependencies, model, body, call, call.end)
+        : await callResponses(this, model, body, call, call.end);
+      handedOver = response.body !== null;
+      return response;
+    } finally {
+      if (!handedOver) call.end();
+    }
+  }
+
+  /**
    * Every model served now, pipelines included, as `GET /v1/models` lists them; then each alias whose
    * target is served, as its target's entry under the alias's id, with `alias_of` naming the target.
    */
@@ -434,6 +467,8 @@ export class Fusion {
       signal: scope.signal,
       scope,
       requestId: options.requestId ?? createRequestId(),
+      // Always set (undefined without a key): one object shape, no spread, on every call.
+      apiKeyId: options.apiKeyId,
       timeoutMs,
       firstTokenTimeoutMs: this.#options.firstTokenTimeoutMs ?? 120_000,
       idleTimeoutMs: this.#options.idleTimeoutMs ?? 60_000,

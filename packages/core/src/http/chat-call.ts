@@ -15,6 +15,8 @@ const TRACE_HEADER = 'x-fusion-trace-id';
 export interface ChatCallContext {
   requestId: string;
   signal: AbortSignal;
+  /** The API key the call is made for (its tokens count there). */
+  apiKeyId?: string | undefined;
 }
 
 /**
@@ -63,7 +65,7 @@ export interface OpenedChatStream {
 export async function openChatStream(
   fusion: Fusion,
   chat: ChatRequest,
-  { requestId, signal }: ChatCallContext,
+  { requestId, signal, apiKeyId }: ChatCallContext,
   request: Request,
 ): Promise<OpenedChatStream> {
   let traceId: string | undefined;
@@ -74,6 +76,7 @@ export async function openChatStream(
   const iterator = fusion
     .stream(chat, {
       requestId,
+      apiKeyId,
       signal: scope.signal,
       onTrace: (trace) => {
         traceId = trace.id;

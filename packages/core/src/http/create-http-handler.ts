@@ -49,12 +49,12 @@ export function createHttpHandler(
     routes.add(method, path, handler, routeOptions);
   const basePath = options.basePath.replace(/\/+$/, '');
   const { apiKeys } = options;
-  /** The key of each request, until its calls report the tokens they spent (bounded). */
-  const keyOfRequest = new Map<string, string>();
   if (apiKeys) {
-    fusion.events.on('provider:call:end', ({ requestId, usage }) => {
-      const id = keyOfRequest.get(requestId);
-      if (id !== undefined && usage) void apiKeys.spend(id, usage.total_tokens ?? 0).catch(() => {});
+    // Each call carries the key it was made for (routes pass `apiKeyId`), never looked up by the
+    // request id, which the client chooses.
+    fusion.events.on('provider:call:end', ({ apiKeyId, usage }) => {
+      if (apiKeyId !== undefined && usage)
+        void apiKeys.spend(apiKeyId, usage.total_tokens ?? 0).catch(() => {});
     });
   }
   const guard = new RequestGuard(options.security);
@@ -88,8 +88,6 @@ export function createHttpHandler(
       let apiKey: ApiKeyPrincipal | undefined;
       if (apiKeys && apiKeys.size > 0 && !open) {
         apiKey = await apiKeys.authenticate(request);
-        keyOfRequest.set(requestId, apiKey.id);
-        if (keyOfRequest.size > 10_000) keyOfRequest.delete(keyOfRequest.keys().next().value!);
       }
       if (fusion.closing && !open) {
         throw new UnavailableError('The server is shutting down.', { retryAfterMs: 1000 });

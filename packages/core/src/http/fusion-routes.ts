@@ -59,7 +59,7 @@ function inlineDefinition(body: InlineFusion): PipelineDefinition {
 
 /** `/api/fusion/*`: what the OpenAI shape cannot carry (inline strategies, full traces). */
 export function fusionRoutes(fusion: Fusion): [string, string, RouteHandler][] {
-  const chat: RouteHandler = async (request, { requestId, signal }) => {
+  const chat: RouteHandler = async (request, { requestId, signal, apiKey }) => {
     const body = (await readJsonBody(request, fusion.maxBodyBytes)) as Record<string, unknown>;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new InvalidRequestError('The request body must be a JSON object.');
@@ -81,6 +81,7 @@ export function fusionRoutes(fusion: Fusion): [string, string, RouteHandler][] {
       answer = await fusion.runPipeline(pipeline, chatRequest, {
         requestId,
         signal,
+        apiKeyId: apiKey?.id,
         onTrace: (started) => {
           trace = started;
         },

@@ -20,7 +20,7 @@ export const TRACE_HEADER = 'x-fusion-trace-id';
 
 /** The OpenAI-compatible routes, as `[method, path, handler]`. */
 export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
-  const chatCompletions: RouteHandler = async (request, { requestId, signal }) => {
+  const chatCompletions: RouteHandler = async (request, { requestId, signal, apiKey }) => {
     // `fusion.chat` and `fusion.stream` validate the body; here it is only read.
     const chat = (await readJsonBody(request, fusion.maxBodyBytes)) as ChatRequest;
     // A pipeline names its trace before answering: the id goes out as a header.
@@ -34,7 +34,7 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
     if (typeof chat !== 'object' || chat === null || chat.stream !== true) {
       let result: ChatResult;
       try {
-        result = await fusion.chat(chat, { requestId, signal, onTrace });
+        result = await fusion.chat(chat, { requestId, signal, onTrace, apiKeyId: apiKey?.id });
       } catch (error) {
         throw traced(error);
       }
@@ -48,7 +48,7 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
     // Request collected mid-stream, the client's abort would be lost. Hold it until the stream ends.
     const held: { request?: Request } = { request };
     const iterator = fusion
-      .stream(chat, { requestId, signal: scope.signal, onTrace })
+      .stream(chat, { requestId, signal: scope.signal, onTrace, apiKeyId: apiKey?.id })
       [Symbol.asyncIterator]();
     // The stream commits at its first content chunk: errors before it get a proper HTTP status.
     const buffered: ChatChunk[] = [];
@@ -85,9 +85,9 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
     );
   };
 
-  const embeddings: RouteHandler = async (request, { requestId, signal }) => {
+  const embeddings: RouteHandler = async (request, { requestId, signal, apiKey }) => {
     const embed = parseEmbedRequest(await readJsonBody(request, fusion.maxBodyBytes));
-    const result = await fusion.embed(embed, { requestId, signal });
+    const result = await fusion.embed(embed, { requestId, signal, apiKeyId: apiKey?.id });
     if (embed.encoding_format === 'base64') {
       const data = result.data.map((item) => ({ ...item, embedding: float32Base64(item.embedding) }));
       return jsonResponse({ ...result, data }, 200, requestId);

@@ -179,7 +179,8 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions): OpenAI
             }
             // A stream that started is timed by the client; it ends when either side goes away.
             exchange.stopTimer();
-            response.once('end', () => exchange.release());
+            // 'close' comes after 'end', and also when the client cancelled the stream before it.
+            response.once('close', () => exchange.release());
             const events = Readable.toWeb(response) as unknown as ReadableStream<Uint8Array>;
             return new Response(events, {
               status,

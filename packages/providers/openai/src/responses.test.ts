@@ -1,8 +1,9 @@
+import { getEventListeners } from 'node:events';
 import { createFusion, FusionError } from '@fusionkit/core';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BASE_URL, callOptions, ORIGIN, sseResponse } from './__fixtures__/mock-upstream.js';
 import { createOpenAICompatible } from './create-openai-compatible.js';
 
@@ -118,5 +119,32 @@ describe('doResponses (responses: true)', () => {
     expect(final.output_text).toBe('Searched and found.');
     expect(bodies.map((body) => body.model)).toEqual(['gpt-upstream', 'gpt-upstream']);
     await fusion.close({ timeoutMs: 100 });
+  });
+
+  it('lets go of the call once a stream is cancelled before it ends', async () => {
+    server.use(
+      http.post(`${BASE_URL}/responses`, () => {
+        const open = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(
+              new TextEncoder().encode('event: response.created\ndata: {"type":"response.created"}\n\n'),
+            );
+          },
+        });
+        return new HttpResponse(open, { headers: { 'content-type': 'text/event-stream' } });
+      }),
+    );
+    const provider = createOpenAICompatible({ id: 'oa', baseURL: BASE_URL, responses: true });
+    const controller = new AbortController();
+    const response = await provider.doResponses!(
+      { model: 'gpt-upstream', input: 'Hi', stream: true },
+      callOptions({ signal: controller.signal }),
+    );
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('response.created');
+    await reader.cancel();
+    // The exchange is released: it no longer listens to the call's signal.
+    await vi.waitFor(() => expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0));
+    await provider.close();
   });
 });

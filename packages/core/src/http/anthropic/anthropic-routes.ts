@@ -27,13 +27,13 @@ const ANTHROPIC_ROUTE: RouteOptions = { formatError: anthropicErrorBody };
  * shapes, so Claude-style clients get fusion, fallback and routing like any OpenAI client.
  */
 export function anthropicRoutes(fusion: Fusion): RouteEntry[] {
-  const messages: RouteHandler = async (request, { requestId, signal }) => {
+  const messages: RouteHandler = async (request, { requestId, signal, apiKey }) => {
     const chat = toChatRequest(await readJsonBody(request, fusion.maxBodyBytes));
     if (chat.stream !== true) {
-      const { result, headers } = await answerChat(fusion, chat, { requestId, signal });
+      const { result, headers } = await answerChat(fusion, chat, { requestId, signal, apiKeyId: apiKey?.id });
       return jsonResponse(toAnthropicMessage(result), 200, requestId, headers);
     }
-    const opened = await openChatStream(fusion, chat, { requestId, signal }, request);
+    const opened = await openChatStream(fusion, chat, { requestId, signal, apiKeyId: apiKey?.id }, request);
     const source = new AnthropicEventSource(opened.chunks, {
       model: opened.model,
       estimatedInputTokens: estimatePromptTokens(chat),

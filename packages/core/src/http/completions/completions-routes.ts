@@ -14,13 +14,22 @@ import { toCompletionCall, toTextCompletion } from './to-completion.js';
  * is asked as one user message, the answer comes back as a `text_completion` (or its stream).
  */
 export function completionsRoutes(fusion: Fusion): RouteEntry[] {
-  const completions: RouteHandler = async (request, { requestId, signal }) => {
+  const completions: RouteHandler = async (request, { requestId, signal, apiKey }) => {
     const call = toCompletionCall(await readJsonBody(request, fusion.maxBodyBytes));
     if (!call.stream) {
-      const { result, headers } = await answerChat(fusion, call.chat, { requestId, signal });
+      const { result, headers } = await answerChat(fusion, call.chat, {
+        requestId,
+        signal,
+        apiKeyId: apiKey?.id,
+      });
       return jsonResponse(toTextCompletion(result, call), 200, requestId, headers);
     }
-    const opened = await openChatStream(fusion, call.chat, { requestId, signal }, request);
+    const opened = await openChatStream(
+      fusion,
+      call.chat,
+      { requestId, signal, apiKeyId: apiKey?.id },
+      request,
+    );
     const source = new CompletionEventSource(opened.chunks, {
       model: opened.model,
       includeUsage: call.includeUsage,

@@ -43,21 +43,24 @@ function modelOf(value: unknown): string {
 export function passthroughRoutes(fusion: Fusion): RouteEntry[] {
   const multipart =
     (path: string): RouteHandler =>
-    async (request, { requestId, signal }) => {
+    async (request, { requestId, signal, apiKey }) => {
       const form = await readForm(request, fusion.maxBodyBytes);
       const model = modelOf(form.get('model'));
-      return fusion.forward({ model, path, body: form }, { requestId, signal });
+      return fusion.forward({ model, path, body: form }, { requestId, signal, apiKeyId: apiKey?.id });
     };
 
   const json =
     (path: string): RouteHandler =>
-    async (request, { requestId, signal }) => {
+    async (request, { requestId, signal, apiKey }) => {
       const body = await readJsonBody(request, fusion.maxBodyBytes);
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw new InvalidRequestError('The request body must be a JSON object.');
       }
       const fields = body as Record<string, unknown>;
-      return fusion.forward({ model: modelOf(fields.model), path, body: fields }, { requestId, signal });
+      return fusion.forward(
+        { model: modelOf(fields.model), path, body: fields },
+        { requestId, signal, apiKeyId: apiKey?.id },
+      );
     };
 
   return [

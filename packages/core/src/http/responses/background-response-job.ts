@@ -35,7 +35,12 @@ export function backgroundResponseJob(
       await store.set(record);
       let status: string;
       try {
-        const result = await fusion.chat(input.chat, { signal: context.signal, requestId: input.id });
+        // The key that asked pays for the tokens, whichever instance runs the job.
+        const result = await fusion.chat(input.chat, {
+          signal: context.signal,
+          requestId: input.id,
+          apiKeyId: record.owner,
+        });
         record.response = toResponseObject(record.response, result);
       } catch (error) {
         // Cancelled, or the runner closing: the cancel route (or the next run) says what happened.

@@ -2,8 +2,10 @@ import OpenAI from 'openai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BASE } from '../../__fixtures__/http.js';
 import { createToolProvider } from '../../__fixtures__/tool-provider.js';
+import { UnavailableError } from '../../errors/unavailable-error.js';
 import { createFusion, type Fusion } from '../../fusion/fusion.js';
 import type { FusionOptions } from '../../fusion/fusion-options.js';
+import { JobRunner } from '../../jobs/job-runner.js';
 
 const MODEL = 'tools/agent';
 const REPLY = 'It is 18 degrees in Paris.';
@@ -390,6 +392,20 @@ describe('background responses', () => {
       { timeout: 10_000, interval: 50 },
     );
     expect((await client.responses.retrieve(queued.id)).output_text).toBe(REPLY);
+  });
+
+  it('leaves no queued response behind when its job cannot be created', async () => {
+    const jobs = new JobRunner();
+    let id: string | undefined;
+    vi.spyOn(jobs, 'create').mockImplementation((options) => {
+      id = (options.input as { id: string }).id;
+      throw new UnavailableError('The job could not be queued; try again.', { retryAfterMs: 1000 });
+    });
+    const { client } = await start(createToolProvider(), { responses: { jobs } });
+    const failed = client.responses.create({ model: MODEL, input: 'Hi', background: true });
+    await expect(failed).rejects.toMatchObject({ status: 503 });
+    expect(id).toMatch(/^resp_/);
+    await expect(client.responses.retrieve(id!)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 
   it('cancels a running one; only background responses can be cancelled', async () => {

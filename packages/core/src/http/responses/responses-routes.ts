@@ -73,10 +73,10 @@ export function responsesRoutes(
     const upstream = responsesUpstream(fusion, raw);
     if (upstream) {
       // The upstream serves the Responses API itself: the request goes as the client sent it.
-      const { provider, localId } = upstream;
-      return provider.doResponses!(
-        { ...(raw as Record<string, unknown>), model: localId },
-        { requestId, signal },
+      // As a chat call: queue, breaker, deadlines, events (its usage counts against the key).
+      return fusion.responses(
+        { ...(raw as Record<string, unknown>), model: upstream.id },
+        { requestId, signal, apiKeyId: apiKey?.id },
       );
     }
     const body = parseResponseRequest(raw);
@@ -96,12 +96,18 @@ export function responsesRoutes(
       await save(skeleton);
       // The job records its own id in the stored response when it starts (see backgroundResponseJob),
       // so that a cancel on any instance reaches it; writing it here could undo the job's progress.
-      await runner().create({
-        kind: RESPONSE_JOB_KIND,
-        input: { id: skeleton.id, chat },
-        idempotencyKey: skeleton.id,
-        metadata: { response: skeleton.id },
-      });
+      try {
+        await runner().create({
+          kind: RESPONSE_JOB_KIND,
+          input: { id: skeleton.id, chat },
+          idempotencyKey: skeleton.id,
+          metadata: { response: skeleton.id },
+        });
+      } catch (error) {
+        // No job will ever move it on, and the client never learns its id: it must not stay queued.
+        if (stored) await store.delete(skeleton.id).catch(() => false);
+        throw error;
+      }
       return jsonResponse(skeleton, 200, requestId);
     }
 
@@ -116,7 +122,7 @@ export function responsesRoutes(
     if (body.stream !== true) {
       let result: ChatResult;
       try {
-        result = await fusion.chat(chat, { requestId, signal, onTrace });
+        result = await fusion.chat(chat, { requestId, signal, onTrace, apiKeyId: owner });
       } catch (error) {
         throw traced(error);
       }
@@ -130,7 +136,7 @@ export function responsesRoutes(
     const scope = new AbortScope(signal);
     const held: { request?: Request } = { request };
     const iterator = fusion
-      .stream(chat, { requestId, signal: scope.signal, onTrace })
+      .stream(chat, { requestId, signal: scope.signal, onTrace, apiKeyId: owner })
       [Symbol.asyncIterator]();
     // The stream commits at its first content chunk: errors before it get a proper HTTP status.
     const buffered: ChatChunk[] = [];

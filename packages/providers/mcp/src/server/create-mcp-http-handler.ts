@@ -1,6 +1,6 @@
 import { FusionError } from '@fusionkit/core';
 import { RequestGuard, readJsonBody } from '@fusionkit/core/internal';
-import { createMcpHandler, isJsonContentType } from '@modelcontextprotocol/server';
+import { type AuthInfo, createMcpHandler, isJsonContentType } from '@modelcontextprotocol/server';
 import { createMcpServerFactory, fusionOf, type McpEndpointFactory } from './create-mcp-server.js';
 import { jsonRpcError, siteCheck } from './guard-request.js';
 import { LegacyCancellation } from './legacy-cancellation.js';
@@ -51,8 +51,11 @@ export function createMcpEndpoints(
 export interface McpEndpoints {
   /** Checks `Host` and `Origin` itself, with the defaults of the orchestrator's guard. */
   standalone: McpHttpEndpoint;
-  /** For a route of `fusion.handle`, whose guard has run: only the lists given narrow it further. */
-  mounted: (request: Request) => Promise<Response>;
+  /**
+   * For a route of `fusion.handle`, whose guard has run: only the lists given narrow it further.
+   * `authInfo` reaches the tools (`ctx.http.authInfo`): its `clientId` is the request's API key id.
+   */
+  mounted: (request: Request, authInfo?: AuthInfo) => Promise<Response>;
   /** Tells the subscribed clients of both eras that lists or resources changed. */
   notify: McpChangeNotifier;
   /** The stateful sessions, when `sessions` is on. */
@@ -107,10 +110,11 @@ export function createMcpEndpoint(
   const limitOf = () =>
     (typeof options.maxBodyBytes === 'function' ? options.maxBodyBytes() : options.maxBodyBytes) ??
     DEFAULT_MAX_BODY_BYTES;
-  const serve = async (request: Request): Promise<Response> => {
+  const serve = async (request: Request, authInfo?: AuthInfo): Promise<Response> => {
+    const auth = authInfo ? { authInfo } : {};
     if (request.method !== 'POST') {
-      if (sessions?.claims(request, undefined)) return sessions.handle(request);
-      return sdk.fetch(request);
+      if (sessions?.claims(request, undefined)) return sessions.handle(request, undefined, authInfo);
+      return sdk.fetch(request, auth);
     }
     if (!isJsonContentType(request.headers.get('content-type'))) {
       return jsonRpcError(415, -32000, 'Unsupported Media Type: send Content-Type: application/json.');
@@ -127,8 +131,10 @@ export function createMcpEndpoint(
       }
       return jsonRpcError(400, -32700, `Parse error: ${(error as Error).message}`);
     }
-    if (sessions?.claims(request, parsedBody)) return sessions.handle(request, parsedBody);
-    return cancellation.serve(request, parsedBody, (forwarded) => sdk.fetch(forwarded, { parsedBody }));
+    if (sessions?.claims(request, parsedBody)) return sessions.handle(request, parsedBody, authInfo);
+    return cancellation.serve(request, parsedBody, (forwarded) =>
+      sdk.fetch(forwarded, { parsedBody, ...auth }),
+    );
   };
   const close = async () => {
     await Promise.all([sdk.close(), sessions?.close()]);
@@ -153,7 +159,7 @@ export function createMcpEndpoint(
   };
   return {
     standalone: { fetch: async (request) => check(request) ?? serve(request), close },
-    mounted: async (request) => narrowing?.(request) ?? serve(request),
+    mounted: async (request, authInfo) => narrowing?.(request) ?? serve(request, authInfo),
     notify,
     ...(sessions ? { sessions } : {}),
   };

@@ -75,7 +75,10 @@ export function mcpPlugin(options: McpHttpOptions = {}): McpPlugin {
         throw new TypeError('mcpPlugin needs the orchestrator: mcpPlugin({ fusion: () => fusion }).');
       }
       // `handle` has checked Host, Origin and the JSON media type with the orchestrator's `security`.
-      const handler: RouteHandler = (request) => mounted(request);
+      // The tools learn the request's API key by its id only (`clientId`), so that its calls count
+      // against its limits; the key itself stays with `handle`.
+      const handler: RouteHandler = (request, { apiKey }) =>
+        mounted(request, apiKey ? { token: '', clientId: apiKey.id, scopes: [] } : undefined);
       const path = options.path ?? '/mcp';
       for (const method of ['POST', 'GET', 'DELETE']) api.route(method, path, handler);
       let fusion: McpFusion | undefined = fromApi;

@@ -1,4 +1,5 @@
 import type { KeyvLike } from '@fusionkit/core';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import {
   type EventStore,
   isInitializeRequest,
@@ -49,11 +50,15 @@ export interface McpSessionRecord {
     clientInfo: unknown;
     [extra: string]: unknown;
   };
+  /** The id of the API key that opened the session: only that key may use it. */
+  owner?: string;
 }
 
 interface Session {
   readonly transport: WebStandardStreamableHTTPServerTransport;
   readonly server: McpServer | Server;
+  /** The id of the API key that opened it (`authInfo.clientId`); another key's requests get 404. */
+  owner?: string;
   idleTimer?: ReturnType<typeof setTimeout>;
   active: number;
   /** What the store keeps, and when it was last written (its expiry follows use). */
@@ -78,6 +83,8 @@ export class McpSessions {
   readonly #retryIntervalMs: number;
   readonly #onError: ((error: Error) => void) | undefined;
   readonly #store: KeyvLike<McpSessionRecord> | undefined;
+  /** Take-ups under way, by session id: requests arriving together share one. */
+  readonly #takingUp = new Map<string, Promise<Session | undefined>>();
 
   constructor(
     factory: McpEndpointFactory,
@@ -105,7 +112,7 @@ export class McpSessions {
   }
 
   /** Serves a request {@link claims} gave to the sessions. */
-  async handle(request: Request, parsedBody?: unknown): Promise<Response> {
+  async handle(request: Request, parsedBody?: unknown, authInfo?: AuthInfo): Promise<Response> {
     const sessionId = request.headers.get(SESSION_HEADER);
     if (sessionId) {
       let session = this.#sessions.get(sessionId);
@@ -113,19 +120,19 @@ export class McpSessions {
       if (session && this.#store && (await this.#store.get(sessionId).catch(() => session?.record)) == null) {
         this.#forget(sessionId);
         session = undefined;
-      } else session ??= await this.#takeUp(sessionId, request);
-      if (!session) {
+      } else if (!session) {
+        if (this.#sessions.size >= this.#maxSessions) return tooMany();
+        session = await this.#takeUpOnce(sessionId, request, authInfo);
+      }
+      // Another key's session is as unknown as one that never was.
+      if (!session || session.owner !== authInfo?.clientId) {
         return jsonRpcError(404, -32001, 'Session not found: initialize a new session.');
       }
       if (request.method === 'DELETE') await this.#store?.delete?.(sessionId).catch(() => {});
-      return this.#serve(session, request, parsedBody);
+      return this.#serve(session, request, parsedBody, authInfo);
     }
-    if (this.#sessions.size >= this.#maxSessions) {
-      return jsonRpcError(503, -32000, 'Too many MCP sessions are open; try again later.', {
-        'retry-after': '5',
-      });
-    }
-    return this.#open(request, parsedBody);
+    if (this.#sessions.size >= this.#maxSessions) return tooMany();
+    return this.#open(request, parsedBody, authInfo);
   }
 
   /** Calls `send` with the server instance of every session (a failed send is ignored). */
@@ -151,24 +158,37 @@ export class McpSessions {
     await Promise.allSettled(sessions.map((session) => this.#end(session)));
   }
 
-  async #open(request: Request, parsedBody: unknown): Promise<Response> {
+  async #open(request: Request, parsedBody: unknown, authInfo: AuthInfo | undefined): Promise<Response> {
     const session = await this.#create(request, crypto.randomUUID());
+    if (authInfo) session.owner = authInfo.clientId;
     const initialize = (parsedBody as { params?: McpSessionRecord['initialize'] }).params;
-    const response = await this.#serve(session, request, parsedBody);
+    const response = await this.#serve(session, request, parsedBody, authInfo);
     const id = session.transport.sessionId;
     if (!id) await session.server.close().catch(() => {});
     else if (initialize) {
-      session.record = { initialize };
+      session.record = session.owner === undefined ? { initialize } : { initialize, owner: session.owner };
       await this.#record(id, session);
     }
     return response;
   }
 
+  /** {@link McpSessions.#takeUp}, once per session id however many requests ask at once. */
+  #takeUpOnce(id: string, request: Request, authInfo: AuthInfo | undefined): Promise<Session | undefined> {
+    let taking = this.#takingUp.get(id);
+    if (!taking) {
+      taking = this.#takeUp(id, request, authInfo).finally(() => this.#takingUp.delete(id));
+      this.#takingUp.set(id, taking);
+    }
+    return taking;
+  }
+
   /** A session another instance opened, found in the store: initialized again here, under its id. */
-  async #takeUp(id: string, request: Request): Promise<Session | undefined> {
+  async #takeUp(id: string, request: Request, authInfo: AuthInfo | undefined): Promise<Session | undefined> {
     const record = await this.#store?.get(id).catch(() => undefined);
-    if (!record) return undefined;
+    // Another key's session is not even taken up.
+    if (!record || record.owner !== authInfo?.clientId) return undefined;
     const session = await this.#create(request, id);
+    if (record.owner !== undefined) session.owner = record.owner;
     session.record = record;
     session.stored = Date.now();
     const replay = (body: unknown) =>
@@ -222,7 +242,12 @@ export class McpSessions {
       .catch((error: Error) => this.#onError?.(error));
   }
 
-  async #serve(session: Session, request: Request, parsedBody: unknown): Promise<Response> {
+  async #serve(
+    session: Session,
+    request: Request,
+    parsedBody: unknown,
+    authInfo: AuthInfo | undefined,
+  ): Promise<Response> {
     clearTimeout(session.idleTimer);
     const id = session.transport.sessionId;
     if (id && request.method !== 'DELETE' && Date.now() - (session.stored ?? 0) > 60_000) {
@@ -231,7 +256,10 @@ export class McpSessions {
     session.active++;
     let response: Response;
     try {
-      response = await session.transport.handleRequest(request, { parsedBody });
+      response = await session.transport.handleRequest(request, {
+        parsedBody,
+        ...(authInfo ? { authInfo } : {}),
+      });
     } catch (error) {
       this.#release(session);
       throw error;
@@ -265,6 +293,12 @@ export class McpSessions {
     clearTimeout(session.idleTimer);
     await session.server.close().catch(() => {});
   }
+}
+
+function tooMany(): Response {
+  return jsonRpcError(503, -32000, 'Too many MCP sessions are open; try again later.', {
+    'retry-after': '5',
+  });
 }
 
 /** The response, with `done` called once its body is read to the end, fails or is cancelled. */

@@ -31,8 +31,12 @@ async function answerMessages(
   model: string,
   question: string,
   signal: AbortSignal,
+  apiKeyId: string | undefined,
 ): Promise<GetPromptResult> {
-  const result = await fusion.chat({ model, messages: [{ role: 'user', content: question }] }, { signal });
+  const result = await fusion.chat(
+    { model, messages: [{ role: 'user', content: question }] },
+    { signal, apiKeyId },
+  );
   const answer = result.choices[0]?.message.content;
   return {
     description: `${model} answered`,
@@ -76,7 +80,13 @@ export function registerModelPrompts(
           `Unknown model '${model}': see list_models.`,
         );
       }
-      return answerMessages(fusion, model, question, signalOf(context.mcpReq.signal));
+      return answerMessages(
+        fusion,
+        model,
+        question,
+        signalOf(context.mcpReq.signal),
+        context.http?.authInfo?.clientId,
+      );
     },
   );
   for (const pipeline of models.filter((model) => model.type === 'pipeline')) {
@@ -88,7 +98,13 @@ export function registerModelPrompts(
         argsSchema: z.object({ question: z.string().describe('What to ask.') }),
       },
       async ({ question }, context) =>
-        answerMessages(fusion, pipeline.id, question, signalOf(context.mcpReq.signal)),
+        answerMessages(
+          fusion,
+          pipeline.id,
+          question,
+          signalOf(context.mcpReq.signal),
+          context.http?.authInfo?.clientId,
+        ),
     );
   }
 }

@@ -31,7 +31,7 @@ export function answerInProcess(settings: InProcessAnswerOptions) {
   return async (
     collection: string,
     request: ChatRequest,
-    { requestId, signal }: { requestId: string; signal: AbortSignal },
+    { requestId, signal, apiKeyId }: { requestId: string; signal: AbortSignal; apiKeyId?: string },
   ): Promise<ChatResult> => {
     const fusion = settings.fusion();
     if (!fusion) {
@@ -43,7 +43,11 @@ export function answerInProcess(settings: InProcessAnswerOptions) {
       options: { ...settings.options, collection },
       callOptions: { signal, requestId },
       call: (target, targetRequest) =>
-        fusion.chat({ ...targetRequest, ...target.params, model: target.model }, { signal, requestId }),
+        // The generator's tokens are the asking key's.
+        fusion.chat(
+          { ...targetRequest, ...target.params, model: target.model },
+          { signal, requestId, apiKeyId },
+        ),
       stream: () => {
         throw new UnsupportedError('/api/rag/answer answers in one piece.');
       },

@@ -130,7 +130,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
       const result = await rerankChunks(query, chunks, {
         model: rerank.model,
         k,
-        chat: (chatRequest) => orchestrator.chat(chatRequest, { signal, requestId }),
+        chat: (chatRequest) => orchestrator.chat(chatRequest, { signal, requestId, apiKeyId: apiKey?.id }),
       });
       chunks = result.chunks;
       reranked = result.reranked;
@@ -254,9 +254,10 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
       },
     };
     try {
+      const callContext = { requestId, signal, apiKeyId: apiKey?.id };
       const result = inProcess
-        ? await inProcess(collection.name, chatRequest, { requestId, signal })
-        : await fusion.chat(chatRequest, { requestId, signal });
+        ? await inProcess(collection.name, chatRequest, callContext)
+        : await fusion.chat(chatRequest, callContext);
       return jsonResponse(
         {
           object: 'rag.answer',

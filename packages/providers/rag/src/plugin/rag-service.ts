@@ -26,7 +26,7 @@ export interface RagServiceOptions {
   answerInProcess?: (
     collection: string,
     request: ChatRequest,
-    context: { requestId: string; signal: AbortSignal },
+    context: { requestId: string; signal: AbortSignal; apiKeyId?: string },
   ) => Promise<ChatResult>;
 }
 

@@ -43,12 +43,13 @@ export function registerChatTool(server: McpServer, fusion: McpFusion, context: 
     },
     async (args, ctx) => {
       const signal = context.signal(ctx);
+      const apiKeyId = ctx.http?.authInfo?.clientId;
       const request = chatRequestOf(args.model, args);
       const progress = new ProgressReporter(ctx);
       await logCall(ctx, 'debug', { event: 'chat:start', model: request.model, streamed: progress.wanted });
       try {
         if (!progress.wanted) {
-          const result = await fusion.chat(request, { signal });
+          const result = await fusion.chat(request, { signal, apiKeyId });
           const choice = result.choices[0];
           await logCall(ctx, 'info', {
             event: 'chat:end',
@@ -71,7 +72,7 @@ export function registerChatTool(server: McpServer, fusion: McpFusion, context: 
         let pieces = 0;
         let finish: FinishReason | null = null;
         let usage: Usage | undefined;
-        for await (const chunk of fusion.stream(request, { signal })) {
+        for await (const chunk of fusion.stream(request, { signal, apiKeyId })) {
           const choice = chunk.choices[0];
           if (chunk.usage) usage = chunk.usage;
           if (choice?.finish_reason) finish = choice.finish_reason;

@@ -114,6 +114,7 @@ export function registerFuseTool(server: McpServer, fusion: McpFusion, context: 
         const result = await fusion.runPipeline(pipeline, chatRequestOf(pipeline.name, args), {
           signal,
           requestId,
+          apiKeyId: ctx.http?.authInfo?.clientId,
           onTrace: (started) => {
             trace = started;
           },
