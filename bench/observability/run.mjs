@@ -5,7 +5,8 @@
  * orchestrator with no subscribers, with Prometheus metrics, with metrics and OpenTelemetry spans
  * (the SDK's BasicTracerProvider, no exporter), and with metrics, spans and JSON logs (to a sink).
  * Variants run interleaved for `--rounds` rounds; the table shows the median CPU µs per request and
- * the ratio to the bare orchestrator. CPU time (process.cpuUsage), not wall time, so that a busy
+ * the median over rounds of each round's ratio to the bare orchestrator (a round's variants run
+ * back to back, so a change of machine load between rounds cancels out of its ratios). CPU time (process.cpuUsage), not wall time, so that a busy
  * machine skews it less; still, compare ratios within one run only.
  *
  * Then the same variants over HTTP (`http-overhead.mjs`): a gateway process per variant (`serve()` of
@@ -83,10 +84,10 @@ function table(title, samples) {
   for (const variant of variants) {
     const chat = median(samples.chat[variant]);
     const stream = median(samples.stream[variant]);
-    const chatBase = median(samples.chat.none);
-    const streamBase = median(samples.stream.none);
+    const ratio = (kind) =>
+      median(samples[kind][variant].map((value, round) => value / samples[kind].none[round]));
     console.log(
-      `| ${variant} | ${chat.toFixed(1)} | ${(chat / chatBase).toFixed(2)} | ${stream.toFixed(1)} | ${(stream / streamBase).toFixed(2)} |`,
+      `| ${variant} | ${chat.toFixed(1)} | ${ratio('chat').toFixed(2)} | ${stream.toFixed(1)} | ${ratio('stream').toFixed(2)} |`,
     );
   }
 }

@@ -1,6 +1,7 @@
 import { type NodeServer, serve } from '@fusionkit/node';
 import {
   attachFusionLogger,
+  attachFusionTracing,
   createDashboardFeed,
   createFusionDiagnostics,
   createFusionMetrics,
@@ -14,6 +15,7 @@ import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
 import { defaultRagPlugin } from './rag-serve.js';
 import { reclaimIdleMemory } from './reclaim-idle-memory.js';
+import { startServeTracing, tracingWanted } from './start-tracing.js';
 import { listenError, listeningOn, startupReport } from './startup-report.js';
 
 /**
@@ -47,11 +49,17 @@ export async function serveCommand(context: CliContext, options: { config?: stri
       );
     },
   });
+  // FUSION_TRACING=1 or an OTLP endpoint: spans to OTLP/HTTP (the SDK is loaded only then).
+  const tracing = tracingWanted(context.env) ? await startServeTracing(context.env) : undefined;
   const fusion = createFusionFromConfig(config, {
     ...state,
-    plugins: [...state.plugins, ...(rag ? [rag] : [])],
+    plugins: [...state.plugins, ...(rag ? [rag] : []), ...(tracing ? [tracing.plugin] : [])],
   });
   started = fusion;
+  if (tracing) {
+    attachFusionTracing(fusion, { tracerProvider: tracing.tracerProvider });
+    context.log(`tracing: spans to ${tracing.endpoint}`);
+  }
   // FUSION_LOG=json: pino JSON lines on stdout, each about a request with its id; prompts only if asked.
   if (context.env.FUSION_LOG === 'json') {
     const level = context.env.FUSION_LOG_LEVEL === 'debug' ? 'debug' : 'info';

@@ -595,6 +595,9 @@ export const fusionEnvSchema = z.object({
   FUSION_LOG_LEVEL: z.enum(['info', 'debug'], { error: "expected 'info' or 'debug'" }).optional(),
   FUSION_LOG_PROMPTS: z.enum(['0', '1'], { error: "expected '1' (log prompts) or '0'" }).optional(),
   FUSION_METRICS: z.enum(['0', '1'], { error: "expected '0' (no /metrics) or '1'" }).optional(),
+  FUSION_TRACING: z
+    .enum(['0', '1'], { error: "expected '1' (OpenTelemetry spans over OTLP) or '0'" })
+    .optional(),
   FUSION_DIAGNOSTICS: z
     .enum(['0', '1'], { error: "expected '1' (serve /internal/diagnostics) or '0'" })
     .optional(),
