@@ -78,6 +78,11 @@ export async function serveCommand(context: CliContext, options: { config?: stri
     fusion.route('GET', '/internal/diagnostics', diagnosticsRoute(report));
     const feed = createDashboardFeed(fusion);
     mountDashboard(fusion, { diagnostics: report, feed });
+    if (keyCount(config.apiKeys) > 0 && !hasAdminKey(config.apiKeys)) {
+      context.log(
+        'diagnostics and /dashboard answer only admin keys: mark one in apiKeys ({ id, sha256, admin: true }).',
+      );
+    }
     fusion.events.on('fusion:close', () => {
       report.close();
       feed.close();
@@ -137,6 +142,12 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   // Models that join later (an upstream that comes up after the server) are announced too.
   fusion.events.on('model:register', ({ model }) => context.log(`+ model ${model}`));
   fusion.events.on('model:unregister', ({ model }) => context.log(`- model ${model}`));
+}
+
+function hasAdminKey(keys: ResolvedConfig['apiKeys']): boolean {
+  return (
+    Array.isArray(keys) && keys.some((key) => typeof key === 'object' && key !== null && key.admin === true)
+  );
 }
 
 function keyCount(keys: ResolvedConfig['apiKeys']): number {

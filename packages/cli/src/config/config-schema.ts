@@ -475,6 +475,12 @@ export const fusionConfigSchema = z
                 .optional(),
               requestsPerMinute: positiveInteger('Requests this key may make per minute').optional(),
               tokensPerMinute: positiveInteger('Tokens this key may spend per minute').optional(),
+              admin: z
+                .boolean()
+                .describe(
+                  "An operator key: it sees /internal/diagnostics and the dashboard (every key's requests and jobs)",
+                )
+                .optional(),
             })
             .refine((entry) => !entry.key !== !entry.sha256, { error: 'give key or sha256 (one of them)' }),
         ]),

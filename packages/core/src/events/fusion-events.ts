@@ -61,8 +61,11 @@ export interface FusionEvents {
    * of its model.
    */
   'queue:wait': { requestId: string; model: string; queued: number; waitedMs: number };
-  /** The queue was full and refused a call. */
-  'queue:reject': { requestId: string; model: string; reason: 'global' | 'model' };
+  /**
+   * The queue refused a call (429 `queue_full`): the model's waiting line was full (`model`), the
+   * server's was (`global`), or the call waited `waitTimeoutMs` without a slot (`timeout`).
+   */
+  'queue:reject': { requestId: string; model: string; reason: 'global' | 'model' | 'timeout' };
 
   'model:register': { model: string; provider: string };
   'model:unregister': { model: string; provider: string };

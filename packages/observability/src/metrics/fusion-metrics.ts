@@ -135,6 +135,7 @@ export function createFusionMetrics(
       metrics.hedges.at(target, pipelineOf(requestId)).add(),
     ),
     events.on('queue:wait', ({ model, waitedMs }) => metrics.queueWait.at(model).observe(waitedMs / 1000)),
+    events.on('queue:reject', ({ model, reason }) => metrics.queueRejected.at(model, reason).add()),
     events.on('pipeline:end', ({ requestId, pipeline, strategy, calls, partial, durationMs, error }) => {
       pipelines.close(requestId);
       const outcome = error ? error.code : partial ? 'partial' : 'complete';

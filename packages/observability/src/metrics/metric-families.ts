@@ -178,10 +178,10 @@ export function metricFamilies(registry: Registry, prefix: string, state: Scrape
       'Calls that held and released a queue slot.',
       (model) => model.completed,
     ),
-    queueRejected: queueCounter(
+    queueRejected: counter(
       'queue_rejected_total',
-      'Calls the queue refused (full, or waited too long).',
-      (model) => model.rejected,
+      'Calls the queue refused (429), by reason: model (its waiting line full), global (the whole line full), timeout (waited too long).',
+      ['model', 'reason'],
     ),
   };
 }
