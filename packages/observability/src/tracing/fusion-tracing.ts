@@ -56,6 +56,8 @@ interface RequestSpans {
   pipeline?: { span: Span; context: Context; ended: boolean };
   /** Open call spans, oldest first. */
   calls: OpenCall[];
+  /** Open retrieval spans, by collection (`model` holds the collection's name), oldest first. */
+  retrievals?: OpenCall[];
 }
 
 /** The context a child of the request's span starts in. */
@@ -63,9 +65,13 @@ function requestContext(spans: RequestSpans): Context {
   return (spans.context ??= trace.setSpan(spans.parent, spans.span));
 }
 
-/** Takes the oldest open call span of `model` out of the list. */
-function takeCall(spans: RequestSpans | undefined, model: string): Span | undefined {
-  const calls = spans?.calls;
+/** Takes the oldest open span of `model` out of `calls` (a request's calls or its retrievals). */
+function takeCall(
+  spans: RequestSpans | undefined,
+  model: string,
+  list: 'calls' | 'retrievals' = 'calls',
+): Span | undefined {
+  const calls = spans?.[list];
   if (!calls) return undefined;
   for (let index = 0; index < calls.length; index++) {
     if (calls[index]!.model === model) return calls.splice(index, 1)[0]!.span;
@@ -98,7 +104,8 @@ function failed(span: Span, error: FusionError): void {
  * OpenTelemetry spans of an orchestrator, built from its event bus: one server span per request
  * (a child of the caller's `traceparent`), a span per pipeline run, and a client span per target
  * call with GenAI semantic-convention attributes (`gen_ai.operation.name`, `gen_ai.provider.name`,
- * `gen_ai.request.model`, `gen_ai.usage.input_tokens`/`output_tokens`). Retries and hedges are
+ * `gen_ai.request.model`, `gen_ai.usage.input_tokens`/`output_tokens`), and a span per retrieval
+ * (`retrieve <collection>`: k, mode, hits, a fallback's mode). Retries and hedges are
  * events of the pipeline's span. Spans are only made for requests that went through `handle`. Each
  * call's span goes upstream as `traceparent`/`tracestate` (through the `call:headers` hook).
  * Returns the unsubscribe.
@@ -116,6 +123,7 @@ export function attachFusionTracing(fusion: TracedFusion, options: FusionTracing
     const spans = requests.close(requestId);
     if (!spans) return;
     for (const call of spans.calls) call.span.end();
+    if (spans.retrievals) for (const retrieval of spans.retrievals) retrieval.span.end();
     // A span is ended once: the SDK warns, with a stack trace, about any later operation on it.
     if (spans.pipeline && !spans.pipeline.ended) spans.pipeline.span.end();
     if (error) failed(spans.span, error);
@@ -196,6 +204,41 @@ export function attachFusionTracing(fusion: TracedFusion, options: FusionTracing
         'fusion.target': target,
         'fusion.after_ms': afterMs,
       });
+    }),
+    events.on('retrieval:start', ({ requestId, collection, k, mode }) => {
+      const spans = requests.get(requestId);
+      if (!spans) return;
+      const span = tracer.startSpan(
+        `retrieve ${collection}`,
+        {
+          kind: SpanKind.INTERNAL,
+          attributes: {
+            'fusion.collection': collection,
+            'fusion.retrieval.k': k,
+            'fusion.retrieval.mode': mode,
+          },
+        },
+        spans.pipeline && !spans.pipeline.ended ? spans.pipeline.context : requestContext(spans),
+      );
+      (spans.retrievals ??= []).push({ model: collection, span });
+    }),
+    events.on('retrieval:end', ({ requestId, collection, hits, degraded }) => {
+      const span = takeCall(requests.get(requestId), collection, 'retrievals');
+      if (!span) return;
+      span.setAttribute('fusion.retrieval.hits', hits);
+      if (degraded) {
+        span.setAttributes({
+          'fusion.retrieval.degraded': degraded.mode,
+          'fusion.retrieval.degraded_reason': degraded.reason,
+        });
+      }
+      span.end();
+    }),
+    events.on('retrieval:error', ({ requestId, collection, error }) => {
+      const span = takeCall(requests.get(requestId), collection, 'retrievals');
+      if (!span) return;
+      failed(span, error);
+      span.end();
     }),
     events.on('provider:call:start', ({ requestId, provider, model, stream, attempt }) => {
       const spans = requests.get(requestId);
