@@ -61,7 +61,7 @@ const spanNamed = (name: string) => exporter.getFinishedSpans().find((span) => s
 
 describe('retrieval events, spans and metrics', () => {
   it('reports a search, and one answered from BM25 while the embedder is down', async () => {
-    const search = await rag.json('POST', '/api/rag/search', {
+    const search = await rag.json<{ data: unknown[] }>('POST', '/api/rag/search', {
       collection: 'docs',
       query: 'ports root',
       k: 3,
