@@ -25,6 +25,12 @@ const DEFINITIONS = [
     '',
     "node's flags for target C, e.g. --max-semi-space-size=32 (what `npm start` passes)",
   ],
+  [
+    'observability-rows',
+    'BENCH_OBSERVABILITY_ROWS',
+    '0',
+    '1: add fusion serve with metrics off / on / metrics + tracing (OTLP) and their CPU ratios',
+  ],
 ];
 
 export function helpText() {
@@ -79,6 +85,9 @@ export function parseOptions(argv, env) {
   ];
   const unknown = options.targets.filter((key) => !['A', 'B', 'C'].includes(key));
   if (unknown.length > 0) throw new Error(`unknown target(s) ${unknown.join(', ')}: use A, B, C`);
+  if (!['0', '1'].includes(options.observabilityRows)) {
+    throw new Error(`--observability-rows must be 0 or 1, got ${options.observabilityRows}`);
+  }
   options.rounds = Math.round(options.rounds);
   options.connections = Math.round(options.connections);
   return options;

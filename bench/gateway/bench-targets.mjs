@@ -95,7 +95,7 @@ export async function startProxyTarget(mock) {
  */
 export async function startGatewayTarget(
   mock,
-  { repoRoot, gatewayBin, gatewayNodeFlags, startupTimeoutSeconds },
+  { repoRoot, gatewayBin, gatewayNodeFlags, startupTimeoutSeconds, variant },
 ) {
   const bin = resolve(repoRoot, gatewayBin);
   if (!existsSync(bin)) {
@@ -107,9 +107,16 @@ export async function startGatewayTarget(
     FUSION_UPSTREAMS: `bench=http://127.0.0.1:${mock.port}/v1`,
     FUSION_PORT: String(port),
     FUSION_HOST: '127.0.0.1',
+    ...variant?.env,
   };
   const nodeFlags = gatewayNodeFlags ? gatewayNodeFlags.split(/\s+/).filter(Boolean) : [];
-  const gateway = spawnServer('fusion serve', bin, ['serve'], env, nodeFlags);
+  const gateway = spawnServer(
+    variant ? `fusion serve, ${variant.shortName}` : 'fusion serve',
+    bin,
+    ['serve'],
+    env,
+    nodeFlags,
+  );
   try {
     await waitForHttp(`http://127.0.0.1:${port}/health`, {
       timeoutMs: startupTimeoutSeconds * 1000,
@@ -123,9 +130,9 @@ export async function startGatewayTarget(
     };
   }
   return {
-    key: 'C',
-    shortName: 'fusion serve',
-    name: `fusion serve (${[...nodeFlags, gatewayBin].join(' ')})`,
+    key: variant?.key ?? 'C',
+    shortName: variant ? `serve, ${variant.shortName}` : 'fusion serve',
+    name: `fusion serve (${[...nodeFlags, gatewayBin].join(' ')})${variant ? `, ${variant.shortName}` : ''}`,
     url: `http://127.0.0.1:${port}/v1/chat/completions`,
     model: 'bench/bench-model',
     pid: gateway.pid,

@@ -33,6 +33,7 @@ import {
   proxyFloorSummary,
 } from './gateway-report.mjs';
 import { measureUnderLoad } from './load-run.mjs';
+import { observabilityReport, observabilityVariants, startOtlpSink } from './observability-rows.mjs';
 import { machineInfo, writeResults } from './results-file.mjs';
 import { probeSequential } from './sequential-probe.mjs';
 import { killAllNow, killNow, stopAll } from './server-processes.mjs';
@@ -62,7 +63,8 @@ function scenarioList(options) {
 function plannedSeconds(options) {
   const perTarget =
     2 * (options.warmup + options.duration + 0.5) + options.requests * 0.002 + options.streamRequests * 0.005;
-  return Math.ceil(options.rounds * options.targets.length * perTarget + 5);
+  const targets = options.targets.length + (options.observabilityRows === '1' ? 3 : 0);
+  return Math.ceil(options.rounds * targets * perTarget + 5);
 }
 
 function installCleanup() {
@@ -154,6 +156,21 @@ async function startTargets(options, mock) {
       targets.push(gateway);
     }
   }
+  if (options.observabilityRows === '1') {
+    const sink = await startOtlpSink();
+    for (const variant of observabilityVariants(sink.url)) {
+      const gateway = await startGatewayTarget(mock, {
+        repoRoot,
+        gatewayBin: options.gatewayBin,
+        gatewayNodeFlags: options.gatewayNodeFlags,
+        startupTimeoutSeconds: options.startupTimeout,
+        variant,
+      });
+      if (gateway.skipped) throw new Error(`${variant.key} (${variant.shortName}): ${gateway.skipped}`);
+      targets.push(gateway);
+    }
+    targets.sink = sink;
+  }
   for (const target of [...targets]) {
     try {
       target.smoke = await smokeCheck(target);
@@ -165,7 +182,7 @@ async function startTargets(options, mock) {
       targets.splice(targets.indexOf(target), 1);
     }
   }
-  return { targets, skipped, failed };
+  return { targets, skipped, failed, sink: targets.sink };
 }
 
 async function main() {
@@ -192,7 +209,7 @@ async function main() {
   );
 
   const mock = await startMock();
-  const { targets, skipped, failed } = await startTargets(options, mock);
+  const { targets, skipped, failed, sink } = await startTargets(options, mock);
   for (const [key, reason] of Object.entries(skipped)) console.log(`target ${key} skipped: ${reason}`);
   if (targets.length === 0) throw new Error('no target to measure');
 
@@ -239,6 +256,15 @@ async function main() {
   console.log('Gateway targets (C = fusion serve):');
   for (const line of checkLines(checks)) console.log(`  ${line}`);
   for (const warning of warnings) console.log(`⚠ ${warning}`);
+  const observability =
+    options.observabilityRows === '1'
+      ? observabilityReport(measurements, medians, scenarios, sink.exports())
+      : undefined;
+  if (observability) {
+    console.log('\nObservability overhead (fusion serve, CPU per request against metrics off):\n');
+    for (const line of observability.lines) console.log(line);
+    await sink.close();
+  }
 
   const outPath = resolve(repoRoot, options.out);
   writeResults(outPath, {
@@ -268,6 +294,7 @@ async function main() {
     medians,
     checks,
     warnings,
+    ...(observability ? { observability: observability.ratios } : {}),
   });
   console.log(`\nwrote ${outPath}`);
   await stopAll();

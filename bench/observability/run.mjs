@@ -5,7 +5,8 @@
  * orchestrator with no subscribers, with Prometheus metrics, with metrics and OpenTelemetry spans
  * (the SDK's BasicTracerProvider, no exporter), and with metrics, spans and JSON logs (to a sink).
  * Variants run interleaved for `--rounds` rounds; the table shows the median CPU µs per request and
- * the ratio to the bare orchestrator. CPU time (process.cpuUsage), not wall time, so that a busy
+ * the median over rounds of each round's ratio to the bare orchestrator (a round's variants run
+ * back to back, so a change of machine load between rounds cancels out of its ratios). CPU time (process.cpuUsage), not wall time, so that a busy
  * machine skews it less; still, compare ratios within one run only.
  *
  * Then the same variants over HTTP (`http-overhead.mjs`): a gateway process per variant (`serve()` of
@@ -22,11 +23,13 @@ import { measureHttpOverhead } from './http-overhead.mjs';
 const rounds = Number(process.argv.find((arg) => arg.startsWith('--rounds='))?.slice(9) ?? 7);
 const requests = Number(process.argv.find((arg) => arg.startsWith('--requests='))?.slice(11) ?? 2000);
 
+/** The mock provider of each orchestrator: it records every call, which the bench forgets after each run. */
+const mocks = new Map();
+
 function orchestrator(variant) {
-  const fusion = createFusion({
-    providers: [createMockProvider({ id: 'mock', models: [{ id: 'echo', reply: 'The answer is 42.' }] })],
-    healthIntervalMs: 0,
-  });
+  const mock = createMockProvider({ id: 'mock', models: [{ id: 'echo', reply: 'The answer is 42.' }] });
+  const fusion = createFusion({ providers: [mock], healthIntervalMs: 0 });
+  mocks.set(fusion, mock);
   if (variant !== 'none') createFusionMetrics(fusion, { defaultMetrics: false });
   if (variant === 'metrics+spans' || variant === 'metrics+spans+logs') {
     attachFusionTracing(fusion, { tracerProvider: new BasicTracerProvider() });
@@ -57,6 +60,9 @@ async function measure(fusion, payload) {
     await response.text();
   }
   const used = process.cpuUsage(started);
+  // Recorded calls hold each request's options (and its signal): kept, they grow the heap run after
+  // run, and every collection grows with it, which made subscribers that allocate look dearer.
+  mocks.get(fusion).calls.length = 0;
   return (used.user + used.system) / requests;
 }
 
@@ -83,10 +89,10 @@ function table(title, samples) {
   for (const variant of variants) {
     const chat = median(samples.chat[variant]);
     const stream = median(samples.stream[variant]);
-    const chatBase = median(samples.chat.none);
-    const streamBase = median(samples.stream.none);
+    const ratio = (kind) =>
+      median(samples[kind][variant].map((value, round) => value / samples[kind].none[round]));
     console.log(
-      `| ${variant} | ${chat.toFixed(1)} | ${(chat / chatBase).toFixed(2)} | ${stream.toFixed(1)} | ${(stream / streamBase).toFixed(2)} |`,
+      `| ${variant} | ${chat.toFixed(1)} | ${ratio('chat').toFixed(2)} | ${stream.toFixed(1)} | ${ratio('stream').toFixed(2)} |`,
     );
   }
 }

@@ -110,12 +110,19 @@ describe('fusion serve: /internal/diagnostics', () => {
     }
   });
 
-  it('is on behind the key when API keys are on', async () => {
+  it('is on behind an admin key when API keys are on', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'fusion-diagnostics-'));
-    await writeFile(join(directory, 'fusion.config.json'), JSON.stringify({ apiKeys: ['ops-key'] }));
+    await writeFile(
+      join(directory, 'fusion.config.json'),
+      JSON.stringify({ apiKeys: [{ id: 'ops', key: 'ops-key', admin: true }, 'app-key'] }),
+    );
     const cli = await spawnCli(['serve'], { FUSION_UPSTREAMS: `lab=${upstream.baseURL}` }, directory);
     try {
       expect((await fetch(`${cli.url}/internal/diagnostics`)).status).toBe(401);
+      const app = await fetch(`${cli.url}/internal/diagnostics`, {
+        headers: { authorization: 'Bearer app-key' },
+      });
+      expect(app.status).toBe(403);
       const response = await fetch(`${cli.url}/internal/diagnostics`, {
         headers: { authorization: 'Bearer ops-key' },
       });

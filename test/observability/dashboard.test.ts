@@ -2,9 +2,10 @@
  * `/dashboard` of a real `fusion serve` (FUSION_DIAGNOSTICS=1), opened in Debian's headless Chromium
  * through playwright-core: it shows the upstream's models, a request count that moves with real
  * requests, and a job; a screenshot goes to the test's temp dir. Its data is refused to other
- * origins and no page may frame it.
+ * origins and no page may frame it. With API keys on (and a base path), the page asks for a key,
+ * refuses a key that is not an admin key, and shows the data to an admin key.
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -17,6 +18,10 @@ let upstream: FaultUpstream;
 let cwd: string;
 let cli: RunningCli;
 let browser: BrowserContext;
+/** The second server: API keys on, under the base path `/ai`. */
+let keyed: RunningCli;
+const ADMIN_KEY = 'fk_dashboard_admin';
+const APP_KEY = 'fk_dashboard_app';
 
 beforeAll(async () => {
   upstream = await startFaultUpstream();
@@ -25,6 +30,23 @@ beforeAll(async () => {
     ['serve'],
     { FUSION_UPSTREAMS: `lab=${upstream.baseURL}`, FUSION_STATE: 'memory', FUSION_DIAGNOSTICS: '1' },
     cwd,
+  );
+  const keyedCwd = join(cwd, 'keyed');
+  mkdirSync(keyedCwd);
+  writeFileSync(
+    join(keyedCwd, 'fusion.config.json'),
+    JSON.stringify({
+      basePath: '/ai',
+      apiKeys: [
+        { id: 'ops', key: ADMIN_KEY, admin: true },
+        { id: 'app', key: APP_KEY },
+      ],
+    }),
+  );
+  keyed = await spawnCli(
+    ['serve'],
+    { FUSION_UPSTREAMS: `lab=${upstream.baseURL}`, FUSION_STATE: 'memory' },
+    keyedCwd,
   );
   browser = await chromium.launchPersistentContext(join(cwd, 'profile'), {
     executablePath: process.env.FUSION_CHROMIUM ?? '/usr/bin/chromium',
@@ -43,6 +65,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (cli) await cli.stop();
+  if (keyed) await keyed.stop();
   await upstream?.close();
   if (cwd) rmSync(cwd, { recursive: true, force: true });
 });
@@ -124,4 +147,65 @@ describe('/dashboard in headless Chromium', () => {
     expect(await crossSite.json()).toMatchObject({ error: { code: expect.any(String) } });
     expect(crossSite.headers.get('access-control-allow-origin')).toBeNull();
   });
+
+  it('with API keys on and a base path: asks for a key, refuses a non-admin key, shows the data to an admin key', async () => {
+    const base = `${keyed.url}/ai`;
+    const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+    // The page and its script are static and need no key; the data and the diagnostics do.
+    const pageResponse = await fetch(`${base}/dashboard`);
+    expect(pageResponse.status).toBe(200);
+    expect(pageResponse.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    const html = await pageResponse.text();
+    expect(html).not.toContain('lab/steady');
+    expect(html).not.toMatch(/(src|href)="\//);
+    expect((await fetch(`${base}/dashboard/app.js`)).status).toBe(200);
+    expect((await fetch(`${base}/dashboard/data`)).status).toBe(401);
+    for (const path of ['/dashboard/data', '/internal/diagnostics']) {
+      const refused = await fetch(`${base}${path}`, { headers: bearer(APP_KEY) });
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ error: { code: 'admin_key_required' } });
+      expect((await fetch(`${base}${path}`, { headers: bearer(ADMIN_KEY) })).status).toBe(200);
+    }
+    const crossSite = await fetch(`${base}/dashboard/data`, {
+      headers: { ...bearer(ADMIN_KEY), origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    });
+    expect(crossSite.status).toBe(403);
+
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('response', (response) => {
+      // The data's 401 and 403 are how the page learns it needs (another) key.
+      if (response.status() >= 400 && !response.url().endsWith('/ai/dashboard/data')) {
+        errors.push(`${response.status()} ${response.url()}`);
+      }
+    });
+    await page.goto(`${base}/dashboard`);
+    await page.waitForSelector('#login:not([hidden])');
+    expect(await page.isHidden('#main')).toBe(true);
+
+    await page.fill('#key', APP_KEY);
+    await page.click('#login button[type=submit]');
+    await page.waitForFunction(() =>
+      /admin key/.test(document.querySelector('#login-note')?.textContent ?? ''),
+    );
+    expect(await page.isVisible('#login')).toBe(true);
+    expect(await page.evaluate(() => sessionStorage.getItem('fusion-dashboard-key'))).toBeNull();
+
+    await page.fill('#key', ADMIN_KEY);
+    await page.click('#login button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#health')?.textContent === 'ok');
+    const models = await page.$$eval('#models tbody tr td:first-child', (cells) =>
+      cells.map((cell) => cell.textContent),
+    );
+    expect(models).toContain('lab/steady');
+    expect(await page.isHidden('#login')).toBe(true);
+    // The key lasts for the tab (sessionStorage): a reload shows the data without asking again.
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('#health')?.textContent === 'ok');
+    expect(await page.isHidden('#login')).toBe(true);
+    await page.screenshot({ path: join(cwd, 'dashboard-keyed.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

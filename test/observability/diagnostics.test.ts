@@ -1,6 +1,7 @@
 /**
- * `/internal/diagnostics` through real HTTP: what it reports, that keys guard it, that no web page
- * of another origin reads it, and that it names no local path.
+ * `/internal/diagnostics` through real HTTP: what it reports, that keys guard it (only an admin key
+ * reads it: it concerns every key), that no web page of another origin reads it, and that it names
+ * no local path.
  */
 
 import { createMockProvider } from '@fusionkit/core/test';
@@ -9,12 +10,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FusionStack, startFusionStack, USER_MESSAGE } from '../fusion/fusion-stack.js';
 
 const KEY = 'diagnostics-key';
+const APP_KEY = 'diagnostics-app-key';
 const auth = { authorization: `Bearer ${KEY}` };
 
 let stack: FusionStack;
 beforeAll(async () => {
   stack = await startFusionStack({
-    fusion: { apiKeys: [KEY], security: { allowedOrigins: ['http://app.example'] } },
+    fusion: {
+      apiKeys: [
+        { id: 'ops', key: KEY, admin: true },
+        { id: 'app', key: APP_KEY },
+      ],
+      security: { allowedOrigins: ['http://app.example'] },
+    },
   });
   stack.client.apiKey = KEY;
   await stack.fusion.registerProvider(
@@ -76,6 +84,18 @@ describe('GET /internal/diagnostics', () => {
     expect(await response.json()).toMatchObject({
       error: { type: expect.any(String), code: expect.any(String) },
     });
+  });
+
+  it('is refused to a key that is not an admin key', async () => {
+    const app = { authorization: `Bearer ${APP_KEY}` };
+    expect((await fetch(`${stack.url}/v1/models`, { headers: app })).status).toBe(200);
+    const refused = await fetch(diagnosticsUrl(), { headers: app });
+    expect(refused.status).toBe(403);
+    const text = await refused.text();
+    expect(JSON.parse(text)).toMatchObject({
+      error: { code: 'admin_key_required', type: 'permission_error' },
+    });
+    expect(text).not.toContain('faults/steady');
   });
 
   it('refuses pages of other origins, even ones allowed to call the API', async () => {

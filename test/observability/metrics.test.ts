@@ -161,3 +161,37 @@ describe('GET /metrics', () => {
     expect(sampleValue(families, 'fusion_http_requests_total', { model: 'faults/steady' })).toBe(1);
   });
 });
+
+describe('queue refusals', () => {
+  it('emits queue:reject and counts it by model and reason: a full line, and a wait that timed out', async () => {
+    const tight = await startFusionStack({
+      upstream: { models: { held: 'first-token-delay-ms=1500' } },
+      fusion: { queue: { models: { 'faults/held': 1 }, perModelMaxWaiting: 1, waitTimeoutMs: 300 } },
+    });
+    try {
+      const metrics = createFusionMetrics(tight.fusion, { defaultMetrics: false });
+      const rejects: { model: string; reason: string }[] = [];
+      tight.fusion.events.on('queue:reject', ({ model, reason }) => rejects.push({ model, reason }));
+      // One runs (1.5 s), one waits and gives up after 300 ms, the third finds the line full.
+      const running = postChat(tight.url, { model: 'faults/held' });
+      await vi.waitFor(() => expect(tight.upstream.chatRequests('held')).toHaveLength(1));
+      const waiting = postChat(tight.url, { model: 'faults/held' });
+      await vi.waitFor(() => expect(tight.fusion.queue.stats().models['faults/held']?.waiting).toBe(1));
+      const refused = await postChat(tight.url, { model: 'faults/held' });
+      expect(refused.status).toBe(429);
+      expect((await waiting).status).toBe(429);
+      expect((await running).status).toBe(200);
+      expect(rejects).toEqual([
+        { model: 'faults/held', reason: 'model' },
+        { model: 'faults/held', reason: 'timeout' },
+      ]);
+      const families = parsePrometheusText(await metrics.text());
+      const held = { model: 'faults/held' };
+      expect(sampleValue(families, 'fusion_queue_rejected_total', { ...held, reason: 'model' })).toBe(1);
+      expect(sampleValue(families, 'fusion_queue_rejected_total', { ...held, reason: 'timeout' })).toBe(1);
+      metrics.close();
+    } finally {
+      await tight.close();
+    }
+  });
+});

@@ -4,7 +4,7 @@
  * the pipeline's with GenAI attributes; retries are events of the pipeline's span.
  */
 import { attachFusionTracing } from '@fusionkit/observability';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { type DiagLogger, DiagLogLevel, diag, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -19,8 +19,13 @@ const PARENT_ID = '00f067aa0ba902b7';
 const TRACEPARENT = `00-${TRACE_ID}-${PARENT_ID}-01`;
 
 const exporter = new InMemorySpanExporter();
+/** What the SDK complained about (e.g. an operation on an ended span, which also costs a stack trace). */
+const warnings: string[] = [];
+const record = (message: string) => void warnings.push(message);
+const diagLogger: DiagLogger = { error: record, warn: record, info() {}, debug() {}, verbose() {} };
 let stack: FusionStack;
 beforeAll(async () => {
+  diag.setLogger(diagLogger, DiagLogLevel.WARN);
   stack = await startFusionStack({
     upstream: { models: { flaky: { fault: 'status-500', times: 1 } } },
     fusion: {
@@ -32,8 +37,14 @@ beforeAll(async () => {
     tracerProvider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
   });
 });
-afterAll(() => stack?.close());
-beforeEach(() => exporter.reset());
+afterAll(async () => {
+  diag.disable();
+  await stack?.close();
+});
+beforeEach(() => {
+  exporter.reset();
+  warnings.length = 0;
+});
 
 const named = (spans: ReadableSpan[], name: string) => spans.find((span) => span.name === name);
 
@@ -83,6 +94,8 @@ describe('attachFusionTracing', () => {
     expect(sent).toEqual(calls.map((call) => `00-${TRACE_ID}-${call.spanContext().spanId}-01`));
     expect(calls[1]!.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
     expect(calls[1]!.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+    // Every span was ended once and never touched after its end.
+    expect(warnings).toEqual([]);
   });
 
   it("ends a stream's span at its last chunk, and starts a new trace for a malformed traceparent", async () => {
@@ -106,6 +119,7 @@ describe('attachFusionTracing', () => {
     expect(request.events.map((event) => event.name)).toContain('first token');
     const call = named(spans, 'chat faults/steady')!;
     expect(call.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+    expect(warnings).toEqual([]);
   });
 
   it('marks a failed request', async () => {

@@ -48,6 +48,9 @@ Environment (overrides the config):
   FUSION_UPSTREAMS   name=baseURL[,name=baseURL...], e.g. lab=http://127.0.0.1:8000/v1
   FUSION_MLX_MODELS  a folder of MLX model directories, served in-process as mlx/<name>
   FUSION_LOG         'requests': one JSON line per request on stderr, with its x-request-id
+  FUSION_METRICS     '0': no /metrics (default on)
+  FUSION_TRACING     '1': OpenTelemetry spans over OTLP/HTTP (also on when OTEL_EXPORTER_OTLP_ENDPOINT
+                     is set; '0' keeps it off); OTEL_SERVICE_NAME names the service (default fusion)
   FUSION_ALLOWED_HOSTS, FUSION_ALLOWED_ORIGINS
                      host names and browser origins the cross-site guard lets through
 

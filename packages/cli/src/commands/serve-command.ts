@@ -1,6 +1,7 @@
 import { type NodeServer, serve } from '@fusionkit/node';
 import {
   attachFusionLogger,
+  attachFusionTracing,
   createDashboardFeed,
   createFusionDiagnostics,
   createFusionMetrics,
@@ -14,6 +15,7 @@ import type { CliContext } from './cli-context.js';
 import { createFusionFromConfig } from './create-fusion-from-config.js';
 import { defaultRagPlugin } from './rag-serve.js';
 import { reclaimIdleMemory } from './reclaim-idle-memory.js';
+import { startServeTracing, tracingWanted } from './start-tracing.js';
 import { listenError, listeningOn, startupReport } from './startup-report.js';
 
 /**
@@ -47,11 +49,17 @@ export async function serveCommand(context: CliContext, options: { config?: stri
       );
     },
   });
+  // FUSION_TRACING=1 or an OTLP endpoint: spans to OTLP/HTTP (the SDK is loaded only then).
+  const tracing = tracingWanted(context.env) ? await startServeTracing(context.env) : undefined;
   const fusion = createFusionFromConfig(config, {
     ...state,
-    plugins: [...state.plugins, ...(rag ? [rag] : [])],
+    plugins: [...state.plugins, ...(rag ? [rag] : []), ...(tracing ? [tracing.plugin] : [])],
   });
   started = fusion;
+  if (tracing) {
+    attachFusionTracing(fusion, { tracerProvider: tracing.tracerProvider });
+    context.log(`tracing: spans to ${tracing.endpoint}`);
+  }
   // FUSION_LOG=json: pino JSON lines on stdout, each about a request with its id; prompts only if asked.
   if (context.env.FUSION_LOG === 'json') {
     const level = context.env.FUSION_LOG_LEVEL === 'debug' ? 'debug' : 'info';
@@ -70,6 +78,11 @@ export async function serveCommand(context: CliContext, options: { config?: stri
     fusion.route('GET', '/internal/diagnostics', diagnosticsRoute(report));
     const feed = createDashboardFeed(fusion);
     mountDashboard(fusion, { diagnostics: report, feed });
+    if (keyCount(config.apiKeys) > 0 && !hasAdminKey(config.apiKeys)) {
+      context.log(
+        'diagnostics and /dashboard answer only admin keys: mark one in apiKeys ({ id, sha256, admin: true }).',
+      );
+    }
     fusion.events.on('fusion:close', () => {
       report.close();
       feed.close();
@@ -129,6 +142,12 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   // Models that join later (an upstream that comes up after the server) are announced too.
   fusion.events.on('model:register', ({ model }) => context.log(`+ model ${model}`));
   fusion.events.on('model:unregister', ({ model }) => context.log(`- model ${model}`));
+}
+
+function hasAdminKey(keys: ResolvedConfig['apiKeys']): boolean {
+  return (
+    Array.isArray(keys) && keys.some((key) => typeof key === 'object' && key !== null && key.admin === true)
+  );
 }
 
 function keyCount(keys: ResolvedConfig['apiKeys']): number {

@@ -481,6 +481,12 @@ export const fusionConfigSchema = z
                 .optional(),
               requestsPerMinute: positiveInteger('Requests this key may make per minute').optional(),
               tokensPerMinute: positiveInteger('Tokens this key may spend per minute').optional(),
+              admin: z
+                .boolean()
+                .describe(
+                  "An operator key: it sees /internal/diagnostics and the dashboard (every key's requests and jobs)",
+                )
+                .optional(),
             })
             .refine((entry) => !entry.key !== !entry.sha256, { error: 'give key or sha256 (one of them)' }),
         ]),
@@ -609,6 +615,9 @@ export const fusionEnvSchema = z.object({
   FUSION_LOG_LEVEL: z.enum(['info', 'debug'], { error: "expected 'info' or 'debug'" }).optional(),
   FUSION_LOG_PROMPTS: z.enum(['0', '1'], { error: "expected '1' (log prompts) or '0'" }).optional(),
   FUSION_METRICS: z.enum(['0', '1'], { error: "expected '0' (no /metrics) or '1'" }).optional(),
+  FUSION_TRACING: z
+    .enum(['0', '1'], { error: "expected '1' (OpenTelemetry spans over OTLP) or '0'" })
+    .optional(),
   FUSION_DIAGNOSTICS: z
     .enum(['0', '1'], { error: "expected '1' (serve /internal/diagnostics) or '0'" })
     .optional(),

@@ -36,6 +36,17 @@ describe('ApiKeys', () => {
     await expect(clash.authenticate(withKey('other'))).rejects.toThrow(/given twice/);
   });
 
+  it('marks an admin key as such, and only that one', async () => {
+    const keys = new ApiKeys([
+      { id: 'ops', key: 'fk_ops', admin: true },
+      { id: 'app', key: 'fk_app', admin: false },
+      { id: 'other', key: 'fk_other' },
+    ]);
+    expect(await keys.authenticate(withKey('fk_ops'))).toEqual({ id: 'ops', admin: true });
+    expect(await keys.authenticate(withKey('fk_app'))).toEqual({ id: 'app' });
+    expect(await keys.authenticate(withKey('fk_other'))).toEqual({ id: 'other' });
+  });
+
   it('refuses a missing or unknown key with 401, never quoting it', async () => {
     const keys = new ApiKeys([{ id: 'team-a', key: 'fk_secret_value' }]);
     const unknown = await keys.authenticate(withKey('fk_secret_valuf')).catch((error: unknown) => error);

@@ -17,11 +17,18 @@ export interface ApiKeyOptions {
   requestsPerMinute?: number;
   /** Tokens (prompt + completion) the key may spend per minute. @default unlimited */
   tokensPerMinute?: number;
+  /**
+   * An operator's key: it also sees what concerns every key (`/internal/diagnostics`, the
+   * dashboard's data: all requests and jobs). @default false
+   */
+  admin?: boolean;
 }
 
-/** Who made a request: the `id` of the key it carried. */
+/** Who made a request: the `id` of the key it carried, and whether it is an admin key. */
 export interface ApiKeyPrincipal {
   id: string;
+  /** Present (true) only for a key configured with `admin: true`. */
+  admin?: true;
 }
 
 const encoder = new TextEncoder();
@@ -141,7 +148,7 @@ export class ApiKeys {
     // Every stored hash is compared, so that the time says nothing of which one matched.
     for (const stored of await this.#keys) if (constantTimeEqual(stored.hash, hash)) found = stored;
     if (!found) throw new AuthenticationError('The API key is not valid.', { code: 'invalid_api_key' });
-    const { id, requestsPerMinute, tokensPerMinute } = found.options;
+    const { id, requestsPerMinute, tokensPerMinute, admin } = found.options;
     if (tokensPerMinute !== undefined) {
       const tokens = await this.#limiter.consume(`${this.#prefix}:tokens:${id}`, 0, tokensPerMinute);
       if (!tokens.allowed) throw this.#limited(id, 'tokens', tokensPerMinute, tokens.retryAfterMs);
@@ -150,7 +157,7 @@ export class ApiKeys {
       const requests = await this.#limiter.consume(`${this.#prefix}:requests:${id}`, 1, requestsPerMinute);
       if (!requests.allowed) throw this.#limited(id, 'requests', requestsPerMinute, requests.retryAfterMs);
     }
-    return { id };
+    return admin === true ? { id, admin } : { id };
   }
 
   /** Counts tokens a key's request spent against its token limit (past it, its next request waits). */

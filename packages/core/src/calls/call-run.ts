@@ -96,6 +96,10 @@ export class CallRun {
                 waitedMs,
               })
           : undefined,
+        events.has('queue:reject')
+          ? (reason) =>
+              events.emit('queue:reject', { requestId: this.base.requestId, model: this.model.id, reason })
+          : undefined,
       );
     } catch (error) {
       // Our own waiting line refused the call: the target was never asked.

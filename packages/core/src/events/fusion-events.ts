@@ -63,8 +63,35 @@ export interface FusionEvents {
    * of its model.
    */
   'queue:wait': { requestId: string; model: string; queued: number; waitedMs: number };
-  /** The queue was full and refused a call. */
-  'queue:reject': { requestId: string; model: string; reason: 'global' | 'model' };
+  /** A retriever began a search: `k` chunks wanted from `collection` with `mode`. */
+  'retrieval:start': { requestId: string; collection: string; k: number; mode: string };
+  /**
+   * A search answered `hits` chunks; `degraded` when it fell back (e.g. a hybrid search answered from
+   * BM25 because the embedder was down).
+   */
+  'retrieval:end': {
+    requestId: string;
+    collection: string;
+    k: number;
+    mode: string;
+    hits: number;
+    durationMs: number;
+    degraded?: { mode: string; reason: string };
+  };
+  /** A search failed. */
+  'retrieval:error': {
+    requestId: string;
+    collection: string;
+    k: number;
+    mode: string;
+    durationMs: number;
+    error: FusionError;
+  };
+  /**
+   * The queue refused a call (429 `queue_full`): the model's waiting line was full (`model`), the
+   * server's was (`global`), or the call waited `waitTimeoutMs` without a slot (`timeout`).
+   */
+  'queue:reject': { requestId: string; model: string; reason: 'global' | 'model' | 'timeout' };
 
   'model:register': { model: string; provider: string };
   'model:unregister': { model: string; provider: string };

@@ -212,6 +212,36 @@ describe('handle: API keys and base path', () => {
     expect((await get(fusion, '/health')).status).toBe(200);
   });
 
+  it('serves a public static GET route without a key, and its handler sees no key', async () => {
+    const { fusion } = await start({ apiKeys: [{ id: 'ops', key: 'sk-ops', admin: true }, 'sk-app'] });
+    const seen: unknown[] = [];
+    fusion.route(
+      'GET',
+      '/page',
+      (_request, { apiKey }) => {
+        seen.push(apiKey);
+        return new Response('static');
+      },
+      { public: true },
+    );
+    fusion.route('GET', '/data', (_request, { apiKey }) => Response.json(apiKey ?? null));
+    expect((await get(fusion, '/page')).status).toBe(200);
+    expect(seen).toEqual([undefined]);
+    expect((await get(fusion, '/data')).status).toBe(401);
+    expect(await (await get(fusion, '/data', { authorization: 'Bearer sk-ops' })).json()).toEqual({
+      id: 'ops',
+      admin: true,
+    });
+    expect(await (await get(fusion, '/data', { authorization: 'Bearer sk-app' })).json()).toEqual({
+      id: 'key-2',
+    });
+    // Only static GET routes may skip the key.
+    expect(() => fusion.route('POST', '/form', () => new Response(''), { public: true })).toThrow(/public/);
+    expect(() => fusion.route('GET', '/items/:id', () => new Response(''), { public: true })).toThrow(
+      /public/,
+    );
+  });
+
   it('serves under the base path only', async () => {
     const { fusion } = await start({ basePath: '/ai/' });
     expect((await get(fusion, '/ai/v1/models')).status).toBe(200);

@@ -84,7 +84,7 @@ export function createHttpHandler(
       cors = checkSite(guard, routes, request, method, path);
       // A CORS preflight carries no credentials: it is answered for allowed origins before auth.
       const preflight = cors !== undefined && method === 'OPTIONS' ? preflightMethod(request) : undefined;
-      const open = OPEN_PATHS.has(path) || preflight !== undefined;
+      const open = OPEN_PATHS.has(path) || preflight !== undefined || routes.isPublic(method, path);
       let apiKey: ApiKeyPrincipal | undefined;
       if (apiKeys && apiKeys.size > 0 && !open) {
         apiKey = await apiKeys.authenticate(request);

@@ -31,6 +31,8 @@ export class RouteTable {
   readonly #accepts = new WeakMap<RouteHandler, readonly string[]>();
   /** Error body makers of routes that declare one, by the handler registered (see `formatErrorOf`). */
   readonly #formatError = new WeakMap<RouteHandler, ErrorFormatter>();
+  /** `METHOD path` of the static routes served without an API key (`RouteOptions.public`). */
+  readonly #public = new Set<string>();
 
   add(method: string, path: string, handler: RouteHandler, options?: RouteOptions): () => void {
     if (options?.accepts?.length || options?.formatError) {
@@ -46,13 +48,21 @@ export class RouteTable {
       if (options.formatError) this.#formatError.set(handler, options.formatError);
     }
     const upper = method.toUpperCase();
-    if (!path.includes(':') && !path.includes('*')) {
+    const isStatic = !path.includes(':') && !path.includes('*');
+    if (options?.public && (!isStatic || !['GET', 'HEAD'].includes(upper))) {
+      throw new Error(`Route ${upper} ${path}: only static GET routes may be public.`);
+    }
+    if (isStatic) {
       let methods = this.#static.get(path);
       if (!methods) this.#static.set(path, (methods = new Map()));
       if (methods.has(upper)) throw new Error(`Route ${upper} ${path} is already registered.`);
       methods.set(upper, handler);
+      const key = `${upper} ${path}`;
+      if (options?.public) this.#public.add(key);
       return () => {
-        if (methods.get(upper) === handler) methods.delete(upper);
+        if (methods.get(upper) !== handler) return;
+        methods.delete(upper);
+        this.#public.delete(key);
       };
     }
     const route: Route = { method: upper, segments: path.split('/').filter(Boolean), handler };
@@ -61,6 +71,11 @@ export class RouteTable {
       const index = this.#dynamic.indexOf(route);
       if (index >= 0) this.#dynamic.splice(index, 1);
     };
+  }
+
+  /** Whether `METHOD path` is a route served without an API key (`RouteOptions.public`). */
+  isPublic(method: string, path: string): boolean {
+    return this.#public.size > 0 && this.#public.has(`${method} ${path}`);
   }
 
   /** The media types a matched handler takes besides JSON (`RouteOptions.accepts`). */

@@ -1,4 +1,8 @@
 import { QueueFullError } from '../errors/queue-full-error.js';
+
+/** Why the queue refused a call: its model's waiting line was full, the whole line was, or it waited too long. */
+export type QueueRejectReason = 'model' | 'global' | 'timeout';
+
 import type { QueueLimits } from '../fusion/fusion-options.js';
 import { abortReason } from '../util/abort.js';
 
@@ -85,12 +89,15 @@ export class RequestQueue {
 
   /**
    * Waits for a slot for `model`. Resolves with the function that frees it (safe to call twice).
-   * `onWaited` hears how long a call that had to wait did, and how many were waiting before it.
+   * `onWaited` hears how long a call that had to wait did, and how many were waiting before it;
+   * `onRejected` why a call was refused: its model's line was full, the whole line was, or it
+   * waited `waitTimeoutMs` in vain.
    */
   acquire(
     model: string,
     signal?: AbortSignal,
     onWaited?: (waitedMs: number, queued: number) => void,
+    onRejected?: (reason: QueueRejectReason) => void,
   ): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const state = this.#state(model);
@@ -100,6 +107,7 @@ export class RequestQueue {
 
     if (state.waiting >= state.maxWaiting || this.#waiters.length >= this.#limits.maxWaiting) {
       state.rejected++;
+      onRejected?.(state.waiting >= state.maxWaiting ? 'model' : 'global');
       return Promise.reject(
         new QueueFullError(
           `Too many requests are waiting for '${model}' (${state.waiting} for the model, ${this.#waiters.length} in all). Retry later.`,
@@ -143,6 +151,7 @@ export class RequestQueue {
       signal?.addEventListener('abort', onAbort, { once: true });
       timer = setTimeout(() => {
         state.rejected++;
+        onRejected?.('timeout');
         waiter.fail(
           new QueueFullError(`Waited ${this.#limits.waitTimeoutMs} ms for '${model}' without a free slot.`, {
             retryAfterMs: this.#retryAfterMs(state),

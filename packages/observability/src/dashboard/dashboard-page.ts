@@ -1,6 +1,8 @@
 /**
- * The dashboard's page and script: static text, no data (the script reads `/dashboard/data`), no
- * dependency. The script writes every value with `textContent`, never as HTML.
+ * The dashboard's page and script: static text, no data (the script reads `dashboard/data`), no
+ * dependency. The script writes every value with `textContent`, never as HTML. URLs are relative to
+ * the page (`<base>/dashboard`), so a `basePath` or an Express mount path is kept. With API keys on,
+ * the page asks for a key and keeps it in `sessionStorage` (this tab only, gone when it closes).
  */
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">
@@ -9,11 +11,16 @@ export const DASHBOARD_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Fusion dashboard</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/dashboard/app.css">
+<link rel="stylesheet" href="dashboard/app.css">
 </head>
 <body>
-<header><h1>Fusion</h1><span id="health" class="badge">…</span><span id="updated"></span></header>
-<main>
+<header><h1>Fusion</h1><span id="health" class="badge">…</span><span id="updated"></span><button id="forget" type="button" hidden>Forget key</button></header>
+<form id="login" hidden>
+<p id="login-note">This server needs an API key.</p>
+<label>Admin API key <input id="key" type="password" autocomplete="off" required></label>
+<button type="submit">Open</button>
+</form>
+<main id="main">
 <section><h2>Requests</h2>
 <p><b id="requests-total">0</b> answered · <span id="by-status"></span> · <span id="in-flight">0</span> in flight</p>
 <svg id="latency" viewBox="0 0 600 160" preserveAspectRatio="none" role="img" aria-label="latency of recent requests"></svg>
@@ -35,7 +42,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <section><h2>Process</h2><p id="process"></p></section>
 <p id="error" class="error" hidden></p>
 </main>
-<script src="/dashboard/app.js"></script>
+<script src="dashboard/app.js"></script>
 </body>
 </html>
 `;
@@ -49,6 +56,9 @@ table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.2em .4e
 .badge{padding:.1em .6em;border-radius:1em;background:#888}.ok{background:#1a7f37}.bad{background:#cf222e}
 svg{width:100%;height:160px;background:#f6f8fa}polyline{fill:none;stroke:#0969da;stroke-width:1.5}
 .note,#updated{color:#57606a;font-size:.9em}.error{color:#cf222e}
+[hidden]{display:none!important}
+#login{margin:2em auto;max-width:420px;background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:1em}
+#login input{width:100%;box-sizing:border-box;margin:.4em 0}#forget{margin-left:auto}
 `;
 
 export const DASHBOARD_JS = `'use strict';
@@ -78,12 +88,43 @@ function chart(durations) {
   line.setAttribute('points', durations.map((ms, i) => (i * step).toFixed(1) + ',' + (158 - (ms / max) * 150).toFixed(1)).join(' '));
   svg.replaceChildren(line);
 }
+const KEY = 'fusion-dashboard-key';
+const DATA_URL = new URL('dashboard/data', document.baseURI);
+let asking = false;
+function ask(note) {
+  asking = true;
+  sessionStorage.removeItem(KEY);
+  $('login-note').textContent = note;
+  $('login').hidden = false;
+  $('main').hidden = true;
+  $('forget').hidden = true;
+  $('key').focus();
+}
+$('login').addEventListener('submit', (event) => {
+  event.preventDefault();
+  sessionStorage.setItem(KEY, $('key').value.trim());
+  $('key').value = '';
+  $('login').hidden = true;
+  $('main').hidden = false;
+  asking = false;
+  refresh();
+});
+$('forget').addEventListener('click', () => ask('Key forgotten. Enter an API key to see the dashboard.'));
 async function refresh() {
+  if (asking) return;
+  const key = sessionStorage.getItem(KEY);
   try {
-    const response = await fetch('/dashboard/data', { credentials: 'same-origin', cache: 'no-store' });
-    if (!response.ok) throw new Error('GET /dashboard/data: ' + response.status);
+    const response = await fetch(DATA_URL, {
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: key ? { authorization: 'Bearer ' + key } : {},
+    });
+    if (response.status === 401) return ask(key ? 'That key was not accepted.' : 'This server needs an API key.');
+    if (response.status === 403 && key) return ask('That key may not see the dashboard: it needs an admin key.');
+    if (!response.ok) throw new Error('GET dashboard/data: ' + response.status);
     const data = await response.json();
     $('error').hidden = true;
+    $('forget').hidden = !key;
     const health = data.health.status;
     $('health').textContent = health;
     $('health').className = 'badge ' + (health === 'ok' ? 'ok' : 'bad');

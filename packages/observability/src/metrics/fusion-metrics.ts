@@ -135,6 +135,15 @@ export function createFusionMetrics(
       metrics.hedges.at(target, pipelineOf(requestId)).add(),
     ),
     events.on('queue:wait', ({ model, waitedMs }) => metrics.queueWait.at(model).observe(waitedMs / 1000)),
+    events.on('retrieval:end', ({ collection, mode, degraded, durationMs }) => {
+      metrics.retrievals.at(collection, mode, degraded ? 'degraded' : 'ok').add();
+      metrics.retrievalDuration.at(collection, mode).observe(durationMs / 1000);
+    }),
+    events.on('retrieval:error', ({ collection, mode, error, durationMs }) => {
+      metrics.retrievals.at(collection, mode, error.code).add();
+      metrics.retrievalDuration.at(collection, mode).observe(durationMs / 1000);
+    }),
+    events.on('queue:reject', ({ model, reason }) => metrics.queueRejected.at(model, reason).add()),
     events.on('pipeline:end', ({ requestId, pipeline, strategy, calls, partial, durationMs, error }) => {
       pipelines.close(requestId);
       const outcome = error ? error.code : partial ? 'partial' : 'complete';

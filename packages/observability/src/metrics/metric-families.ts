@@ -148,6 +148,15 @@ export function metricFamilies(registry: Registry, prefix: string, state: Scrape
       'target',
       'state',
     ]),
+    retrievals: counter(
+      'retrievals_total',
+      'Searches of a collection, by mode and outcome: ok, degraded (answered by a fallback, e.g. BM25 with the embedder down), or the error code.',
+      ['collection', 'mode', 'outcome'],
+    ),
+    retrievalDuration: histogram('retrieval_duration_seconds', 'Duration of searches of a collection.', [
+      'collection',
+      'mode',
+    ]),
     queueWait: histogram(
       'queue_wait_seconds',
       'Time calls that had to wait for a queue slot waited, by model.',
@@ -178,10 +187,10 @@ export function metricFamilies(registry: Registry, prefix: string, state: Scrape
       'Calls that held and released a queue slot.',
       (model) => model.completed,
     ),
-    queueRejected: queueCounter(
+    queueRejected: counter(
       'queue_rejected_total',
-      'Calls the queue refused (full, or waited too long).',
-      (model) => model.rejected,
+      'Calls the queue refused (429), by reason: model (its waiting line full), global (the whole line full), timeout (waited too long).',
+      ['model', 'reason'],
     ),
   };
 }

@@ -24,25 +24,75 @@ export interface FusionTracingOptions {
   propagate?: boolean;
 }
 
-/** The W3C `traceparent` (and `tracestate`) headers of a span. */
-function traceHeaders(span: Span): Record<string, string> {
+/** `traceFlags` as the two hex digits of a `traceparent` (nearly always `01` or `00`). */
+const FLAGS = Array.from({ length: 256 }, (_, flags) => flags.toString(16).padStart(2, '0'));
+
+/** The W3C `traceparent` (and `tracestate`) headers of a span, added to the hook's `headers`. */
+function withTraceHeaders(headers: Record<string, string>, span: Span): Record<string, string> {
   const { traceId, spanId, traceFlags, traceState } = span.spanContext();
-  const headers: Record<string, string> = {
-    traceparent: `00-${traceId}-${spanId}-${(traceFlags & 0xff).toString(16).padStart(2, '0')}`,
+  const traced: Record<string, string> = {
+    ...headers,
+    traceparent: `00-${traceId}-${spanId}-${FLAGS[traceFlags & 0xff]}`,
   };
   const state = traceState?.serialize();
-  if (state) headers.tracestate = state;
-  return headers;
+  if (state) traced.tracestate = state;
+  return traced;
+}
+
+/** An open call span: hedges and samples may call one target twice, so calls are matched in order. */
+interface OpenCall {
+  model: string;
+  span: Span;
 }
 
 interface RequestSpans {
   span: Span;
-  context: Context;
+  /** The caller's context (the parent of {@link span}). */
+  parent: Context;
+  /** The context with {@link span} active, made when a child span first needs it. */
+  context?: Context;
   streaming?: boolean;
-  /** The span of the pipeline the request runs, and its context. */
-  pipeline?: { span: Span; context: Context };
-  /** Open call spans by target, oldest first (hedges and samples may call one target twice). */
-  calls: Map<string, Span[]>;
+  /** The span of the pipeline the request runs and its context; `ended` once `pipeline:end` ended it. */
+  pipeline?: { span: Span; context: Context; ended: boolean };
+  /** Open call spans, oldest first. */
+  calls: OpenCall[];
+  /** Open retrieval spans, by collection (`model` holds the collection's name), oldest first. */
+  retrievals?: OpenCall[];
+}
+
+/** The context a child of the request's span starts in. */
+function requestContext(spans: RequestSpans): Context {
+  return (spans.context ??= trace.setSpan(spans.parent, spans.span));
+}
+
+/** Takes the oldest open span of `model` out of `calls` (a request's calls or its retrievals). */
+function takeCall(
+  spans: RequestSpans | undefined,
+  model: string,
+  list: 'calls' | 'retrievals' = 'calls',
+): Span | undefined {
+  const calls = spans?.[list];
+  if (!calls) return undefined;
+  for (let index = 0; index < calls.length; index++) {
+    if (calls[index]!.model === model) return calls.splice(index, 1)[0]!.span;
+  }
+  return undefined;
+}
+
+/** The newest open call span of `model` (the one a `call:headers` hook runs for). */
+function lastCall(spans: RequestSpans | undefined, model: string): Span | undefined {
+  const calls = spans?.calls;
+  if (!calls) return undefined;
+  for (let index = calls.length - 1; index >= 0; index--) {
+    if (calls[index]!.model === model) return calls[index]!.span;
+  }
+  return undefined;
+}
+
+/** Where retries and hedges are recorded: the pipeline's span while it is open, else the request's. */
+function requestEventSpan(spans: RequestSpans | undefined): Span | undefined {
+  if (!spans) return undefined;
+  return spans.pipeline && !spans.pipeline.ended ? spans.pipeline.span : spans.span;
 }
 
 function failed(span: Span, error: FusionError): void {
@@ -54,7 +104,8 @@ function failed(span: Span, error: FusionError): void {
  * OpenTelemetry spans of an orchestrator, built from its event bus: one server span per request
  * (a child of the caller's `traceparent`), a span per pipeline run, and a client span per target
  * call with GenAI semantic-convention attributes (`gen_ai.operation.name`, `gen_ai.provider.name`,
- * `gen_ai.request.model`, `gen_ai.usage.input_tokens`/`output_tokens`). Retries and hedges are
+ * `gen_ai.request.model`, `gen_ai.usage.input_tokens`/`output_tokens`), and a span per retrieval
+ * (`retrieve <collection>`: k, mode, hits, a fallback's mode). Retries and hedges are
  * events of the pipeline's span. Spans are only made for requests that went through `handle`. Each
  * call's span goes upstream as `traceparent`/`tracestate` (through the `call:headers` hook).
  * Returns the unsubscribe.
@@ -71,8 +122,10 @@ export function attachFusionTracing(fusion: TracedFusion, options: FusionTracing
   const endRequest = (requestId: string, error?: FusionError) => {
     const spans = requests.close(requestId);
     if (!spans) return;
-    for (const open of spans.calls.values()) for (const span of open) span.end();
-    spans.pipeline?.span.end();
+    for (const call of spans.calls) call.span.end();
+    if (spans.retrievals) for (const retrieval of spans.retrievals) retrieval.span.end();
+    // A span is ended once: the SDK warns, with a stack trace, about any later operation on it.
+    if (spans.pipeline && !spans.pipeline.ended) spans.pipeline.span.end();
     if (error) failed(spans.span, error);
     spans.span.end();
   };
@@ -88,7 +141,7 @@ export function attachFusionTracing(fusion: TracedFusion, options: FusionTracing
         },
         parent,
       );
-      requests.open(requestId, { span, context: trace.setSpan(parent, span), calls: new Map() });
+      requests.open(requestId, { span, parent, calls: [] });
     }),
     events.on('request:error', ({ requestId, error }) => {
       const spans = requests.get(requestId);
@@ -120,13 +173,15 @@ export function attachFusionTracing(fusion: TracedFusion, options: FusionTracing
           kind: SpanKind.INTERNAL,
           attributes: { 'fusion.pipeline': pipeline, 'fusion.router': router, 'fusion.targets': targets },
         },
-        spans.context,
+        requestContext(spans),
       );
-      spans.pipeline = { span, context: trace.setSpan(spans.context, span) };
+      const context = trace.setSpan(requestContext(spans), span);
+      spans.pipeline = { span, context, ended: false };
     }),
     events.on('pipeline:end', ({ requestId, strategy, calls, partial, traceId, error }) => {
       const pipeline = requests.get(requestId)?.pipeline;
-      if (!pipeline) return;
+      if (!pipeline || pipeline.ended) return;
+      pipeline.ended = true;
       pipeline.span.setAttributes({
         'fusion.strategy': strategy,
         'fusion.calls': calls,
@@ -137,8 +192,7 @@ export function attachFusionTracing(fusion: TracedFusion, options: FusionTracing
       pipeline.span.end();
     }),
     events.on('call:retry', ({ requestId, target, attempt, delayMs, error }) => {
-      const spans = requests.get(requestId);
-      (spans?.pipeline?.span ?? spans?.span)?.addEvent('retry', {
+      requestEventSpan(requests.get(requestId))?.addEvent('retry', {
         'fusion.target': target,
         'fusion.attempt': attempt,
         'fusion.delay_ms': delayMs,
@@ -146,11 +200,45 @@ export function attachFusionTracing(fusion: TracedFusion, options: FusionTracing
       });
     }),
     events.on('hedge:fire', ({ requestId, target, afterMs }) => {
-      const spans = requests.get(requestId);
-      (spans?.pipeline?.span ?? spans?.span)?.addEvent('hedge', {
+      requestEventSpan(requests.get(requestId))?.addEvent('hedge', {
         'fusion.target': target,
         'fusion.after_ms': afterMs,
       });
+    }),
+    events.on('retrieval:start', ({ requestId, collection, k, mode }) => {
+      const spans = requests.get(requestId);
+      if (!spans) return;
+      const span = tracer.startSpan(
+        `retrieve ${collection}`,
+        {
+          kind: SpanKind.INTERNAL,
+          attributes: {
+            'fusion.collection': collection,
+            'fusion.retrieval.k': k,
+            'fusion.retrieval.mode': mode,
+          },
+        },
+        spans.pipeline && !spans.pipeline.ended ? spans.pipeline.context : requestContext(spans),
+      );
+      (spans.retrievals ??= []).push({ model: collection, span });
+    }),
+    events.on('retrieval:end', ({ requestId, collection, hits, degraded }) => {
+      const span = takeCall(requests.get(requestId), collection, 'retrievals');
+      if (!span) return;
+      span.setAttribute('fusion.retrieval.hits', hits);
+      if (degraded) {
+        span.setAttributes({
+          'fusion.retrieval.degraded': degraded.mode,
+          'fusion.retrieval.degraded_reason': degraded.reason,
+        });
+      }
+      span.end();
+    }),
+    events.on('retrieval:error', ({ requestId, collection, error }) => {
+      const span = takeCall(requests.get(requestId), collection, 'retrievals');
+      if (!span) return;
+      failed(span, error);
+      span.end();
     }),
     events.on('provider:call:start', ({ requestId, provider, model, stream, attempt }) => {
       const spans = requests.get(requestId);
@@ -167,14 +255,12 @@ export function attachFusionTracing(fusion: TracedFusion, options: FusionTracing
             'fusion.attempt': attempt,
           },
         },
-        spans.pipeline?.context ?? spans.context,
+        spans.pipeline?.context ?? requestContext(spans),
       );
-      const open = spans.calls.get(model);
-      if (open) open.push(span);
-      else spans.calls.set(model, [span]);
+      spans.calls.push({ model, span });
     }),
     events.on('provider:call:end', ({ requestId, model, firstTokenMs, usage }) => {
-      const span = requests.get(requestId)?.calls.get(model)?.shift();
+      const span = takeCall(requests.get(requestId), model);
       if (!span) return;
       if (usage) {
         span.setAttributes({
@@ -186,7 +272,7 @@ export function attachFusionTracing(fusion: TracedFusion, options: FusionTracing
       span.end();
     }),
     events.on('provider:call:error', ({ requestId, model, error }) => {
-      const span = requests.get(requestId)?.calls.get(model)?.shift();
+      const span = takeCall(requests.get(requestId), model);
       if (!span) return;
       failed(span, error);
       span.end();
@@ -196,8 +282,8 @@ export function attachFusionTracing(fusion: TracedFusion, options: FusionTracing
     // Runs right after `provider:call:start`, whose listener above opened the call's span.
     unsubscribes.push(
       fusion.hook('call:headers', (headers, { requestId, model }) => {
-        const span = requests.get(requestId)?.calls.get(model)?.at(-1);
-        return span ? { ...headers, ...traceHeaders(span) } : undefined;
+        const span = lastCall(requests.get(requestId), model);
+        return span ? withTraceHeaders(headers, span) : undefined;
       }),
     );
   }

@@ -10,6 +10,7 @@ import {
 import { jsonResponse } from '@fusionkit/core/internal';
 import { rerankChunks } from '../rerank/rerank-chunks.js';
 import type { SearchMode } from '../store/search-collection.js';
+import { eventsOf, observedSearch } from './observed-search.js';
 import type { RagService } from './rag-service.js';
 import {
   type Fields,
@@ -103,28 +104,32 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
       });
     }
     let degraded: { mode: 'bm25'; reason: string } | undefined;
-    let chunks = await collection.search({
-      query,
-      k: rerank ? Math.max(k, rerank.candidates ?? Math.max(3 * k, 20)) : k,
-      signal,
-      onDegraded: (reason) => {
-        degraded = { mode: 'bm25', reason };
-        // Observers (logs, metrics) hear of it on the orchestrator's bus when it has one.
-        const bus = (service.options.fusion() as { events?: { emit?: (...args: unknown[]) => unknown } })
-          ?.events;
-        bus?.emit?.('strategy:event', {
-          requestId,
-          strategy: 'rag',
-          name: 'retrieval:degraded',
-          data: { collection: collection.name, mode: 'bm25', reason },
-        });
+    const events = eventsOf(service.options.fusion());
+    let chunks = await observedSearch(
+      collection,
+      {
+        query,
+        k: rerank ? Math.max(k, rerank.candidates ?? Math.max(3 * k, 20)) : k,
+        signal,
+        onDegraded: (reason) => {
+          degraded = { mode: 'bm25', reason };
+          // Observers (logs, metrics) hear of it on the orchestrator's bus when it has one.
+          (events as { emit?: (...args: unknown[]) => unknown } | undefined)?.emit?.('strategy:event', {
+            requestId,
+            strategy: 'rag',
+            name: 'retrieval:degraded',
+            data: { collection: collection.name, mode: 'bm25', reason },
+          });
+        },
+        ...(mode ? { mode } : {}),
+        ...(filter ? { filter } : {}),
+        ...(weights ? { weights } : {}),
+        ...(candidates ? { candidates } : {}),
+        ...diversity,
       },
-      ...(mode ? { mode } : {}),
-      ...(filter ? { filter } : {}),
-      ...(weights ? { weights } : {}),
-      ...(candidates ? { candidates } : {}),
-      ...diversity,
-    });
+      events,
+      requestId,
+    );
     let reranked: boolean | undefined;
     if (rerank && orchestrator) {
       const result = await rerankChunks(query, chunks, {

@@ -17,6 +17,7 @@ import {
   lastUserText,
   markCited,
 } from './answer-context.js';
+import { observedSearch, type RetrievalEvents } from './observed-search.js';
 import {
   type Fields,
   isPlainObject,
@@ -50,6 +51,8 @@ export type RagAnswerOptions = {
 
 /** Options of {@link ragAnswerStrategy}. */
 export interface RagAnswerStrategyOptions extends AnswerContextOptions {
+  /** The orchestrator's event bus, to report each retrieval on (`retrieval:start`/`end`/`error`). */
+  events?: () => RetrievalEvents | undefined;
   /** Opens a collection by name (the plugin passes its store's `getCollection`). */
   collection(name: string): Promise<Collection>;
   /** Chunks retrieved per answer, unless the pipeline or the request says otherwise. @default 5 */
@@ -162,22 +165,27 @@ async function prepare(
   let chunks: Awaited<ReturnType<Collection['search']>>;
   let degraded: Degraded | undefined;
   try {
-    chunks = await collection.search({
-      query,
-      onDegraded: (reason) => {
-        degraded = { mode: 'bm25', reason };
-        context.emit?.({
-          type: 'custom',
-          name: 'retrieval:degraded',
-          data: { collection: name, mode: 'bm25', reason },
-        });
+    chunks = await observedSearch(
+      collection,
+      {
+        query,
+        onDegraded: (reason) => {
+          degraded = { mode: 'bm25', reason };
+          context.emit?.({
+            type: 'custom',
+            name: 'retrieval:degraded',
+            data: { collection: name, mode: 'bm25', reason },
+          });
+        },
+        k: options.rerank ? Math.max(k, options.rerank.candidates ?? Math.max(3 * k, 20)) : k,
+        signal: context.callOptions.signal,
+        ...(mode ? { mode } : {}),
+        ...(filter ? { filter } : {}),
+        ...diversity,
       },
-      k: options.rerank ? Math.max(k, options.rerank.candidates ?? Math.max(3 * k, 20)) : k,
-      signal: context.callOptions.signal,
-      ...(mode ? { mode } : {}),
-      ...(filter ? { filter } : {}),
-      ...diversity,
-    });
+      options.events?.(),
+      context.callOptions.requestId,
+    );
   } catch (error) {
     const param = (error as { param?: unknown }).param;
     throw fromRequest && param === 'filter' ? withParam(error, 'rag.filter') : error;

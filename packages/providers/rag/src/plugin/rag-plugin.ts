@@ -5,6 +5,7 @@ import { CollectionPipelines } from './collection-pipelines.js';
 import { collectionRoutes } from './collection-routes.js';
 import { JobRunner, jobRoutes } from './core-jobs.js';
 import { ingestJob, ingestRoute } from './ingest-route.js';
+import { eventsOf } from './observed-search.js';
 import { queryRoutes } from './query-routes.js';
 import { ragAnswerStrategy } from './rag-answer-strategy.js';
 import type { RagFusion, RagPipelineDefinition, RagPluginOptions } from './rag-plugin-options.js';
@@ -127,6 +128,7 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
       const opened = store;
       const strategy = ragAnswerStrategy({
         collection: (name) => opened.getCollection(name),
+        events: () => eventsOf(fusion()),
         ...(options.answer?.k ? { k: options.answer.k } : {}),
         ...(options.answer?.rerank ? { rerank: options.answer.rerank } : {}),
         ...(options.answer?.systemPrompt ? { systemPrompt: options.answer.systemPrompt } : {}),

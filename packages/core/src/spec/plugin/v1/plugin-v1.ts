@@ -62,8 +62,8 @@ export type RouteHandler = (
   request: Request,
   context: HookContext & {
     params: Record<string, string>;
-    /** The API key the request carried, when the server requires keys. */
-    apiKey?: { id: string };
+    /** The API key the request carried, when the server requires keys (`admin` for an operator's key). */
+    apiKey?: { id: string; admin?: true };
   },
 ) => Response | Promise<Response>;
 
@@ -85,6 +85,12 @@ export interface RouteOptions {
    * @default OpenAI's `{ error: { message, type, code, param } }`
    */
   formatError?: (error: FusionError) => unknown;
+  /**
+   * Served without an API key, as `/health` is: only for static `GET` routes whose answer reveals
+   * nothing (a login page, its script). The cross-site guard still applies.
+   * @default false
+   */
+  public?: boolean;
 }
 
 /** Options when registering a provider. */

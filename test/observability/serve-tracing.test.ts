@@ -1,0 +1,129 @@
+/**
+ * `fusion serve` with an OTLP endpoint in its environment sends OpenTelemetry spans there (OTLP/HTTP
+ * JSON, to a collector stand-in on port 0): the request's server span and the upstream call's client
+ * span, in one trace, under the `OTEL_SERVICE_NAME`. Without the switch no span is sent.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FaultUpstream, startFaultUpstream } from '../support/fault-upstream.js';
+import { type RunningCli, spawnCli } from '../support/spawn-cli.js';
+
+interface ExportedSpan {
+  name: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  kind: number;
+}
+interface TraceExport {
+  resourceSpans: {
+    resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+    scopeSpans: { spans: ExportedSpan[] }[];
+  }[];
+}
+
+let upstream: FaultUpstream;
+let collector: Server;
+let collectorUrl: string;
+const exports: TraceExport[] = [];
+let cwd: string;
+const running: RunningCli[] = [];
+
+beforeAll(async () => {
+  upstream = await startFaultUpstream({ models: { steady: { reply: 'Traced.' } } });
+  collector = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (request.url === '/v1/traces') exports.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+  collectorUrl = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+  cwd = mkdtempSync(join(tmpdir(), 'fusion-tracing-'));
+});
+afterAll(async () => {
+  for (const cli of running) if (cli.child.exitCode === null) await cli.stop('SIGKILL');
+  await upstream?.close();
+  await new Promise((resolve) => collector?.close(resolve));
+  if (cwd) rmSync(cwd, { recursive: true, force: true });
+});
+
+async function chat(cli: RunningCli, requestId: string): Promise<void> {
+  const response = await fetch(`${cli.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+    body: JSON.stringify({ model: 'lab/steady', messages: [{ role: 'user', content: 'Hi' }] }),
+  });
+  expect(response.status).toBe(200);
+  await response.text();
+}
+
+const spansOf = (list: TraceExport[]) =>
+  list.flatMap((entry) =>
+    entry.resourceSpans.flatMap((resource) => resource.scopeSpans.flatMap((scope) => scope.spans)),
+  );
+
+describe('fusion serve tracing', () => {
+  it('sends spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, flushed at shutdown', async () => {
+    const cli = await spawnCli(
+      ['serve'],
+      {
+        FUSION_UPSTREAMS: `lab=${upstream.baseURL}`,
+        FUSION_STATE: 'memory',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
+        OTEL_SERVICE_NAME: 'fusion-under-test',
+      },
+      cwd,
+    );
+    running.push(cli);
+    expect(cli.output()).toContain(`tracing: spans to ${collectorUrl}/v1/traces`);
+    await chat(cli, 'traced-serve-1');
+    // The batch is sent at the latest when the server closes.
+    await cli.stop('SIGTERM');
+    const spans = spansOf(exports);
+    const server = spans.find((span) => span.name === 'POST /v1/chat/completions');
+    const call = spans.find((span) => span.name === 'chat lab/steady');
+    expect(server).toBeDefined();
+    expect(call).toBeDefined();
+    expect(call!.traceId).toBe(server!.traceId);
+    expect(call!.parentSpanId).toBe(server!.spanId);
+    const service = exports[0]!.resourceSpans[0]!.resource.attributes.find(
+      (entry) => entry.key === 'service.name',
+    );
+    expect(service?.value.stringValue).toBe('fusion-under-test');
+    // The upstream was asked with the call's span as its parent.
+    const sent = upstream
+      .chatRequests('steady')
+      .find((request) => request.headers['x-request-id'] === 'traced-serve-1');
+    expect(sent?.headers.traceparent).toBe(`00-${call!.traceId}-${call!.spanId}-01`);
+  });
+
+  it('sends nothing with FUSION_TRACING=0, even with an endpoint', async () => {
+    exports.length = 0;
+    const cli = await spawnCli(
+      ['serve'],
+      {
+        FUSION_UPSTREAMS: `lab=${upstream.baseURL}`,
+        FUSION_STATE: 'memory',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
+        FUSION_TRACING: '0',
+      },
+      cwd,
+    );
+    running.push(cli);
+    await chat(cli, 'untraced-serve-1');
+    await cli.stop('SIGTERM');
+    expect(cli.output()).not.toContain('tracing:');
+    expect(exports).toEqual([]);
+    const sent = upstream
+      .chatRequests('steady')
+      .find((request) => request.headers['x-request-id'] === 'untraced-serve-1');
+    expect(sent?.headers.traceparent).toBeUndefined();
+  });
+});
