@@ -413,31 +413,33 @@ const mcpServerPolicy = {
   disabled: z.boolean().describe('Leave this server out').optional(),
 };
 
-const mcpServer = z.union(
-  [
-    z.strictObject({
-      type: z.literal('stdio').optional(),
-      command: z.string().min(1, { error: 'expected a program' }).describe('The program of a stdio server'),
-      args: strings('Its arguments').optional(),
-      env: stringMap.describe('Added to the few variables it inherits (PATH, HOME, …)').optional(),
-      cwd: z.string().optional(),
-      ...mcpServerPolicy,
-    }),
-    z.strictObject({
-      type: z.enum(['http', 'streamable-http', 'streamableHttp']).optional(),
-      url: z
-        .string()
-        .refine(isHttpUrl, { error: 'expected an http or https URL' })
-        .describe('The Streamable HTTP endpoint of a remote server'),
-      headers: stringMap.describe('Sent with every request, e.g. Authorization').optional(),
-      ...mcpServerPolicy,
-    }),
-  ],
-  {
-    error:
-      'expected { command, args, env } (a stdio server) or { url, headers } (a Streamable HTTP server; SSE-only servers are not supported)',
-  },
-);
+const mcpServer = z
+  .strictObject({
+    type: z
+      .enum(['stdio', 'http', 'streamable-http', 'streamableHttp'], {
+        error: "expected 'stdio', 'http' or 'streamable-http' (SSE-only servers are not supported)",
+      })
+      .describe('Written by some clients; the transport follows from command or url')
+      .optional(),
+    command: z
+      .string()
+      .min(1, { error: 'expected a program' })
+      .describe('The program of a stdio server')
+      .optional(),
+    args: strings('Its arguments').optional(),
+    env: stringMap.describe('Added to the few variables it inherits (PATH, HOME, …)').optional(),
+    cwd: z.string().optional(),
+    url: z
+      .string()
+      .refine(isHttpUrl, { error: 'expected an http or https URL' })
+      .describe('The Streamable HTTP endpoint of a remote server')
+      .optional(),
+    headers: stringMap.describe('Sent with every request, e.g. Authorization').optional(),
+    ...mcpServerPolicy,
+  })
+  .refine((server) => !server.command !== !server.url, {
+    error: 'expected { command, args, env } (a stdio server) or { url, headers } (a Streamable HTTP server)',
+  });
 
 const mcpServers = z
   .record(mcpServerName, mcpServer)
