@@ -51,8 +51,11 @@ export function createMcpEndpoints(
 export interface McpEndpoints {
   /** Checks `Host` and `Origin` itself, with the defaults of the orchestrator's guard. */
   standalone: McpHttpEndpoint;
-  /** For a route of `fusion.handle`, whose guard has run: only the lists given narrow it further. */
-  mounted: (request: Request) => Promise<Response>;
+  /**
+   * For a route of `fusion.handle`, whose guard has run: only the lists given narrow it further.
+   * `owner` is the id of the request's API key: a session is used only with the key that opened it.
+   */
+  mounted: (request: Request, owner?: string) => Promise<Response>;
   /** Tells the subscribed clients of both eras that lists or resources changed. */
   notify: McpChangeNotifier;
   /** The stateful sessions, when `sessions` is on. */
@@ -107,9 +110,9 @@ export function createMcpEndpoint(
   const limitOf = () =>
     (typeof options.maxBodyBytes === 'function' ? options.maxBodyBytes() : options.maxBodyBytes) ??
     DEFAULT_MAX_BODY_BYTES;
-  const serve = async (request: Request): Promise<Response> => {
+  const serve = async (request: Request, owner?: string): Promise<Response> => {
     if (request.method !== 'POST') {
-      if (sessions?.claims(request, undefined)) return sessions.handle(request);
+      if (sessions?.claims(request, undefined)) return sessions.handle(request, undefined, owner);
       return sdk.fetch(request);
     }
     if (!isJsonContentType(request.headers.get('content-type'))) {
@@ -127,7 +130,7 @@ export function createMcpEndpoint(
       }
       return jsonRpcError(400, -32700, `Parse error: ${(error as Error).message}`);
     }
-    if (sessions?.claims(request, parsedBody)) return sessions.handle(request, parsedBody);
+    if (sessions?.claims(request, parsedBody)) return sessions.handle(request, parsedBody, owner);
     return cancellation.serve(request, parsedBody, (forwarded) => sdk.fetch(forwarded, { parsedBody }));
   };
   const close = async () => {
@@ -153,7 +156,7 @@ export function createMcpEndpoint(
   };
   return {
     standalone: { fetch: async (request) => check(request) ?? serve(request), close },
-    mounted: async (request) => narrowing?.(request) ?? serve(request),
+    mounted: async (request, owner) => narrowing?.(request) ?? serve(request, owner),
     notify,
     ...(sessions ? { sessions } : {}),
   };

@@ -104,7 +104,8 @@ export function mcpPlugin(options: McpHttpOptions = {}): McpPlugin {
         throw new TypeError('mcpPlugin needs the orchestrator: mcpPlugin({ fusion: () => fusion }).');
       }
       // `handle` has checked Host, Origin and the JSON media type with the orchestrator's `security`.
-      const handler: RouteHandler = (request) => mounted(request);
+      // A session belongs to the API key that opened it.
+      const handler: RouteHandler = (request, { apiKey }) => mounted(request, apiKey?.id);
       const path = options.path ?? '/mcp';
       for (const method of ['POST', 'GET', 'DELETE']) api.route(method, path, handler);
       const { servers } = options;

@@ -41,8 +41,13 @@ export interface McpSessionOptions {
   store?: KeyvLike<McpSessionRecord>;
 }
 
-/** What the store keeps of a session: the client's `initialize`, to take the session up elsewhere. */
+/**
+ * What the store keeps of a session: the client's `initialize`, to take the session up elsewhere,
+ * and the API key that opened it.
+ */
 export interface McpSessionRecord {
+  /** The id of the API key that opened the session: only requests with that key may use it. */
+  owner?: string;
   initialize: {
     protocolVersion: string;
     capabilities: unknown;
@@ -56,6 +61,8 @@ interface Session {
   readonly server: McpServer | Server;
   idleTimer?: ReturnType<typeof setTimeout>;
   active: number;
+  /** The id of the API key that opened it. */
+  owner: string | undefined;
   /** What the store keeps, and when it was last written (its expiry follows use). */
   record?: McpSessionRecord;
   stored?: number;
@@ -72,6 +79,8 @@ interface Session {
 export class McpSessions {
   readonly #factory: McpEndpointFactory;
   readonly #sessions = new Map<string, Session>();
+  /** Take-ups under way, by session id: concurrent requests for one session initialize it once. */
+  readonly #takingUp = new Map<string, Promise<Session | undefined | 'full'>>();
   readonly #idleTimeoutMs: number;
   readonly #maxSessions: number;
   readonly #eventStore: EventStore;
@@ -104,28 +113,30 @@ export class McpSessions {
     return request.method === 'POST' && isInitializeRequest(parsedBody);
   }
 
-  /** Serves a request {@link claims} gave to the sessions. */
-  async handle(request: Request, parsedBody?: unknown): Promise<Response> {
+  /**
+   * Serves a request {@link claims} gave to the sessions. `owner` is the id of the API key the
+   * request carried (when the server requires keys): a session is used only with the key that
+   * opened it; to any other it is as unknown as one never opened (404).
+   */
+  async handle(request: Request, parsedBody?: unknown, owner?: string): Promise<Response> {
     const sessionId = request.headers.get(SESSION_HEADER);
     if (sessionId) {
-      let session = this.#sessions.get(sessionId);
+      const known = this.#sessions.get(sessionId);
+      let session: Session | undefined | 'full' = known;
       // Shared through a store, a session another instance ended (DELETE) is gone here too.
-      if (session && this.#store && (await this.#store.get(sessionId).catch(() => session?.record)) == null) {
+      if (known && this.#store && (await this.#store.get(sessionId).catch(() => known.record)) == null) {
         this.#forget(sessionId);
         session = undefined;
-      } else session ??= await this.#takeUp(sessionId, request);
-      if (!session) {
+      } else session ??= await this.#takeUpOnce(sessionId, request, owner);
+      if (session === 'full') return tooManySessions();
+      if (!session || session.owner !== owner) {
         return jsonRpcError(404, -32001, 'Session not found: initialize a new session.');
       }
       if (request.method === 'DELETE') await this.#store?.delete?.(sessionId).catch(() => {});
       return this.#serve(session, request, parsedBody);
     }
-    if (this.#sessions.size >= this.#maxSessions) {
-      return jsonRpcError(503, -32000, 'Too many MCP sessions are open; try again later.', {
-        'retry-after': '5',
-      });
-    }
-    return this.#open(request, parsedBody);
+    if (this.#sessions.size + this.#takingUp.size >= this.#maxSessions) return tooManySessions();
+    return this.#open(request, parsedBody, owner);
   }
 
   /** Calls `send` with the server instance of every session (a failed send is ignored). */
@@ -151,24 +162,59 @@ export class McpSessions {
     await Promise.allSettled(sessions.map((session) => this.#end(session)));
   }
 
-  async #open(request: Request, parsedBody: unknown): Promise<Response> {
-    const session = await this.#create(request, crypto.randomUUID());
+  async #open(request: Request, parsedBody: unknown, owner: string | undefined): Promise<Response> {
+    const session = await this.#create(request, crypto.randomUUID(), owner);
     const initialize = (parsedBody as { params?: McpSessionRecord['initialize'] }).params;
     const response = await this.#serve(session, request, parsedBody);
     const id = session.transport.sessionId;
     if (!id) await session.server.close().catch(() => {});
     else if (initialize) {
-      session.record = { initialize };
+      session.record = { initialize, ...(owner === undefined ? {} : { owner }) };
       await this.#record(id, session);
     }
     return response;
   }
 
-  /** A session another instance opened, found in the store: initialized again here, under its id. */
-  async #takeUp(id: string, request: Request): Promise<Session | undefined> {
+  /**
+   * Takes a session up once however many requests for it arrive together: the others wait for the
+   * first and use the session it initialized. A take-up that found nothing (or not for this key)
+   * lets the next waiter try its own.
+   */
+  async #takeUpOnce(
+    id: string,
+    request: Request,
+    owner: string | undefined,
+  ): Promise<Session | undefined | 'full'> {
+    for (let running = this.#takingUp.get(id); running; running = this.#takingUp.get(id)) {
+      await running.catch(() => undefined);
+      const session = this.#sessions.get(id);
+      if (session) return session;
+    }
+    const existing = this.#sessions.get(id);
+    if (existing) return existing;
+    const takingUp = this.#takeUp(id, request, owner);
+    this.#takingUp.set(id, takingUp);
+    try {
+      return await takingUp;
+    } finally {
+      if (this.#takingUp.get(id) === takingUp) this.#takingUp.delete(id);
+    }
+  }
+
+  /**
+   * A session another instance opened, found in the store: initialized again here, under its id,
+   * within `maxSessions`, and only for the key that opened it.
+   */
+  async #takeUp(
+    id: string,
+    request: Request,
+    owner: string | undefined,
+  ): Promise<Session | undefined | 'full'> {
     const record = await this.#store?.get(id).catch(() => undefined);
-    if (!record) return undefined;
-    const session = await this.#create(request, id);
+    if (!record || record.owner !== owner) return undefined;
+    // This take-up counts among #takingUp already.
+    if (this.#sessions.size + this.#takingUp.size > this.#maxSessions) return 'full';
+    const session = await this.#create(request, id, record.owner);
     session.record = record;
     session.stored = Date.now();
     const replay = (body: unknown) =>
@@ -190,7 +236,7 @@ export class McpSessions {
     return session;
   }
 
-  async #create(request: Request, id: string): Promise<Session> {
+  async #create(request: Request, id: string, owner: string | undefined): Promise<Session> {
     const server = await this.#factory({ era: 'legacy', requestInfo: request }, { stateful: true });
     let session: Session | undefined;
     const transport = new WebStandardStreamableHTTPServerTransport({
@@ -204,7 +250,7 @@ export class McpSessions {
         this.#forget(id);
       },
     });
-    session = { transport, server, active: 0 };
+    session = { transport, server, active: 0, owner };
     transport.onclose = () => {
       if (transport.sessionId) this.#forget(transport.sessionId);
     };
@@ -265,6 +311,12 @@ export class McpSessions {
     clearTimeout(session.idleTimer);
     await session.server.close().catch(() => {});
   }
+}
+
+function tooManySessions(): Response {
+  return jsonRpcError(503, -32000, 'Too many MCP sessions are open; try again later.', {
+    'retry-after': '5',
+  });
 }
 
 /** The response, with `done` called once its body is read to the end, fails or is cancelled. */
