@@ -14,9 +14,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNodeHandler } from '@fusionkit/node';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type RunningCli, spawnCli } from '../support/spawn-cli.js';
+import { CLI_BIN, type RunningCli, spawnCli } from '../support/spawn-cli.js';
 // @ts-expect-error: a plain ES module fixture, shared with the stdio script.
 import { buildNotesServer } from './__fixtures__/aggregated/notes-server.mjs';
 
@@ -215,4 +216,42 @@ describe('fusion serve re-serves its mcpServers on /mcp', () => {
     );
     expect((await health()).every((server) => server.healthy)).toBe(true);
   }, 90_000);
+});
+
+describe('fusion mcp re-serves its mcpServers over stdio', () => {
+  let directory: string;
+  let client: Client;
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'fusion-mcp-aggregator-stdio-'));
+    const config = {
+      healthIntervalMs: 0,
+      mcpServers: { local: { command: process.execPath, args: [STDIO_SERVER] } },
+    };
+    await writeFile(join(directory, 'fusion.config.json'), JSON.stringify(config));
+    client = new Client({ name: 'aggregator-stdio-test', version: '1.0.0' });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [CLI_BIN, 'mcp'],
+        cwd: directory,
+        env: { PATH: process.env.PATH ?? '', FUSION_UPSTREAMS: '' },
+        stderr: 'ignore',
+      }),
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await client?.close().catch(() => {});
+    if (directory) await rm(directory, { recursive: true, force: true });
+  });
+
+  it('lists and calls the server’s tools and reads its resources', async () => {
+    const names = (await client.listTools()).tools.map((tool) => tool.name);
+    expect(names).toEqual(expect.arrayContaining(['list_models', 'local__echo', 'local__secret']));
+    expect(names).not.toContain('local__wipe');
+    expect(textOf(await client.callTool({ name: 'local__echo', arguments: { text: 'via stdio' } }))).toBe(
+      'echo via stdio from stdio',
+    );
+    const readme = await client.readResource({ uri: 'local+note://readme' });
+    expect(readme.contents[0]).toMatchObject({ text: 'readme of stdio' });
+  });
 });
