@@ -152,6 +152,20 @@ describe('fusion serve re-serves its mcpServers on /mcp', () => {
     expect(await toolNames()).toContain('local__echo');
   });
 
+  it('serves 2026-07-28 clients (stateless) the same tools', async () => {
+    const modern = new Client(
+      { name: 'aggregator-modern', version: '1.0.0' },
+      { versionNegotiation: { mode: 'auto' } },
+    );
+    await modern.connect(new StreamableHTTPClientTransport(new URL(`${cli.url}/mcp`)));
+    const names = (await modern.listTools()).tools.map((tool) => tool.name);
+    expect(names).toEqual(expect.arrayContaining(['local__echo', 'remote__echo', 'remote__wipe']));
+    expect(textOf(await modern.callTool({ name: 'remote__echo', arguments: { text: 'new' } }))).toBe(
+      'echo new from http',
+    );
+    await modern.close();
+  });
+
   it('re-serves each server’s resources (namespaced URIs, templates too) and prompts', async () => {
     const { resources } = await client.listResources();
     const uris = resources.map((resource) => resource.uri);

@@ -194,6 +194,20 @@ function bridgedEntries(
 
 type OptionsOf = (call: ServerContext) => { signal: AbortSignal; timeoutMs?: number };
 
+/**
+ * A listed JSON Schema as the SDK's schema, made once per listing: stateless requests build a server
+ * instance each, and compiling every tool's validator each time would cost more than the call.
+ */
+const schemas = new WeakMap<object, ReturnType<typeof fromJsonSchema<Record<string, unknown>>>>();
+function schemaOf(json: object): ReturnType<typeof fromJsonSchema<Record<string, unknown>>> {
+  let schema = schemas.get(json);
+  if (!schema) {
+    schema = fromJsonSchema<Record<string, unknown>>(json as JsonSchemaType);
+    schemas.set(json, schema);
+  }
+  return schema;
+}
+
 function registerTool(
   server: McpServer,
   connection: McpConnection,
@@ -205,10 +219,8 @@ function registerTool(
     {
       ...(tool.title ? { title: tool.title } : {}),
       description: `${tool.description ?? tool.title ?? tool.name} (from MCP server '${connection.name}')`,
-      inputSchema: fromJsonSchema<Record<string, unknown>>(tool.inputSchema as JsonSchemaType),
-      ...(tool.outputSchema
-        ? { outputSchema: fromJsonSchema<Record<string, unknown>>(tool.outputSchema as JsonSchemaType) }
-        : {}),
+      inputSchema: schemaOf(tool.inputSchema),
+      ...(tool.outputSchema ? { outputSchema: schemaOf(tool.outputSchema) } : {}),
       ...(tool.annotations ? { annotations: tool.annotations } : {}),
     },
     // A thrown error (the server is down, the call timed out) becomes the tool's error result.
