@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/resolve-config.js';
-import { createFusionFromConfig } from './create-fusion-from-config.js';
+import { bridgedServers, createFusionFromConfig } from './create-fusion-from-config.js';
 
 describe('createFusionFromConfig: the resilience policy from fusion.config.json', () => {
   let cwd: string;
@@ -118,5 +118,20 @@ describe('createFusionFromConfig: an upstream with a fleet of hosts', () => {
       JSON.stringify({ upstreams: { lab: { baseURL: 'http://127.0.0.1:1/v1', fleet: ['mac2:8000'] } } }),
     );
     await expect(resolveConfig({ cwd, env: {} })).rejects.toThrow(/fleet/);
+  });
+});
+
+describe('bridgedServers: the config mcpServers as the tool bridge takes them', () => {
+  it('leaves disabled servers out and drops the type other clients write', () => {
+    expect(
+      bridgedServers({
+        fs: { type: 'stdio', command: 'npx', args: ['x'] },
+        off: { command: 'node', disabled: true },
+        web: { type: 'http', url: 'http://127.0.0.1:1/mcp', disabled: false, include: ['a'] },
+      }),
+    ).toEqual({
+      fs: { command: 'npx', args: ['x'] },
+      web: { url: 'http://127.0.0.1:1/mcp', include: ['a'] },
+    });
   });
 });

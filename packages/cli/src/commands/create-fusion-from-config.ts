@@ -8,7 +8,7 @@ import {
   type RateLimiterLike,
   type TraceStoreOptions,
 } from '@fusionkit/core';
-import type { McpHttpOptions, McpSessionRecord } from '@fusionkit/mcp';
+import type { McpHttpOptions, McpServerConfig, McpSessionRecord, McpToolsPlugin } from '@fusionkit/mcp';
 import { createOpenAICompatible, createOpenAICompatibleFleet } from '@fusionkit/openai';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { lazyPlugin } from './lazy-plugin.js';
@@ -17,11 +17,22 @@ import { lazyPlugin } from './lazy-plugin.js';
 function mcpOptions(
   mcp: ResolvedConfig['mcp'],
   extras: { mcpSessions?: KeyvLike<McpSessionRecord> },
+  servers: McpToolsPlugin | undefined,
 ): Omit<McpHttpOptions, 'fusion'> {
-  const options = mcp || {};
-  if (!options.sessions || !extras.mcpSessions) return options;
+  const { servers: reserve = true, ...options } = mcp || {};
+  const withServers = servers && reserve ? { ...options, servers } : options;
+  if (!options.sessions || !extras.mcpSessions) return withServers;
   const sessions = options.sessions === true ? {} : options.sessions;
-  return { ...options, sessions: { store: extras.mcpSessions, ...sessions } };
+  return { ...withServers, sessions: { store: extras.mcpSessions, ...sessions } };
+}
+
+/** The config's `mcpServers` as `mcpToolsPlugin` takes them: disabled ones left out, `type` dropped. */
+export function bridgedServers(mcpServers: ResolvedConfig['mcpServers']): Record<string, McpServerConfig> {
+  const servers: Record<string, McpServerConfig> = {};
+  for (const [name, { type: _type, disabled, ...server }] of Object.entries(mcpServers ?? {})) {
+    if (!disabled) servers[name] = server;
+  }
+  return servers;
 }
 
 /**
@@ -48,6 +59,7 @@ export function createFusionFromConfig(
     shutdownTimeoutMs: _timeout,
     mlx,
     mcp,
+    mcpServers,
     rag: _rag,
     state: _state,
     redis: _redis,
@@ -65,6 +77,14 @@ export function createFusionFromConfig(
         })
       : createOpenAICompatible({ id: name, ...upstream, ...(apiKey ? { apiKey } : {}) }),
   );
+  const servers = bridgedServers(mcpServers);
+  // One tool bridge for the tool loop and for /mcp, which re-serves it.
+  let tools: Promise<McpToolsPlugin> | undefined;
+  const toolsPlugin = () => {
+    tools ??= import('@fusionkit/mcp').then(({ mcpToolsPlugin }) => mcpToolsPlugin({ servers }));
+    return tools;
+  };
+  const bridging = Object.keys(servers).length > 0;
   return createFusion({
     ...options,
     // Per-key limits count in the shared limiter (Redis) when the server has one.
@@ -80,12 +100,15 @@ export function createFusionFromConfig(
     plugins: [
       ...(extras.plugins ?? []),
       ...(mlx ? [lazyPlugin('mlx', async () => (await import('@fusionkit/mlx')).createMlxPlugin(mlx))] : []),
+      ...(bridging ? [lazyPlugin('mcp-tools', toolsPlugin)] : []),
       // The orchestrator as an MCP server at /mcp, unless the config says `mcp: false` or mounts its own.
       ...(mcp === false || plugins.some((plugin) => plugin.name === 'mcp')
         ? []
         : [
             lazyPlugin('mcp', async () =>
-              (await import('@fusionkit/mcp')).mcpPlugin(mcpOptions(mcp, extras)),
+              (await import('@fusionkit/mcp')).mcpPlugin(
+                mcpOptions(mcp, extras, bridging ? await toolsPlugin() : undefined),
+              ),
             ),
           ]),
       ...plugins,

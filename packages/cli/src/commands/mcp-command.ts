@@ -1,8 +1,8 @@
 import type { PluginV1 } from '@fusionkit/core';
-import { type RagPluginLike, serveMcpStdio } from '@fusionkit/mcp';
+import { mcpToolsPlugin, type RagPluginLike, serveMcpStdio } from '@fusionkit/mcp';
 import { resolveConfig } from '../config/resolve-config.js';
 import type { CliContext } from './cli-context.js';
-import { createFusionFromConfig } from './create-fusion-from-config.js';
+import { bridgedServers, createFusionFromConfig } from './create-fusion-from-config.js';
 
 /** The RAG plugin among the config's plugins, found by what it offers (its store). */
 function ragPluginOf(plugins: readonly PluginV1[] | undefined): RagPluginLike | undefined {
@@ -24,13 +24,22 @@ export async function mcpCommand(context: CliContext, options: { config?: string
   console.log = console.error;
   console.info = console.error;
   if (config.file) context.log(`config: ${config.file}`);
+  // The config's mcpServers join the tool loop and, unless `mcp.servers: false`, are re-served here.
+  const servers = bridgedServers(config.mcpServers);
+  const tools =
+    Object.keys(servers).length > 0
+      ? mcpToolsPlugin({ servers, onError: (error) => context.log(`fusion mcp: ${error.message}`) })
+      : undefined;
   // MCP goes over stdio here; the HTTP endpoint plugin is not mounted.
-  const fusion = createFusionFromConfig({ ...config, mcp: false });
+  const { mcpServers: _servers, ...rest } = config;
+  const fusion = createFusionFromConfig({ ...rest, mcp: false }, tools ? { plugins: [tools] } : {});
   await fusion.ready;
   const rag = ragPluginOf(config.plugins);
+  const reserve = tools && (config.mcp === false || config.mcp?.servers !== false);
   const server = serveMcpStdio({
     fusion,
     ...(rag ? { rag } : {}),
+    ...(reserve ? { servers: tools } : {}),
     onError: (error) => context.log(`fusion mcp: ${error.message}`),
   });
   const models = await fusion.models();

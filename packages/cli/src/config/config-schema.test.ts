@@ -142,6 +142,31 @@ describe('the config schema: every mistake named with its key, its value and wha
       /^ {2}mlx\.modelsDir: got "\.\/nope", expected a folder of MLX model directories; .*nope does not exist$/,
     ],
     ['a config that is not an object', [1, 2], '  (the config): got [1,2], expected an object'],
+    [
+      'an MCP server with a dot in its name',
+      { mcpServers: { 'my.fs': { command: 'npx' } } },
+      '  mcpServers["my.fs"]: got "my.fs", expected 1-32 letters, digits or dashes',
+    ],
+    [
+      'a misspelt key of an MCP server',
+      { mcpServers: { fs: { command: 'npx', arg: ['x'] } } },
+      "  mcpServers.fs.arg: unknown key; did you mean 'args'?",
+    ],
+    [
+      'an MCP server that is neither stdio nor HTTP',
+      { mcpServers: { fs: { args: ['x'] } } },
+      /^ {2}mcpServers\.fs: .*expected \{ command, args, env \} \(a stdio server\) or \{ url, headers \}/,
+    ],
+    [
+      'an MCP server with both a command and a url',
+      { mcpServers: { fs: { command: 'npx', url: 'http://127.0.0.1:1/mcp' } } },
+      /^ {2}mcpServers\.fs: .*expected \{ command, args, env \} \(a stdio server\) or \{ url, headers \}/,
+    ],
+    [
+      'an SSE-only MCP server',
+      { mcpServers: { old: { type: 'sse', url: 'http://x/sse' } } },
+      /^ {2}mcpServers\.old\.type: got "sse", expected .*SSE-only servers are not supported/,
+    ],
   ])('refuses %s', async (_what, config, line) => {
     const { lines } = await problems(config);
     expect(lines[0]).toBe('fusion.config.json has 1 mistake:');
@@ -151,6 +176,19 @@ describe('the config schema: every mistake named with its key, its value and wha
         lines.some((each) => line.test(each)),
         lines.join('\n'),
       ).toBe(true);
+  });
+
+  it('accepts the mcpServers shape of Claude Desktop and Cursor', async () => {
+    const mcpServers = {
+      fs: { command: 'npx', args: ['-y', 'server-filesystem', '.'], env: { A: '1' } },
+      search: { url: 'https://tools.example.com/mcp', headers: { Authorization: 'Bearer x' } },
+      typed: { type: 'streamable-http', url: 'http://127.0.0.1:9000/mcp', allowDestructive: ['wipe'] },
+      off: { command: 'node', disabled: true },
+    };
+    await writeFile(join(cwd, 'fusion.config.json'), JSON.stringify({ mcpServers, mcp: { servers: false } }));
+    const config = await resolveConfig({ cwd, env: {} });
+    expect(config.mcpServers).toEqual(mcpServers);
+    expect(config.mcp).toEqual({ servers: false });
   });
 
   it('lists every mistake at once, those of the environment too', async () => {

@@ -339,6 +339,12 @@ const mcp = z
         progressEveryChunks: positiveInteger(
           'chat sends a progress notification every this many chunks',
         ).optional(),
+        servers: z
+          .boolean()
+          .describe(
+            'Re-serve the mcpServers on /mcp as server__tool, with their resources and prompts (default true)',
+          )
+          .optional(),
         sessions: z
           .union([
             z.boolean(),
@@ -378,6 +384,68 @@ const mcp = z
     { error: 'expected false or { path, … }' },
   )
   .describe('The orchestrator as an MCP server at /mcp; false turns it off');
+
+/** The name that prefixes a bridged server's tools (`name__tool`), as `mcpToolsPlugin` checks it. */
+const mcpServerName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/, { error: 'expected 1-32 letters, digits or dashes' });
+
+/** What every bridged server takes besides how to reach it (`McpServerConfig`). */
+const mcpServerPolicy = {
+  timeoutMs: ms('Time allowed to one tool call (default 30000)').optional(),
+  toolTimeouts: z
+    .record(z.string(), integer(1))
+    .describe("Per-tool timeoutMs, by the server's tool name")
+    .optional(),
+  maxResultChars: positiveInteger('Characters of a tool result the model reads (default 16000)').optional(),
+  allowDestructive: z
+    .union([z.boolean(), z.array(z.string())], { error: 'expected true, false or a list of tool names' })
+    .describe('Tools that may change or delete things which are still offered: names, or true for all')
+    .optional(),
+  include: strings("Bridge only these tools (the server's names)").optional(),
+  exclude: strings('Never bridge these tools').optional(),
+  connectTimeoutMs: ms('Time to start, connect and list tools (default 15000)').optional(),
+  restartDelayMs: integer(0).describe('First wait before a restart, ms (default 500)').optional(),
+  maxRestartDelayMs: integer(0).describe('Longest wait between restarts, ms (default 30000)').optional(),
+  healthIntervalMs: integer(0)
+    .describe('How often the server is pinged, ms; 0 turns it off (default 30000)')
+    .optional(),
+  disabled: z.boolean().describe('Leave this server out').optional(),
+};
+
+const mcpServer = z
+  .strictObject({
+    type: z
+      .enum(['stdio', 'http', 'streamable-http', 'streamableHttp'], {
+        error: "expected 'stdio', 'http' or 'streamable-http' (SSE-only servers are not supported)",
+      })
+      .describe('Written by some clients; the transport follows from command or url')
+      .optional(),
+    command: z
+      .string()
+      .min(1, { error: 'expected a program' })
+      .describe('The program of a stdio server')
+      .optional(),
+    args: strings('Its arguments').optional(),
+    env: stringMap.describe('Added to the few variables it inherits (PATH, HOME, …)').optional(),
+    cwd: z.string().optional(),
+    url: z
+      .string()
+      .refine(isHttpUrl, { error: 'expected an http or https URL' })
+      .describe('The Streamable HTTP endpoint of a remote server')
+      .optional(),
+    headers: stringMap.describe('Sent with every request, e.g. Authorization').optional(),
+    ...mcpServerPolicy,
+  })
+  .refine((server) => !server.command !== !server.url, {
+    error: 'expected { command, args, env } (a stdio server) or { url, headers } (a Streamable HTTP server)',
+  });
+
+const mcpServers = z
+  .record(mcpServerName, mcpServer)
+  .describe(
+    'External MCP servers, in the mcpServers shape of Claude Desktop and Cursor: their tools join the chat tool loop as server__tool (fusion_tools) and are re-served on /mcp',
+  );
 
 const rag = z
   .union(
@@ -514,6 +582,7 @@ export const fusionConfigSchema = z
       .optional(),
     mlx: mlx.optional(),
     mcp: mcp.optional(),
+    mcpServers: mcpServers.optional(),
     rag: rag.optional(),
     shutdownTimeoutMs: integer(0)
       .describe('How long shutdown waits for running requests, ms (default 10000)')

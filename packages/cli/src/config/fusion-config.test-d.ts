@@ -4,6 +4,8 @@ import type { fusionConfigSchema } from './config-schema.js';
 import type { FusionConfig } from './fusion-config.js';
 
 type SchemaInput = z.input<typeof fusionConfigSchema>;
+/** Every key of every member of a union. */
+type KeysOf<T> = T extends unknown ? keyof T : never;
 
 test('the schema checks exactly the keys FusionConfig declares (a new option needs both)', () => {
   expectTypeOf<Exclude<keyof SchemaInput, '$schema'>>().toEqualTypeOf<keyof FusionConfig>();
@@ -27,6 +29,9 @@ test('the schema checks exactly the keys FusionConfig declares (a new option nee
   >();
   expectTypeOf<keyof Exclude<NonNullable<SchemaInput['mcp']>, false>>().toEqualTypeOf<
     keyof Exclude<NonNullable<FusionConfig['mcp']>, false>
+  >();
+  expectTypeOf<KeysOf<NonNullable<SchemaInput['mcpServers']>[string]>>().toEqualTypeOf<
+    keyof NonNullable<FusionConfig['mcpServers']>[string]
   >();
   expectTypeOf<keyof Exclude<NonNullable<SchemaInput['rag']>, false>>().toEqualTypeOf<
     keyof Exclude<NonNullable<FusionConfig['rag']>, false>

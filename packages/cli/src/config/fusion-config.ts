@@ -1,5 +1,5 @@
 import type { FusionOptions, PluginV1, ProviderV1 } from '@fusionkit/core';
-import type { McpHttpOptions } from '@fusionkit/mcp';
+import type { McpHttpOptions, McpServerConfig } from '@fusionkit/mcp';
 import type { MlxPluginOptions } from '@fusionkit/mlx';
 import type { OpenAICompatibleFlavor } from '@fusionkit/openai';
 import type { StateOptions } from '../state/open-state.js';
@@ -84,7 +84,16 @@ export interface FusionConfig extends Omit<FusionOptions, 'providers' | 'plugins
    * The orchestrator as an MCP server at `/mcp` (Host and Origin checked, the API keys apply).
    * `false` turns it off. @default {} (on)
    */
-  mcp?: Omit<McpHttpOptions, 'fusion'> | false;
+  mcp?: (Omit<McpHttpOptions, 'fusion' | 'servers'> & McpEndpointServers) | false;
+  /**
+   * External MCP servers in the `mcpServers` shape of Claude Desktop and Cursor (stdio
+   * `{ command, args, env }` or Streamable HTTP `{ url, headers }`), plus the bridge's own options
+   * (`include`, `exclude`, `allowDestructive`, timeouts). Their tools join the chat tool loop as
+   * `server__tool` (asked for with `fusion_tools`) and, unless `mcp.servers: false`, are re-served
+   * on `/mcp` with their resources and prompts.
+   * @example { github: { url: 'https://api.githubcopilot.com/mcp/', headers: { Authorization: 'Bearer …' } }, fs: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', './docs'] } }
+   */
+  mcpServers?: Record<string, McpServerEntry>;
   /**
    * The collections `fusion ingest` made, served at `/api/rag/*` (and as `rag/<collection>` with a
    * `generator`), loaded at start in the background. `false` turns it off. @default {} (on)
@@ -107,6 +116,20 @@ export interface JobsOptions {
    * deployment takes up to this many of the shared jobs. @default 1
    */
   concurrency?: number;
+}
+
+/** One entry of `mcpServers`: what `mcpToolsPlugin` takes, plus the keys other clients write. */
+export interface McpServerEntry extends McpServerConfig {
+  /** Written by some clients; the transport follows from `command` or `url`. */
+  type?: 'stdio' | 'http' | 'streamable-http' | 'streamableHttp';
+  /** Leave this server out. @default false */
+  disabled?: boolean;
+}
+
+/** The `mcp.servers` key of a config. */
+export interface McpEndpointServers {
+  /** Re-serve the `mcpServers` on `/mcp` (tools and prompts as `server__name`, resources as `server+uri`). @default true */
+  servers?: boolean;
 }
 
 /** The `rag` key of a config. */

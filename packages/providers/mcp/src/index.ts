@@ -5,7 +5,8 @@
  *   resources, over Streamable HTTP at `/mcp` ({@link mcpPlugin}, served by every adapter) and over
  *   stdio ({@link serveMcpStdio}, what `fusion mcp` runs).
  * - Client: tools of external MCP servers bridged as `server__tool` ({@link mcpToolsPlugin}), run by
- *   the orchestrator's tool loop when a chat request names them in `fusion_tools`.
+ *   the orchestrator's tool loop when a chat request names them in `fusion_tools`, and re-served on
+ *   `/mcp` with their resources and prompts (`mcpPlugin({ servers })`).
  *
  * @example
  * const fusion = createFusion({ providers: [lab] });
@@ -21,7 +22,13 @@ export {
   resultText,
   TOOL_POLICY,
 } from './client/bridge-tool.js';
-export { McpConnection, type McpConnectionEvents, type McpConnectionState } from './client/mcp-connection.js';
+export {
+  McpConnection,
+  type McpConnectionEvents,
+  type McpConnectionState,
+  type McpRequestOptions,
+  type McpServerLists,
+} from './client/mcp-connection.js';
 export type { McpServerConfig } from './client/mcp-server-config.js';
 export {
   type McpToolsPlugin,
@@ -33,6 +40,13 @@ export {
   ProcessTransport,
   type ProcessTransportOptions,
 } from './client/process-transport.js';
+export {
+  type BridgedServerStatus,
+  type BridgedServersLike,
+  bridgedServerStatus,
+  namespacedUri,
+  parseNamespacedUri,
+} from './server/bridged-servers.js';
 export {
   createMcpEndpoint,
   createMcpHttpHandler,

@@ -1,4 +1,14 @@
-import { type CallToolResult, Client, type Tool, type Transport } from '@modelcontextprotocol/client';
+import {
+  type CallToolResult,
+  Client,
+  type GetPromptResult,
+  type Prompt,
+  type ReadResourceResult,
+  type Resource,
+  type ResourceTemplateType as ResourceTemplate,
+  type Tool,
+  type Transport,
+} from '@modelcontextprotocol/client';
 import { createTransport } from './create-transport.js';
 import { describeFetchFailure, isConnectionDropped, isSessionEnded } from './http-failures.js';
 import type { McpServerConfig } from './mcp-server-config.js';
@@ -15,8 +25,26 @@ export interface McpConnectionEvents {
   onError?(error: Error): void;
 }
 
+/** What a server offers besides tools, listed at every (re)connect and after its list_changed. */
+export interface McpServerLists {
+  resources: Resource[];
+  resourceTemplates: ResourceTemplate[];
+  prompts: Prompt[];
+}
+
+/** Options of one request through a connection. */
+export interface McpRequestOptions {
+  signal?: AbortSignal;
+  /** @default the server's `timeoutMs` (30000) */
+  timeoutMs?: number;
+}
+
 /** The state of a connection, for health and errors. */
 export type McpConnectionState = 'idle' | 'connecting' | 'connected' | 'restarting' | 'closed';
+
+function signalOption(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal ? { signal } : {};
+}
 
 function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -52,7 +80,10 @@ export class McpConnection {
   #failure: string | undefined;
   #restartDelay: number;
   #restartTimer: ReturnType<typeof setTimeout> | undefined;
+  #healthTimer: ReturnType<typeof setInterval> | undefined;
   #tools: Tool[] = [];
+  #lists: McpServerLists = { resources: [], resourceTemplates: [], prompts: [] };
+  readonly #listeners = new Set<() => void>();
   #listing: Promise<void> | undefined;
   #listAgain = false;
   /** Calls running, by client: a client whose session ended is closed once its last call settles. */
@@ -76,6 +107,33 @@ export class McpConnection {
   /** The tools the server listed at the last connect. */
   get tools(): readonly Tool[] {
     return this.#tools;
+  }
+
+  /** The resources, resource templates and prompts the server listed at the last connect. */
+  get lists(): Readonly<McpServerLists> {
+    return this.#lists;
+  }
+
+  /** Why the server is down, while it is. */
+  get failure(): string | undefined {
+    return this.#state === 'connected' ? undefined : this.#failure;
+  }
+
+  /**
+   * Calls `listener` whenever the state or one of the lists changes (for health, and for an
+   * endpoint that re-serves the server). Returns its unsubscribe.
+   */
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #changed(): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener();
+      } catch {}
+    }
   }
 
   /** The process id of a stdio server while it runs. */
@@ -102,11 +160,14 @@ export class McpConnection {
     client.onerror = (error) => this.#onError(transport, error);
     client.onclose = () => this.#onClose(transport);
     this.#listAgain = false;
-    client.setNotificationHandler('notifications/tools/list_changed', () => {
+    const onListChanged = () => {
       // While connecting, the listing under way may predate the change: list again once connected.
       if (client === this.#client) this.#relist();
       else this.#listAgain = true;
-    });
+    };
+    client.setNotificationHandler('notifications/tools/list_changed', onListChanged);
+    client.setNotificationHandler('notifications/resources/list_changed', onListChanged);
+    client.setNotificationHandler('notifications/prompts/list_changed', onListChanged);
     try {
       const timeout = AbortSignal.timeout(timeoutMs);
       await Promise.race([
@@ -117,6 +178,7 @@ export class McpConnection {
       ]);
       const listed = await client.listTools(undefined, { timeout: timeoutMs });
       this.#tools = listed.tools;
+      this.#lists = await this.#listOthers(client, timeoutMs, 'use');
     } catch (error) {
       const reason = this.#describe(error, transport);
       await transport.close().catch(() => {});
@@ -126,7 +188,9 @@ export class McpConnection {
       const failure = new Error(
         `MCP server '${this.name}' could not ${this.config.url ? 'be reached' : 'start'}: ${reason}`,
       );
+      this.#failure = failure.message;
       this.#events.onError?.(failure);
+      this.#changed();
       throw failure;
     }
     if (this.#state !== 'connecting') {
@@ -136,9 +200,88 @@ export class McpConnection {
     this.#client = client;
     this.#transport = transport;
     this.#state = 'connected';
+    this.#failure = undefined;
     this.#events.onTools?.(this.#tools);
+    this.#changed();
+    this.#checkHealth(client);
     if (this.#listAgain) this.#relist();
     return client;
+  }
+
+  /**
+   * Pings the server every `healthIntervalMs`: an HTTP server that went away (or a stdio server
+   * that hangs) is marked down, its tools leave the lists, and it is connected again on the
+   * restart backoff. A server that forgot the session gets a new one.
+   */
+  #checkHealth(client: Client): void {
+    clearInterval(this.#healthTimer);
+    const every = this.config.healthIntervalMs ?? 30_000;
+    if (every <= 0) return;
+    const timeout = Math.min(this.config.connectTimeoutMs ?? 15_000, Math.max(every, 1000));
+    let pinging = false;
+    this.#healthTimer = setInterval(() => {
+      if (client !== this.#client) {
+        clearInterval(this.#healthTimer);
+        return;
+      }
+      if (pinging) return;
+      pinging = true;
+      const transport = this.#transport;
+      client
+        .ping({ timeout })
+        .catch((error: unknown) => {
+          if (client !== this.#client) return;
+          if (isSessionEnded(error, transport)) return void this.#renew(client).catch(() => {});
+          const reason =
+            describeFetchFailure(error) ?? (error instanceof Error ? error.message : String(error));
+          this.#markDown(client, `MCP server '${this.name}' did not answer a ping: ${reason}`);
+        })
+        .finally(() => {
+          pinging = false;
+        });
+    }, every);
+    this.#healthTimer.unref?.();
+  }
+
+  /** The server stopped answering: drop its client, report it and connect again on the backoff. */
+  #markDown(client: Client, reason: string): void {
+    if (client !== this.#client || this.#state !== 'connected') return;
+    clearInterval(this.#healthTimer);
+    const transport = this.#transport;
+    this.#failure = reason;
+    this.#client = undefined;
+    this.#transport = undefined;
+    this.#state = 'restarting';
+    void client.close().catch(() => {});
+    void transport?.close().catch(() => {});
+    this.#events.onError?.(new Error(reason));
+    this.#changed();
+    this.#scheduleRestart();
+  }
+
+  /**
+   * Resources, templates and prompts, for servers that declare them. A server whose lists fail is
+   * still used for its tools: its lists are empty.
+   */
+  async #listOthers(client: Client, timeout: number, cacheMode: 'use' | 'refresh'): Promise<McpServerLists> {
+    const capabilities = client.getServerCapabilities() ?? {};
+    const options = { timeout, cacheMode };
+    const [resources, resourceTemplates, prompts] = await Promise.all(
+      [
+        capabilities.resources
+          ? client.listResources(undefined, options).then((listed) => listed.resources)
+          : [],
+        capabilities.resources
+          ? client.listResourceTemplates(undefined, options).then((listed) => listed.resourceTemplates)
+          : [],
+        capabilities.prompts ? client.listPrompts(undefined, options).then((listed) => listed.prompts) : [],
+      ].map((listing) => Promise.resolve(listing).catch(() => [])),
+    );
+    return {
+      resources: resources as Resource[],
+      resourceTemplates: resourceTemplates as ResourceTemplate[],
+      prompts: prompts as Prompt[],
+    };
   }
 
   /**
@@ -196,9 +339,12 @@ export class McpConnection {
         const client = this.#client;
         if (!client) return;
         const listed = await client.listTools(undefined, { timeout, cacheMode: 'refresh' });
+        const lists = await this.#listOthers(client, timeout, 'refresh');
         if (client !== this.#client) continue;
         this.#tools = listed.tools;
+        this.#lists = lists;
         this.#events.onTools?.(this.#tools);
+        this.#changed();
       } while (this.#listAgain);
     })()
       .catch((error: unknown) => {
@@ -223,6 +369,7 @@ export class McpConnection {
     this.#state = 'restarting';
     void transport.close().catch(() => {});
     this.#events.onError?.(new Error(this.#failure));
+    this.#changed();
     this.#scheduleRestart();
   }
 
@@ -255,14 +402,60 @@ export class McpConnection {
    * sent again, once, in a new session. A call whose connection closed before an answer (a kept-alive
    * connection to a server that restarted) is sent again once if the tool is read-only or idempotent.
    */
-  async callTool(
+  callTool(
     name: string,
     input: Record<string, unknown>,
-    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+    options: McpRequestOptions = {},
   ): Promise<CallToolResult> {
-    const timeoutMs =
-      options.timeoutMs ?? this.config.toolTimeouts?.[name] ?? this.config.timeoutMs ?? 30_000;
-    const deadline = Date.now() + timeoutMs;
+    const timeoutMs = options.timeoutMs ?? this.config.toolTimeouts?.[name] ?? this.config.timeoutMs;
+    return this.#request(
+      (client, timeout) => this.#call(client, name, input, timeout, options.signal),
+      { ...options, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
+      this.#isRepeatable(name),
+    );
+  }
+
+  /** Reads a resource of the server (by its own URI), with the same retries as a read-only call. */
+  readResource(uri: string, options: McpRequestOptions = {}): Promise<ReadResourceResult> {
+    return this.#request(
+      (client, timeout) =>
+        client.readResource(
+          { uri },
+          { timeout, maxTotalTimeout: timeout, cacheMode: 'bypass', ...signalOption(options.signal) },
+        ),
+      options,
+      true,
+    );
+  }
+
+  /** Gets a prompt of the server (by its own name), with the same retries as a read-only call. */
+  getPrompt(
+    name: string,
+    args: Record<string, string> | undefined,
+    options: McpRequestOptions = {},
+  ): Promise<GetPromptResult> {
+    return this.#request(
+      (client, timeout) =>
+        client.getPrompt(
+          { name, ...(args ? { arguments: args } : {}) },
+          { timeout, maxTotalTimeout: timeout, ...signalOption(options.signal) },
+        ),
+      options,
+      true,
+    );
+  }
+
+  /**
+   * Runs one request on the current client: waits for a server that is starting; a request the
+   * server refused because it forgot the session is sent again once in a new session, and one whose
+   * connection dropped is sent again once when `repeatable`.
+   */
+  async #request<T>(
+    run: (client: Client, timeoutMs: number) => Promise<T>,
+    options: McpRequestOptions,
+    repeatable: boolean,
+  ): Promise<T> {
+    const deadline = Date.now() + (options.timeoutMs ?? this.config.timeoutMs ?? 30_000);
     // A crashed process is started again on the backoff, not by every call; an HTTP server is cheap
     // to try, and may be back before the next scheduled attempt.
     if (this.#state === 'restarting' && !this.#connecting && !this.config.url) {
@@ -274,7 +467,7 @@ export class McpConnection {
       const client = await this.connect();
       const transport = this.#transport;
       try {
-        return await this.#call(client, name, input, Math.max(1, deadline - Date.now()), options.signal);
+        return await run(client, Math.max(1, deadline - Date.now()));
       } catch (error) {
         if (options.signal?.aborted) throw error;
         if (!renewed && isSessionEnded(error, transport)) {
@@ -282,7 +475,7 @@ export class McpConnection {
           await this.#renew(client);
           continue;
         }
-        if (!resent && isConnectionDropped(error) && this.#isRepeatable(name)) {
+        if (!resent && isConnectionDropped(error) && repeatable) {
           resent = true;
           continue;
         }
@@ -336,6 +529,7 @@ export class McpConnection {
   /** Stops the server (its whole process group) and any pending restart. */
   async close(): Promise<void> {
     this.#state = 'closed';
+    clearInterval(this.#healthTimer);
     if (this.#restartTimer) clearTimeout(this.#restartTimer);
     this.#restartTimer = undefined;
     await this.#connecting?.catch(() => {});

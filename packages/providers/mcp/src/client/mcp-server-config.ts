@@ -33,6 +33,12 @@ export interface McpServerConfig {
    * stream the server closed), ms; doubled after each failed try. @default 500
    */
   restartDelayMs?: number;
+  /**
+   * How often a connected server is pinged, ms: one that does not answer is marked down (its tools
+   * leave the tool loop and `/mcp`) and connected again on the restart backoff. `0` turns it off.
+   * @default 30000
+   */
+  healthIntervalMs?: number;
   /** Longest wait between restarts, ms. @default 30000 */
   maxRestartDelayMs?: number;
 }

@@ -62,26 +62,34 @@ export function mcpToolsPlugin(options: McpToolsPluginOptions): McpToolsPlugin {
     }
   };
 
+  // The connections exist from the start (an endpoint re-serving them can hold them before setup);
+  // setup starts them.
+  let current: PluginApi | undefined;
+  for (const [name, config] of Object.entries(options.servers)) {
+    if (!SERVER_NAME.test(name)) {
+      throw new TypeError(
+        `MCP server name '${name}' must be 1-32 letters, digits or dashes (it prefixes its tools as ${name}__tool).`,
+      );
+    }
+    const connection: McpConnection = new McpConnection(name, config, {
+      onTools: (tools) => {
+        if (current) sync(current, connection, tools);
+      },
+      onError,
+    });
+    connections.set(name, connection);
+  }
+
   return {
     specificationVersion: 'v1',
     name: 'mcp-tools',
     connections,
     async setup(api) {
-      for (const [name, config] of Object.entries(options.servers)) {
-        if (!SERVER_NAME.test(name)) {
-          throw new TypeError(
-            `MCP server name '${name}' must be 1-32 letters, digits or dashes (it prefixes its tools as ${name}__tool).`,
-          );
-        }
-        const connection = new McpConnection(name, config, {
-          onTools: (tools) => sync(api, connection, tools),
-          onError,
-        });
-        connections.set(name, connection);
-      }
+      current = api;
       await Promise.all([...connections.values()].map((connection) => connection.connect().catch(() => {})));
     },
     async teardown() {
+      current = undefined;
       await Promise.all([...connections.values()].map((connection) => connection.close()));
       for (const tools of registered.values()) for (const unregister of tools.values()) unregister();
       registered.clear();

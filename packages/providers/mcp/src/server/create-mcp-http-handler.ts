@@ -53,7 +53,8 @@ export interface McpEndpoints {
   standalone: McpHttpEndpoint;
   /**
    * For a route of `fusion.handle`, whose guard has run: only the lists given narrow it further.
-   * `authInfo` reaches the tools (`ctx.http.authInfo`): its `clientId` is the request's API key id.
+   * `authInfo` reaches the tools (`ctx.http.authInfo`): its `clientId` is the request's API key id,
+   * and a session is used only with the key that opened it.
    */
   mounted: (request: Request, authInfo?: AuthInfo) => Promise<Response>;
   /** Tells the subscribed clients of both eras that lists or resources changed. */

@@ -5,6 +5,7 @@ import {
   type Server,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import { registerBridgedServers } from './bridged-servers.js';
 import type { JobsLike, McpFusion, RagPluginLike, RagStoreLike } from './mcp-fusion.js';
 import type { McpServerOptions } from './mcp-server-options.js';
 import { registerModelPrompts, registerRagPrompts } from './register-prompts.js';
@@ -120,6 +121,10 @@ export function buildMcpServer(
     registerRagPrompts(server, capabilities.rag, signalOf);
   }
   if (capabilities.jobs) registerJobStatusTool(server, capabilities.jobs);
+  // A session (or a stdio connection) follows the servers as they go down and come back.
+  if (options.servers) {
+    registerBridgedServers(server, options.servers, context.signal, delivery.subscriptions === 'session');
+  }
   return server;
 }
 

@@ -1,4 +1,5 @@
 import type { PluginV1, RouteHandler } from '@fusionkit/core';
+import { type BridgedServersLike, bridgedServerStatus } from './bridged-servers.js';
 import {
   createMcpEndpoints,
   type McpChangeNotifier,
@@ -28,21 +29,48 @@ function fusionOfApi(api: unknown): McpFusion | undefined {
  * `fusion://models` resource follow the models served. Changes within a tick are sent once.
  */
 function notifyModelChanges(events: NonNullable<McpFusion['events']>, notify: McpChangeNotifier): () => void {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const changed = () => {
-    if (timer) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      notify.toolsChanged();
-      notify.promptsChanged();
-      notify.resourcesChanged();
-      notify.resourceUpdated('fusion://models');
-    }, 10);
-    timer.unref?.();
-  };
+  const { changed, cancel } = debounced(() => {
+    notify.toolsChanged();
+    notify.promptsChanged();
+    notify.resourcesChanged();
+    notify.resourceUpdated('fusion://models');
+  });
   const offs = [events.on('model:register', changed), events.on('model:unregister', changed)];
   return () => {
-    clearTimeout(timer);
+    cancel();
+    for (const off of offs) off();
+  };
+}
+
+/** Changes within a tick are sent once. */
+function debounced(send: () => void): { changed: () => void; cancel: () => void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return {
+    changed: () => {
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        send();
+      }, 10);
+      timer.unref?.();
+    },
+    cancel: () => clearTimeout(timer),
+  };
+}
+
+/**
+ * Tells subscribed clients when a re-served server goes down, comes back or changes its lists.
+ * Sessions follow the servers themselves (see `registerBridgedServers`); this reaches the others.
+ */
+function notifyBridgedChanges(servers: BridgedServersLike, notify: McpChangeNotifier): () => void {
+  const { changed, cancel } = debounced(() => {
+    notify.toolsChanged();
+    notify.promptsChanged();
+    notify.resourcesChanged();
+  });
+  const offs = [...servers.connections.values()].map((connection) => connection.subscribe(changed));
+  return () => {
+    cancel();
     for (const off of offs) off();
   };
 }
@@ -65,6 +93,7 @@ export function mcpPlugin(options: McpHttpOptions = {}): McpPlugin {
   let fromApi: McpFusion | undefined;
   const { standalone: endpoint, mounted, notify } = createMcpEndpoints(options, () => fromApi);
   let unsubscribe: (() => void) | undefined;
+  let unsubscribeServers: (() => void) | undefined;
   return {
     specificationVersion: 'v1',
     name: 'mcp',
@@ -76,11 +105,17 @@ export function mcpPlugin(options: McpHttpOptions = {}): McpPlugin {
       }
       // `handle` has checked Host, Origin and the JSON media type with the orchestrator's `security`.
       // The tools learn the request's API key by its id only (`clientId`), so that its calls count
-      // against its limits; the key itself stays with `handle`.
+      // against its limits (the key itself stays with `handle`); a session belongs to that key.
       const handler: RouteHandler = (request, { apiKey }) =>
         mounted(request, apiKey ? { token: '', clientId: apiKey.id, scopes: [] } : undefined);
       const path = options.path ?? '/mcp';
       for (const method of ['POST', 'GET', 'DELETE']) api.route(method, path, handler);
+      const { servers } = options;
+      if (servers) {
+        // The health of the re-served servers (behind the API keys, as every route but /health).
+        api.route('GET', '/api/mcp/servers', () => Response.json({ servers: bridgedServerStatus(servers) }));
+        unsubscribeServers = notifyBridgedChanges(servers, notify);
+      }
       let fusion: McpFusion | undefined = fromApi;
       try {
         // A deferred `() => fusion` given to `createFusion` itself is not readable yet during setup.
@@ -90,6 +125,7 @@ export function mcpPlugin(options: McpHttpOptions = {}): McpPlugin {
     },
     teardown: async () => {
       unsubscribe?.();
+      unsubscribeServers?.();
       await endpoint.close();
     },
   };

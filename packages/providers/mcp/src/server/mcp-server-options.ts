@@ -1,3 +1,4 @@
+import type { BridgedServersLike } from './bridged-servers.js';
 import type { JobsLike, McpFusion, RagPluginLike, RagStoreLike } from './mcp-fusion.js';
 import type { McpSessionOptions } from './mcp-sessions.js';
 
@@ -16,6 +17,14 @@ export interface McpServerOptions {
   rag?: RagPluginLike | RagStoreLike | (() => RagPluginLike | RagStoreLike | undefined);
   /** A job runner: enables `job_status`. @default the RAG plugin's `jobs` */
   jobs?: JobsLike;
+  /**
+   * External MCP servers to re-serve next to the orchestrator's own tools: their tools and prompts
+   * as `server__name`, their resources as `server+uri`, calls routed to the server that owns them.
+   * Give the tool loop's `mcpToolsPlugin`: its `include`/`exclude` and `allowDestructive` apply here
+   * too, and a server that is down leaves the lists until it is back.
+   * @example const tools = mcpToolsPlugin({ servers }); mcpPlugin({ fusion: () => fusion, servers: tools })
+   */
+  servers?: BridgedServersLike;
   /** Name the server gives itself to clients. @default 'fusion' */
   name?: string;
   /** @default the package version */

@@ -42,25 +42,28 @@ export interface McpSessionOptions {
   store?: KeyvLike<McpSessionRecord>;
 }
 
-/** What the store keeps of a session: the client's `initialize`, to take the session up elsewhere. */
+/**
+ * What the store keeps of a session: the client's `initialize`, to take the session up elsewhere,
+ * and the API key that opened it.
+ */
 export interface McpSessionRecord {
+  /** The id of the API key that opened the session: only requests with that key may use it. */
+  owner?: string;
   initialize: {
     protocolVersion: string;
     capabilities: unknown;
     clientInfo: unknown;
     [extra: string]: unknown;
   };
-  /** The id of the API key that opened the session: only that key may use it. */
-  owner?: string;
 }
 
 interface Session {
   readonly transport: WebStandardStreamableHTTPServerTransport;
   readonly server: McpServer | Server;
-  /** The id of the API key that opened it (`authInfo.clientId`); another key's requests get 404. */
-  owner?: string;
   idleTimer?: ReturnType<typeof setTimeout>;
   active: number;
+  /** The id of the API key that opened it. */
+  owner: string | undefined;
   /** What the store keeps, and when it was last written (its expiry follows use). */
   record?: McpSessionRecord;
   stored?: number;
@@ -77,14 +80,14 @@ interface Session {
 export class McpSessions {
   readonly #factory: McpEndpointFactory;
   readonly #sessions = new Map<string, Session>();
+  /** Take-ups under way, by session id: concurrent requests for one session initialize it once. */
+  readonly #takingUp = new Map<string, Promise<Session | undefined | 'full'>>();
   readonly #idleTimeoutMs: number;
   readonly #maxSessions: number;
   readonly #eventStore: EventStore;
   readonly #retryIntervalMs: number;
   readonly #onError: ((error: Error) => void) | undefined;
   readonly #store: KeyvLike<McpSessionRecord> | undefined;
-  /** Take-ups under way, by session id: requests arriving together share one. */
-  readonly #takingUp = new Map<string, Promise<Session | undefined>>();
 
   constructor(
     factory: McpEndpointFactory,
@@ -111,27 +114,31 @@ export class McpSessions {
     return request.method === 'POST' && isInitializeRequest(parsedBody);
   }
 
-  /** Serves a request {@link claims} gave to the sessions. */
+  /**
+   * Serves a request {@link claims} gave to the sessions. `authInfo.clientId` is the id of the API
+   * key the request carried (when the server requires keys): a session is used only with the key
+   * that opened it; to any other it is as unknown as one never opened (404). The tools see
+   * `authInfo` too (their calls are charged to that key).
+   */
   async handle(request: Request, parsedBody?: unknown, authInfo?: AuthInfo): Promise<Response> {
+    const owner = authInfo?.clientId;
     const sessionId = request.headers.get(SESSION_HEADER);
     if (sessionId) {
-      let session = this.#sessions.get(sessionId);
+      const known = this.#sessions.get(sessionId);
+      let session: Session | undefined | 'full' = known;
       // Shared through a store, a session another instance ended (DELETE) is gone here too.
-      if (session && this.#store && (await this.#store.get(sessionId).catch(() => session?.record)) == null) {
+      if (known && this.#store && (await this.#store.get(sessionId).catch(() => known.record)) == null) {
         this.#forget(sessionId);
         session = undefined;
-      } else if (!session) {
-        if (this.#sessions.size >= this.#maxSessions) return tooMany();
-        session = await this.#takeUpOnce(sessionId, request, authInfo);
-      }
-      // Another key's session is as unknown as one that never was.
-      if (!session || session.owner !== authInfo?.clientId) {
+      } else session ??= await this.#takeUpOnce(sessionId, request, owner);
+      if (session === 'full') return tooManySessions();
+      if (!session || session.owner !== owner) {
         return jsonRpcError(404, -32001, 'Session not found: initialize a new session.');
       }
       if (request.method === 'DELETE') await this.#store?.delete?.(sessionId).catch(() => {});
       return this.#serve(session, request, parsedBody, authInfo);
     }
-    if (this.#sessions.size >= this.#maxSessions) return tooMany();
+    if (this.#sessions.size + this.#takingUp.size >= this.#maxSessions) return tooManySessions();
     return this.#open(request, parsedBody, authInfo);
   }
 
@@ -159,36 +166,59 @@ export class McpSessions {
   }
 
   async #open(request: Request, parsedBody: unknown, authInfo: AuthInfo | undefined): Promise<Response> {
-    const session = await this.#create(request, crypto.randomUUID());
-    if (authInfo) session.owner = authInfo.clientId;
+    const owner = authInfo?.clientId;
+    const session = await this.#create(request, crypto.randomUUID(), owner);
     const initialize = (parsedBody as { params?: McpSessionRecord['initialize'] }).params;
     const response = await this.#serve(session, request, parsedBody, authInfo);
     const id = session.transport.sessionId;
     if (!id) await session.server.close().catch(() => {});
     else if (initialize) {
-      session.record = session.owner === undefined ? { initialize } : { initialize, owner: session.owner };
+      session.record = { initialize, ...(owner === undefined ? {} : { owner }) };
       await this.#record(id, session);
     }
     return response;
   }
 
-  /** {@link McpSessions.#takeUp}, once per session id however many requests ask at once. */
-  #takeUpOnce(id: string, request: Request, authInfo: AuthInfo | undefined): Promise<Session | undefined> {
-    let taking = this.#takingUp.get(id);
-    if (!taking) {
-      taking = this.#takeUp(id, request, authInfo).finally(() => this.#takingUp.delete(id));
-      this.#takingUp.set(id, taking);
+  /**
+   * Takes a session up once however many requests for it arrive together: the others wait for the
+   * first and use the session it initialized. A take-up that found nothing (or not for this key)
+   * lets the next waiter try its own.
+   */
+  async #takeUpOnce(
+    id: string,
+    request: Request,
+    owner: string | undefined,
+  ): Promise<Session | undefined | 'full'> {
+    for (let running = this.#takingUp.get(id); running; running = this.#takingUp.get(id)) {
+      await running.catch(() => undefined);
+      const session = this.#sessions.get(id);
+      if (session) return session;
     }
-    return taking;
+    const existing = this.#sessions.get(id);
+    if (existing) return existing;
+    const takingUp = this.#takeUp(id, request, owner);
+    this.#takingUp.set(id, takingUp);
+    try {
+      return await takingUp;
+    } finally {
+      if (this.#takingUp.get(id) === takingUp) this.#takingUp.delete(id);
+    }
   }
 
-  /** A session another instance opened, found in the store: initialized again here, under its id. */
-  async #takeUp(id: string, request: Request, authInfo: AuthInfo | undefined): Promise<Session | undefined> {
+  /**
+   * A session another instance opened, found in the store: initialized again here, under its id,
+   * within `maxSessions`, and only for the key that opened it.
+   */
+  async #takeUp(
+    id: string,
+    request: Request,
+    owner: string | undefined,
+  ): Promise<Session | undefined | 'full'> {
     const record = await this.#store?.get(id).catch(() => undefined);
-    // Another key's session is not even taken up.
-    if (!record || record.owner !== authInfo?.clientId) return undefined;
-    const session = await this.#create(request, id);
-    if (record.owner !== undefined) session.owner = record.owner;
+    if (!record || record.owner !== owner) return undefined;
+    // This take-up counts among #takingUp already.
+    if (this.#sessions.size + this.#takingUp.size > this.#maxSessions) return 'full';
+    const session = await this.#create(request, id, record.owner);
     session.record = record;
     session.stored = Date.now();
     const replay = (body: unknown) =>
@@ -210,7 +240,7 @@ export class McpSessions {
     return session;
   }
 
-  async #create(request: Request, id: string): Promise<Session> {
+  async #create(request: Request, id: string, owner: string | undefined): Promise<Session> {
     const server = await this.#factory({ era: 'legacy', requestInfo: request }, { stateful: true });
     let session: Session | undefined;
     const transport = new WebStandardStreamableHTTPServerTransport({
@@ -224,7 +254,7 @@ export class McpSessions {
         this.#forget(id);
       },
     });
-    session = { transport, server, active: 0 };
+    session = { transport, server, active: 0, owner };
     transport.onclose = () => {
       if (transport.sessionId) this.#forget(transport.sessionId);
     };
@@ -256,6 +286,7 @@ export class McpSessions {
     session.active++;
     let response: Response;
     try {
+      // The tools learn the request's API key by its id (`clientId`), to charge its calls to it.
       response = await session.transport.handleRequest(request, {
         parsedBody,
         ...(authInfo ? { authInfo } : {}),
@@ -295,7 +326,7 @@ export class McpSessions {
   }
 }
 
-function tooMany(): Response {
+function tooManySessions(): Response {
   return jsonRpcError(503, -32000, 'Too many MCP sessions are open; try again later.', {
     'retry-after': '5',
   });
