@@ -9,7 +9,7 @@ import { AbortScope } from '../util/abort-scope.js';
 import { withErrorHeaders } from './responses.js';
 
 /** The header that names the trace of a fused answer (`GET /api/fusion/traces/{id}`). */
-const TRACE_HEADER = 'x-fusion-trace-id';
+export const TRACE_HEADER = 'x-fusion-trace-id';
 
 /** What a route that translates another API into a chat call passes along. */
 export interface ChatCallContext {
@@ -24,17 +24,18 @@ export interface ChatCallContext {
 export async function answerChat(
   fusion: Fusion,
   chat: ChatRequest,
-  context: ChatCallContext,
-): Promise<{ result: ChatResult; headers: Record<string, string> }> {
+  { requestId, signal }: ChatCallContext,
+): Promise<{ result: ChatResult; headers: Record<string, string> | undefined }> {
   let traceId: string | undefined;
   try {
     const result = await fusion.chat(chat, {
-      ...context,
+      requestId,
+      signal,
       onTrace: (trace: FusionTrace) => {
         traceId = trace.id;
       },
     });
-    return { result, headers: traceId ? { [TRACE_HEADER]: traceId } : {} };
+    return { result, headers: traceId ? { [TRACE_HEADER]: traceId } : undefined };
   } catch (error) {
     throw traceId ? withErrorHeaders(error, { [TRACE_HEADER]: traceId }) : error;
   }
@@ -95,25 +96,11 @@ export async function openChatStream(
   const model = next.done ? chat.model : next.value.model;
   const events = fusion.events;
   events.emit('stream:start', { requestId, model });
-  if (!next.done) buffered.push(next.value);
   const headers: Record<string, string> = { 'x-request-id': requestId };
   if (traceId) headers[TRACE_HEADER] = traceId;
-  let index = 0;
-  const chunks: AsyncIterator<ChatChunk> = {
-    next: () =>
-      index < buffered.length
-        ? Promise.resolve({ done: false, value: buffered[index++]! })
-        : next.done
-          ? Promise.resolve(next)
-          : iterator.next(),
-    return: async () => {
-      await iterator.return?.();
-      return { done: true, value: undefined };
-    },
-  };
   let ended = false;
   return {
-    chunks,
+    chunks: replayThen(buffered, next, iterator),
     model,
     headers,
     cancel: () => scope.abort(new DOMException('The client closed the stream.', 'AbortError')),
@@ -125,6 +112,33 @@ export async function openChatStream(
       if (error === undefined)
         events.emit('stream:end', usage ? { requestId, model, usage } : { requestId, model });
       else events.emit('stream:error', { requestId, model, error: toFusionError(error) });
+    },
+  };
+}
+
+/**
+ * The chunks read ahead (`buffered`, then `current`), then the rest of the stream. Not `async`: the
+ * rest's own promise is passed on, without one more to settle per chunk.
+ */
+function replayThen(
+  buffered: ChatChunk[],
+  current: IteratorResult<ChatChunk>,
+  rest: AsyncIterator<ChatChunk>,
+): AsyncIterator<ChatChunk> {
+  let index = 0;
+  let currentSent = false;
+  return {
+    next: () => {
+      if (index < buffered.length) return Promise.resolve({ done: false, value: buffered[index++]! });
+      if (!currentSent) {
+        currentSent = true;
+        return Promise.resolve(current);
+      }
+      return rest.next();
+    },
+    return: async () => {
+      await rest.return?.();
+      return { done: true, value: undefined };
     },
   };
 }

@@ -146,11 +146,10 @@ const positiveInteger: Check = (value) => Number.isSafeInteger(value) && (value 
 /**
  * The checks of {@link chatRequestSchema} for the top-level fields a plain request uses, each
  * accepting `null` too (the schema's `nullish`). A field not listed here but in the schema sends the
- * request through zod; one the schema does not know is kept as it is, as zod keeps it.
+ * request through zod; one the schema does not know is kept as it is, as zod keeps it. No
+ * prototype: a body's `constructor` or `toString` key is a field like any other.
  */
-const PLAIN_FIELDS: Record<string, Check | undefined> = {
-  // No prototype: a body's `__proto__` or `constructor` key is a field like any other.
-  __proto__: null,
+const PLAIN_FIELDS: Record<string, Check | undefined> = Object.assign(Object.create(null), {
   stream: (value) => typeof value === 'boolean',
   stream_options: (value) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -174,7 +173,7 @@ const PLAIN_FIELDS: Record<string, Check | undefined> = {
     (Array.isArray(value) && value.length <= 16 && value.every((item) => typeof item === 'string')),
   user: (value) => typeof value === 'string',
   parallel_tool_calls: (value) => typeof value === 'boolean',
-};
+} satisfies Record<string, Check>);
 const SCHEMA_FIELDS = new Set(Object.keys(chatRequestSchema.shape));
 const PLAIN_ROLES = new Set(['system', 'developer', 'user', 'assistant']);
 
