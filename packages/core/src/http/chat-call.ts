@@ -5,7 +5,6 @@ import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { ChatResult, Usage } from '../spec/chat/chat-result.js';
 import type { FusionTrace } from '../spec/strategy/v1/fusion-trace.js';
-import { AbortScope } from '../util/abort-scope.js';
 import { withErrorHeaders } from './responses.js';
 
 /** The header that names the trace of a fused answer (`GET /api/fusion/traces/{id}`). */
@@ -68,14 +67,13 @@ export async function openChatStream(
   request: Request,
 ): Promise<OpenedChatStream> {
   let traceId: string | undefined;
-  // A client that cancels the body must stop the upstream at once, also while a chunk is pending.
-  const scope = new AbortScope(signal);
   // undici's Request follows its init signal through a WeakRef: hold it until the stream ends.
   const held: { request?: Request } = { request };
+  // Its `return()` stops the upstream at once, also while a chunk is pending (see `fusion.stream`).
   const iterator = fusion
     .stream(chat, {
       requestId,
-      signal: scope.signal,
+      signal,
       onTrace: (trace) => {
         traceId = trace.id;
       },
@@ -90,7 +88,6 @@ export async function openChatStream(
       next = await iterator.next();
     }
   } catch (error) {
-    scope.dispose();
     throw traceId ? withErrorHeaders(error, { [TRACE_HEADER]: traceId }) : error;
   }
   const model = next.done ? chat.model : next.value.model;
@@ -103,11 +100,12 @@ export async function openChatStream(
     chunks: replayThen(buffered, next, iterator),
     model,
     headers,
-    cancel: () => scope.abort(new DOMException('The client closed the stream.', 'AbortError')),
+    cancel: () => {
+      iterator.return?.().catch(() => {});
+    },
     end: ({ error, usage }) => {
       if (ended) return;
       ended = true;
-      scope.dispose();
       held.request = undefined;
       if (error === undefined)
         events.emit('stream:end', usage ? { requestId, model, usage } : { requestId, model });
