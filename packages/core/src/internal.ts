@@ -17,6 +17,7 @@ export {
   EventStreamResponse,
   RESPONSE_EVENTS,
 } from './http/event-stream-response.js';
+export { HEADER_PAIRS, LightHeaders } from './http/light-headers.js';
 export { readBodyBytes, readJsonBody } from './http/read-json-body.js';
 export { RequestGuard } from './http/request-guard.js';
 export { errorResponse, jsonResponse } from './http/responses.js';

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { LightHeaders } from '@fusionkit/core/internal';
 import { readRequestBytes } from './read-request-bytes.js';
 import { streamRequestBody } from './stream-request-body.js';
 
@@ -81,7 +82,8 @@ export class LightRequest {
   }
 
   get headers(): Headers {
-    this.#headers ??= new Headers(this.#rawHeaders);
+    // The node:http parser checked them already: no second validation, no undici `Headers`.
+    this.#headers ??= new LightHeaders(this.#rawHeaders, true) as unknown as Headers;
     return this.#headers;
   }
 
@@ -111,7 +113,10 @@ export class LightRequest {
   [MATERIALIZE](): Request {
     if (this.#full) return this.#full;
     if (this.#taken) throw new TypeError('The request body was already read.');
-    const init: RequestInitWithDuplex = { method: this.#method, headers: this.#headers ?? this.#rawHeaders };
+    const init: RequestInitWithDuplex = {
+      method: this.#method,
+      headers: this.#headers ? [...this.#headers] : this.#rawHeaders,
+    };
     const source = this.#source;
     if (source) {
       this.#source = undefined;

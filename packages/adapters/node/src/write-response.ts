@@ -3,6 +3,8 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 type Reader = ReadableStreamDefaultReader<Uint8Array>;
 
 const NOT_READY = Symbol('not ready');
+/** Where the core's light headers offer their entries (see the core's `LightHeaders`). */
+const HEADER_PAIRS = Symbol.for('@fusionkit/header-pairs');
 
 /** Where the core's JSON responses keep their text (see the core's `JsonTextResponse`). */
 export const RESPONSE_TEXT = Symbol.for('@fusionkit/response-text');
@@ -28,11 +30,11 @@ function takeEvents(response: Response): EventSourceLike | undefined {
  */
 function outgoingHeaders(headers: Headers): OutgoingHttpHeaders {
   const result: OutgoingHttpHeaders = {};
-  let cookies: string[] | undefined;
-  for (const [name, value] of headers) {
+  const cookies: string[] = [];
+  const add = (name: string, value: string) => {
     switch (name) {
       case 'set-cookie':
-        (cookies ??= []).push(value);
+        cookies.push(value);
         break;
       case 'connection':
         if (value.toLowerCase() === 'close') result.connection = 'close';
@@ -40,11 +42,22 @@ function outgoingHeaders(headers: Headers): OutgoingHttpHeaders {
       case 'keep-alive':
       case 'transfer-encoding':
         break;
-      default:
-        result[name] = value;
+      default: {
+        // Light headers may hold a name twice (`append`): joined as `Headers` joins them.
+        const before = result[name];
+        result[name] = before === undefined ? value : `${before}, ${value}`;
+      }
     }
+  };
+  const pairs = (headers as { [HEADER_PAIRS]?: () => readonly string[] })[HEADER_PAIRS];
+  if (typeof pairs === 'function') {
+    // The core's light headers give their entries as they are: no sorting, no iterator objects.
+    const list = pairs.call(headers);
+    for (let index = 0; index < list.length; index += 2) add(list[index]!, list[index + 1]!);
+  } else {
+    for (const [name, value] of headers) add(name, value);
   }
-  if (cookies) result['set-cookie'] = cookies;
+  if (cookies.length > 0) result['set-cookie'] = cookies;
   return result;
 }
 

@@ -208,6 +208,8 @@ export class Fusion {
         return chunks[Symbol.asyncIterator]();
       },
       end: () => call?.end(),
+      // Stopped early: the upstream stops at once, also while a chunk is pending.
+      cancel: () => call?.scope?.abort(new DOMException('The stream was stopped.', 'AbortError')),
       observe: (chunk) => {
         if (!events.has('stream:delta')) return;
         const content = chunk.choices[0]?.delta.content;

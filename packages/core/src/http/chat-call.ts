@@ -5,11 +5,10 @@ import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { ChatResult, Usage } from '../spec/chat/chat-result.js';
 import type { FusionTrace } from '../spec/strategy/v1/fusion-trace.js';
-import { AbortScope } from '../util/abort-scope.js';
 import { withErrorHeaders } from './responses.js';
 
 /** The header that names the trace of a fused answer (`GET /api/fusion/traces/{id}`). */
-const TRACE_HEADER = 'x-fusion-trace-id';
+export const TRACE_HEADER = 'x-fusion-trace-id';
 
 /** What a route that translates another API into a chat call passes along. */
 export interface ChatCallContext {
@@ -26,17 +25,18 @@ export interface ChatCallContext {
 export async function answerChat(
   fusion: Fusion,
   chat: ChatRequest,
-  context: ChatCallContext,
-): Promise<{ result: ChatResult; headers: Record<string, string> }> {
+  { requestId, signal }: ChatCallContext,
+): Promise<{ result: ChatResult; headers: Record<string, string> | undefined }> {
   let traceId: string | undefined;
   try {
     const result = await fusion.chat(chat, {
-      ...context,
+      requestId,
+      signal,
       onTrace: (trace: FusionTrace) => {
         traceId = trace.id;
       },
     });
-    return { result, headers: traceId ? { [TRACE_HEADER]: traceId } : {} };
+    return { result, headers: traceId ? { [TRACE_HEADER]: traceId } : undefined };
   } catch (error) {
     throw traceId ? withErrorHeaders(error, { [TRACE_HEADER]: traceId }) : error;
   }
@@ -69,15 +69,14 @@ export async function openChatStream(
   request: Request,
 ): Promise<OpenedChatStream> {
   let traceId: string | undefined;
-  // A client that cancels the body must stop the upstream at once, also while a chunk is pending.
-  const scope = new AbortScope(signal);
   // undici's Request follows its init signal through a WeakRef: hold it until the stream ends.
   const held: { request?: Request } = { request };
+  // Its `return()` stops the upstream at once, also while a chunk is pending (see `fusion.stream`).
   const iterator = fusion
     .stream(chat, {
       requestId,
       apiKeyId,
-      signal: scope.signal,
+      signal,
       onTrace: (trace) => {
         traceId = trace.id;
       },
@@ -92,42 +91,55 @@ export async function openChatStream(
       next = await iterator.next();
     }
   } catch (error) {
-    scope.dispose();
     throw traceId ? withErrorHeaders(error, { [TRACE_HEADER]: traceId }) : error;
   }
   const model = next.done ? chat.model : next.value.model;
   const events = fusion.events;
   events.emit('stream:start', { requestId, model });
-  if (!next.done) buffered.push(next.value);
   const headers: Record<string, string> = { 'x-request-id': requestId };
   if (traceId) headers[TRACE_HEADER] = traceId;
-  let index = 0;
-  const chunks: AsyncIterator<ChatChunk> = {
-    next: () =>
-      index < buffered.length
-        ? Promise.resolve({ done: false, value: buffered[index++]! })
-        : next.done
-          ? Promise.resolve(next)
-          : iterator.next(),
-    return: async () => {
-      await iterator.return?.();
-      return { done: true, value: undefined };
-    },
-  };
   let ended = false;
   return {
-    chunks,
+    chunks: replayThen(buffered, next, iterator),
     model,
     headers,
-    cancel: () => scope.abort(new DOMException('The client closed the stream.', 'AbortError')),
+    cancel: () => {
+      iterator.return?.().catch(() => {});
+    },
     end: ({ error, usage }) => {
       if (ended) return;
       ended = true;
-      scope.dispose();
       held.request = undefined;
       if (error === undefined)
         events.emit('stream:end', usage ? { requestId, model, usage } : { requestId, model });
       else events.emit('stream:error', { requestId, model, error: toFusionError(error) });
+    },
+  };
+}
+
+/**
+ * The chunks read ahead (`buffered`, then `current`), then the rest of the stream. Not `async`: the
+ * rest's own promise is passed on, without one more to settle per chunk.
+ */
+function replayThen(
+  buffered: ChatChunk[],
+  current: IteratorResult<ChatChunk>,
+  rest: AsyncIterator<ChatChunk>,
+): AsyncIterator<ChatChunk> {
+  let index = 0;
+  let currentSent = false;
+  return {
+    next: () => {
+      if (index < buffered.length) return Promise.resolve({ done: false, value: buffered[index++]! });
+      if (!currentSent) {
+        currentSent = true;
+        return Promise.resolve(current);
+      }
+      return rest.next();
+    },
+    return: async () => {
+      await rest.return?.();
+      return { done: true, value: undefined };
     },
   };
 }

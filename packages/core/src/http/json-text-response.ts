@@ -33,6 +33,6 @@ export class JsonTextResponse extends LazyBodyResponse {
 
   override clone(): Response {
     if (this.bodyUsed) return this.materialize().clone();
-    return new JsonTextResponse(this.#text, { ...this.#init, headers: new Headers(this.headers) });
+    return new JsonTextResponse(this.#text, { ...this.#init, headers: this.headers });
   }
 }

@@ -1,87 +1,36 @@
-import { hasContent } from '../calls/call-model.js';
 import { ModelNotFoundError } from '../errors/model-not-found-error.js';
-import { toFusionError } from '../errors/to-fusion-error.js';
 import type { Fusion } from '../fusion/fusion.js';
-import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
-import type { ChatResult } from '../spec/chat/chat-result.js';
 import type { RouteHandler } from '../spec/plugin/v1/plugin-v1.js';
-import type { FusionTrace } from '../spec/strategy/v1/fusion-trace.js';
-import { AbortScope } from '../util/abort-scope.js';
 import { float32Base64 } from '../util/base64.js';
 import { parseEmbedRequest } from '../validation/embed-request-schema.js';
+import { answerChat, openChatStream } from './chat-call.js';
 import { modelLifecycle } from './model-lifecycle-routes.js';
 import { readJsonBody } from './read-json-body.js';
-import { jsonResponse, withErrorHeaders } from './responses.js';
+import { jsonResponse } from './responses.js';
 import { sseResponse } from './sse-response.js';
 
-/** The header that names the trace of a fused answer (`GET /api/fusion/traces/{id}`). */
-export const TRACE_HEADER = 'x-fusion-trace-id';
+export { TRACE_HEADER } from './chat-call.js';
 
 /** The OpenAI-compatible routes, as `[method, path, handler]`. */
 export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
   const chatCompletions: RouteHandler = async (request, { requestId, signal, apiKey }) => {
     // `fusion.chat` and `fusion.stream` validate the body; here it is only read.
     const chat = (await readJsonBody(request, fusion.maxBodyBytes)) as ChatRequest;
-    // A pipeline names its trace before answering: the id goes out as a header.
-    let traceId: string | undefined;
-    const onTrace = (trace: FusionTrace) => {
-      traceId = trace.id;
-    };
-    // A fused request that failed keeps its trace: the header says where to read what went wrong.
-    const traced = (error: unknown) =>
-      traceId ? withErrorHeaders(error, { [TRACE_HEADER]: traceId }) : error;
+    const context = { requestId, signal, apiKeyId: apiKey?.id };
     if (typeof chat !== 'object' || chat === null || chat.stream !== true) {
-      let result: ChatResult;
-      try {
-        result = await fusion.chat(chat, { requestId, signal, onTrace, apiKeyId: apiKey?.id });
-      } catch (error) {
-        throw traced(error);
-      }
-      return jsonResponse(result, 200, requestId, traceId ? { [TRACE_HEADER]: traceId } : undefined);
+      const { result, headers } = await answerChat(fusion, chat, context);
+      return jsonResponse(result, 200, requestId, headers);
     }
-    const events = fusion.events;
-    // A client that cancels the body must stop the upstream at once, also while a chunk is pending
-    // (an async generator's `return()` would wait for that chunk first).
-    const scope = new AbortScope(signal);
-    // undici's Request follows its init signal through a WeakRef to its own controller: were the
-    // Request collected mid-stream, the client's abort would be lost. Hold it until the stream ends.
-    const held: { request?: Request } = { request };
-    const iterator = fusion
-      .stream(chat, { requestId, signal: scope.signal, onTrace, apiKeyId: apiKey?.id })
-      [Symbol.asyncIterator]();
-    // The stream commits at its first content chunk: errors before it get a proper HTTP status.
-    const buffered: ChatChunk[] = [];
-    let next: IteratorResult<ChatChunk>;
-    try {
-      next = await iterator.next();
-      while (!next.done && !hasContent(next.value)) {
-        buffered.push(next.value);
-        next = await iterator.next();
-      }
-    } catch (error) {
-      scope.dispose();
-      throw traced(error);
-    }
-    const model = next.done ? chat.model : next.value.model;
-    events.emit('stream:start', { requestId, model });
-    const replay = replayThen(buffered, next, iterator);
-    const headers: Record<string, string> = { 'x-request-id': requestId };
-    if (traceId) headers[TRACE_HEADER] = traceId;
+    const opened = await openChatStream(fusion, chat, context, request);
     return sseResponse(
-      replay,
+      opened.chunks,
       {
         includeUsage: chat.stream_options?.include_usage === true,
-        onCancel: () => scope.abort(new DOMException('The client closed the stream.', 'AbortError')),
-        onEnd: ({ error, usage }) => {
-          scope.dispose();
-          held.request = undefined;
-          if (error === undefined)
-            events.emit('stream:end', usage ? { requestId, model, usage } : { requestId, model });
-          else events.emit('stream:error', { requestId, model, error: toFusionError(error) });
-        },
+        onCancel: opened.cancel,
+        onEnd: opened.end,
       },
-      headers,
+      opened.headers,
     );
   };
 
@@ -148,29 +97,4 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
     ['GET', '/health', health],
     ['GET', '/v1/queue/stats', queueStats],
   ];
-}
-
-/** Yields the chunks read ahead, then the current result, then the rest of the iterator. */
-export function replayThen(
-  buffered: ChatChunk[],
-  current: IteratorResult<ChatChunk>,
-  rest: AsyncIterator<ChatChunk>,
-): AsyncIterator<ChatChunk> {
-  let index = 0;
-  let currentSent = false;
-  return {
-    // Not `async`: the rest's own promise is passed on, without one more to settle per chunk.
-    next: () => {
-      if (index < buffered.length) return Promise.resolve({ done: false, value: buffered[index++]! });
-      if (!currentSent) {
-        currentSent = true;
-        return Promise.resolve(current);
-      }
-      return rest.next();
-    },
-    return: async () => {
-      await rest.return?.();
-      return { done: true, value: undefined };
-    },
-  };
 }

@@ -74,4 +74,35 @@ describe('LazyStream', () => {
     expect(returned).toHaveBeenCalled();
     expect(end).toHaveBeenCalledTimes(1);
   });
+
+  it('cancels before returning its source, which may wait for a pending value', async () => {
+    const order: string[] = [];
+    let releaseValue: () => void = () => {};
+    const source: AsyncIterator<number> = {
+      next: () =>
+        new Promise((resolve) => {
+          releaseValue = () => resolve({ done: false, value: 1 });
+        }),
+      return: async () => {
+        order.push('source returned');
+        return { done: true, value: undefined };
+      },
+    };
+    const lazy = new LazyStream<number>({
+      open: async () => source,
+      end: () => order.push('end'),
+      cancel: () => {
+        order.push('cancel');
+        releaseValue();
+      },
+    });
+    const pending = lazy.next();
+    await new Promise((resolve) => setImmediate(resolve));
+    await lazy.return();
+    expect(order).toEqual(['cancel', 'end', 'source returned']);
+    await pending;
+    await lazy.return();
+    await expect(lazy.throw(new Error('after the end'))).rejects.toThrow('after the end');
+    expect(order).toEqual(['cancel', 'end', 'source returned']);
+  });
 });

@@ -7,6 +7,11 @@ export interface LazyStreamOptions<TValue> {
   open: () => Promise<AsyncIterator<TValue>>;
   /** Called once when the stream is done: ended, failed, returned or thrown into. */
   end: () => void;
+  /**
+   * Called when the consumer stops the stream before its end (`return()`, `throw()`), before the
+   * source is returned: a source's `return()` may wait for a pending value, a cancel need not.
+   */
+  cancel?: () => void;
   /** Sees each value as it passes. */
   observe?: (value: TValue) => void;
 }
@@ -51,6 +56,7 @@ export class LazyStream<TValue> implements AsyncGenerator<TValue, void, undefine
 
   async return(): Promise<IteratorResult<TValue, void>> {
     if (this.#ended) return DONE;
+    this.#options.cancel?.();
     this.#finish();
     await this.#source?.return?.();
     return DONE;
@@ -58,6 +64,7 @@ export class LazyStream<TValue> implements AsyncGenerator<TValue, void, undefine
 
   async throw(error?: unknown): Promise<IteratorResult<TValue, void>> {
     if (!this.#ended) {
+      this.#options.cancel?.();
       this.#finish();
       await this.#source?.return?.();
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FusionError } from '../errors/fusion-error.js';
-import { parseChatRequest } from './chat-request-schema.js';
+import { chatRequestSchema, parseChatRequest, plainChatRequest } from './chat-request-schema.js';
 
 const messages = [{ role: 'user', content: 'Hi' }];
 
@@ -153,5 +153,111 @@ describe('parseChatRequest', () => {
     expect(failure({ model: 'm', messages, response_format: { type: 'yaml' } }).param).toMatch(
       /^response_format/,
     );
+  });
+});
+
+describe('parseChatRequest, plain requests', () => {
+  // The hand-checked path for plain requests must answer exactly what the schema answers.
+  const base = { model: 'lab/qwen', messages: [{ role: 'user', content: 'Hi' }] };
+  const variants: Record<string, unknown>[] = [
+    base,
+    { ...base, stream: true, stream_options: { include_usage: true }, temperature: 0.2, max_tokens: 256 },
+    {
+      ...base,
+      top_p: 1,
+      top_k: -1,
+      min_p: 0,
+      seed: 7,
+      stop: 'x',
+      user: 'u',
+      n: 1,
+      parallel_tool_calls: null,
+    },
+    {
+      ...base,
+      frequency_penalty: -2,
+      presence_penalty: 2,
+      repetition_penalty: 1.1,
+      max_completion_tokens: 9,
+    },
+    { ...base, temperature: null, stop: ['a', 'b'], custom_field: { kept: true }, metadata: null },
+    {
+      ...base,
+      messages: [
+        { role: 'system', content: 's', name: 'n' },
+        { role: 'developer', content: '' },
+        { role: 'assistant', content: 'a' },
+        { role: 'user', content: 'u' },
+      ],
+    },
+    JSON.parse(
+      '{"model":"m","messages":[{"role":"user","content":"x"}],"__proto__":{"polluted":true},"constructor":1}',
+    ),
+    // Invalid or not plain: the schema decides (the same error as before).
+    { ...base, temperature: 3 },
+    { ...base, temperature: Number.POSITIVE_INFINITY },
+    { ...base, max_tokens: 0 },
+    { ...base, max_tokens: 1.5 },
+    { ...base, top_k: -2 },
+    { ...base, stop: Array.from({ length: 17 }, () => 'x') },
+    { ...base, stream: 'yes' },
+    { ...base, stream_options: { include_usage: 'yes' } },
+    { ...base, stream_options: { other: 1 } },
+    { ...base, model: '' },
+    { ...base, messages: [] },
+    { ...base, messages: [{ role: 'user', content: 1 }] },
+    { ...base, messages: [{ role: 'robot', content: 'x' }] },
+    { ...base, messages: [{ role: 'user', content: 'x', name: 3 }] },
+    { ...base, messages: [{ role: 'tool', content: 'x', tool_call_id: 'c' }] },
+    { ...base, messages: [{ role: 'assistant', content: null }] },
+    { ...base, messages: [null] },
+    { ...base, tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: 'auto' },
+    { ...base, response_format: { type: 'json_object' } },
+    { ...base, logit_bias: { '1': 2 } },
+  ];
+
+  it.each(variants.map((variant, index) => [index, variant]))(
+    'variant %i answers as the schema does',
+    (_index, variant) => {
+      const expected = (() => {
+        const parsed = chatRequestSchema.safeParse(variant);
+        return parsed.success ? parsed.data : undefined;
+      })();
+      let actual: unknown;
+      let error: unknown;
+      try {
+        actual = parseChatRequest(structuredClone(variant));
+      } catch (caught) {
+        error = caught;
+      }
+      if (expected === undefined) {
+        expect(error).toBeDefined();
+        expect((error as FusionError).status).toBe(400);
+        return;
+      }
+      if (error !== undefined) {
+        // Valid to the schema but refused by the normalisation after it (n, tool_choice): same for both.
+        expect((error as FusionError).status).toBeGreaterThanOrEqual(400);
+        return;
+      }
+      const normalised = Object.fromEntries(Object.entries(expected).filter(([, value]) => value !== null));
+      if (typeof normalised.stop === 'string') normalised.stop = [normalised.stop];
+      if (normalised.max_completion_tokens !== undefined)
+        normalised.max_tokens = normalised.max_completion_tokens;
+      expect(actual).toEqual(normalised);
+    },
+  );
+
+  it('takes the hand-checked path for the plain ones', () => {
+    for (const variant of variants.slice(0, 6)) expect(plainChatRequest(variant)).toBeDefined();
+    for (const variant of variants.slice(6)) expect(plainChatRequest(variant)).toBeUndefined();
+  });
+
+  it("does not change the caller's objects", () => {
+    const input = { model: 'm', messages: [{ role: 'user', content: 'x' }], stop: 'a', metadata: null };
+    const copy = structuredClone(input);
+    const parsed = parseChatRequest(input);
+    expect(input).toEqual(copy);
+    expect(parsed.messages[0]).not.toBe(input.messages[0]);
   });
 });

@@ -112,9 +112,12 @@ export function parseChatRequest(input: unknown): ChatRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidRequestError('The request body must be a JSON object.');
   }
-  const parsed = chatRequestSchema.safeParse(input);
-  if (!parsed.success) throw toInvalidRequest(parsed.error, 'chat request');
-  const request = parsed.data as Record<string, unknown>;
+  let request = plainChatRequest(input as Record<string, unknown>);
+  if (request === undefined) {
+    const parsed = chatRequestSchema.safeParse(input);
+    if (!parsed.success) throw toInvalidRequest(parsed.error, 'chat request');
+    request = parsed.data as Record<string, unknown>;
+  }
   for (const key of Object.keys(request)) if (request[key] === null) delete request[key];
   const chat = request as ChatRequest;
   if (chat.n !== undefined && chat.n !== 1) {
@@ -128,4 +131,85 @@ export function parseChatRequest(input: unknown): ChatRequest {
     throw new InvalidRequestError("'tool_choice' needs 'tools'.", { param: 'tool_choice' });
   }
   return chat;
+}
+
+type Check = (value: unknown) => boolean;
+
+const isFiniteNumber = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value);
+const inRange =
+  (min: number, max: number): Check =>
+  (value) =>
+    isFiniteNumber(value) && value >= min && value <= max;
+const positiveInteger: Check = (value) => Number.isSafeInteger(value) && (value as number) > 0;
+
+/**
+ * The checks of {@link chatRequestSchema} for the top-level fields a plain request uses, each
+ * accepting `null` too (the schema's `nullish`). A field not listed here but in the schema sends the
+ * request through zod; one the schema does not know is kept as it is, as zod keeps it. No
+ * prototype: a body's `constructor` or `toString` key is a field like any other.
+ */
+const PLAIN_FIELDS: Record<string, Check | undefined> = Object.assign(Object.create(null), {
+  stream: (value) => typeof value === 'boolean',
+  stream_options: (value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+    for (const key in value) if (key !== 'include_usage') return false;
+    const include = (value as { include_usage?: unknown }).include_usage;
+    return include === undefined || typeof include === 'boolean';
+  },
+  max_tokens: positiveInteger,
+  max_completion_tokens: positiveInteger,
+  n: positiveInteger,
+  temperature: inRange(0, 2),
+  top_p: inRange(0, 1),
+  min_p: inRange(0, 1),
+  top_k: (value) => Number.isSafeInteger(value) && (value as number) >= -1,
+  frequency_penalty: inRange(-2, 2),
+  presence_penalty: inRange(-2, 2),
+  repetition_penalty: (value) => isFiniteNumber(value) && value > 0,
+  seed: (value) => Number.isSafeInteger(value),
+  stop: (value) =>
+    typeof value === 'string' ||
+    (Array.isArray(value) && value.length <= 16 && value.every((item) => typeof item === 'string')),
+  user: (value) => typeof value === 'string',
+  parallel_tool_calls: (value) => typeof value === 'boolean',
+} satisfies Record<string, Check>);
+const SCHEMA_FIELDS = new Set(Object.keys(chatRequestSchema.shape));
+const PLAIN_ROLES = new Set(['system', 'developer', 'user', 'assistant']);
+
+/**
+ * What the schema would answer for the most common request (text messages of the four plain roles,
+ * sampling parameters), checked by hand: zod's general validation of the same costs more than the
+ * rest of the orchestrator's work on such a request. `undefined` for anything else (invalid,
+ * multimodal, tools, formats…), which zod then validates and explains. Copies as zod does: the
+ * caller's objects are not changed by the normalisation that follows.
+ */
+export function plainChatRequest(input: Record<string, unknown>): Record<string, unknown> | undefined {
+  const model = input.model;
+  const messages = input.messages;
+  if (typeof model !== 'string' || model.length === 0) return undefined;
+  if (!Array.isArray(messages) || messages.length === 0) return undefined;
+  for (const key in input) {
+    if (key === 'model' || key === 'messages') continue;
+    // zod drops an own `__proto__` key: so does the schema's path.
+    if (key === '__proto__') return undefined;
+    const value = input[key];
+    if (value === null || value === undefined) continue;
+    const check = PLAIN_FIELDS[key];
+    if (check === undefined ? SCHEMA_FIELDS.has(key) : !check(value)) return undefined;
+  }
+  const copies: Record<string, unknown>[] = new Array(messages.length);
+  for (let index = 0; index < messages.length; index++) {
+    const message = messages[index] as Record<string, unknown>;
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) return undefined;
+    if (!PLAIN_ROLES.has(message.role as string) || typeof message.content !== 'string') return undefined;
+    for (const key in message) {
+      if (key === 'role' || key === 'content') continue;
+      // `name` is the one other field these roles share; anything else goes through zod.
+      if (key !== 'name' || (message.name !== undefined && typeof message.name !== 'string'))
+        return undefined;
+    }
+    copies[index] = { ...message };
+  }
+  return { ...input, messages: copies };
 }

@@ -8,7 +8,7 @@ export interface UpstreamExchangeOptions {
   /** Creates the `node:http` request (not yet ended); called again for a retry on a stale socket. */
   createRequest: () => ClientRequest;
   /** The request body, sent with `content-length`; kept only until the response arrives. */
-  body: Buffer | undefined;
+  body: Buffer | string | undefined;
   /** Aborting it destroys the upstream request. */
   signal: AbortSignal | undefined;
   /** Milliseconds until the exchange fails with a TimeoutError, unless {@link UpstreamExchange.stopTimer} is called. */
@@ -32,7 +32,7 @@ export class UpstreamExchange {
   #failure: FusionError | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Kept for one resend on a stale pooled socket, dropped once the response arrives. */
-  #body: Buffer | undefined;
+  #body: Buffer | string | undefined;
   #retried = false;
   #disposed = false;
   #waiters: { resolve: (response: IncomingMessage) => void; reject: (error: Error) => void }[] = [];

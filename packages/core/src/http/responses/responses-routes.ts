@@ -1,4 +1,3 @@
-import { hasContent } from '../../calls/call-model.js';
 import { InvalidRequestError } from '../../errors/invalid-request-error.js';
 import { NotFoundError } from '../../errors/not-found-error.js';
 import { toFusionError } from '../../errors/to-fusion-error.js';
@@ -7,15 +6,11 @@ import { isFinalStatus } from '../../jobs/job.js';
 import { JobRunner } from '../../jobs/job-runner.js';
 import type { JobRunnerLike } from '../../jobs/job-runner-like.js';
 import type { RegisteredModel } from '../../registry/registered-model.js';
-import type { ChatChunk } from '../../spec/chat/chat-chunk.js';
-import type { ChatResult } from '../../spec/chat/chat-result.js';
 import type { RouteHandler } from '../../spec/plugin/v1/plugin-v1.js';
-import type { FusionTrace } from '../../spec/strategy/v1/fusion-trace.js';
-import { AbortScope } from '../../util/abort-scope.js';
+import { answerChat, openChatStream } from '../chat-call.js';
 import { EventStreamResponse } from '../event-stream-response.js';
-import { replayThen, TRACE_HEADER } from '../openai-routes.js';
 import { readJsonBody } from '../read-json-body.js';
-import { jsonResponse, withErrorHeaders } from '../responses.js';
+import { jsonResponse } from '../responses.js';
 import { SSE_HEADERS } from '../sse-response.js';
 import { backgroundResponseJob, RESPONSE_JOB_KIND } from './background-response-job.js';
 import { parseResponseRequest, type ResponseRequest } from './parse-response-request.js';
@@ -111,80 +106,42 @@ export function responsesRoutes(
       return jsonResponse(skeleton, 200, requestId);
     }
 
-    let traceId: string | undefined;
-    const onTrace = (trace: FusionTrace) => {
-      traceId = trace.id;
-    };
-    const traced = (error: unknown) =>
-      traceId ? withErrorHeaders(error, { [TRACE_HEADER]: traceId }) : error;
-    const traceHeaders = () => (traceId ? { [TRACE_HEADER]: traceId } : undefined);
-
     if (body.stream !== true) {
-      let result: ChatResult;
-      try {
-        result = await fusion.chat(chat, { requestId, signal, onTrace, apiKeyId: owner });
-      } catch (error) {
-        throw traced(error);
-      }
+      const { result, headers } = await answerChat(fusion, chat, { requestId, signal, apiKeyId: owner });
       const response = toResponseObject(skeleton, result);
       await save(response);
-      return jsonResponse(response, 200, requestId, traceHeaders());
+      return jsonResponse(response, 200, requestId, headers);
     }
 
-    const events = fusion.events;
-    // As on /v1/chat/completions: the client's cancel stops the upstream at once.
-    const scope = new AbortScope(signal);
-    const held: { request?: Request } = { request };
-    const iterator = fusion
-      .stream(chat, { requestId, signal: scope.signal, onTrace, apiKeyId: owner })
-      [Symbol.asyncIterator]();
-    // The stream commits at its first content chunk: errors before it get a proper HTTP status.
-    const buffered: ChatChunk[] = [];
-    let next: IteratorResult<ChatChunk>;
-    try {
-      next = await iterator.next();
-      while (!next.done && !hasContent(next.value)) {
-        buffered.push(next.value);
-        next = await iterator.next();
-      }
-    } catch (error) {
-      scope.dispose();
-      throw traced(error);
-    }
-    const model = next.done ? chat.model : next.value.model;
-    events.emit('stream:start', { requestId, model });
-    const source = new ResponseEventSource(skeleton, replayThen(buffered, next, iterator), {
-      onCancel: () => scope.abort(new DOMException('The client closed the stream.', 'AbortError')),
+    const opened = await openChatStream(fusion, chat, { requestId, signal, apiKeyId: owner }, request);
+    const source = new ResponseEventSource(skeleton, opened.chunks, {
+      onCancel: opened.cancel,
       onEnd: async (response, error) => {
-        scope.dispose();
-        held.request = undefined;
-        if (error === undefined) {
-          const usage = response.usage;
-          events.emit(
-            'stream:end',
-            usage
+        const usage = response.usage;
+        opened.end(
+          error !== undefined
+            ? { error }
+            : usage
               ? {
-                  requestId,
-                  model,
                   usage: {
                     prompt_tokens: usage.input_tokens,
                     completion_tokens: usage.output_tokens,
                     total_tokens: usage.total_tokens,
                   },
                 }
-              : { requestId, model },
-          );
-        } else events.emit('stream:error', { requestId, model, error: toFusionError(error) });
+              : {},
+        );
         // Stored before the last event goes out: the client may continue from it at once.
         await save(response).catch((saveError: unknown) => {
-          events.emit('stream:error', { requestId, model, error: toFusionError(saveError) });
+          fusion.events.emit('stream:error', {
+            requestId,
+            model: opened.model,
+            error: toFusionError(saveError),
+          });
         });
       },
     });
-    return new EventStreamResponse(source, {
-      status: 200,
-      headers: { ...SSE_HEADERS, 'x-request-id': requestId, ...traceHeaders() },
-    });
+    return new EventStreamResponse(source, { status: 200, headers: { ...SSE_HEADERS, ...opened.headers } });
   };
 
   /** Stops the job of a background response, if it is still running. */
