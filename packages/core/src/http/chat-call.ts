@@ -25,13 +25,14 @@ export interface ChatCallContext {
 export async function answerChat(
   fusion: Fusion,
   chat: ChatRequest,
-  { requestId, signal }: ChatCallContext,
+  { requestId, signal, apiKeyId }: ChatCallContext,
 ): Promise<{ result: ChatResult; headers: Record<string, string> | undefined }> {
   let traceId: string | undefined;
   try {
     const result = await fusion.chat(chat, {
       requestId,
       signal,
+      apiKeyId,
       onTrace: (trace: FusionTrace) => {
         traceId = trace.id;
       },
