@@ -183,17 +183,33 @@ export class Bm25Index {
       index.#terms.push(term);
       index.#termIds.set(term, termId);
     });
+    const { termIds, frequencies, termCounts, lengths, postings } = snapshot;
+    if (postings) {
+      // Version 3: the postings are views on the snapshot's buffer; a posting that grows is copied.
+      for (let termId = 0; termId < header.terms.length; termId++) {
+        const start = postings.starts[termId]!;
+        const end = postings.starts[termId + 1]!;
+        if (end === start) continue;
+        index.#postings[termId] = {
+          slots: postings.documents.subarray(start, end),
+          frequencies: postings.frequencies.subarray(start, end),
+          length: end - start,
+        };
+      }
+    } else {
+      // Postings are allocated at their final size: one pass to count document frequencies first.
+      const documentFrequencies = new Uint32Array(header.terms.length);
+      for (const termId of termIds) documentFrequencies[termId]!++;
+      documentFrequencies.forEach((df, termId) => {
+        if (df > 0) index.#postings[termId] = newPosting(df);
+      });
+    }
     let offset = 0;
-    const { termIds, frequencies, termCounts, lengths } = snapshot;
-    // Postings are allocated at their final size: one pass to count document frequencies first.
-    const documentFrequencies = new Uint32Array(header.terms.length);
-    for (const termId of termIds) documentFrequencies[termId]!++;
-    documentFrequencies.forEach((df, termId) => {
-      if (df > 0) index.#postings[termId] = newPosting(df);
-    });
     for (let position = 0; position < header.ids.length; position++) {
       const count = termCounts[position]!;
-      index.#insert(header.ids[position]!, lengths[position]!, termIds, frequencies, offset, count);
+      // A fresh index takes slots in order, so slot = position, which the stored postings refer to.
+      index.#place(header.ids[position]!, lengths[position]!, termIds, frequencies, offset, count);
+      if (!postings) index.#post(position, termIds, frequencies, offset, count);
       offset += count;
     }
     if (index.size !== header.ids.length) throw new Error('BM25 snapshot holds duplicate ids');
@@ -209,6 +225,19 @@ export class Bm25Index {
     start: number,
     count: number,
   ) {
+    const slot = this.#place(id, length, termIds, frequencies, start, count);
+    this.#post(slot, termIds, frequencies, start, count);
+  }
+
+  /** Gives a document a slot (without postings) and returns it. */
+  #place(
+    id: string,
+    length: number,
+    termIds: Uint32Array,
+    frequencies: Uint32Array,
+    start: number,
+    count: number,
+  ): number {
     const slot = this.#freeSlots.pop() ?? this.#ids.length;
     this.#ids[slot] = id;
     this.#lengths[slot] = length;
@@ -218,13 +247,18 @@ export class Bm25Index {
     this.#counts[slot] = count;
     this.#slotById.set(id, slot);
     this.#totalLength += length;
+    this.#normsValid = false;
+    return slot;
+  }
+
+  /** Appends a slot's entries to the postings of its terms. */
+  #post(slot: number, termIds: Uint32Array, frequencies: Uint32Array, start: number, count: number) {
     for (let index = start; index < start + count; index++) {
       const termId = termIds[index]!;
       let posting = this.#postings[termId];
       if (!posting) this.#postings[termId] = posting = newPosting(4);
       appendPosting(posting, slot, frequencies[index]!);
     }
-    this.#normsValid = false;
   }
 
   /** Recomputes per-document length norms after the average length changed, and grows scratch arrays. */

@@ -16,6 +16,8 @@ export interface ApplyContext {
   splitterFor(format: DocumentFormat): TextSplitter;
   /** Receives every change applied, for the next commit's log (absent while replaying the log). */
   journal?: LogEntry[];
+  /** Replaying log entries whose vector changes the loaded vector file already holds: leave it alone. */
+  vectorsSaved?: boolean;
 }
 
 /** A changed or new document with its new chunks. */
@@ -75,7 +77,7 @@ export function planDocuments(context: ApplyContext, inputs: readonly DocumentIn
 function removeChunk(context: ApplyContext, id: string): void {
   const { state } = context;
   state.bm25.delete(id);
-  if (state.vectors?.delete(id)) state.vectorsChanged = true;
+  if (!context.vectorsSaved && state.vectors?.delete(id)) state.vectorsChanged = true;
   state.chunks.delete(id);
   context.views.delete(id);
 }
@@ -158,14 +160,20 @@ export function applyDocuments(
   return counts;
 }
 
-/** Applies the entries of a commit log, in order, to a state loaded from its snapshot. */
-export function replayLog(context: ApplyContext, entries: readonly LogEntry[]): void {
-  for (const entry of entries) {
+/**
+ * Applies the entries of a commit log, in order, to a state loaded from its snapshot. The first
+ * `indexed` entries change only documents, chunks and BM25: the vector file saved after them holds
+ * their vectors already.
+ */
+export function replayLog(context: ApplyContext, entries: readonly LogEntry[], indexed = 0): void {
+  entries.forEach((entry, position) => {
+    const entryContext = { ...context, vectorsSaved: position < indexed };
     if ('delete' in entry) {
-      applyDocuments(context, [], entry.delete);
-      continue;
+      applyDocuments(entryContext, [], entry.delete);
+      return;
     }
-    const vectors = entry.vectors ? new Map(Object.entries(entry.vectors)) : undefined;
-    applyDocuments(context, [{ record: entry.put, chunks: entry.chunks }], [], vectors);
-  }
+    const vectors =
+      entry.vectors && position >= indexed ? new Map(Object.entries(entry.vectors)) : undefined;
+    applyDocuments(entryContext, [{ record: entry.put, chunks: entry.chunks }], [], vectors);
+  });
 }

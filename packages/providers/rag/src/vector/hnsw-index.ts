@@ -4,6 +4,8 @@ import hnswlib from 'hnswlib-node';
 import type { ScoredId } from '../lexical/bm25-options.js';
 import { TopK } from '../lexical/top-k.js';
 import { fsyncPath, temporaryPathFor, writeFileAtomic } from '../util/atomic-write.js';
+import { decodeBinaryFile, encodeBinaryFile } from '../util/binary-file.js';
+import { packStrings, unpackStrings } from '../util/string-table.js';
 
 type NativeIndex = InstanceType<typeof hnswlib.HierarchicalNSW>;
 
@@ -31,7 +33,7 @@ export interface VectorSearchOptions {
   ef?: number;
 }
 
-/** The id map persisted next to the native index file (`<path>.ids.json`). */
+/** The id map of version 1, persisted as JSON next to the native index file (`<path>.ids.json`). */
 interface LabelFile {
   version: 1;
   options: Required<Omit<HnswIndexOptions, 'initialCapacity'>>;
@@ -39,10 +41,16 @@ interface LabelFile {
   ids: (string | null)[];
 }
 
+/** The id map written next to the native index file (`<path>.labels`): options, then packed ids. */
+const LABELS_MAGIC = 'HNSL';
+
+/** Files {@link HnswIndex.save} writes next to `path` (and older versions wrote), for cleanup. */
+export const HNSW_ID_FILE_SUFFIXES = ['.labels', '.ids.json'] as const;
+
 /**
  * A cosine-space hnswlib-node index keyed by string ids. Labels are allocated in order and never
- * reused; a delete marks the label deleted and later adds take over its slot (`replaceDeleted`),
- * so memory does not grow with churn. Scores are cosine similarities (`1 - distance`).
+ * reused; a delete marks the label deleted, and once the index is full later adds take over deleted
+ * slots (`replaceDeleted`) instead of growing it, so memory does not grow with churn. Scores are cosine similarities (`1 - distance`).
  */
 export class HnswIndex {
   readonly dimensions: number;
@@ -106,12 +114,14 @@ export class HnswIndex {
       });
     }
     this.delete(id);
-    if (this.#vacant === 0 && this.#native.getCurrentCount() >= this.#native.getMaxElements()) {
-      this.#native.resizeIndex(this.#native.getMaxElements() * 2);
-    }
+    // Taking over a deleted slot makes hnswlib repair the neighbours' links (`updatePoint`), several
+    // times the work of a plain insert: do it only when the index is full, instead of growing it.
+    const full = this.#native.getCurrentCount() >= this.#native.getMaxElements();
+    const replace = full && this.#vacant > 0;
+    if (full && !replace) this.#native.resizeIndex(this.#native.getMaxElements() * 2);
     const label = this.#ids.length;
-    this.#native.addPoint(vector as number[], label, this.#vacant > 0);
-    if (this.#vacant > 0) this.#vacant--;
+    this.#native.addPoint(vector as number[], label, replace);
+    if (replace) this.#vacant--;
     this.#ids.push(id);
     this.#labels.set(id, label);
   }
@@ -170,7 +180,7 @@ export class HnswIndex {
     return best.sorted().map(({ item, score }) => ({ id: item, score }));
   }
 
-  /** Writes the native index to `path` and the id map to `<path>.ids.json`, each atomically. */
+  /** Writes the native index to `path` and the id map to `<path>.labels`, each atomically. */
   async save(path: string): Promise<void> {
     const temporary = temporaryPathFor(path);
     try {
@@ -181,23 +191,67 @@ export class HnswIndex {
       await rm(temporary, { force: true });
       throw error;
     }
-    const file: LabelFile = { version: 1, options: this.options, ids: this.#ids };
-    await writeFileAtomic(`${path}.ids.json`, JSON.stringify(file));
+    const packed = packStrings(this.#ids.map((id) => id ?? ''));
+    const deleted = Uint8Array.from(this.#ids, (id) => (id === null ? 1 : 0));
+    const pieces = encodeBinaryFile(LABELS_MAGIC, { version: 2, options: this.options }, {
+      lengths: packed.lengths,
+      pieces: packed.pieces,
+      data: packed.data,
+      deleted,
+    });
+    await writeFileAtomic(`${path}.labels`, async (write) => {
+      for (const piece of pieces) await write(piece);
+    });
   }
 
-  /** Reads an index written by {@link HnswIndex.save}; `ef` may be changed for this process. */
-  static async load(path: string, overrides: { ef?: number } = {}): Promise<HnswIndex> {
-    const file = JSON.parse(await readFile(`${path}.ids.json`, 'utf8')) as LabelFile;
-    if (file.version !== 1) throw new Error(`unsupported HNSW id map version ${String(file.version)}`);
-    // The space must be built with the right dimension before reading: hnswlib takes the vector size from it.
-    const native = new hnswlib.HierarchicalNSW('cosine', file.options.dimensions);
-    await native.readIndex(path, true);
-    const index = new HnswIndex({ ...file.options, ...overrides }, native);
-    index.#ids = file.ids;
-    file.ids.forEach((id, label) => {
+  /** Reads an index written by {@link HnswIndex.save} (or its JSON id map of version 1); `ef` may be changed for this process. */
+  static async load(path: string, overrides: { ef?: number; dimensions?: number } = {}): Promise<HnswIndex> {
+    // The space must be built with the right dimension before reading: hnswlib takes the vector size
+    // from it. Known up front, the native read (on a worker thread) starts before the id map's.
+    const early = overrides.dimensions ? readNative(path, overrides.dimensions) : undefined;
+    // Handled below; this only keeps a failed id map read from leaving it unhandled.
+    early?.catch(() => {});
+    const { options, ids } = await readLabels(path);
+    if (early && options.dimensions !== overrides.dimensions) {
+      throw new Error(`${path} holds ${options.dimensions}-d vectors, not ${overrides.dimensions}`);
+    }
+    const native = await (early ?? readNative(path, options.dimensions));
+    const index = new HnswIndex({ ...options, ...(overrides.ef ? { ef: overrides.ef } : {}) }, native);
+    index.#ids = ids;
+    ids.forEach((id, label) => {
       if (id !== null) index.#labels.set(id, label);
     });
     index.#vacant = native.getCurrentCount() - index.#labels.size;
     return index;
   }
+}
+
+async function readNative(path: string, dimensions: number): Promise<NativeIndex> {
+  const native = new hnswlib.HierarchicalNSW('cosine', dimensions);
+  await native.readIndex(path, true);
+  return native;
+}
+
+/** The id map of an index file: `<path>.labels`, else the JSON `<path>.ids.json` of version 1. */
+async function readLabels(path: string): Promise<Omit<LabelFile, 'version'>> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(`${path}.labels`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const file = JSON.parse(await readFile(`${path}.ids.json`, 'utf8')) as LabelFile;
+    if (file.version !== 1) throw new Error(`unsupported HNSW id map version ${String(file.version)}`);
+    return file;
+  }
+  const file = decodeBinaryFile<{ version: number; options: LabelFile['options'] }>(LABELS_MAGIC, bytes);
+  if (file.header.version !== 2) throw new Error(`unsupported HNSW id map version ${String(file.header.version)}`);
+  const deleted = file.bytes('deleted');
+  const ids: (string | null)[] = unpackStrings({
+    lengths: file.uint32('lengths'),
+    pieces: file.uint32('pieces'),
+    data: file.bytes('data'),
+  });
+  if (deleted.length !== ids.length) throw new Error(`${path}.labels is corrupt`);
+  for (let label = 0; label < ids.length; label++) if (deleted[label] === 1) ids[label] = null;
+  return { options: file.header.options, ids };
 }
