@@ -169,6 +169,17 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
       api.route('GET', '/api/rag/status', () =>
         Response.json({ object: 'rag.status', ...status() }, { headers: { 'cache-control': 'no-store' } }),
       );
+      // `GET /health` and `/health/ready`: not ready while collections load at startup. A collection
+      // that failed to load is listed but does not hold readiness back (it would never come).
+      api.registerHealthCheck({
+        name: 'rag',
+        check: () => {
+          const { ready, collections } = status();
+          const named = (state: string) =>
+            collections.filter((entry) => entry.status === state).map((entry) => entry.name);
+          return { ready, loading: named('loading'), failed: named('failed') };
+        },
+      });
       if (options.load === 'startup') {
         // In the background: the server answers meanwhile, and a request for a collection still
         // loading waits for that one load rather than starting another.
