@@ -18,7 +18,9 @@ export class Bm25Index {
   readonly #termIds = new Map<string, number>();
   readonly #terms: string[] = [];
   readonly #postings: (Posting | undefined)[] = [];
-  readonly #slotById = new Map<string, number>();
+  // Built on first use from `#ids` (a load needs none: searches go by slot), see `#slotById`.
+  #slotMap: Map<string, number> | undefined = new Map();
+  #live = 0;
   readonly #ids: (string | undefined)[] = [];
   readonly #lengths: number[] = [];
   // A document's term ids and frequencies are `count` entries from `start` in these arrays, which a
@@ -43,7 +45,7 @@ export class Bm25Index {
 
   /** Number of indexed documents. */
   get size(): number {
-    return this.#slotById.size;
+    return this.#live;
   }
 
   has(id: string): boolean {
@@ -87,6 +89,7 @@ export class Bm25Index {
     }
     this.#totalLength -= this.#lengths[slot]!;
     this.#slotById.delete(id);
+    this.#live--;
     this.#ids[slot] = undefined;
     this.#termArrays[slot] = undefined;
     this.#frequencyArrays[slot] = undefined;
@@ -148,13 +151,15 @@ export class Bm25Index {
     const lengths = new Uint32Array(this.size);
     const termCounts = new Uint32Array(this.size);
     let entries = 0;
-    for (const slot of this.#slotById.values()) entries += this.#counts[slot]!;
+    for (let slot = 0; slot < this.#ids.length; slot++) entries += this.#counts[slot] ?? 0;
     const termIds = new Uint32Array(entries);
     const frequencies = new Uint32Array(entries);
     const remap = new Int32Array(this.#terms.length).fill(-1);
     const terms: string[] = [];
     let offset = 0;
-    for (const [id, slot] of this.#slotById) {
+    for (let slot = 0; slot < this.#ids.length; slot++) {
+      const id = this.#ids[slot];
+      if (id === undefined) continue;
       const documentTerms = this.#termArrays[slot]!;
       const documentFrequencies = this.#frequencyArrays[slot]!;
       const start = this.#starts[slot]!;
@@ -176,6 +181,8 @@ export class Bm25Index {
   static fromSnapshot(snapshot: Bm25Snapshot, options: Omit<Bm25Options, 'k1' | 'b'> = {}): Bm25Index {
     const { header } = snapshot;
     const index = new Bm25Index({ ...options, k1: header.k1, b: header.b });
+    // A loaded index is searchable at once; its id map is built by the first write (or `prepareWrites`).
+    index.#slotMap = undefined;
     if (header.analyzerId !== index.analyzerId) {
       throw new Error(`BM25 snapshot was made by analyzer '${header.analyzerId}', not '${index.analyzerId}'`);
     }
@@ -212,8 +219,24 @@ export class Bm25Index {
       if (!postings) index.#post(position, termIds, frequencies, offset, count);
       offset += count;
     }
-    if (index.size !== header.ids.length) throw new Error('BM25 snapshot holds duplicate ids');
     return index;
+  }
+
+  /** The slot of each id, built from `#ids` on first use after a load. */
+  get #slotById(): Map<string, number> {
+    if (this.#slotMap) return this.#slotMap;
+    const map = new Map<string, number>();
+    this.#ids.forEach((id, slot) => {
+      if (id !== undefined) map.set(id, slot);
+    });
+    if (map.size !== this.#live) throw new Error('BM25 index holds duplicate ids');
+    this.#slotMap = map;
+    return map;
+  }
+
+  /** Builds what writes need and a load leaves out (the id map), e.g. while the process is idle. */
+  prepareWrites(): void {
+    void this.#slotById;
   }
 
   /** Adds a document not in the index, whose entries are `count` from `start` in the arrays. */
@@ -245,7 +268,8 @@ export class Bm25Index {
     this.#frequencyArrays[slot] = frequencies;
     this.#starts[slot] = start;
     this.#counts[slot] = count;
-    this.#slotById.set(id, slot);
+    this.#slotMap?.set(id, slot);
+    this.#live++;
     this.#totalLength += length;
     this.#normsValid = false;
     return slot;

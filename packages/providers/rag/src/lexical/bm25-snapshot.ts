@@ -61,21 +61,25 @@ export function encodeBm25Snapshot(snapshot: Bm25Snapshot): Uint8Array {
   const postings = snapshot.postings ?? transpose(snapshot);
   const packedIds = packStrings(ids);
   const packedTerms = packStrings(terms);
-  const pieces = encodeBinaryFile(MAGIC, { ...header, version: 3 }, {
-    idLengths: packedIds.lengths,
-    idPieces: packedIds.pieces,
-    idData: packedIds.data,
-    termLengths: packedTerms.lengths,
-    termPieces: packedTerms.pieces,
-    termData: packedTerms.data,
-    lengths: snapshot.lengths,
-    termCounts: snapshot.termCounts,
-    termIds: snapshot.termIds,
-    frequencies: snapshot.frequencies,
-    postingStarts: postings.starts,
-    postingDocuments: postings.documents,
-    postingFrequencies: postings.frequencies,
-  });
+  const pieces = encodeBinaryFile(
+    MAGIC,
+    { ...header, version: 3 },
+    {
+      idLengths: packedIds.lengths,
+      idPieces: packedIds.pieces,
+      idData: packedIds.data,
+      termLengths: packedTerms.lengths,
+      termPieces: packedTerms.pieces,
+      termData: packedTerms.data,
+      lengths: snapshot.lengths,
+      termCounts: snapshot.termCounts,
+      termIds: snapshot.termIds,
+      frequencies: snapshot.frequencies,
+      postingStarts: postings.starts,
+      postingDocuments: postings.documents,
+      postingFrequencies: postings.frequencies,
+    },
+  );
   return Buffer.concat(pieces);
 }
 

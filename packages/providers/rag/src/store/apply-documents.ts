@@ -172,8 +172,7 @@ export function replayLog(context: ApplyContext, entries: readonly LogEntry[], i
       applyDocuments(entryContext, [], entry.delete);
       return;
     }
-    const vectors =
-      entry.vectors && position >= indexed ? new Map(Object.entries(entry.vectors)) : undefined;
+    const vectors = entry.vectors && position >= indexed ? new Map(Object.entries(entry.vectors)) : undefined;
     applyDocuments(entryContext, [{ record: entry.put, chunks: entry.chunks }], [], vectors);
   });
 }

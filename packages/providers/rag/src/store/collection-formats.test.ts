@@ -43,7 +43,10 @@ async function contents(collection: Collection) {
       .sort((a, b) => (a[0]! === b[0]! ? a[1]!.localeCompare(b[1]!) : Number(b[0]) - Number(a[0])));
   return {
     info: { documents: collection.info().documents, chunks: collection.info().chunks },
-    documents: documents.map((document) => ({ ...document, chunks: collection.getDocument(document.id)!.chunks })),
+    documents: documents.map((document) => ({
+      ...document,
+      chunks: collection.getDocument(document.id)!.chunks,
+    })),
     bm25: await search('bm25', 'topic item café'),
     vector: await search('vector', 'Document 7 is about topic 2'),
     sizes: [collection.bm25Index.size, collection.vectorIndex?.size],
@@ -76,7 +79,9 @@ describe('collection files of earlier versions', () => {
       await rag.close();
       expect((await manifest()).version).toBe(3);
       const files = (await readdir(collectionDirectory())).sort();
-      expect(files.filter((file) => file.endsWith('.jsonl') || file.endsWith('.json'))).toEqual(['manifest.json']);
+      expect(files.filter((file) => file.endsWith('.jsonl') || file.endsWith('.json'))).toEqual([
+        'manifest.json',
+      ]);
       expect(files.some((file) => /^store-\d+\.bin$/.test(file))).toBe(true);
       expect(files.some((file) => file.endsWith('.hnsw.labels'))).toBe(true);
       const reopened = store();
@@ -103,7 +108,11 @@ describe('vector checkpoints', () => {
     expect(beforeCheckpoint.log).toMatchObject({ vectors: 10 });
     await collection.checkpointVectors();
     const checkpointed = await manifest();
-    expect(checkpointed.log).toEqual({ ...beforeCheckpoint.log, indexedBytes: beforeCheckpoint.log!.bytes, vectors: 0 });
+    expect(checkpointed.log).toEqual({
+      ...beforeCheckpoint.log,
+      indexedBytes: beforeCheckpoint.log!.bytes,
+      vectors: 0,
+    });
     expect(checkpointed.files.vectors).not.toBe(beforeCheckpoint.files.vectors);
     expect(checkpointed.files.log).toBe(beforeCheckpoint.files.log);
     // Changes after the checkpoint are replayed into the loaded index as before.

@@ -132,9 +132,7 @@ export class CollectionStorage {
   }
 
   /** Loads the last committed state and removes files no commit refers to (left by a crash). */
-  async load(
-    options: { ef?: number; replay?: ReplayLog } = {},
-  ): Promise<CollectionState> {
+  async load(options: { ef?: number; replay?: ReplayLog } = {}): Promise<CollectionState> {
     const manifest = await CollectionStorage.readManifest(this.directory);
     if (!manifest) throw new Error(`${this.directory} holds no collection`);
     if (manifest.version !== 1 && manifest.version !== 2 && manifest.version !== 3)
@@ -172,7 +170,9 @@ export class CollectionStorage {
       options.replay(state, log.entries, log.indexed);
       // A log written before checkpoints existed: count the vectors it replays into the index.
       if (manifest.log && manifest.log.vectors === undefined) {
-        manifest.log.vectors = log.entries.slice(log.indexed).reduce((sum, entry) => sum + entryVectors(entry), 0);
+        manifest.log.vectors = log.entries
+          .slice(log.indexed)
+          .reduce((sum, entry) => sum + entryVectors(entry), 0);
       }
     }
     return state;
@@ -257,7 +257,8 @@ export class CollectionStorage {
     // A new file's name must be durable before the manifest points at it.
     if (!previous.files.log) await fsyncPath(dirname(path));
     await onStep?.('manifest');
-    const vectors = (previous.log?.vectors ?? 0) + entries.reduce((sum, entry) => sum + entryVectors(entry), 0);
+    const vectors =
+      (previous.log?.vectors ?? 0) + entries.reduce((sum, entry) => sum + entryVectors(entry), 0);
     const manifest: Manifest = {
       version: previous.version === 3 ? 3 : 2,
       generation,

@@ -79,6 +79,8 @@ export class Collection {
     }
     const collection = new Collection(storage, state, options);
     collection.#scheduleMaintenance();
+    // The load left out the id maps that only writes need (searches do without): built right after.
+    setImmediate(() => collection.#prepareWrites());
     return collection;
   }
 
@@ -93,6 +95,11 @@ export class Collection {
           indexed,
         ),
     };
+  }
+
+  #prepareWrites(): void {
+    this.#state.bm25.prepareWrites();
+    this.#state.vectors?.prepareWrites();
   }
 
   get name(): string {

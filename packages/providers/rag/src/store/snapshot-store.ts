@@ -41,13 +41,17 @@ export function encodeStoreSnapshot(
   }
   const packed = packStrings(strings);
   const header: StoreHeader = { version: 3, generation, documents: stored };
-  return encodeBinaryFile(MAGIC, { ...header }, {
-    lengths: packed.lengths,
-    pieces: packed.pieces,
-    data: packed.data,
-    starts: Uint32Array.from(starts),
-    ends: Uint32Array.from(ends),
-  });
+  return encodeBinaryFile(
+    MAGIC,
+    { ...header },
+    {
+      lengths: packed.lengths,
+      pieces: packed.pieces,
+      data: packed.data,
+      starts: Uint32Array.from(starts),
+      ends: Uint32Array.from(ends),
+    },
+  );
 }
 
 /** Reads a snapshot written by {@link encodeStoreSnapshot}. */
@@ -55,7 +59,8 @@ export async function readStoreSnapshot(
   path: string,
 ): Promise<{ documents: Map<string, DocumentRecord>; chunks: Map<string, ChunkRecord> }> {
   const file = decodeBinaryFile<StoreHeader>(MAGIC, await readFile(path));
-  if (file.header.version !== 3) throw new Error(`unsupported store snapshot version ${String(file.header.version)}`);
+  if (file.header.version !== 3)
+    throw new Error(`unsupported store snapshot version ${String(file.header.version)}`);
   const starts = file.uint32('starts');
   const ends = file.uint32('ends');
   const count = starts.length;

@@ -20,7 +20,12 @@ export function encodeBinaryFile(
   if (endianness() !== 'LE') throw new Error('binary collection files are little-endian only');
   const names = Object.keys(sections);
   const lengths = names.map((name) => sections[name]!.byteLength);
-  const json = Buffer.from(JSON.stringify({ ...header, sections: Object.fromEntries(names.map((name, index) => [name, lengths[index]])) }));
+  const json = Buffer.from(
+    JSON.stringify({
+      ...header,
+      sections: Object.fromEntries(names.map((name, index) => [name, lengths[index]])),
+    }),
+  );
   const prefix = Buffer.alloc(8);
   prefix.write(magic, 0, 4, 'latin1');
   prefix.writeUInt32LE(json.length, 4);

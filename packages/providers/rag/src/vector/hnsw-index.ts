@@ -57,7 +57,9 @@ export class HnswIndex {
   readonly options: Required<Omit<HnswIndexOptions, 'initialCapacity'>>;
   #native: NativeIndex;
   #ids: (string | null)[] = [];
-  readonly #labels = new Map<string, number>();
+  // Built on first use from `#ids` (a load needs none: searches go by label), see `#labels`.
+  #labelMap: Map<string, number> | undefined = new Map();
+  #live = 0;
   #vacant = 0;
 
   constructor(options: HnswIndexOptions, native?: NativeIndex) {
@@ -89,7 +91,7 @@ export class HnswIndex {
 
   /** Live vectors. */
   get size(): number {
-    return this.#labels.size;
+    return this.#live;
   }
 
   /** Allocated slots (grows by doubling). */
@@ -124,6 +126,23 @@ export class HnswIndex {
     if (replace) this.#vacant--;
     this.#ids.push(id);
     this.#labels.set(id, label);
+    this.#live++;
+  }
+
+  /** The label of each id, built from `#ids` on first use after a load. */
+  get #labels(): Map<string, number> {
+    if (this.#labelMap) return this.#labelMap;
+    const map = new Map<string, number>();
+    this.#ids.forEach((id, label) => {
+      if (id !== null) map.set(id, label);
+    });
+    this.#labelMap = map;
+    return map;
+  }
+
+  /** Builds what writes need and a load leaves out (the id map), e.g. while the process is idle. */
+  prepareWrites(): void {
+    void this.#labels;
   }
 
   /** Marks the vector of `id` deleted. Returns false when `id` was not indexed. */
@@ -132,6 +151,7 @@ export class HnswIndex {
     if (label === undefined) return false;
     this.#native.markDelete(label);
     this.#labels.delete(id);
+    this.#live--;
     this.#ids[label] = null;
     this.#vacant++;
     return true;
@@ -142,7 +162,7 @@ export class HnswIndex {
    * when a selective filter leaves the walk short of `k`, the matching vectors are scanned exactly.
    */
   search(vector: readonly number[], options: VectorSearchOptions): ScoredId[] {
-    const k = Math.min(options.k, this.#labels.size);
+    const k = Math.min(options.k, this.#live);
     if (k <= 0) return [];
     if (vector.length !== this.dimensions) {
       throw new InvalidRequestError(
@@ -170,8 +190,9 @@ export class HnswIndex {
   #exactSearch(vector: readonly number[], k: number, filter: (id: string) => boolean): ScoredId[] {
     const norm = Math.hypot(...vector) || 1;
     const best = new TopK<string>(k);
-    for (const [id, label] of this.#labels) {
-      if (!filter(id)) continue;
+    for (let label = 0; label < this.#ids.length; label++) {
+      const id = this.#ids[label];
+      if (id === null || id === undefined || !filter(id)) continue;
       const point = this.#native.getPoint(label);
       let dot = 0;
       for (let index = 0; index < point.length; index++) dot += point[index]! * vector[index]!;
@@ -193,12 +214,16 @@ export class HnswIndex {
     }
     const packed = packStrings(this.#ids.map((id) => id ?? ''));
     const deleted = Uint8Array.from(this.#ids, (id) => (id === null ? 1 : 0));
-    const pieces = encodeBinaryFile(LABELS_MAGIC, { version: 2, options: this.options }, {
-      lengths: packed.lengths,
-      pieces: packed.pieces,
-      data: packed.data,
-      deleted,
-    });
+    const pieces = encodeBinaryFile(
+      LABELS_MAGIC,
+      { version: 2, options: this.options },
+      {
+        lengths: packed.lengths,
+        pieces: packed.pieces,
+        data: packed.data,
+        deleted,
+      },
+    );
     await writeFileAtomic(`${path}.labels`, async (write) => {
       for (const piece of pieces) await write(piece);
     });
@@ -218,10 +243,10 @@ export class HnswIndex {
     const native = await (early ?? readNative(path, options.dimensions));
     const index = new HnswIndex({ ...options, ...(overrides.ef ? { ef: overrides.ef } : {}) }, native);
     index.#ids = ids;
-    ids.forEach((id, label) => {
-      if (id !== null) index.#labels.set(id, label);
-    });
-    index.#vacant = native.getCurrentCount() - index.#labels.size;
+    // Searches go by label; the id → label map is built by the first write (or `prepareWrites`).
+    index.#labelMap = undefined;
+    for (const id of ids) if (id !== null) index.#live++;
+    index.#vacant = native.getCurrentCount() - index.#live;
     return index;
   }
 }
@@ -244,7 +269,8 @@ async function readLabels(path: string): Promise<Omit<LabelFile, 'version'>> {
     return file;
   }
   const file = decodeBinaryFile<{ version: number; options: LabelFile['options'] }>(LABELS_MAGIC, bytes);
-  if (file.header.version !== 2) throw new Error(`unsupported HNSW id map version ${String(file.header.version)}`);
+  if (file.header.version !== 2)
+    throw new Error(`unsupported HNSW id map version ${String(file.header.version)}`);
   const deleted = file.bytes('deleted');
   const ids: (string | null)[] = unpackStrings({
     lengths: file.uint32('lengths'),
