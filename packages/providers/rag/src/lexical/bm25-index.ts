@@ -2,6 +2,7 @@ import type { Bm25Options, Bm25SearchOptions, ScoredId } from './bm25-options.js
 import type { Bm25Snapshot } from './bm25-snapshot.js';
 import { type Analyzer, createEnglishAnalyzer, ENGLISH_ANALYZER_ID } from './english-analyzer.js';
 import { appendPosting, newPosting, type Posting, removePosting } from './posting-list.js';
+import { IdSlots } from '../util/id-slots.js';
 import { TopK } from './top-k.js';
 
 /**
@@ -18,10 +19,10 @@ export class Bm25Index {
   readonly #termIds = new Map<string, number>();
   readonly #terms: string[] = [];
   readonly #postings: (Posting | undefined)[] = [];
-  // Built on first use from `#ids` (a load needs none: searches go by slot), see `#slotById`.
-  #slotMap: Map<string, number> | undefined = new Map();
   #live = 0;
   readonly #ids: (string | undefined)[] = [];
+  // Searches go by slot: a loaded index looks ids up without a map of them all until writes need one.
+  #slotById = new IdSlots(this.#ids, false);
   readonly #lengths: number[] = [];
   // A document's term ids and frequencies are `count` entries from `start` in these arrays, which a
   // loaded snapshot shares between all its documents (no per-document allocation on load).
@@ -49,11 +50,14 @@ export class Bm25Index {
   }
 
   has(id: string): boolean {
-    return this.#slotById.has(id);
+    return this.#slotById.get(id) !== undefined;
   }
 
-  /** Indexes a text under `id`, replacing what `id` held before. */
-  add(id: string, text: string): void {
+  /**
+   * Indexes a text under `id`, replacing what `id` held before. `absent: true` says the caller knows
+   * `id` is not indexed, which saves looking it up.
+   */
+  add(id: string, text: string, options: { absent?: boolean } = {}): void {
     const counts = new Map<number, number>();
     const terms = this.analyzer(text);
     for (const term of terms) {
@@ -64,7 +68,7 @@ export class Bm25Index {
       }
       counts.set(termId, (counts.get(termId) ?? 0) + 1);
     }
-    this.delete(id);
+    if (!options.absent) this.delete(id);
     this.#insert(
       id,
       terms.length,
@@ -181,8 +185,7 @@ export class Bm25Index {
   static fromSnapshot(snapshot: Bm25Snapshot, options: Omit<Bm25Options, 'k1' | 'b'> = {}): Bm25Index {
     const { header } = snapshot;
     const index = new Bm25Index({ ...options, k1: header.k1, b: header.b });
-    // A loaded index is searchable at once; its id map is built by the first write (or `prepareWrites`).
-    index.#slotMap = undefined;
+
     if (header.analyzerId !== index.analyzerId) {
       throw new Error(`BM25 snapshot was made by analyzer '${header.analyzerId}', not '${index.analyzerId}'`);
     }
@@ -211,32 +214,22 @@ export class Bm25Index {
         if (df > 0) index.#postings[termId] = newPosting(df);
       });
     }
+    // The loaded ids are looked up in `#ids` until writes need a map of them all (`IdSlots`).
+    index.#slotById = new IdSlots(index.#ids, true);
     let offset = 0;
     for (let position = 0; position < header.ids.length; position++) {
       const count = termCounts[position]!;
       // A fresh index takes slots in order, so slot = position, which the stored postings refer to.
-      index.#place(header.ids[position]!, lengths[position]!, termIds, frequencies, offset, count);
+      index.#place(header.ids[position]!, lengths[position]!, termIds, frequencies, offset, count, false);
       if (!postings) index.#post(position, termIds, frequencies, offset, count);
       offset += count;
     }
     return index;
   }
 
-  /** The slot of each id, built from `#ids` on first use after a load. */
-  get #slotById(): Map<string, number> {
-    if (this.#slotMap) return this.#slotMap;
-    const map = new Map<string, number>();
-    this.#ids.forEach((id, slot) => {
-      if (id !== undefined) map.set(id, slot);
-    });
-    if (map.size !== this.#live) throw new Error('BM25 index holds duplicate ids');
-    this.#slotMap = map;
-    return map;
-  }
-
-  /** Builds what writes need and a load leaves out (the id map), e.g. while the process is idle. */
+  /** Builds what writes need and a load leaves out (the map of every id), e.g. while the process is idle. */
   prepareWrites(): void {
-    void this.#slotById;
+    this.#slotById.build();
   }
 
   /** Adds a document not in the index, whose entries are `count` from `start` in the arrays. */
@@ -260,6 +253,7 @@ export class Bm25Index {
     frequencies: Uint32Array,
     start: number,
     count: number,
+    remember = true,
   ): number {
     const slot = this.#freeSlots.pop() ?? this.#ids.length;
     this.#ids[slot] = id;
@@ -268,7 +262,7 @@ export class Bm25Index {
     this.#frequencyArrays[slot] = frequencies;
     this.#starts[slot] = start;
     this.#counts[slot] = count;
-    this.#slotMap?.set(id, slot);
+    if (remember) this.#slotById.set(id, slot);
     this.#live++;
     this.#totalLength += length;
     this.#normsValid = false;

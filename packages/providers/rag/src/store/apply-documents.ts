@@ -66,7 +66,8 @@ export function planDocuments(context: ApplyContext, inputs: readonly DocumentIn
     plan.documents.push({ record, chunks });
     if (!state.config.vector) continue;
     for (const chunk of chunks) {
-      if (state.vectors?.has(chunk.id) || seen.has(chunk.id)) continue;
+      // The indexes hold only the collection's chunks: a chunk it lacks needs no lookup there.
+      if ((state.chunks.has(chunk.id) && state.vectors?.has(chunk.id)) || seen.has(chunk.id)) continue;
       seen.add(chunk.id);
       plan.newChunks.push(chunk);
     }
@@ -141,13 +142,15 @@ export function applyDocuments(
     }
     let added: Record<string, number[]> | undefined;
     for (const chunk of chunks) {
-      if (!state.chunks.has(chunk.id)) counts.chunksAdded++;
+      // The indexes hold only the collection's chunks: a new chunk is in neither (no lookup there).
+      const absent = !state.chunks.has(chunk.id);
+      if (absent) counts.chunksAdded++;
       state.chunks.set(chunk.id, chunk);
       context.views.delete(chunk.id);
-      state.bm25.add(chunk.id, lexicalText(chunk, record.title));
+      state.bm25.add(chunk.id, lexicalText(chunk, record.title), { absent });
       const vector = vectors?.get(chunk.id);
-      if (vector && index && !index.has(chunk.id)) {
-        index.add(chunk.id, vector);
+      if (vector && index && (absent || !index.has(chunk.id))) {
+        index.add(chunk.id, vector, { absent: true });
         state.vectorsChanged = true;
         (added ??= {})[chunk.id] = vector;
       }

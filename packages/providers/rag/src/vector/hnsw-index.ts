@@ -5,6 +5,7 @@ import type { ScoredId } from '../lexical/bm25-options.js';
 import { TopK } from '../lexical/top-k.js';
 import { fsyncPath, temporaryPathFor, writeFileAtomic } from '../util/atomic-write.js';
 import { decodeBinaryFile, encodeBinaryFile } from '../util/binary-file.js';
+import { IdSlots } from '../util/id-slots.js';
 import { packStrings, unpackStrings } from '../util/string-table.js';
 
 type NativeIndex = InstanceType<typeof hnswlib.HierarchicalNSW>;
@@ -57,8 +58,8 @@ export class HnswIndex {
   readonly options: Required<Omit<HnswIndexOptions, 'initialCapacity'>>;
   #native: NativeIndex;
   #ids: (string | null)[] = [];
-  // Built on first use from `#ids` (a load needs none: searches go by label), see `#labels`.
-  #labelMap: Map<string, number> | undefined = new Map();
+  // Searches go by label: a loaded index looks ids up without a map of them all until writes need one.
+  #labels = new IdSlots(this.#ids, false);
   #live = 0;
   #vacant = 0;
 
@@ -105,17 +106,20 @@ export class HnswIndex {
   }
 
   has(id: string): boolean {
-    return this.#labels.has(id);
+    return this.#labels.get(id) !== undefined;
   }
 
-  /** Adds a vector under `id`, replacing the one it had. */
-  add(id: string, vector: readonly number[]): void {
+  /**
+   * Adds a vector under `id`, replacing the one it had. `absent: true` says the caller knows `id` is
+   * not indexed, which saves looking it up.
+   */
+  add(id: string, vector: readonly number[], options: { absent?: boolean } = {}): void {
     if (vector.length !== this.dimensions) {
       throw new InvalidRequestError(`Vector of length ${vector.length}, index expects ${this.dimensions}`, {
         code: 'dimension_mismatch',
       });
     }
-    this.delete(id);
+    if (!options.absent) this.delete(id);
     // Taking over a deleted slot makes hnswlib repair the neighbours' links (`updatePoint`), several
     // times the work of a plain insert: do it only when the index is full, instead of growing it.
     const full = this.#native.getCurrentCount() >= this.#native.getMaxElements();
@@ -129,20 +133,9 @@ export class HnswIndex {
     this.#live++;
   }
 
-  /** The label of each id, built from `#ids` on first use after a load. */
-  get #labels(): Map<string, number> {
-    if (this.#labelMap) return this.#labelMap;
-    const map = new Map<string, number>();
-    this.#ids.forEach((id, label) => {
-      if (id !== null) map.set(id, label);
-    });
-    this.#labelMap = map;
-    return map;
-  }
-
-  /** Builds what writes need and a load leaves out (the id map), e.g. while the process is idle. */
+  /** Builds what writes need and a load leaves out (the map of every id), e.g. while the process is idle. */
   prepareWrites(): void {
-    void this.#labels;
+    this.#labels.build();
   }
 
   /** Marks the vector of `id` deleted. Returns false when `id` was not indexed. */
@@ -243,8 +236,7 @@ export class HnswIndex {
     const native = await (early ?? readNative(path, options.dimensions));
     const index = new HnswIndex({ ...options, ...(overrides.ef ? { ef: overrides.ef } : {}) }, native);
     index.#ids = ids;
-    // Searches go by label; the id → label map is built by the first write (or `prepareWrites`).
-    index.#labelMap = undefined;
+    index.#labels = new IdSlots(ids, true);
     for (const id of ids) if (id !== null) index.#live++;
     index.#vacant = native.getCurrentCount() - index.#live;
     return index;
