@@ -1,8 +1,8 @@
+import { IdSlots } from '../util/id-slots.js';
 import type { Bm25Options, Bm25SearchOptions, ScoredId } from './bm25-options.js';
 import type { Bm25Snapshot } from './bm25-snapshot.js';
 import { type Analyzer, createEnglishAnalyzer, ENGLISH_ANALYZER_ID } from './english-analyzer.js';
 import { appendPosting, newPosting, type Posting, removePosting } from './posting-list.js';
-import { IdSlots } from '../util/id-slots.js';
 import { TopK } from './top-k.js';
 
 /**

@@ -1,5 +1,5 @@
 import { endianness } from 'node:os';
-import { decodeBinaryFile, encodeBinaryFile, hasMagic } from '../util/binary-file.js';
+import { type BinaryFile, decodeBinaryFile, encodeBinaryFile, hasMagic } from '../util/binary-file.js';
 import { packStrings, unpackStrings } from '../util/string-table.js';
 
 /**
@@ -110,7 +110,7 @@ export function decodeBm25Snapshot(bytes: Uint8Array): Bm25Snapshot {
 
 function decodeVersion3(bytes: Uint8Array): Bm25Snapshot {
   type Header = Omit<Bm25Snapshot['header'], 'terms' | 'ids'>;
-  let file;
+  let file: BinaryFile<Header>;
   try {
     file = decodeBinaryFile<Header>(MAGIC, bytes);
   } catch (error) {
