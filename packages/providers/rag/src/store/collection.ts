@@ -77,8 +77,9 @@ export class Collection {
         { code: 'embedding_model_mismatch' },
       );
     }
+    // No maintenance is started here: a process that only reads (a CLI query) never writes; the
+    // writer checkpoints or compacts after its next commit.
     const collection = new Collection(storage, state, options);
-    collection.#scheduleMaintenance();
     // The load left out the id maps that only writes need (searches do without): built right after.
     setImmediate(() => collection.#prepareWrites());
     return collection;
