@@ -1,6 +1,7 @@
 /**
  * One load in a fresh process: `node --expose-gc storage-load-child.mjs <rag module URL> <dir> <name>
- * collection|raw` prints `{ ms, peakMb, loadedMb, chunks, files }` as JSON. `collection` opens the
+ * collection|raw` prints `{ ms, cpuMs, peakMb, loadedMb, chunks, files }` as JSON (`cpuMs`: user + system
+ * time of every thread of the process, the native index's reader included). `collection` opens the
  * collection through RagStore; `raw` is the baseline: hnswlib-node `readIndex` of the collection's
  * index file plus `readFile` and UTF-8 decoding of the files holding the chunk texts.
  */
@@ -19,6 +20,7 @@ const files = `${entries.length} files, ${Math.round(bytes / 1e6)} MB`;
 globalThis.gc();
 const before = process.memoryUsage().rss;
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 let keep;
 let chunks;
 if (mode === 'collection') {
@@ -36,12 +38,17 @@ if (mode === 'collection') {
   chunks = native.getCurrentCount();
 }
 const ms = performance.now() - started;
+const cpu = process.cpuUsage(cpuBefore);
+const cpuMs = (cpu.user + cpu.system) / 1000;
+// What a load defers until just after it (id maps only writes need) counts in the loaded size.
+await new Promise((resolve) => setImmediate(resolve));
 const peak = process.resourceUsage().maxRSS * 1024;
 globalThis.gc();
 const loaded = process.memoryUsage().rss;
 console.log(
   JSON.stringify({
     ms,
+    cpuMs,
     peakMb: (peak - before) / 1e6,
     loadedMb: (loaded - before) / 1e6,
     chunks,

@@ -66,6 +66,8 @@ const cases = [
   { operation: 'delete', steps: ['log', 'manifest', 'cleanup'] },
   // Compaction writes a new snapshot of the log's state.
   { operation: 'compact', steps: ['store', 'bm25', 'vectors', 'manifest', 'cleanup'] },
+  // A vector checkpoint saves the vector index and records that it holds the log's vectors.
+  { operation: 'checkpoint', steps: ['vectors', 'manifest', 'cleanup'] },
 ] as const;
 
 describe('kill -9 at each step of a commit', () => {
@@ -96,7 +98,7 @@ describe('kill -9 at each step of a commit', () => {
         expect(after.uniqueChunks).toBe(after.chunks);
         expect(after.bm25).toBe(after.chunks);
         expect(after.vectors).toBe(after.chunks);
-        const expected = { seed: 20, add: 30, delete: 25, compact: 25 }[operation];
+        const expected = { seed: 20, add: 30, delete: 25, compact: 25, checkpoint: 30 }[operation];
         expect(after.documents).toBe(expected);
       });
     }

@@ -7,9 +7,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.js';
 import { type RunningCli, runCliToEnd, spawnCli } from '../support/spawn-cli.js';
 
 let cwd: string;
+let upstream: MockUpstream;
 const running: RunningCli[] = [];
 
 beforeAll(async () => {
@@ -17,8 +19,10 @@ beforeAll(async () => {
   await mkdir(join(cwd, 'notes'));
   await writeFile(join(cwd, 'notes', 'ports.md'), '# Ports\n\nPorts below 1024 need root on Linux.\n');
   await writeFile(join(cwd, 'notes', 'tea.txt'), 'Green tea steeps for two minutes at 80 degrees.\n');
+  upstream = await startMockUpstream();
 });
 afterAll(async () => {
+  await upstream?.close();
   await Promise.all(running.map((cli) => cli.stop('SIGKILL')));
   await rm(cwd, { recursive: true, force: true });
 });
@@ -57,6 +61,49 @@ describe('fusion serve serves the collections of fusion ingest', () => {
     const body = (await response.json()) as { data: { text: string }[] };
     expect(body.data[0]?.text).toContain('1024');
     expect(cli.output()).toMatch(/rag: 1 of 1 collection\(s\) loaded/);
+    await cli.stop();
+  });
+
+  it('/health reports the collections loading, and /health/ready answers 200 only once they are loaded', {
+    timeout: 90_000,
+  }, async () => {
+    const ingest = await runCliToEnd(['ingest', 'notes', '--collection', 'health'], {}, cwd, 60_000);
+    expect(ingest.code).toBe(0);
+    const cli = await serve({ FUSION_UPSTREAMS: `lab=${upstream.baseURL}` });
+    type Report = {
+      status: string;
+      ready: boolean;
+      checks?: { rag?: { ready: boolean; loading: number; failed: number } };
+    };
+    let report: Report | undefined;
+    for (let attempt = 0; attempt < 400; attempt++) {
+      const response = await fetch(`${cli.url}/health/ready`);
+      report = (await response.json()) as Report;
+      if (response.status === 200) break;
+      expect(response.status).toBe(503);
+      expect(report.ready).toBe(false);
+      // Not ready: the model is not up yet, or collections are still loading (counted).
+      if (report.status === 'ok') {
+        expect(report.checks?.rag?.ready).toBe(false);
+        expect(report.checks?.rag?.loading).toBeGreaterThan(0);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(report).toMatchObject({
+      status: 'ok',
+      ready: true,
+      checks: { rag: { ready: true, loading: 0, failed: 0 } },
+    });
+    // Ready on /health/ready means loaded on /api/rag/status too.
+    const status = (await (await fetch(`${cli.url}/api/rag/status`)).json()) as {
+      ready: boolean;
+      collections: { name: string; status: string }[];
+    };
+    expect(status.ready).toBe(true);
+    expect(status.collections).toContainEqual(expect.objectContaining({ name: 'health', status: 'ready' }));
+    const health = await fetch(`${cli.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ ready: true, checks: { rag: { ready: true } } });
     await cli.stop();
   });
 

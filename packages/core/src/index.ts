@@ -128,6 +128,7 @@ export type {
   ForwardRequest,
   FusionStrategyV1,
   FusionTrace,
+  HealthCheck,
   HealthStatus,
   HookContext,
   HookOptions,

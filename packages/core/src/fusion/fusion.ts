@@ -32,6 +32,7 @@ import type { EmbedRequest } from '../spec/embedding/embed-request.js';
 import type { EmbedResult } from '../spec/embedding/embed-result.js';
 import type { PipelineDefinition } from '../spec/pipeline/pipeline-definition.js';
 import type {
+  HealthCheck,
   HookContext,
   HookOptions,
   PluginHooks,
@@ -82,6 +83,8 @@ export class Fusion {
   readonly retrievers = new Map<string, RetrieverV1>();
   readonly strategies = new Map<string, FusionStrategyV1>();
   readonly tools = new Map<string, ToolV1>();
+  /** Plugins' readiness checks, reported by `GET /health`. */
+  readonly healthChecks = new Map<string, HealthCheck>();
   /** Pipelines served as models, by name. */
   readonly pipelines = new Map<string, Pipeline>();
   /** Circuit breakers and latency averages of every target. */
@@ -368,7 +371,7 @@ export class Fusion {
 
   /** The health report `GET /health` serves. */
   health(): HealthReport {
-    return buildHealthReport(this.registry, this.targetHealth, this.closing);
+    return buildHealthReport(this.registry, this.targetHealth, this.closing, this.healthChecks.values());
   }
 
   /** Queue counters, as `GET /v1/queue/stats` serves them. */

@@ -1,10 +1,19 @@
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { TargetHealth } from '../resilience/target-health.js';
+import type { HealthCheck } from '../spec/plugin/v1/plugin-v1.js';
 
 /** What `GET /health` answers. */
 export interface HealthReport {
   /** `ok`: at least one model ready; `unavailable`: none; `draining`: shutting down. */
   status: 'ok' | 'unavailable' | 'draining';
+  /**
+   * `status` is `ok` and every plugin check is ready: what `GET /health/ready` answers 200 for. While a
+   * plugin is still loading (RAG collections at startup), `status` can be `ok` (chats are served)
+   * with `ready: false`.
+   */
+  ready: boolean;
+  /** Plugins' readiness checks by name. @example { rag: { ready: false, loading: ['docs'] } } */
+  checks?: Record<string, { ready: boolean } & Record<string, unknown>>;
   /** Per-model status and load. */
   models: Record<
     string,
@@ -37,7 +46,21 @@ export function buildHealthReport(
   registry: ModelRegistry,
   targetHealth: TargetHealth,
   closing: boolean,
+  healthChecks: Iterable<HealthCheck> = [],
 ): HealthReport {
+  const checks: NonNullable<HealthReport['checks']> = {};
+  let checksReady = true;
+  for (const healthCheck of healthChecks) {
+    let result: { ready: boolean } & Record<string, unknown>;
+    try {
+      result = healthCheck.check();
+    } catch (error) {
+      result = { ready: false, error: error instanceof Error ? error.message : String(error) };
+    }
+    checks[healthCheck.name] = result;
+    if (result.ready !== true) checksReady = false;
+  }
+  const withChecks = Object.keys(checks).length > 0 ? { checks } : {};
   const models: HealthReport['models'] = {};
   let ready = 0;
   for (const model of registry.list()) {
@@ -61,9 +84,25 @@ export function buildHealthReport(
     if (health?.latencyMs !== undefined) entry.latency_ms = health.latencyMs;
     providers[provider.id] = entry;
   }
-  if (closing) return { status: 'draining', models, providers, message: 'The server is shutting down.' };
-  if (ready > 0) return { status: 'ok', models, providers };
-  return { status: 'unavailable', models, providers, message: unavailableMessage(registry, providers) };
+  if (closing) {
+    return {
+      status: 'draining',
+      ready: false,
+      models,
+      providers,
+      ...withChecks,
+      message: 'The server is shutting down.',
+    };
+  }
+  if (ready > 0) return { status: 'ok', ready: checksReady, models, providers, ...withChecks };
+  return {
+    status: 'unavailable',
+    ready: false,
+    models,
+    providers,
+    ...withChecks,
+    message: unavailableMessage(registry, providers),
+  };
 }
 
 /** Why nothing can serve: no provider at all, or the providers that are down and why. */

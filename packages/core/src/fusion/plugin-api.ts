@@ -34,6 +34,7 @@ export function createPluginApi(fusion: Fusion): FusionPluginApi {
     registerStrategy: (strategy) => register(fusion.strategies, 'strategy', strategy),
     registerTool: (tool) => register(fusion.tools, 'tool', tool),
     registerPipeline: (pipeline) => fusion.registerPipeline(pipeline),
+    registerHealthCheck: (check) => register(fusion.healthChecks, 'health check', check),
     route: (method, path, handler, options) => fusion.route(method, path, handler, options),
     hook: (name, hook, options) => fusion.hook(name, hook, options),
   };

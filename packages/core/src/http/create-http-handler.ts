@@ -24,7 +24,7 @@ export interface HttpHandlerOptions {
 }
 
 /** Paths that answer without an API key and while draining. */
-const OPEN_PATHS = new Set(['/health']);
+const OPEN_PATHS = new Set(['/health', '/health/ready']);
 
 /**
  * Builds `fusion.handle`: request id, the cross-site guard (Host, Origin, CORS, JSON-only bodies),

@@ -358,6 +358,72 @@ describe('GET /health', () => {
     });
   });
 
+  it("reports plugins' readiness checks; /health/ready is 503 until every one is ready", async () => {
+    const { fusion } = await start();
+    const loading = ['docs', 'notes'];
+    let undo: () => void = () => {};
+    await fusion.use({
+      specificationVersion: 'v1',
+      name: 'loader',
+      setup(api) {
+        undo = api.registerHealthCheck({
+          name: 'rag',
+          check: () => ({ ready: loading.length === 0, loading }),
+        });
+        api.registerHealthCheck({ name: 'cache', check: () => ({ ready: true }) });
+        expect(() => api.registerHealthCheck({ name: 'cache', check: () => ({ ready: true }) })).toThrow(
+          /already registered/,
+        );
+      },
+    });
+    const health = await get(fusion, '/health');
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      ready: false,
+      checks: { rag: { ready: false, loading: ['docs', 'notes'] }, cache: { ready: true } },
+    });
+    const notReady = await get(fusion, '/health/ready');
+    expect(notReady.status).toBe(503);
+    expect(notReady.headers.get('cache-control')).toBe('no-store');
+    expect(await notReady.json()).toMatchObject({ status: 'ok', ready: false });
+    loading.splice(0);
+    const ready = await get(fusion, '/health/ready');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ready: true, checks: { rag: { ready: true, loading: [] } } });
+    undo();
+    expect(Object.keys((await (await get(fusion, '/health')).json()).checks)).toEqual(['cache']);
+  });
+
+  it('reads a check that throws as not ready, with its message', async () => {
+    const { fusion } = await start();
+    await fusion.use({
+      specificationVersion: 'v1',
+      name: 'broken',
+      setup(api) {
+        api.registerHealthCheck({
+          name: 'broken',
+          check: () => {
+            throw new Error('index file missing');
+          },
+        });
+      },
+    });
+    const response = await get(fusion, '/health/ready');
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({
+      ready: false,
+      checks: { broken: { ready: false, error: 'index file missing' } },
+    });
+  });
+
+  it('/health/ready is 503 with no model, and open without an API key', async () => {
+    fusion = createFusion({ healthIntervalMs: 0, apiKeys: ['sk-test'] });
+    const response = await get(fusion, '/health/ready');
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ status: 'unavailable', ready: false });
+  });
+
   it('is 503 when the provider cannot list its models', async () => {
     const mock = createMockProvider({ id: 'down' });
     mock.models = async () => {

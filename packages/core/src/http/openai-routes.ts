@@ -70,6 +70,13 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
     });
   };
 
+  // Readiness for a load balancer or a Kubernetes readinessProbe: 503 until models are up and every
+  // plugin check (RAG collections loading at startup) is ready; `/health` stays the liveness view.
+  const ready: RouteHandler = (_request, { requestId }) => {
+    const report = fusion.health();
+    return jsonResponse(report, report.ready ? 200 : 503, requestId, { 'cache-control': 'no-store' });
+  };
+
   const queueStats: RouteHandler = (_request, { requestId }) => {
     const stats = fusion.queueStats();
     // Shaped like mlx-openai-server's, so another orchestrator can route on it.
@@ -95,6 +102,7 @@ export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
     ['GET', '/v1/models', listModels],
     ['GET', '/v1/models/*id', getModel],
     ['GET', '/health', health],
+    ['GET', '/health/ready', ready],
     ['GET', '/v1/queue/stats', queueStats],
   ];
 }

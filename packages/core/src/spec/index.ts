@@ -26,6 +26,7 @@ export type { ModelCapabilities, ModelInfo, ModelPricing } from './model/model-i
 export type { BudgetLimits, PipelineDefinition, PipelineLimits } from './pipeline/pipeline-definition.js';
 export type {
   CallHookContext,
+  HealthCheck,
   HookContext,
   HookOptions,
   PluginApi,

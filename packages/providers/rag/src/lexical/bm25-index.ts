@@ -1,3 +1,4 @@
+import { IdSlots } from '../util/id-slots.js';
 import type { Bm25Options, Bm25SearchOptions, ScoredId } from './bm25-options.js';
 import type { Bm25Snapshot } from './bm25-snapshot.js';
 import { type Analyzer, createEnglishAnalyzer, ENGLISH_ANALYZER_ID } from './english-analyzer.js';
@@ -18,8 +19,10 @@ export class Bm25Index {
   readonly #termIds = new Map<string, number>();
   readonly #terms: string[] = [];
   readonly #postings: (Posting | undefined)[] = [];
-  readonly #slotById = new Map<string, number>();
+  #live = 0;
   readonly #ids: (string | undefined)[] = [];
+  // Searches go by slot: a loaded index looks ids up without a map of them all until writes need one.
+  #slotById = new IdSlots(this.#ids, false);
   readonly #lengths: number[] = [];
   // A document's term ids and frequencies are `count` entries from `start` in these arrays, which a
   // loaded snapshot shares between all its documents (no per-document allocation on load).
@@ -43,15 +46,18 @@ export class Bm25Index {
 
   /** Number of indexed documents. */
   get size(): number {
-    return this.#slotById.size;
+    return this.#live;
   }
 
   has(id: string): boolean {
-    return this.#slotById.has(id);
+    return this.#slotById.get(id) !== undefined;
   }
 
-  /** Indexes a text under `id`, replacing what `id` held before. */
-  add(id: string, text: string): void {
+  /**
+   * Indexes a text under `id`, replacing what `id` held before. `absent: true` says the caller knows
+   * `id` is not indexed, which saves looking it up.
+   */
+  add(id: string, text: string, options: { absent?: boolean } = {}): void {
     const counts = new Map<number, number>();
     const terms = this.analyzer(text);
     for (const term of terms) {
@@ -62,7 +68,7 @@ export class Bm25Index {
       }
       counts.set(termId, (counts.get(termId) ?? 0) + 1);
     }
-    this.delete(id);
+    if (!options.absent) this.delete(id);
     this.#insert(
       id,
       terms.length,
@@ -87,6 +93,7 @@ export class Bm25Index {
     }
     this.#totalLength -= this.#lengths[slot]!;
     this.#slotById.delete(id);
+    this.#live--;
     this.#ids[slot] = undefined;
     this.#termArrays[slot] = undefined;
     this.#frequencyArrays[slot] = undefined;
@@ -148,13 +155,15 @@ export class Bm25Index {
     const lengths = new Uint32Array(this.size);
     const termCounts = new Uint32Array(this.size);
     let entries = 0;
-    for (const slot of this.#slotById.values()) entries += this.#counts[slot]!;
+    for (let slot = 0; slot < this.#ids.length; slot++) entries += this.#counts[slot] ?? 0;
     const termIds = new Uint32Array(entries);
     const frequencies = new Uint32Array(entries);
     const remap = new Int32Array(this.#terms.length).fill(-1);
     const terms: string[] = [];
     let offset = 0;
-    for (const [id, slot] of this.#slotById) {
+    for (let slot = 0; slot < this.#ids.length; slot++) {
+      const id = this.#ids[slot];
+      if (id === undefined) continue;
       const documentTerms = this.#termArrays[slot]!;
       const documentFrequencies = this.#frequencyArrays[slot]!;
       const start = this.#starts[slot]!;
@@ -176,6 +185,7 @@ export class Bm25Index {
   static fromSnapshot(snapshot: Bm25Snapshot, options: Omit<Bm25Options, 'k1' | 'b'> = {}): Bm25Index {
     const { header } = snapshot;
     const index = new Bm25Index({ ...options, k1: header.k1, b: header.b });
+
     if (header.analyzerId !== index.analyzerId) {
       throw new Error(`BM25 snapshot was made by analyzer '${header.analyzerId}', not '${index.analyzerId}'`);
     }
@@ -183,21 +193,43 @@ export class Bm25Index {
       index.#terms.push(term);
       index.#termIds.set(term, termId);
     });
+    const { termIds, frequencies, termCounts, lengths, postings } = snapshot;
+    if (postings) {
+      // Version 3: the postings are views on the snapshot's buffer; a posting that grows is copied.
+      for (let termId = 0; termId < header.terms.length; termId++) {
+        const start = postings.starts[termId]!;
+        const end = postings.starts[termId + 1]!;
+        if (end === start) continue;
+        index.#postings[termId] = {
+          slots: postings.documents.subarray(start, end),
+          frequencies: postings.frequencies.subarray(start, end),
+          length: end - start,
+        };
+      }
+    } else {
+      // Postings are allocated at their final size: one pass to count document frequencies first.
+      const documentFrequencies = new Uint32Array(header.terms.length);
+      for (const termId of termIds) documentFrequencies[termId]!++;
+      documentFrequencies.forEach((df, termId) => {
+        if (df > 0) index.#postings[termId] = newPosting(df);
+      });
+    }
+    // The loaded ids are looked up in `#ids` until writes need a map of them all (`IdSlots`).
+    index.#slotById = new IdSlots(index.#ids, true);
     let offset = 0;
-    const { termIds, frequencies, termCounts, lengths } = snapshot;
-    // Postings are allocated at their final size: one pass to count document frequencies first.
-    const documentFrequencies = new Uint32Array(header.terms.length);
-    for (const termId of termIds) documentFrequencies[termId]!++;
-    documentFrequencies.forEach((df, termId) => {
-      if (df > 0) index.#postings[termId] = newPosting(df);
-    });
     for (let position = 0; position < header.ids.length; position++) {
       const count = termCounts[position]!;
-      index.#insert(header.ids[position]!, lengths[position]!, termIds, frequencies, offset, count);
+      // A fresh index takes slots in order, so slot = position, which the stored postings refer to.
+      index.#place(header.ids[position]!, lengths[position]!, termIds, frequencies, offset, count, false);
+      if (!postings) index.#post(position, termIds, frequencies, offset, count);
       offset += count;
     }
-    if (index.size !== header.ids.length) throw new Error('BM25 snapshot holds duplicate ids');
     return index;
+  }
+
+  /** Builds what writes need and a load leaves out (the map of every id), e.g. while the process is idle. */
+  prepareWrites(): void {
+    this.#slotById.build();
   }
 
   /** Adds a document not in the index, whose entries are `count` from `start` in the arrays. */
@@ -209,6 +241,20 @@ export class Bm25Index {
     start: number,
     count: number,
   ) {
+    const slot = this.#place(id, length, termIds, frequencies, start, count);
+    this.#post(slot, termIds, frequencies, start, count);
+  }
+
+  /** Gives a document a slot (without postings) and returns it. */
+  #place(
+    id: string,
+    length: number,
+    termIds: Uint32Array,
+    frequencies: Uint32Array,
+    start: number,
+    count: number,
+    remember = true,
+  ): number {
     const slot = this.#freeSlots.pop() ?? this.#ids.length;
     this.#ids[slot] = id;
     this.#lengths[slot] = length;
@@ -216,15 +262,21 @@ export class Bm25Index {
     this.#frequencyArrays[slot] = frequencies;
     this.#starts[slot] = start;
     this.#counts[slot] = count;
-    this.#slotById.set(id, slot);
+    if (remember) this.#slotById.set(id, slot);
+    this.#live++;
     this.#totalLength += length;
+    this.#normsValid = false;
+    return slot;
+  }
+
+  /** Appends a slot's entries to the postings of its terms. */
+  #post(slot: number, termIds: Uint32Array, frequencies: Uint32Array, start: number, count: number) {
     for (let index = start; index < start + count; index++) {
       const termId = termIds[index]!;
       let posting = this.#postings[termId];
       if (!posting) this.#postings[termId] = posting = newPosting(4);
       appendPosting(posting, slot, frequencies[index]!);
     }
-    this.#normsValid = false;
   }
 
   /** Recomputes per-document length norms after the average length changed, and grows scratch arrays. */

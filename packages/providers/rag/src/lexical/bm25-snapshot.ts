@@ -1,20 +1,30 @@
 import { endianness } from 'node:os';
+import { type BinaryFile, decodeBinaryFile, encodeBinaryFile, hasMagic } from '../util/binary-file.js';
+import { packStrings, unpackStrings } from '../util/string-table.js';
 
 /**
  * The persisted form of a BM25 index: per document (in `ids` order) its length and its distinct terms
- * as ids into `terms`, with their frequencies, flattened into typed arrays.
+ * as ids into `terms`, with their frequencies, flattened into typed arrays; and (version 3) the
+ * postings of each term, so that a load takes them as views instead of rebuilding them.
  */
 export interface Bm25Snapshot {
-  header: { version: 2; k1: number; b: number; analyzerId: string; terms: string[]; ids: string[] };
+  header: { version: 2 | 3; k1: number; b: number; analyzerId: string; terms: string[]; ids: string[] };
   /** Token count of each document. */
   lengths: Uint32Array;
   /** Distinct terms of each document: how many entries of `termIds`/`frequencies` it owns. */
   termCounts: Uint32Array;
   termIds: Uint32Array;
   frequencies: Uint32Array;
+  /**
+   * Term `t`'s postings are entries `starts[t]` to `starts[t + 1]` of `documents` (positions in
+   * `ids`) and `frequencies`. Absent in version 2 snapshots (rebuilt on load).
+   */
+  postings?: { starts: Uint32Array; documents: Uint32Array; frequencies: Uint32Array };
 }
 
-const MAGIC = 0x35324d42; // 'BM25' read as a little-endian u32
+/** Version 2: 'BM25' read as a little-endian u32, then a JSON header and four arrays. */
+const MAGIC_V2 = 0x35324d42;
+const MAGIC = 'BMV3';
 
 function aligned(bytes: Uint8Array, offset: number, count: number): Uint32Array {
   const start = bytes.byteOffset + offset;
@@ -22,36 +32,63 @@ function aligned(bytes: Uint8Array, offset: number, count: number): Uint32Array 
   return new Uint32Array(bytes.slice(offset, offset + count * 4).buffer);
 }
 
-/**
- * Encodes a snapshot as `magic, header length, header JSON, padding, lengths, termCounts, termIds,
- * frequencies`: one JSON parse and four typed-array views load it, so a large index loads in
- * milliseconds with little garbage. Little-endian, like every platform Node runs on here.
- */
-export function encodeBm25Snapshot(snapshot: Bm25Snapshot): Uint8Array {
-  if (endianness() !== 'LE') throw new Error('BM25 snapshots are little-endian only');
-  const header = new TextEncoder().encode(JSON.stringify(snapshot.header));
-  const headerEnd = 8 + header.length;
-  const dataStart = Math.ceil(headerEnd / 4) * 4;
-  const arrays = [snapshot.lengths, snapshot.termCounts, snapshot.termIds, snapshot.frequencies];
-  const total = dataStart + arrays.reduce((sum, array) => sum + array.byteLength, 0);
-  const bytes = new Uint8Array(total);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, MAGIC, true);
-  view.setUint32(4, header.length, true);
-  bytes.set(header, 8);
-  let offset = dataStart;
-  for (const array of arrays) {
-    bytes.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), offset);
-    offset += array.byteLength;
+/** The postings of a snapshot's documents: its per-document entries transposed. */
+function transpose(snapshot: Bm25Snapshot): NonNullable<Bm25Snapshot['postings']> {
+  const { termIds, frequencies, termCounts } = snapshot;
+  const starts = new Uint32Array(snapshot.header.terms.length + 1);
+  for (const termId of termIds) starts[termId + 1]!++;
+  for (let term = 0; term < snapshot.header.terms.length; term++) starts[term + 1]! += starts[term]!;
+  const next = starts.slice(0, -1);
+  const documents = new Uint32Array(termIds.length);
+  const postingFrequencies = new Uint32Array(termIds.length);
+  let entry = 0;
+  for (let document = 0; document < termCounts.length; document++) {
+    for (const last = entry + termCounts[document]!; entry < last; entry++) {
+      const at = next[termIds[entry]!]!++;
+      documents[at] = document;
+      postingFrequencies[at] = frequencies[entry]!;
+    }
   }
-  return bytes;
+  return { starts, documents, frequencies: postingFrequencies };
 }
 
-/** Decodes {@link encodeBm25Snapshot}'s bytes; the typed arrays are views on `bytes` where aligned. */
+/**
+ * Encodes a snapshot (version 3) as a binary file: a JSON header, ids and terms as packed strings,
+ * the per-document arrays and the postings: a load is views on one buffer and a slice per string.
+ */
+export function encodeBm25Snapshot(snapshot: Bm25Snapshot): Uint8Array {
+  const { terms, ids, ...header } = snapshot.header;
+  const postings = snapshot.postings ?? transpose(snapshot);
+  const packedIds = packStrings(ids);
+  const packedTerms = packStrings(terms);
+  const pieces = encodeBinaryFile(
+    MAGIC,
+    { ...header, version: 3 },
+    {
+      idLengths: packedIds.lengths,
+      idPieces: packedIds.pieces,
+      idData: packedIds.data,
+      termLengths: packedTerms.lengths,
+      termPieces: packedTerms.pieces,
+      termData: packedTerms.data,
+      lengths: snapshot.lengths,
+      termCounts: snapshot.termCounts,
+      termIds: snapshot.termIds,
+      frequencies: snapshot.frequencies,
+      postingStarts: postings.starts,
+      postingDocuments: postings.documents,
+      postingFrequencies: postings.frequencies,
+    },
+  );
+  return Buffer.concat(pieces);
+}
+
+/** Decodes {@link encodeBm25Snapshot}'s bytes (or a version 2 snapshot); arrays are views on `bytes`. */
 export function decodeBm25Snapshot(bytes: Uint8Array): Bm25Snapshot {
   if (endianness() !== 'LE') throw new Error('BM25 snapshots are little-endian only');
+  if (hasMagic(bytes, MAGIC)) return decodeVersion3(bytes);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 8 || view.getUint32(0, true) !== MAGIC) throw new Error('not a BM25 snapshot');
+  if (bytes.length < 8 || view.getUint32(0, true) !== MAGIC_V2) throw new Error('not a BM25 snapshot');
   const headerLength = view.getUint32(4, true);
   const header = JSON.parse(
     new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)),
@@ -69,4 +106,50 @@ export function decodeBm25Snapshot(bytes: Uint8Array): Bm25Snapshot {
   const frequencies = aligned(bytes, offset, entries);
   if (offset + entries * 4 !== bytes.length) throw new Error('BM25 snapshot is truncated or corrupt');
   return { header, lengths, termCounts, termIds, frequencies };
+}
+
+function decodeVersion3(bytes: Uint8Array): Bm25Snapshot {
+  type Header = Omit<Bm25Snapshot['header'], 'terms' | 'ids'>;
+  let file: BinaryFile<Header>;
+  try {
+    file = decodeBinaryFile<Header>(MAGIC, bytes);
+  } catch (error) {
+    throw new Error(`BM25 snapshot is truncated or corrupt: ${(error as Error).message}`);
+  }
+  const { header } = file;
+  if (header.version !== 3) throw new Error(`unsupported BM25 snapshot version ${String(header.version)}`);
+  const ids = unpackStrings({
+    lengths: file.uint32('idLengths'),
+    pieces: file.uint32('idPieces'),
+    data: file.bytes('idData'),
+  });
+  const terms = unpackStrings({
+    lengths: file.uint32('termLengths'),
+    pieces: file.uint32('termPieces'),
+    data: file.bytes('termData'),
+  });
+  const snapshot: Bm25Snapshot = {
+    header: { version: 3, k1: header.k1, b: header.b, analyzerId: header.analyzerId, terms, ids },
+    lengths: file.uint32('lengths'),
+    termCounts: file.uint32('termCounts'),
+    termIds: file.uint32('termIds'),
+    frequencies: file.uint32('frequencies'),
+    postings: {
+      starts: file.uint32('postingStarts'),
+      documents: file.uint32('postingDocuments'),
+      frequencies: file.uint32('postingFrequencies'),
+    },
+  };
+  const entries = snapshot.termIds.length;
+  if (
+    snapshot.lengths.length !== ids.length ||
+    snapshot.termCounts.length !== ids.length ||
+    snapshot.frequencies.length !== entries ||
+    snapshot.postings!.starts.length !== terms.length + 1 ||
+    snapshot.postings!.documents.length !== entries ||
+    snapshot.postings!.starts[terms.length] !== entries
+  ) {
+    throw new Error('BM25 snapshot is truncated or corrupt');
+  }
+  return snapshot;
 }

@@ -198,6 +198,17 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
           { headers: { 'cache-control': 'no-store' } },
         );
       });
+      // `GET /health` and `/health/ready`: not ready while collections load at startup. A collection
+      // that failed to load is counted but does not hold readiness back (it would never come). Counts,
+      // not names: /health needs no key, and collections may belong to keys (`/api/rag/status` names them).
+      api.registerHealthCheck({
+        name: 'rag',
+        check: () => {
+          const { ready, collections } = status();
+          const count = (state: string) => collections.filter((entry) => entry.status === state).length;
+          return { ready, loading: count('loading'), failed: count('failed') };
+        },
+      });
       if (options.load === 'startup') {
         // In the background: the server answers meanwhile, and a request for a collection still
         // loading waits for that one load rather than starting another.

@@ -16,6 +16,8 @@ export interface ApplyContext {
   splitterFor(format: DocumentFormat): TextSplitter;
   /** Receives every change applied, for the next commit's log (absent while replaying the log). */
   journal?: LogEntry[];
+  /** Replaying log entries whose vector changes the loaded vector file already holds: leave it alone. */
+  vectorsSaved?: boolean;
 }
 
 /** A changed or new document with its new chunks. */
@@ -64,7 +66,8 @@ export function planDocuments(context: ApplyContext, inputs: readonly DocumentIn
     plan.documents.push({ record, chunks });
     if (!state.config.vector) continue;
     for (const chunk of chunks) {
-      if (state.vectors?.has(chunk.id) || seen.has(chunk.id)) continue;
+      // The indexes hold only the collection's chunks: a chunk it lacks needs no lookup there.
+      if ((state.chunks.has(chunk.id) && state.vectors?.has(chunk.id)) || seen.has(chunk.id)) continue;
       seen.add(chunk.id);
       plan.newChunks.push(chunk);
     }
@@ -75,7 +78,7 @@ export function planDocuments(context: ApplyContext, inputs: readonly DocumentIn
 function removeChunk(context: ApplyContext, id: string): void {
   const { state } = context;
   state.bm25.delete(id);
-  if (state.vectors?.delete(id)) state.vectorsChanged = true;
+  if (!context.vectorsSaved && state.vectors?.delete(id)) state.vectorsChanged = true;
   state.chunks.delete(id);
   context.views.delete(id);
 }
@@ -139,13 +142,15 @@ export function applyDocuments(
     }
     let added: Record<string, number[]> | undefined;
     for (const chunk of chunks) {
-      if (!state.chunks.has(chunk.id)) counts.chunksAdded++;
+      // The indexes hold only the collection's chunks: a new chunk is in neither (no lookup there).
+      const absent = !state.chunks.has(chunk.id);
+      if (absent) counts.chunksAdded++;
       state.chunks.set(chunk.id, chunk);
       context.views.delete(chunk.id);
-      state.bm25.add(chunk.id, lexicalText(chunk, record.title));
+      state.bm25.add(chunk.id, lexicalText(chunk, record.title), { absent });
       const vector = vectors?.get(chunk.id);
-      if (vector && index && !index.has(chunk.id)) {
-        index.add(chunk.id, vector);
+      if (vector && index && (absent || !index.has(chunk.id))) {
+        index.add(chunk.id, vector, { absent: true });
         state.vectorsChanged = true;
         (added ??= {})[chunk.id] = vector;
       }
@@ -158,14 +163,19 @@ export function applyDocuments(
   return counts;
 }
 
-/** Applies the entries of a commit log, in order, to a state loaded from its snapshot. */
-export function replayLog(context: ApplyContext, entries: readonly LogEntry[]): void {
-  for (const entry of entries) {
+/**
+ * Applies the entries of a commit log, in order, to a state loaded from its snapshot. The first
+ * `indexed` entries change only documents, chunks and BM25: the vector file saved after them holds
+ * their vectors already.
+ */
+export function replayLog(context: ApplyContext, entries: readonly LogEntry[], indexed = 0): void {
+  entries.forEach((entry, position) => {
+    const entryContext = { ...context, vectorsSaved: position < indexed };
     if ('delete' in entry) {
-      applyDocuments(context, [], entry.delete);
-      continue;
+      applyDocuments(entryContext, [], entry.delete);
+      return;
     }
-    const vectors = entry.vectors ? new Map(Object.entries(entry.vectors)) : undefined;
-    applyDocuments(context, [{ record: entry.put, chunks: entry.chunks }], [], vectors);
-  }
+    const vectors = entry.vectors && position >= indexed ? new Map(Object.entries(entry.vectors)) : undefined;
+    applyDocuments(entryContext, [{ record: entry.put, chunks: entry.chunks }], [], vectors);
+  });
 }

@@ -47,9 +47,9 @@ describe('collection persistence', () => {
     expect((await readdir(collectionDirectory())).sort()).toEqual([
       'bm25-1.bin',
       'manifest.json',
-      'store-1.jsonl',
+      'store-1.bin',
       'vectors-1.hnsw',
-      'vectors-1.hnsw.ids.json',
+      'vectors-1.hnsw.labels',
     ]);
     const query = { query: 'topic 3 item', k: 5, filter: { topic: 3 } };
     const before = await collection.search(query);
@@ -82,11 +82,11 @@ describe('collection persistence', () => {
       'bm25-1.bin',
       'log-1.jsonl',
       'manifest.json',
-      'store-1.jsonl',
+      'store-1.bin',
       'vectors-1.hnsw',
-      'vectors-1.hnsw.ids.json',
+      'vectors-1.hnsw.labels',
     ]);
-    for (const file of ['bm25-1.bin', 'store-1.jsonl', 'vectors-1.hnsw']) {
+    for (const file of ['bm25-1.bin', 'store-1.bin', 'vectors-1.hnsw']) {
       expect(after[file]).toBe(snapshot[file]);
     }
     const query = { query: 'topic 3 item', k: 5 };
@@ -101,9 +101,9 @@ describe('collection persistence', () => {
     expect((await readdir(collectionDirectory())).sort()).toEqual([
       'bm25-4.bin',
       'manifest.json',
-      'store-4.jsonl',
+      'store-4.bin',
       'vectors-4.hnsw',
-      'vectors-4.hnsw.ids.json',
+      'vectors-4.hnsw.labels',
     ]);
     // A metadata-only change, then compaction: the vectors did not change, so their file is kept.
     await reopened.upsertDocuments([{ ...documents(0, 1)[0]!, metadata: { topic: 99 } }]);
@@ -111,9 +111,9 @@ describe('collection persistence', () => {
     expect((await readdir(collectionDirectory())).sort()).toEqual([
       'bm25-6.bin',
       'manifest.json',
-      'store-6.jsonl',
+      'store-6.bin',
       'vectors-4.hnsw',
-      'vectors-4.hnsw.ids.json',
+      'vectors-4.hnsw.labels',
     ]);
     const last = await crashableStore().rag.getCollection('docs');
     expect(last.info()).toMatchObject({ documents: 9, generation: 6 });
@@ -133,7 +133,7 @@ describe('collection persistence', () => {
     }
     await collection.close();
     const files = await readdir(collectionDirectory());
-    expect(files.filter((file) => file.startsWith('store-'))).not.toEqual(['store-1.jsonl']);
+    expect(files.filter((file) => file.startsWith('store-'))).not.toEqual(['store-1.bin']);
     const reopened = await crashableStore().rag.getCollection('docs');
     expect(reopened.info().documents).toBe(4200);
     expect(reopened.bm25Index.size).toBe(reopened.info().chunks);
@@ -209,16 +209,16 @@ describe('collection persistence', () => {
     const { rag } = crashableStore();
     const collection = await rag.createCollection('docs');
     await collection.upsertDocuments(documents(0, 3));
-    await writeFile(join(collectionDirectory(), 'store-2.jsonl'), '{"partial":');
+    await writeFile(join(collectionDirectory(), 'store-2.bin'), '{"partial":');
     await writeFile(join(collectionDirectory(), '.bm25-2.bin.abc123.tmp'), 'x');
     const reopened = await crashableStore().rag.getCollection('docs');
     expect(reopened.info().documents).toBe(3);
     expect((await readdir(collectionDirectory())).sort()).toEqual([
       'bm25-1.bin',
       'manifest.json',
-      'store-1.jsonl',
+      'store-1.bin',
       'vectors-1.hnsw',
-      'vectors-1.hnsw.ids.json',
+      'vectors-1.hnsw.labels',
     ]);
   });
 

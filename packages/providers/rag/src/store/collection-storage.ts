@@ -3,29 +3,46 @@ import { dirname, join } from 'node:path';
 import { Bm25Index } from '../lexical/bm25-index.js';
 import { decodeBm25Snapshot, encodeBm25Snapshot } from '../lexical/bm25-snapshot.js';
 import { fsyncPath, writeFileAtomic } from '../util/atomic-write.js';
-import { jsonLinesWriter, readJsonLines } from '../util/json-lines.js';
-import { HnswIndex } from '../vector/hnsw-index.js';
-import { appendLog, encodeLogEntries, entryWeight, type LogEntry, readLog } from './commit-log.js';
+import { readJsonLines } from '../util/json-lines.js';
+import { HNSW_ID_FILE_SUFFIXES, HnswIndex } from '../vector/hnsw-index.js';
+import {
+  appendLog,
+  encodeLogEntries,
+  entryVectors,
+  entryWeight,
+  type LogEntry,
+  readLog,
+} from './commit-log.js';
 import type { ChunkRecord, CollectionConfig, DocumentRecord } from './records.js';
+import { encodeStoreSnapshot, readStoreSnapshot } from './snapshot-store.js';
 
 /**
  * Steps of a commit, in order. A snapshot writes `store`, `bm25`, `vectors`; an incremental commit
- * appends to the `log`. A crash before `manifest` leaves the previous commit in force.
+ * appends to the `log`; a vector checkpoint writes `vectors` only. A crash before `manifest` leaves
+ * the previous commit in force.
  */
 export type CommitStep = 'store' | 'bm25' | 'vectors' | 'log' | 'manifest' | 'cleanup';
 
 /** The commit record: which files make up the current state. */
 export interface Manifest {
-  /** 2 adds the log; version 1 manifests (snapshots only) still load. */
-  version: 1 | 2;
+  /**
+   * 2 adds the log; 3 writes binary snapshots (`store-<n>.bin`, BM25 with postings, packed vector ids).
+   * Versions 1 and 2 still load, and become 3 at the next snapshot.
+   */
+  version: 1 | 2 | 3;
   generation: number;
   committedAt: string;
   config: CollectionConfig;
   counts: { documents: number; chunks: number };
   /** The snapshot, and the log of changes since it (`log` is the file name). */
   files: { store?: string; bm25?: string; vectors?: string; log?: string };
-  /** Committed length of the log in bytes (later bytes are an unfinished append), and chunks it touches. */
-  log?: { bytes: number; weight: number };
+  /**
+   * Committed length of the log in bytes (later bytes are an unfinished append), and chunks it
+   * touches. `indexedBytes`: the vector file already holds the vector changes of the log up to this
+   * byte (a checkpoint saved it), so a load replays only the later ones into the index; `vectors`:
+   * vectors added by the log after that point.
+   */
+  log?: { bytes: number; weight: number; indexedBytes?: number; vectors?: number };
 }
 
 /** Everything a collection holds in memory, as loaded or about to be committed. */
@@ -39,7 +56,23 @@ export interface CollectionState {
   vectorsChanged: boolean;
 }
 
+/** A store snapshot of manifest version 1 or 2: one JSON line per document with its chunks. */
 type StoreRow = { document: DocumentRecord; chunks: ChunkRecord[] };
+
+/** Reads a store snapshot: binary (`.bin`, version 3) or JSON lines (older versions). */
+async function readStore(
+  path: string,
+): Promise<{ documents: Map<string, DocumentRecord>; chunks: Map<string, ChunkRecord> }> {
+  if (path.endsWith('.bin')) return readStoreSnapshot(path);
+  const { rows } = await readJsonLines<unknown, StoreRow>(path);
+  const documents = new Map<string, DocumentRecord>();
+  const chunks = new Map<string, ChunkRecord>();
+  for (const row of rows) {
+    documents.set(row.document.id, row.document);
+    for (const chunk of row.chunks) chunks.set(chunk.id, chunk);
+  }
+  return { documents, chunks };
+}
 
 const MANIFEST = 'manifest.json';
 
@@ -47,6 +80,11 @@ const MANIFEST = 'manifest.json';
 const COMPACT_SHARE = 0.25;
 /** ...and at least this many chunks (small collections would otherwise snapshot at every commit). */
 const COMPACT_MIN = 2048;
+/** Vectors added by the log since the vector file was saved, past which it is saved again (a checkpoint). */
+const CHECKPOINT_VECTORS = 1024;
+
+/** Replays a log over a loaded snapshot; the first `indexed` entries are already in the vector file. */
+export type ReplayLog = (state: CollectionState, entries: LogEntry[], indexed: number) => void;
 
 /**
  * The files of one collection in `<dir>/rag/<name>/`: a snapshot (store, BM25 and vector files) and
@@ -94,27 +132,29 @@ export class CollectionStorage {
   }
 
   /** Loads the last committed state and removes files no commit refers to (left by a crash). */
-  async load(
-    options: { ef?: number; replay?: (state: CollectionState, entries: LogEntry[]) => void } = {},
-  ): Promise<CollectionState> {
+  async load(options: { ef?: number; replay?: ReplayLog } = {}): Promise<CollectionState> {
     const manifest = await CollectionStorage.readManifest(this.directory);
     if (!manifest) throw new Error(`${this.directory} holds no collection`);
-    if (manifest.version !== 1 && manifest.version !== 2)
+    if (manifest.version !== 1 && manifest.version !== 2 && manifest.version !== 3)
       throw new Error(`unsupported collection manifest version ${String(manifest.version)}`);
     const { files, config } = manifest;
     const at = (file: string) => join(this.directory, file);
-    const [store, bm25, vectors, log] = await Promise.all([
-      files.store ? readJsonLines<unknown, StoreRow>(at(files.store)) : undefined,
+    // The native index reads its file on a worker thread while the store and BM25 decode here.
+    const [vectors, store, bm25, log] = await Promise.all([
+      files.vectors
+        ? HnswIndex.load(at(files.vectors), {
+            ...(options.ef ? { ef: options.ef } : {}),
+            ...(config.vector?.dimensions ? { dimensions: config.vector.dimensions } : {}),
+          })
+        : undefined,
+      files.store ? readStore(at(files.store)) : undefined,
       files.bm25 ? readFile(at(files.bm25)).then(decodeBm25Snapshot) : undefined,
-      files.vectors ? HnswIndex.load(at(files.vectors), options.ef ? { ef: options.ef } : {}) : undefined,
-      files.log ? readLog(at(files.log), manifest.log?.bytes ?? 0) : undefined,
+      files.log
+        ? readLog(at(files.log), manifest.log?.bytes ?? 0, manifest.log?.indexedBytes ?? 0)
+        : undefined,
     ]);
-    const documents = new Map<string, DocumentRecord>();
-    const chunks = new Map<string, ChunkRecord>();
-    for (const row of store?.rows ?? []) {
-      documents.set(row.document.id, row.document);
-      for (const chunk of row.chunks) chunks.set(chunk.id, chunk);
-    }
+    const documents = store?.documents ?? new Map<string, DocumentRecord>();
+    const chunks = store?.chunks ?? new Map<string, ChunkRecord>();
     this.#manifest = manifest;
     await this.#removeUnreferenced();
     const state: CollectionState = {
@@ -125,11 +165,51 @@ export class CollectionStorage {
       vectors,
       vectorsChanged: false,
     };
-    if (log && log.length > 0) {
+    if (log && log.entries.length > 0) {
       if (!options.replay) throw new Error(`${this.directory} has a log but no way to replay it`);
-      options.replay(state, log);
+      options.replay(state, log.entries, log.indexed);
+      // A log written before checkpoints existed: count the vectors it replays into the index.
+      if (manifest.log && manifest.log.vectors === undefined) {
+        manifest.log.vectors = log.entries
+          .slice(log.indexed)
+          .reduce((sum, entry) => sum + entryVectors(entry), 0);
+      }
     }
     return state;
+  }
+
+  /** Whether a load replays enough vectors from the log that the vector file should be saved again. */
+  needsVectorCheckpoint(): boolean {
+    return (this.#manifest?.log?.vectors ?? 0) >= CHECKPOINT_VECTORS;
+  }
+
+  /**
+   * Saves the vector index of `state` (the committed state: nothing applied since the last commit) as
+   * a new vector file and records that it holds the whole log's vector changes, so a load no longer
+   * replays them into the index. The documents, chunks and BM25 index are unchanged.
+   */
+  async checkpointVectors(
+    state: CollectionState,
+    onStep?: (step: CommitStep) => void | Promise<void>,
+  ): Promise<void> {
+    const previous = this.#manifest;
+    if (!previous?.log || !state.vectors || !previous.files.store) return;
+    await onStep?.('vectors');
+    const vectors = `vectors-${previous.generation}.hnsw`;
+    if (vectors === previous.files.vectors) return;
+    await state.vectors.save(join(this.directory, vectors));
+    await onStep?.('manifest');
+    const manifest: Manifest = {
+      ...previous,
+      version: 3,
+      files: { ...previous.files, vectors },
+      log: { ...previous.log, indexedBytes: previous.log.bytes, vectors: 0 },
+    };
+    await writeFileAtomic(join(this.directory, MANIFEST), JSON.stringify(manifest, null, 2));
+    this.#manifest = manifest;
+    state.vectorsChanged = false;
+    await onStep?.('cleanup');
+    await this.#removeUnreferenced();
   }
 
   /** Whether the log has grown past the compaction threshold for a collection of `chunks` chunks. */
@@ -177,14 +257,21 @@ export class CollectionStorage {
     // A new file's name must be durable before the manifest points at it.
     if (!previous.files.log) await fsyncPath(dirname(path));
     await onStep?.('manifest');
+    const vectors =
+      (previous.log?.vectors ?? 0) + entries.reduce((sum, entry) => sum + entryVectors(entry), 0);
     const manifest: Manifest = {
-      version: 2,
+      version: previous.version === 3 ? 3 : 2,
       generation,
       committedAt: new Date().toISOString(),
       config: state.config,
       counts: { documents: state.documents.size, chunks: state.chunks.size },
       files: { ...previous.files, log: file },
-      log: { bytes, weight },
+      log: {
+        bytes,
+        weight,
+        ...(previous.log?.indexedBytes ? { indexedBytes: previous.log.indexedBytes } : {}),
+        vectors,
+      },
     };
     await writeFileAtomic(join(this.directory, MANIFEST), JSON.stringify(manifest, null, 2));
     this.#manifest = manifest;
@@ -201,22 +288,18 @@ export class CollectionStorage {
     const generation = (previous?.generation ?? 0) + 1;
     const files: Manifest['files'] = {};
     await onStep?.('store');
-    files.store = `store-${generation}.jsonl`;
-    const rows = function* () {
-      for (const document of state.documents.values()) {
-        yield { document, chunks: document.chunkIds.map((id) => state.chunks.get(id)!) } satisfies StoreRow;
-      }
-    };
-    await writeFileAtomic(
-      join(this.directory, files.store),
-      jsonLinesWriter({ version: 1, generation }, rows()),
-    );
+    files.store = `store-${generation}.bin`;
+    const pieces = encodeStoreSnapshot(generation, state.documents.values(), (id) => state.chunks.get(id)!);
+    await writeFileAtomic(join(this.directory, files.store), async (write) => {
+      for (const piece of pieces) await write(piece);
+    });
     await onStep?.('bm25');
     files.bm25 = `bm25-${generation}.bin`;
     await writeFileAtomic(join(this.directory, files.bm25), encodeBm25Snapshot(state.bm25.snapshot()));
     if (state.vectors) {
       await onStep?.('vectors');
-      if (state.vectorsChanged || !previous?.files.vectors) {
+      // An unchanged vector file is reused, unless its id map is of an earlier version (JSON).
+      if (state.vectorsChanged || !previous?.files.vectors || previous.version !== 3) {
         files.vectors = `vectors-${generation}.hnsw`;
         await state.vectors.save(join(this.directory, files.vectors));
       } else {
@@ -225,7 +308,7 @@ export class CollectionStorage {
     }
     await onStep?.('manifest');
     const manifest: Manifest = {
-      version: 2,
+      version: 3,
       generation,
       committedAt: new Date().toISOString(),
       config: state.config,
@@ -245,7 +328,10 @@ export class CollectionStorage {
     const files = this.#manifest?.files ?? {};
     const keep = new Set<string>([MANIFEST]);
     for (const file of [files.store, files.bm25, files.vectors, files.log]) {
-      if (file) keep.add(file).add(`${file}.ids.json`);
+      if (file) {
+        keep.add(file);
+        for (const suffix of HNSW_ID_FILE_SUFFIXES) keep.add(`${file}${suffix}`);
+      }
     }
     const entries = await readdir(this.directory);
     const stale = entries.filter(

@@ -77,19 +77,30 @@ export class Collection {
         { code: 'embedding_model_mismatch' },
       );
     }
-    return new Collection(storage, state, options);
+    // No maintenance is started here: a process that only reads (a CLI query) never writes; the
+    // writer checkpoints or compacts after its next commit.
+    const collection = new Collection(storage, state, options);
+    // The load left out the id maps that only writes need (searches do without): built right after.
+    setImmediate(() => collection.#prepareWrites());
+    return collection;
   }
 
   /** How storage loads: `ef` for this process, and the log replayed with the collection's splitter. */
   static #loadOptions(options: CollectionOptions) {
     return {
       ...(options.ef ? { ef: options.ef } : {}),
-      replay: (state: CollectionState, entries: LogEntry[]) =>
+      replay: (state: CollectionState, entries: LogEntry[], indexed: number) =>
         replayLog(
           { state, views: new Map(), splitterFor: chooseSplitter(state.config.splitter, undefined) },
           entries,
+          indexed,
         ),
     };
+  }
+
+  #prepareWrites(): void {
+    this.#state.bm25.prepareWrites();
+    this.#state.vectors?.prepareWrites();
   }
 
   get name(): string {
@@ -343,25 +354,39 @@ export class Collection {
     const manifest = await this.#storage.commit(this.#state, this.#journal, this.#options.onCommitStep);
     this.#dirty = false;
     this.#journal = [];
-    if (this.#storage.needsCompaction(this.#state.chunks.size)) this.#scheduleCompaction();
+    this.#scheduleMaintenance();
     return manifest;
   }
 
   /**
-   * Writes a new snapshot once the log has grown past its threshold: queued behind the current write,
-   * so the write that crossed the threshold resolves at once; searches go on meanwhile.
+   * Writes a new snapshot once the log has grown past its threshold, or else saves the vector index
+   * once a load would replay many vectors from the log (a checkpoint): queued behind the current
+   * write, so the write that crossed the threshold resolves at once; searches go on meanwhile.
    */
-  #scheduleCompaction(): void {
+  #scheduleMaintenance(): void {
+    const storage = this.#storage;
     if (this.#compacting) return;
+    if (!storage.needsCompaction(this.#state.chunks.size) && !storage.needsVectorCheckpoint()) return;
     this.#compacting = true;
     void this.#queue
       .run(async () => {
         this.#compacting = false;
-        if (!this.#storage.needsCompaction(this.#state.chunks.size)) return;
-        await this.#storage.commit(this.#state, [], this.#options.onCommitStep, true);
+        if (storage.needsCompaction(this.#state.chunks.size)) {
+          await storage.commit(this.#state, [], this.#options.onCommitStep, true);
+        } else if (storage.needsVectorCheckpoint()) {
+          await storage.checkpointVectors(this.#state, this.#options.onCommitStep);
+        }
       })
-      // A failed compaction leaves the log in force; the next commit tries again.
+      // A failed compaction or checkpoint leaves the log in force; the next commit tries again.
       .catch(() => {});
+  }
+
+  /**
+   * Saves the vector index so that later loads do not replay the log's vectors into it (done on its
+   * own once the log holds enough of them; see `compact()` for a whole new snapshot).
+   */
+  checkpointVectors(): Promise<void> {
+    return this.#queue.run(() => this.#storage.checkpointVectors(this.#state, this.#options.onCommitStep));
   }
 
   /** Writes the whole collection as a new snapshot, emptying the log. */

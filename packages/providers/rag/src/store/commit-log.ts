@@ -43,11 +43,21 @@ export function entryWeight(entry: LogEntry): number {
   return 'put' in entry ? Math.max(1, entry.chunks.length) : entry.delete.length;
 }
 
+/** Vectors an entry adds to the index: what the vector checkpoint threshold counts. */
+export function entryVectors(entry: LogEntry): number {
+  return 'put' in entry && entry.vectors ? Object.keys(entry.vectors).length : 0;
+}
+
 /**
  * Reads the committed part of a log (`bytes` long; anything after it is an unfinished append, cut
- * off) and decodes its entries.
+ * off) and decodes its entries. `indexed` is how many leading entries end at or before byte
+ * `indexedBytes` (the vector file saved after them already holds their vector changes).
  */
-export async function readLog(path: string, bytes: number): Promise<LogEntry[]> {
+export async function readLog(
+  path: string,
+  bytes: number,
+  indexedBytes = 0,
+): Promise<{ entries: LogEntry[]; indexed: number }> {
   const size = (await stat(path)).size;
   if (size < bytes) throw new Error(`${path} is shorter than its commit (${size} < ${bytes} bytes)`);
   if (size > bytes) {
@@ -63,6 +73,7 @@ export async function readLog(path: string, bytes: number): Promise<LogEntry[]> 
     await handle.close();
   }
   const entries: LogEntry[] = [];
+  let indexed = 0;
   let start = 0;
   while (start < buffer.length) {
     let end = buffer.indexOf(10, start);
@@ -78,10 +89,11 @@ export async function readLog(path: string, bytes: number): Promise<LogEntry[]> 
       } else {
         entries.push(raw as LogEntry);
       }
+      if (end + 1 <= indexedBytes) indexed = entries.length;
     }
     start = end + 1;
   }
-  return entries;
+  return { entries, indexed };
 }
 
 /**

@@ -132,15 +132,17 @@ describe('HnswIndex', () => {
     index.delete('v5');
     const path = join(directory, 'vectors.hnsw');
     await index.save(path);
-    expect((await readdir(directory)).sort()).toEqual(['vectors.hnsw', 'vectors.hnsw.ids.json']);
+    expect((await readdir(directory)).sort()).toEqual(['vectors.hnsw', 'vectors.hnsw.labels']);
     const loaded = await HnswIndex.load(path);
     expect(loaded.size).toBe(99);
     expect(loaded.options).toEqual(index.options);
     expect(loaded.native.getEf()).toBe(120);
     expect(loaded.search(data[9]!, { k: 5 })).toEqual(index.search(data[9]!, { k: 5 }));
     expect(loaded.has('v5')).toBe(false);
+    // Below capacity an add takes a new slot (taking over a deleted one is kept for a full index).
     loaded.add('new', data[5]!);
-    expect(loaded.native.getCurrentCount()).toBe(100);
+    expect(loaded.native.getCurrentCount()).toBe(101);
+    expect(loaded.search(data[5]!, { k: 1 })[0]!.id).toBe('new');
     expect((await HnswIndex.load(path, { ef: 30 })).native.getEf()).toBe(30);
   });
 });

@@ -4,6 +4,9 @@ import hnswlib from 'hnswlib-node';
 import type { ScoredId } from '../lexical/bm25-options.js';
 import { TopK } from '../lexical/top-k.js';
 import { fsyncPath, temporaryPathFor, writeFileAtomic } from '../util/atomic-write.js';
+import { decodeBinaryFile, encodeBinaryFile } from '../util/binary-file.js';
+import { IdSlots } from '../util/id-slots.js';
+import { packStrings, unpackStrings } from '../util/string-table.js';
 
 type NativeIndex = InstanceType<typeof hnswlib.HierarchicalNSW>;
 
@@ -31,7 +34,7 @@ export interface VectorSearchOptions {
   ef?: number;
 }
 
-/** The id map persisted next to the native index file (`<path>.ids.json`). */
+/** The id map of version 1, persisted as JSON next to the native index file (`<path>.ids.json`). */
 interface LabelFile {
   version: 1;
   options: Required<Omit<HnswIndexOptions, 'initialCapacity'>>;
@@ -39,17 +42,25 @@ interface LabelFile {
   ids: (string | null)[];
 }
 
+/** The id map written next to the native index file (`<path>.labels`): options, then packed ids. */
+const LABELS_MAGIC = 'HNSL';
+
+/** Files {@link HnswIndex.save} writes next to `path` (and older versions wrote), for cleanup. */
+export const HNSW_ID_FILE_SUFFIXES = ['.labels', '.ids.json'] as const;
+
 /**
  * A cosine-space hnswlib-node index keyed by string ids. Labels are allocated in order and never
- * reused; a delete marks the label deleted and later adds take over its slot (`replaceDeleted`),
- * so memory does not grow with churn. Scores are cosine similarities (`1 - distance`).
+ * reused; a delete marks the label deleted, and once the index is full later adds take over deleted
+ * slots (`replaceDeleted`) instead of growing it, so memory does not grow with churn. Scores are cosine similarities (`1 - distance`).
  */
 export class HnswIndex {
   readonly dimensions: number;
   readonly options: Required<Omit<HnswIndexOptions, 'initialCapacity'>>;
   #native: NativeIndex;
   #ids: (string | null)[] = [];
-  readonly #labels = new Map<string, number>();
+  // Searches go by label: a loaded index looks ids up without a map of them all until writes need one.
+  #labels = new IdSlots(this.#ids, false);
+  #live = 0;
   #vacant = 0;
 
   constructor(options: HnswIndexOptions, native?: NativeIndex) {
@@ -81,7 +92,7 @@ export class HnswIndex {
 
   /** Live vectors. */
   get size(): number {
-    return this.#labels.size;
+    return this.#live;
   }
 
   /** Allocated slots (grows by doubling). */
@@ -95,7 +106,7 @@ export class HnswIndex {
   }
 
   has(id: string): boolean {
-    return this.#labels.has(id);
+    return this.#labels.get(id) !== undefined;
   }
 
   /** The stored vector of `id` (normalised by the cosine space), or `undefined`. */
@@ -104,22 +115,33 @@ export class HnswIndex {
     return label === undefined ? undefined : this.#native.getPoint(label);
   }
 
-  /** Adds a vector under `id`, replacing the one it had. */
-  add(id: string, vector: readonly number[]): void {
+  /**
+   * Adds a vector under `id`, replacing the one it had. `absent: true` says the caller knows `id` is
+   * not indexed, which saves looking it up.
+   */
+  add(id: string, vector: readonly number[], options: { absent?: boolean } = {}): void {
     if (vector.length !== this.dimensions) {
       throw new InvalidRequestError(`Vector of length ${vector.length}, index expects ${this.dimensions}`, {
         code: 'dimension_mismatch',
       });
     }
-    this.delete(id);
-    if (this.#vacant === 0 && this.#native.getCurrentCount() >= this.#native.getMaxElements()) {
-      this.#native.resizeIndex(this.#native.getMaxElements() * 2);
-    }
+    if (!options.absent) this.delete(id);
+    // Taking over a deleted slot makes hnswlib repair the neighbours' links (`updatePoint`), several
+    // times the work of a plain insert: do it only when the index is full, instead of growing it.
+    const full = this.#native.getCurrentCount() >= this.#native.getMaxElements();
+    const replace = full && this.#vacant > 0;
+    if (full && !replace) this.#native.resizeIndex(this.#native.getMaxElements() * 2);
     const label = this.#ids.length;
-    this.#native.addPoint(vector as number[], label, this.#vacant > 0);
-    if (this.#vacant > 0) this.#vacant--;
+    this.#native.addPoint(vector as number[], label, replace);
+    if (replace) this.#vacant--;
     this.#ids.push(id);
     this.#labels.set(id, label);
+    this.#live++;
+  }
+
+  /** Builds what writes need and a load leaves out (the map of every id), e.g. while the process is idle. */
+  prepareWrites(): void {
+    this.#labels.build();
   }
 
   /** Marks the vector of `id` deleted. Returns false when `id` was not indexed. */
@@ -128,6 +150,7 @@ export class HnswIndex {
     if (label === undefined) return false;
     this.#native.markDelete(label);
     this.#labels.delete(id);
+    this.#live--;
     this.#ids[label] = null;
     this.#vacant++;
     return true;
@@ -138,7 +161,7 @@ export class HnswIndex {
    * when a selective filter leaves the walk short of `k`, the matching vectors are scanned exactly.
    */
   search(vector: readonly number[], options: VectorSearchOptions): ScoredId[] {
-    const k = Math.min(options.k, this.#labels.size);
+    const k = Math.min(options.k, this.#live);
     if (k <= 0) return [];
     if (vector.length !== this.dimensions) {
       throw new InvalidRequestError(
@@ -166,8 +189,9 @@ export class HnswIndex {
   #exactSearch(vector: readonly number[], k: number, filter: (id: string) => boolean): ScoredId[] {
     const norm = Math.hypot(...vector) || 1;
     const best = new TopK<string>(k);
-    for (const [id, label] of this.#labels) {
-      if (!filter(id)) continue;
+    for (let label = 0; label < this.#ids.length; label++) {
+      const id = this.#ids[label];
+      if (id === null || id === undefined || !filter(id)) continue;
       const point = this.#native.getPoint(label);
       let dot = 0;
       for (let index = 0; index < point.length; index++) dot += point[index]! * vector[index]!;
@@ -176,7 +200,7 @@ export class HnswIndex {
     return best.sorted().map(({ item, score }) => ({ id: item, score }));
   }
 
-  /** Writes the native index to `path` and the id map to `<path>.ids.json`, each atomically. */
+  /** Writes the native index to `path` and the id map to `<path>.labels`, each atomically. */
   async save(path: string): Promise<void> {
     const temporary = temporaryPathFor(path);
     try {
@@ -187,23 +211,71 @@ export class HnswIndex {
       await rm(temporary, { force: true });
       throw error;
     }
-    const file: LabelFile = { version: 1, options: this.options, ids: this.#ids };
-    await writeFileAtomic(`${path}.ids.json`, JSON.stringify(file));
+    const packed = packStrings(this.#ids.map((id) => id ?? ''));
+    const deleted = Uint8Array.from(this.#ids, (id) => (id === null ? 1 : 0));
+    const pieces = encodeBinaryFile(
+      LABELS_MAGIC,
+      { version: 2, options: this.options },
+      {
+        lengths: packed.lengths,
+        pieces: packed.pieces,
+        data: packed.data,
+        deleted,
+      },
+    );
+    await writeFileAtomic(`${path}.labels`, async (write) => {
+      for (const piece of pieces) await write(piece);
+    });
   }
 
-  /** Reads an index written by {@link HnswIndex.save}; `ef` may be changed for this process. */
-  static async load(path: string, overrides: { ef?: number } = {}): Promise<HnswIndex> {
-    const file = JSON.parse(await readFile(`${path}.ids.json`, 'utf8')) as LabelFile;
-    if (file.version !== 1) throw new Error(`unsupported HNSW id map version ${String(file.version)}`);
-    // The space must be built with the right dimension before reading: hnswlib takes the vector size from it.
-    const native = new hnswlib.HierarchicalNSW('cosine', file.options.dimensions);
-    await native.readIndex(path, true);
-    const index = new HnswIndex({ ...file.options, ...overrides }, native);
-    index.#ids = file.ids;
-    file.ids.forEach((id, label) => {
-      if (id !== null) index.#labels.set(id, label);
-    });
-    index.#vacant = native.getCurrentCount() - index.#labels.size;
+  /** Reads an index written by {@link HnswIndex.save} (or its JSON id map of version 1); `ef` may be changed for this process. */
+  static async load(path: string, overrides: { ef?: number; dimensions?: number } = {}): Promise<HnswIndex> {
+    // The space must be built with the right dimension before reading: hnswlib takes the vector size
+    // from it. Known up front, the native read (on a worker thread) starts before the id map's.
+    const early = overrides.dimensions ? readNative(path, overrides.dimensions) : undefined;
+    // Handled below; this only keeps a failed id map read from leaving it unhandled.
+    early?.catch(() => {});
+    const { options, ids } = await readLabels(path);
+    if (early && options.dimensions !== overrides.dimensions) {
+      throw new Error(`${path} holds ${options.dimensions}-d vectors, not ${overrides.dimensions}`);
+    }
+    const native = await (early ?? readNative(path, options.dimensions));
+    const index = new HnswIndex({ ...options, ...(overrides.ef ? { ef: overrides.ef } : {}) }, native);
+    index.#ids = ids;
+    index.#labels = new IdSlots(ids, true);
+    for (const id of ids) if (id !== null) index.#live++;
+    index.#vacant = native.getCurrentCount() - index.#live;
     return index;
   }
+}
+
+async function readNative(path: string, dimensions: number): Promise<NativeIndex> {
+  const native = new hnswlib.HierarchicalNSW('cosine', dimensions);
+  await native.readIndex(path, true);
+  return native;
+}
+
+/** The id map of an index file: `<path>.labels`, else the JSON `<path>.ids.json` of version 1. */
+async function readLabels(path: string): Promise<Omit<LabelFile, 'version'>> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(`${path}.labels`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const file = JSON.parse(await readFile(`${path}.ids.json`, 'utf8')) as LabelFile;
+    if (file.version !== 1) throw new Error(`unsupported HNSW id map version ${String(file.version)}`);
+    return file;
+  }
+  const file = decodeBinaryFile<{ version: number; options: LabelFile['options'] }>(LABELS_MAGIC, bytes);
+  if (file.header.version !== 2)
+    throw new Error(`unsupported HNSW id map version ${String(file.header.version)}`);
+  const deleted = file.bytes('deleted');
+  const ids: (string | null)[] = unpackStrings({
+    lengths: file.uint32('lengths'),
+    pieces: file.uint32('pieces'),
+    data: file.bytes('data'),
+  });
+  if (deleted.length !== ids.length) throw new Error(`${path}.labels is corrupt`);
+  for (let label = 0; label < ids.length; label++) if (deleted[label] === 1) ids[label] = null;
+  return { options: file.header.options, ids };
 }

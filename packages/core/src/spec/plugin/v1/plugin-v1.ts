@@ -105,6 +105,21 @@ export interface PluginCallOptions {
   requestId?: string;
 }
 
+/**
+ * A plugin's part of `GET /health`: whether what it serves is ready (collections loaded, a connection
+ * open). It runs on every health request, so it must be cheap and synchronous.
+ */
+export interface HealthCheck {
+  /** Key of the check under `checks` in the health report. @example 'rag' */
+  name: string;
+  /**
+   * `ready: false` while the plugin cannot serve yet; `GET /health/ready` answers 503 until every
+   * check is ready. Other fields are reported as they are. A check that throws reads as not ready.
+   * @example () => ({ ready: false, loading: ['docs'] })
+   */
+  check(): { ready: boolean } & Record<string, unknown>;
+}
+
 /** What a plugin's `setup` may do. Every `register*` and `hook` returns a function that undoes it. */
 export interface PluginApi {
   /** A chat answer from any model or pipeline of the orchestrator (with its queue, hooks and limits). */
@@ -118,6 +133,8 @@ export interface PluginApi {
   registerTool(tool: ToolV1): () => void;
   /** Serves a pipeline as a model (`fusion/moa`, `rag/docs`). */
   registerPipeline(pipeline: PipelineDefinition): () => void;
+  /** Adds a readiness check to `GET /health` and `GET /health/ready` (see {@link HealthCheck}). */
+  registerHealthCheck(check: HealthCheck): () => void;
   /**
    * Adds an HTTP route; `path` may hold `:name` parameters. Like every route of `handle`, it is behind
    * the API keys and the cross-site guard, and takes JSON bodies only unless `options.accepts` says more.
