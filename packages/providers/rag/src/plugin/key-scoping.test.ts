@@ -27,7 +27,10 @@ describe('RAG collections with API keys', () => {
   it('belong to the key that created them: another key gets 404 and never sees them', async () => {
     const { alpha, beta } = await twoKeys();
     const created = await alpha('POST', '/api/rag/collections', { name: 'private' });
-    expect(created).toMatchObject({ status: 201, body: { owner: expect.stringMatching(/^key-[0-9a-f]{12}$/), model: null } });
+    expect(created).toMatchObject({
+      status: 201,
+      body: { owner: expect.stringMatching(/^key-[0-9a-f]{12}$/), model: null },
+    });
     const ingested = await alpha('POST', '/api/rag/ingest', {
       collection: 'private',
       documents: [{ id: 'secret', text: 'Ports below 1024 need root privileges.' }],
