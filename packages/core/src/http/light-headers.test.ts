@@ -26,7 +26,15 @@ function same(init: Record<string, string> | [string, string][], steps: Step[] =
     seen.push([name, value]);
   });
   expect(seen).toEqual([...real]);
-  for (const name of ['content-type', 'Content-Type', 'set-cookie', 'vary', 'x-missing', 'X-Request-Id']) {
+  for (const name of [
+    'content-type',
+    'Content-Type',
+    'set-cookie',
+    'cookie',
+    'vary',
+    'x-missing',
+    'X-Request-Id',
+  ]) {
     expect(light.get(name)).toBe(real.get(name));
     expect(light.has(name)).toBe(real.has(name));
   }
@@ -45,7 +53,11 @@ describe('LightHeaders', () => {
       ['set-cookie', 'a=1'],
       ['Set-Cookie', 'b=2'],
       ['vary', 'origin'],
+      ['Cookie', 'c=3'],
+      ['cookie', 'd=4'],
     ]);
+    // Own keys only: a polluted prototype adds no header.
+    same(Object.assign(Object.create({ inherited: 'x' }), { own: '1' }));
     same({ b: '1', a: '2', 'X-Request-Id': ' padded\t' }, [
       ['append', 'Vary', 'origin'],
       ['append', 'vary', 'accept'],

@@ -51,7 +51,8 @@ export class LightHeaders {
         }
       } else {
         const record = init as Record<string, string>;
-        for (const name in record) {
+        // Own keys only, as undici reads a record (a polluted prototype adds no header).
+        for (const name of Object.keys(record)) {
           const value = record[name];
           if (value === undefined) continue;
           pairs.push(trusted ? name : checkedName(name), trusted ? value : checkedValue(value));
@@ -86,8 +87,11 @@ export class LightHeaders {
     const key = lowerName(name);
     const pairs = this.#list();
     let found: string | null = null;
+    // Repeated values are joined as undici joins them: `; ` for cookies, `, ` for the rest.
+    const separator = key === 'cookie' ? '; ' : ', ';
     for (let index = 0; index < pairs.length; index += 2) {
-      if (pairs[index] === key) found = found === null ? pairs[index + 1]! : `${found}, ${pairs[index + 1]}`;
+      if (pairs[index] === key)
+        found = found === null ? pairs[index + 1]! : `${found}${separator}${pairs[index + 1]}`;
     }
     return found;
   }

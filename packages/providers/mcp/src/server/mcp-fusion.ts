@@ -92,7 +92,8 @@ export interface JobSnapshotLike {
 
 /** A job runner, as the MCP server uses it (the core's `JobRunner` fits). With it: `job_status`. */
 export interface JobsLike {
-  get(id: string): JobSnapshotLike | undefined;
+  /** `access.owner`: the asking API key's id; another owner's job is `undefined` to it. */
+  get(id: string, access?: { owner?: string }): JobSnapshotLike | undefined;
 }
 
 /**

@@ -113,7 +113,15 @@ export function mcpPlugin(options: McpHttpOptions = {}): McpPlugin {
       const { servers } = options;
       if (servers) {
         // The health of the re-served servers (behind the API keys, as every route but /health).
-        api.route('GET', '/api/mcp/servers', () => Response.json({ servers: bridgedServerStatus(servers) }));
+        // A failure's text may carry the server's paths or the tail of its stderr: for operators only
+        // (no keys configured, or an admin key); other keys see the states.
+        api.route('GET', '/api/mcp/servers', (_request, { apiKey }) => {
+          const status = bridgedServerStatus(servers);
+          const operator = apiKey === undefined || apiKey.admin === true;
+          return Response.json({
+            servers: operator ? status : status.map(({ error: _error, ...rest }) => rest),
+          });
+        });
         unsubscribeServers = notifyBridgedChanges(servers, notify);
       }
       let fusion: McpFusion | undefined = fromApi;

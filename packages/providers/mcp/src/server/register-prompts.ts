@@ -7,6 +7,7 @@ import {
   ProtocolErrorCode,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { keyIdOf, keyScopedRagStore } from './key-scoped-rag-store.js';
 import type { McpFusion, RagStoreLike } from './mcp-fusion.js';
 import { documentUri } from './register-resources.js';
 
@@ -125,9 +126,12 @@ export function registerRagPrompts(
       title: 'Question with document context',
       description: 'The best chunks of a document collection for a question, then the question.',
       argsSchema: z.object({
+        // A completion does not say which key asks: it offers only the collections of no key.
         collection: completable(z.string().describe('A document collection.'), async (value) =>
           startingWith(
-            (await store.listCollections()).map((info) => info.name),
+            (await store.listCollections())
+              .filter((info) => (info as { owner?: unknown }).owner == null)
+              .map((info) => info.name),
             value ?? '',
           ),
         ),
@@ -135,9 +139,11 @@ export function registerRagPrompts(
       }),
     },
     async ({ collection: name, question }, context) => {
-      const collection = await store.getCollection(name).catch(() => {
-        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `No collection '${name}'.`);
-      });
+      const collection = await keyScopedRagStore(store, keyIdOf(context))
+        .getCollection(name)
+        .catch(() => {
+          throw new ProtocolError(ProtocolErrorCode.InvalidParams, `No collection '${name}'.`);
+        });
       const hits = await collection.search({
         query: question,
         k: 5,

@@ -1,4 +1,5 @@
 import { type McpServer, ResourceNotFoundError, ResourceTemplate } from '@modelcontextprotocol/server';
+import { keyIdOf, keyScopedRagStore } from './key-scoped-rag-store.js';
 import type { McpFusion, RagStoreLike } from './mcp-fusion.js';
 import { modelSummary } from './tools/list-models-tool.js';
 
@@ -51,13 +52,14 @@ export function registerRagResources(server: McpServer, store: RagStoreLike): vo
       description: 'The collections rag_search and rag_ingest work on.',
       mimeType: JSON_TYPE,
     },
-    async (uri) => json(uri, { collections: await store.listCollections() }),
+    async (uri, ctx) =>
+      json(uri, { collections: await keyScopedRagStore(store, keyIdOf(ctx)).listCollections() }),
   );
   server.registerResource(
     'collection',
     new ResourceTemplate('fusion://rag/collections/{collection}', {
-      list: async () => ({
-        resources: (await store.listCollections()).map((info) => ({
+      list: async (ctx) => ({
+        resources: (await keyScopedRagStore(store, keyIdOf(ctx)).listCollections()).map((info) => ({
           uri: `fusion://rag/collections/${encodeURIComponent(info.name)}`,
           name: info.name,
           ...(info.description ? { description: info.description } : {}),
@@ -66,12 +68,13 @@ export function registerRagResources(server: McpServer, store: RagStoreLike): vo
       }),
     }),
     { title: 'Collection', description: 'One collection and its first 100 documents.', mimeType: JSON_TYPE },
-    async (uri, variables) => {
+    async (uri, variables, ctx) => {
       const name = decode(variables.collection);
-      const collection = await store.getCollection(name).catch(() => {
+      const scoped = keyScopedRagStore(store, keyIdOf(ctx));
+      const collection = await scoped.getCollection(name).catch(() => {
         throw new ResourceNotFoundError(uri.href, `No collection '${name}'.`);
       });
-      const info = (await store.listCollections()).find((candidate) => candidate.name === name);
+      const info = (await scoped.listCollections()).find((candidate) => candidate.name === name);
       const page = collection.listDocuments({ limit: 100 });
       return json(uri, {
         ...info,
@@ -88,11 +91,12 @@ export function registerRagResources(server: McpServer, store: RagStoreLike): vo
   server.registerResource(
     'document',
     new ResourceTemplate('fusion://rag/collections/{collection}/documents/{document}', {
-      list: async () => {
+      list: async (ctx) => {
         const resources = [];
-        for (const info of await store.listCollections()) {
+        const scoped = keyScopedRagStore(store, keyIdOf(ctx));
+        for (const info of await scoped.listCollections()) {
           if (resources.length >= MAX_LISTED_DOCUMENTS) break;
-          const collection = await store.getCollection(info.name);
+          const collection = await scoped.getCollection(info.name);
           const page = collection.listDocuments({ limit: MAX_LISTED_DOCUMENTS - resources.length });
           for (const document of page.documents) {
             resources.push({
@@ -107,10 +111,12 @@ export function registerRagResources(server: McpServer, store: RagStoreLike): vo
       },
     }),
     { title: 'Document', description: 'One document of a collection, with its chunks.', mimeType: JSON_TYPE },
-    async (uri, variables) => {
+    async (uri, variables, ctx) => {
       const name = decode(variables.collection);
       const id = decode(variables.document);
-      const collection = await store.getCollection(name).catch(() => undefined);
+      const collection = await keyScopedRagStore(store, keyIdOf(ctx))
+        .getCollection(name)
+        .catch(() => undefined);
       const document = collection?.getDocument(id);
       if (!document)
         throw new ResourceNotFoundError(uri.href, `No document '${id}' in collection '${name}'.`);

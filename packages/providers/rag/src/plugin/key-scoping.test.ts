@@ -55,6 +55,14 @@ describe('RAG collections with API keys', () => {
       query: 'Which ports need root?',
     });
     expect(answer).toMatchObject({ status: 200, body: { answer: 'Ports below 1024 need root [1].' } });
+    // Answered in process, and still validated as a chat request: bad messages are a 400, not a 500.
+    for (const messages of [[null], [{ role: 'robot', content: 'x' }], 'text']) {
+      const refused = await alpha<{ error: Json }>('POST', '/api/rag/answer', {
+        collection: 'private',
+        messages,
+      });
+      expect([JSON.stringify(messages), refused.status]).toEqual([JSON.stringify(messages), 400]);
+    }
 
     // The other key: not listed, 404 everywhere, the same 404 as a collection that does not exist.
     expect(names((await beta<{ data: Json[] }>('GET', '/api/rag/collections')).body)).toEqual(['beta-docs']);

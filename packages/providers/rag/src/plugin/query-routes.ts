@@ -4,6 +4,7 @@ import {
   InvalidRequestError,
   ModelNotFoundError,
   NotFoundError,
+  parseChatRequest,
   type RouteHandler,
   UnsupportedError,
 } from '@fusionkit/core';
@@ -244,7 +245,8 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
     for (const name of ['max_tokens', 'temperature', 'top_p', 'seed']) {
       if (body[name] !== undefined) extra[name] = body[name];
     }
-    const chatRequest: ChatRequest = {
+    // Checked here: the in-process answer of a key's collection runs no `fusion.chat` that would.
+    const chatRequest: ChatRequest = parseChatRequest({
       ...extra,
       model,
       messages: messages as ChatMessage[],
@@ -257,7 +259,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
         ...(body.mmr === undefined ? {} : { mmr: body.mmr }),
         ...(body.min_score === undefined ? {} : { min_score: body.min_score }),
       },
-    };
+    });
     try {
       const callContext = { requestId, signal, apiKeyId: apiKey?.id };
       const result = inProcess

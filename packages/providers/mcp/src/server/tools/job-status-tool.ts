@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { keyIdOf } from '../key-scoped-rag-store.js';
 import type { JobsLike } from '../mcp-fusion.js';
 import { structuredResult } from '../tool-results.js';
 
@@ -27,8 +28,10 @@ export function registerJobStatusTool(server: McpServer, jobs: JobsLike): void {
       outputSchema: output,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
-    async ({ job_id: id }) => {
-      const job = jobs.get(id);
+    async ({ job_id: id }, ctx) => {
+      // Another key's job is as unknown as one that never was (as on /v1/jobs).
+      const keyId = keyIdOf(ctx);
+      const job = jobs.get(id, keyId === undefined ? {} : { owner: keyId });
       if (!job) {
         return {
           content: [

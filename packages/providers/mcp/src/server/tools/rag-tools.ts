@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { keyIdOf, keyScopedRagStore } from '../key-scoped-rag-store.js';
 import type { RagSourceLike, RagStoreLike } from '../mcp-fusion.js';
 import { ProgressReporter } from '../progress-reporter.js';
 import { errorResult, structuredResult } from '../tool-results.js';
@@ -84,7 +85,7 @@ export function registerRagSearchTool(server: McpServer, store: RagStoreLike, co
     },
     async (args, ctx) => {
       try {
-        const collection = await store.getCollection(args.collection);
+        const collection = await keyScopedRagStore(store, keyIdOf(ctx)).getCollection(args.collection);
         const hits = await collection.search({
           query: args.query,
           k: args.k ?? 5,
@@ -148,7 +149,7 @@ export function registerRagIngestTool(server: McpServer, store: RagStoreLike, co
     async (args, ctx) => {
       const progress = new ProgressReporter(ctx);
       try {
-        const collection = await store.getCollection(args.collection);
+        const collection = await keyScopedRagStore(store, keyIdOf(ctx)).getCollection(args.collection);
         const report = await collection.ingest(
           args.sources.map((entry) => sourceOf(entry, args.metadata)),
           {
