@@ -10,8 +10,6 @@ import { readJsonBody } from './read-json-body.js';
 import { jsonResponse } from './responses.js';
 import { sseResponse } from './sse-response.js';
 
-export { TRACE_HEADER } from './chat-call.js';
-
 /** The OpenAI-compatible routes, as `[method, path, handler]`. */
 export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
   const chatCompletions: RouteHandler = async (request, { requestId, signal, apiKey }) => {

@@ -14,21 +14,20 @@ export function keyIdOf(context: ServerContext | undefined): string | undefined 
  */
 export function keyScopedRagStore(store: RagStoreLike, keyId: string | undefined): RagStoreLike {
   if (keyId === undefined) return store;
-  const visible = (info: object) => {
-    const owner = (info as { owner?: unknown }).owner;
-    return owner === undefined || owner === null || owner === keyId;
-  };
+  const visible = (owner: unknown) => owner === undefined || owner === null || owner === keyId;
   return {
-    listCollections: async () => (await store.listCollections()).filter(visible),
+    listCollections: async () =>
+      (await store.listCollections()).filter((info) => visible((info as { owner?: unknown }).owner)),
+    // The owner is the opened collection's own, as `RagService.open` reads it: no listing of all.
     getCollection: async (name) => {
-      const info = (await store.listCollections()).find((candidate) => candidate.name === name);
-      if (info && !visible(info)) {
+      const collection = await store.getCollection(name);
+      if (!visible((collection as { config?: { owner?: unknown } }).config?.owner)) {
         throw new NotFoundError(`No collection '${name}'`, {
           code: 'collection_not_found',
           param: 'collection',
         });
       }
-      return store.getCollection(name);
+      return collection;
     },
   };
 }
