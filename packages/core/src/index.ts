@@ -193,5 +193,6 @@ export {
   type VoteOptions,
   voteStrategy,
 } from './strategies/index.js';
+export type { ReadyValues } from './util/ready-values.js';
 export { parseChatRequest } from './validation/chat-request-schema.js';
 export { parseEmbedRequest } from './validation/embed-request-schema.js';

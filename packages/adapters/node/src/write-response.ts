@@ -15,6 +15,8 @@ const noop = () => {};
 /** The core's pull-based source of SSE text (structural: the core may be another installed copy). */
 interface EventSourceLike {
   read(): Promise<string | undefined>;
+  /** The next piece when it is ready now (optional; never the end). */
+  readReady?(): string | undefined;
   cancel(): void;
 }
 
@@ -91,6 +93,8 @@ const BATCH_LIMIT = 64 * 1024;
 
 /** The next piece of a body, or `undefined` at its end. */
 type Pull = () => Promise<Uint8Array | string | undefined>;
+/** The next piece when it is ready now, without a promise; `undefined` when none is. */
+type PullReady = () => string | undefined;
 
 /**
  * Writes what is left of the body, waiting for 'drain' whenever the socket's buffer is full.
@@ -104,6 +108,7 @@ async function pipeBody(
   pull: Pull,
   response: ServerResponse,
   pending: Promise<Uint8Array | string | undefined> | undefined,
+  pullReady?: PullReady,
 ): Promise<void> {
   let next = pending;
   let text = '';
@@ -123,6 +128,13 @@ async function pipeBody(
       if (value === undefined || response.destroyed) break;
       if (typeof value === 'string') {
         text += value;
+        // The pieces that are ready too join the batch without a promise each.
+        if (pullReady !== undefined) {
+          for (let more = pullReady(); more !== undefined; more = pullReady()) {
+            text += more;
+            if (text.length >= BATCH_LIMIT) break;
+          }
+        }
         if (text.length >= BATCH_LIMIT) flush();
         else timer ??= setImmediate(flush);
       } else {
@@ -179,7 +191,12 @@ async function writeEvents(
     outgoing.writeHead(status, statusText, headers);
     const first = source.read();
     if ((await settledSoon(first)) === NOT_READY) outgoing.flushHeaders();
-    await pipeBody(() => source.read(), outgoing, first);
+    await pipeBody(
+      () => source.read(),
+      outgoing,
+      first,
+      source.readReady === undefined ? undefined : () => source.readReady!(),
+    );
   } catch {
     // A write threw.
     source.cancel();

@@ -6,6 +6,7 @@ import type { Usage } from '../spec/chat/chat-result.js';
 import { abortReason } from '../util/abort.js';
 import { hasContent } from '../util/has-content.js';
 import { DONE } from '../util/lazy-stream.js';
+import { takeReady } from '../util/ready-values.js';
 import { type CallDependencies, type CallRun, callRun, forModel, type ModelCallOptions } from './call-run.js';
 import { StreamUsageCounter } from './estimate-usage.js';
 import { StreamWatchdog } from './stream-watchdog.js';
@@ -66,6 +67,23 @@ class ModelCallStream implements AsyncGenerator<ChatChunk, void, undefined> {
     if (this.#state === 'done') return this.#afterEnd();
     this.#state = 'open';
     return this.#open().then(() => this.#pull());
+  }
+
+  /**
+   * A chunk the provider already holds, noted as `next()` notes it (see {@link ReadyValues}). A chunk
+   * the provider got wrong fails the call; the next `next()` rejects with it.
+   */
+  takeReady(): ChatChunk | undefined {
+    if (this.#state !== 'open' || this.#pending !== undefined || this.#run?.scope.isAborted !== false)
+      return undefined;
+    const chunk = takeReady(this.#source);
+    if (chunk === undefined) return undefined;
+    try {
+      return this.#accept(chunk).value as ChatChunk;
+    } catch (error) {
+      this.#fail(error);
+      return undefined;
+    }
   }
 
   /** Stops the call: the upstream request is released and a pending `next()` ends. */

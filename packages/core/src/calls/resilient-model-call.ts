@@ -12,6 +12,7 @@ import type { ChatResult } from '../spec/chat/chat-result.js';
 import type { EmbedRequest } from '../spec/embedding/embed-request.js';
 import type { EmbedResult } from '../spec/embedding/embed-result.js';
 import { DONE } from '../util/lazy-stream.js';
+import { takeReady } from '../util/ready-values.js';
 import {
   type CallDependencies,
   callChat,
@@ -169,6 +170,16 @@ class ResilientStream implements AsyncGenerator<ChatChunk, void, undefined> {
       }
     }
     return this.#inner!.next().then(this.#onResult, this.#onError);
+  }
+
+  /** The current attempt's ready chunk (see {@link ReadyValues}). */
+  takeReady(): ChatChunk | undefined {
+    if (this.#done) return undefined;
+    const chunk = takeReady(this.#inner);
+    if (chunk !== undefined && this.#firstTokenMs === undefined && hasContent(chunk)) {
+      this.#firstTokenMs = performance.now() - this.#startedAt;
+    }
+    return chunk;
   }
 
   async return(): Promise<IteratorResult<ChatChunk, void>> {

@@ -5,6 +5,7 @@ import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { ChatResult, Usage } from '../spec/chat/chat-result.js';
 import type { FusionTrace } from '../spec/strategy/v1/fusion-trace.js';
+import { type ReadyValues, takeReady } from '../util/ready-values.js';
 import { withErrorHeaders } from './responses.js';
 
 /** The header that names the trace of a fused answer (`GET /api/fusion/traces/{id}`). */
@@ -126,10 +127,19 @@ function replayThen(
   buffered: ChatChunk[],
   current: IteratorResult<ChatChunk>,
   rest: AsyncIterator<ChatChunk>,
-): AsyncIterator<ChatChunk> {
+): AsyncIterator<ChatChunk> & ReadyValues<ChatChunk> {
   let index = 0;
   let currentSent = false;
   return {
+    takeReady: () => {
+      if (index < buffered.length) return buffered[index++];
+      if (!currentSent) {
+        if (current.done) return undefined;
+        currentSent = true;
+        return current.value;
+      }
+      return takeReady(rest);
+    },
     next: () => {
       if (index < buffered.length) return Promise.resolve({ done: false, value: buffered[index++]! });
       if (!currentSent) {

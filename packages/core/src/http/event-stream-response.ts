@@ -11,11 +11,18 @@ export const RESPONSE_EVENTS = Symbol.for('@fusionkit/response-events');
 export interface EventSourceLike {
   /** The next piece of the body; `undefined` at its end. Never rejects: failures become events. */
   read(): Promise<string | undefined>;
+  /**
+   * Optional: the next piece when it is ready now, else `undefined` (then `read()`); never the end.
+   * Writers call it after each `read()` to take what one upstream packet carried in one go.
+   */
+  readReady?(): string | undefined;
   /** The reader went away: stop producing and release what the source holds. */
   cancel(): void;
 }
 
 const encoder = new TextEncoder();
+/** Text taken from `readReady` into one piece of the body, at most. */
+const READY_BATCH_LIMIT = 64 * 1024;
 
 /**
  * A streaming `Response` whose body is made from an {@link EventSourceLike} only when someone reads
@@ -44,9 +51,17 @@ export class EventStreamResponse extends LazyBodyResponse {
     return new ReadableStream<Uint8Array>(
       {
         async pull(controller) {
-          const text = await source.read();
-          if (text === undefined) controller.close();
-          else controller.enqueue(encoder.encode(text));
+          let text = await source.read();
+          if (text === undefined) {
+            controller.close();
+            return;
+          }
+          // What is ready as well goes in the same piece.
+          for (let more = source.readReady?.(); more !== undefined; more = source.readReady?.()) {
+            text += more;
+            if (text.length >= READY_BATCH_LIMIT) break;
+          }
+          controller.enqueue(encoder.encode(text));
         },
         cancel() {
           source.cancel();

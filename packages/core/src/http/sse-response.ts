@@ -1,6 +1,7 @@
 import { toFusionError } from '../errors/to-fusion-error.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { Usage } from '../spec/chat/chat-result.js';
+import { takeReady } from '../util/ready-values.js';
 import { ChunkEventWriter } from './chunk-event.js';
 import { type EventSourceLike, EventStreamResponse } from './event-stream-response.js';
 
@@ -67,23 +68,47 @@ export class ChatEventSource implements EventSourceLike {
         this.#pending = undefined;
         if (this.#finished) return undefined;
         if (next.done) return this.#finish();
-        const chunk = next.value;
-        this.#template ??= chunk;
-        if (chunk.usage) this.#usage = chunk.usage;
-        // Usage goes out once, at the end, and only when asked for, as OpenAI does.
-        if (chunk.usage !== undefined) delete chunk.usage;
-        if (this.#options.includeUsage) chunk.usage = null;
-        if (chunk.choices.length === 0) {
-          for (const key of Object.keys(chunk)) {
-            if (!STANDARD_FIELDS.has(key)) (this.#extras ??= {})[key] = chunk[key];
-          }
-          continue;
-        }
-        return this.#writer.event(chunk);
+        const text = this.#event(next.value);
+        if (text !== undefined) return text;
       }
     } catch (error) {
       return this.#finish(error);
     }
+  }
+
+  /**
+   * The next event's text when its chunk is ready now, else `undefined` (then `read()`): lets a
+   * writer take the events one upstream packet carried without a promise each. Never the end or an
+   * error. Not while a `read()` is pending.
+   */
+  readReady(): string | undefined {
+    if (this.#finished || this.#pending !== undefined) return undefined;
+    try {
+      while (true) {
+        const chunk = takeReady(this.#iterator);
+        if (chunk === undefined || this.#finished) return undefined;
+        const text = this.#event(chunk);
+        if (text !== undefined) return text;
+      }
+    } catch (error) {
+      return this.#finish(error);
+    }
+  }
+
+  /** A chunk's event, or `undefined` for a usage-only chunk (its usage waits for the end). */
+  #event(chunk: ChatChunk): string | undefined {
+    this.#template ??= chunk;
+    if (chunk.usage) this.#usage = chunk.usage;
+    // Usage goes out once, at the end, and only when asked for, as OpenAI does.
+    if (chunk.usage !== undefined) delete chunk.usage;
+    if (this.#options.includeUsage) chunk.usage = null;
+    if (chunk.choices.length === 0) {
+      for (const key of Object.keys(chunk)) {
+        if (!STANDARD_FIELDS.has(key)) (this.#extras ??= {})[key] = chunk[key];
+      }
+      return undefined;
+    }
+    return this.#writer.event(chunk);
   }
 
   /** Stops the stream: the client went away. */

@@ -1,3 +1,5 @@
+import { takeReady } from './ready-values.js';
+
 /** The result of an iterator that has ended; shared by the hand-written streams of the call path. */
 export const DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: undefined });
 
@@ -52,6 +54,14 @@ export class LazyStream<TValue> implements AsyncGenerator<TValue, void, undefine
       }
       return opened.next().then(this.#onResult, this.#onError);
     }, this.#onError);
+  }
+
+  /** The source's ready value, seen as `next()` would see it (see {@link ReadyValues}). */
+  takeReady(): TValue | undefined {
+    if (this.#ended) return undefined;
+    const value = takeReady(this.#source);
+    if (value !== undefined) this.#options.observe?.(value);
+    return value;
   }
 
   async return(): Promise<IteratorResult<TValue, void>> {

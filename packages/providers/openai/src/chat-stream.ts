@@ -86,6 +86,14 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
     });
   }
 
+  /**
+   * A chunk already parsed, when no `next()` waits for one: the core takes the chunks one upstream
+   * packet carried without a promise each (its `ReadyValues`). Never the end or an error.
+   */
+  takeReady(): ChatChunk | undefined {
+    return this.#waiters.length === 0 && this.#head < this.#queue.length ? this.#take() : undefined;
+  }
+
   /** Stops reading: releases the upstream request and ends the iteration. */
   return(): Promise<IteratorResult<ChatChunk>> {
     this.#close();
