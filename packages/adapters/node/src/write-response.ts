@@ -17,6 +17,8 @@ interface EventSourceLike {
   read(): Promise<string | undefined>;
   /** The next piece when it is ready now (optional; never the end). */
   readReady?(): string | undefined;
+  /** Calls back once when `readReady` may have a piece or `read` settles at once (optional). */
+  whenReady?(callback: () => void): boolean;
   cancel(): void;
 }
 
@@ -95,6 +97,15 @@ const BATCH_LIMIT = 64 * 1024;
 type Pull = () => Promise<Uint8Array | string | undefined>;
 /** The next piece when it is ready now, without a promise; `undefined` when none is. */
 type PullReady = () => string | undefined;
+/** Calls back once when a piece may be ready; `false` when it cannot (then pull). */
+type WhenReady = (callback: () => void) => boolean;
+
+/** Waits for the source's readiness callback: `false` when it offers none now. */
+function readiness(whenReady: WhenReady): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (!whenReady(() => resolve(true))) resolve(false);
+  });
+}
 
 /**
  * Writes what is left of the body, waiting for 'drain' whenever the socket's buffer is full.
@@ -109,6 +120,7 @@ async function pipeBody(
   response: ServerResponse,
   pending: Promise<Uint8Array | string | undefined> | undefined,
   pullReady?: PullReady,
+  whenReady?: WhenReady,
 ): Promise<void> {
   let next = pending;
   let text = '';
@@ -121,28 +133,43 @@ async function pipeBody(
     text = '';
     response.write(batch);
   };
+  const add = (value: string) => {
+    text += value;
+    if (text.length >= BATCH_LIMIT) flush();
+    else timer ??= setImmediate(flush);
+  };
+  /** Takes the pieces that are ready now, without a promise each; `false` when there was none. */
+  const addReady = (): boolean => {
+    if (pullReady === undefined) return false;
+    let took = false;
+    for (let more = pullReady(); more !== undefined; more = pullReady()) {
+      took = true;
+      add(more);
+      if (response.destroyed) break;
+    }
+    return took;
+  };
   try {
     while (!response.destroyed) {
       const value = await (next ?? pull());
       next = undefined;
       if (value === undefined || response.destroyed) break;
       if (typeof value === 'string') {
-        text += value;
-        // The pieces that are ready too join the batch without a promise each.
-        if (pullReady !== undefined) {
-          for (let more = pullReady(); more !== undefined; more = pullReady()) {
-            text += more;
-            if (text.length >= BATCH_LIMIT) break;
-          }
-        }
-        if (text.length >= BATCH_LIMIT) flush();
-        else timer ??= setImmediate(flush);
+        add(value);
+        addReady();
       } else {
         flush();
         response.write(value);
       }
       // A batch written in the check phase may have filled the socket's buffer since the last look.
       if (response.writableNeedDrain) await drained(response);
+      // A live stream wakes this loop when its next chunk is ready: no promise chain per chunk. When
+      // nothing is ready after a wake-up (the end, a failure), `pull` takes it.
+      if (whenReady !== undefined) {
+        while (!response.destroyed && (await readiness(whenReady)) && addReady()) {
+          if (response.writableNeedDrain) await drained(response);
+        }
+      }
     }
   } catch (error) {
     // What was produced before the failure still goes out, ahead of the cut.
@@ -196,6 +223,7 @@ async function writeEvents(
       outgoing,
       first,
       source.readReady === undefined ? undefined : () => source.readReady!(),
+      source.whenReady === undefined ? undefined : (callback) => source.whenReady!(callback),
     );
   } catch {
     // A write threw.

@@ -6,7 +6,7 @@ import type { Usage } from '../spec/chat/chat-result.js';
 import { abortReason } from '../util/abort.js';
 import { hasContent } from '../util/has-content.js';
 import { DONE } from '../util/lazy-stream.js';
-import { takeReady } from '../util/ready-values.js';
+import { onReady, takeReady } from '../util/ready-values.js';
 import { type CallDependencies, type CallRun, callRun, forModel, type ModelCallOptions } from './call-run.js';
 import { StreamUsageCounter } from './estimate-usage.js';
 import { StreamWatchdog } from './stream-watchdog.js';
@@ -45,6 +45,8 @@ class ModelCallStream implements AsyncGenerator<ChatChunk, void, undefined> {
   #usage: Usage | undefined;
   #last: ChatChunk | undefined;
   readonly #counter = new StreamUsageCounter();
+  /** A consumer waiting for a ready chunk (see {@link ReadyValues.onReady}); woken by the source or the end. */
+  #ready: (() => void) | undefined;
 
   constructor(
     deps: CallDependencies,
@@ -84,6 +86,20 @@ class ModelCallStream implements AsyncGenerator<ChatChunk, void, undefined> {
       this.#fail(error);
       return undefined;
     }
+  }
+
+  /** Wakes `callback` when the provider has a chunk or settles, or when this call ends or aborts. */
+  onReady(callback: () => void): boolean {
+    if (this.#state !== 'open' || this.#pending !== undefined || this.#run?.scope.isAborted !== false)
+      return false;
+    const once = () => {
+      if (this.#ready !== once) return;
+      this.#ready = undefined;
+      callback();
+    };
+    if (!onReady(this.#source, once)) return false;
+    this.#ready = once;
+    return true;
   }
 
   /** Stops the call: the upstream request is released and a pending `next()` ends. */
@@ -196,6 +212,11 @@ class ModelCallStream implements AsyncGenerator<ChatChunk, void, undefined> {
     }
   };
 
+  /** A consumer waiting in `onReady` learns that `next()` now settles at once. */
+  #wake(): void {
+    this.#ready?.();
+  }
+
   /** The source ended: the estimated usage chunk when none came, else the end. */
   #complete(): IteratorResult<ChatChunk, void> {
     const last = this.#last;
@@ -235,6 +256,7 @@ class ModelCallStream implements AsyncGenerator<ChatChunk, void, undefined> {
     if (!completed) run.scope.abort(new DOMException('The stream was closed.', 'AbortError'));
     this.#source?.return?.().catch(noop);
     run.end();
+    this.#wake();
   }
 }
 

@@ -12,7 +12,7 @@ import type { ChatResult } from '../spec/chat/chat-result.js';
 import type { EmbedRequest } from '../spec/embedding/embed-request.js';
 import type { EmbedResult } from '../spec/embedding/embed-result.js';
 import { DONE } from '../util/lazy-stream.js';
-import { takeReady } from '../util/ready-values.js';
+import { onReady, takeReady } from '../util/ready-values.js';
 import {
   type CallDependencies,
   callChat,
@@ -180,6 +180,11 @@ class ResilientStream implements AsyncGenerator<ChatChunk, void, undefined> {
       this.#firstTokenMs = performance.now() - this.#startedAt;
     }
     return chunk;
+  }
+
+  /** Wakes `callback` when the current attempt has a chunk or settles (see {@link ReadyValues}). */
+  onReady(callback: () => void): boolean {
+    return !this.#done && onReady(this.#inner, callback);
   }
 
   async return(): Promise<IteratorResult<ChatChunk, void>> {

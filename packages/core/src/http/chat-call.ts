@@ -5,7 +5,7 @@ import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { ChatResult, Usage } from '../spec/chat/chat-result.js';
 import type { FusionTrace } from '../spec/strategy/v1/fusion-trace.js';
-import { type ReadyValues, takeReady } from '../util/ready-values.js';
+import { onReady, type ReadyValues, takeReady } from '../util/ready-values.js';
 import { withErrorHeaders } from './responses.js';
 
 /** The header that names the trace of a fused answer (`GET /api/fusion/traces/{id}`). */
@@ -140,6 +140,7 @@ function replayThen(
       }
       return takeReady(rest);
     },
+    onReady: (callback) => index >= buffered.length && currentSent && onReady(rest, callback),
     next: () => {
       if (index < buffered.length) return Promise.resolve({ done: false, value: buffered[index++]! });
       if (!currentSent) {

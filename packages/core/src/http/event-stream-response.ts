@@ -16,6 +16,11 @@ export interface EventSourceLike {
    * Writers call it after each `read()` to take what one upstream packet carried in one go.
    */
   readReady?(): string | undefined;
+  /**
+   * Optional: calls `callback` once when `readReady()` may have a piece or `read()` would settle at
+   * once; `false` when it cannot promise that (then `read()`). Only after `readReady()` gave nothing.
+   */
+  whenReady?(callback: () => void): boolean;
   /** The reader went away: stop producing and release what the source holds. */
   cancel(): void;
 }

@@ -1,7 +1,7 @@
 import { toFusionError } from '../errors/to-fusion-error.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { Usage } from '../spec/chat/chat-result.js';
-import { takeReady } from '../util/ready-values.js';
+import { onReady, takeReady } from '../util/ready-values.js';
 import { ChunkEventWriter } from './chunk-event.js';
 import { type EventSourceLike, EventStreamResponse } from './event-stream-response.js';
 
@@ -93,6 +93,14 @@ export class ChatEventSource implements EventSourceLike {
     } catch (error) {
       return this.#finish(error);
     }
+  }
+
+  /**
+   * Calls `callback` once, without a promise, when `readReady()` may have an event or `read()` would
+   * settle at once; `false` when it cannot (then `read()`). Only after `readReady()` gave nothing.
+   */
+  whenReady(callback: () => void): boolean {
+    return !this.#finished && this.#pending === undefined && onReady(this.#iterator, callback);
   }
 
   /** A chunk's event, or `undefined` for a usage-only chunk (its usage waits for the end). */

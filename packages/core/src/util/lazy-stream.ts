@@ -1,4 +1,4 @@
-import { takeReady } from './ready-values.js';
+import { onReady, takeReady } from './ready-values.js';
 
 /** The result of an iterator that has ended; shared by the hand-written streams of the call path. */
 export const DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: undefined });
@@ -62,6 +62,11 @@ export class LazyStream<TValue> implements AsyncGenerator<TValue, void, undefine
     const value = takeReady(this.#source);
     if (value !== undefined) this.#options.observe?.(value);
     return value;
+  }
+
+  /** Wakes `callback` when the source has a value or settles (see {@link ReadyValues}). */
+  onReady(callback: () => void): boolean {
+    return !this.#ended && onReady(this.#source, callback);
   }
 
   async return(): Promise<IteratorResult<TValue, void>> {

@@ -10,10 +10,23 @@
  */
 export interface ReadyValues<TValue> {
   takeReady(): TValue | undefined;
+  /**
+   * Optional: calls `callback` once, without a promise, when `takeReady()` may have a value or
+   * `next()` would settle without waiting (a chunk came, the stream ended or failed, the call was
+   * aborted or returned). Returns `false` when it cannot promise that now; then the consumer calls
+   * `next()`. Only when `takeReady()` has just returned `undefined` and no `next()` is pending.
+   */
+  onReady?(callback: () => void): boolean;
 }
 
 /** The iterator's ready value, when it offers {@link ReadyValues} and has one now. */
 export function takeReady<TValue>(iterator: AsyncIterator<TValue> | undefined): TValue | undefined {
   const take = (iterator as Partial<ReadyValues<TValue>> | undefined)?.takeReady;
   return take === undefined ? undefined : take.call(iterator);
+}
+
+/** Registers a readiness callback on the iterator (see {@link ReadyValues.onReady}); `false` when it has none. */
+export function onReady<TValue>(iterator: AsyncIterator<TValue> | undefined, callback: () => void): boolean {
+  const register = (iterator as Partial<ReadyValues<TValue>> | undefined)?.onReady;
+  return register === undefined ? false : register.call(iterator, callback);
 }

@@ -63,6 +63,8 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
   #sawFinish = false;
   /** A `stop` chunk waiting for the usage that may follow it in its own chunk (OpenAI's `include_usage`). */
   #held: ChatChunk | undefined;
+  /** Called once when a chunk is ready or the stream settles (the core's `ReadyValues.onReady`). */
+  #ready: (() => void) | undefined;
 
   constructor(options: ChatStreamOptions) {
     const { start, ...rest } = options;
@@ -92,6 +94,23 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
    */
   takeReady(): ChatChunk | undefined {
     return this.#waiters.length === 0 && this.#head < this.#queue.length ? this.#take() : undefined;
+  }
+
+  /** Calls `callback` once when a chunk is ready or the stream ends, fails or closes (see `takeReady`). */
+  onReady(callback: () => void): boolean {
+    if (this.#waiters.length > 0 || this.#head < this.#queue.length) return false;
+    if (this.#phase !== 'opening' && this.#phase !== 'streaming') return false;
+    this.#ready = callback;
+    return true;
+  }
+
+  #wake(): void {
+    const ready = this.#ready;
+    if (ready === undefined) return;
+    if (this.#head >= this.#queue.length && (this.#phase === 'opening' || this.#phase === 'streaming'))
+      return;
+    this.#ready = undefined;
+    ready();
   }
 
   /** Stops reading: releases the upstream request and ends the iteration. */
@@ -168,6 +187,7 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
       this.#paused = true;
       this.#response?.pause();
     }
+    this.#wake();
   };
 
   readonly #onEnd = (): void => {
@@ -275,9 +295,11 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
     if (wasEnded) this.#resume();
     else this.#exchange?.fail(new AbortedError('The consumer stopped reading the stream.'));
     for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
+    this.#wake();
   }
 
   #flush(): void {
+    this.#wake();
     while (this.#waiters.length > 0) {
       if (this.#head < this.#queue.length) {
         this.#waiters.shift()!.resolve({ value: this.#take(), done: false });
