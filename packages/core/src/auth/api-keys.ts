@@ -20,7 +20,8 @@ export interface ApiKeyOptions {
   tokensPerMinute?: number;
   /**
    * An operator's key: it also sees what concerns every key (`/internal/diagnostics`, the
-   * dashboard's data: all requests and jobs). @default false
+   * dashboard's data: all requests and jobs), and may write to RAG collections made without a key
+   * (read-only to other keys). @default false
    */
   admin?: boolean;
 }

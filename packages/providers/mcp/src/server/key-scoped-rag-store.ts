@@ -1,10 +1,29 @@
-import { NotFoundError } from '@fusionkit/core';
+import { NotFoundError, PermissionDeniedError } from '@fusionkit/core';
 import type { ServerContext } from '@modelcontextprotocol/server';
 import type { RagStoreLike } from './mcp-fusion.js';
 
 /** The API key id a request carries to the tools (`clientId` of its `authInfo`; see `mcpPlugin`). */
 export function keyIdOf(context: ServerContext | undefined): string | undefined {
   return context?.http?.authInfo?.clientId;
+}
+
+/** The `authInfo` scope of an admin key's requests (see `mcpPlugin`). */
+export const ADMIN_SCOPE = 'admin';
+
+/**
+ * Refuses a write (`rag_ingest`) to a collection made without a key by a key that is not an admin
+ * key, as the RAG routes do (403 `collection_read_only`): every key reads it, none changes it for all.
+ */
+export function checkWritable(collection: unknown, context: ServerContext | undefined): void {
+  const keyId = keyIdOf(context);
+  if (keyId === undefined || context?.http?.authInfo?.scopes?.includes(ADMIN_SCOPE)) return;
+  const { name, config } = collection as { name?: string; config?: { owner?: unknown } };
+  if (config?.owner === undefined || config.owner === null) {
+    throw new PermissionDeniedError(
+      `Collection '${name}' was made without an API key: it is shared and read-only to keys that are not admin keys (apiKeys entries with admin: true).`,
+      { code: 'collection_read_only', param: 'collection' },
+    );
+  }
 }
 
 /**

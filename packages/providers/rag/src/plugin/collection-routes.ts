@@ -110,7 +110,7 @@ export function collectionRoutes(service: RagService): [string, string, RouteHan
   };
 
   const remove = async (name: unknown, requestId: string, apiKey: RequestKey) => {
-    await service.open(name, 'name', apiKey);
+    await service.open(name, 'name', apiKey, 'write');
     service.cancelJobsOf(name as string);
     await service.store.deleteCollection(name as string);
     service.pipelines.remove(name as string);

@@ -64,7 +64,7 @@ async function openOrCreate(
 ): Promise<Collection> {
   let existing: Collection | undefined;
   try {
-    existing = await service.open(ingest.collection, 'collection', apiKey);
+    existing = await service.open(ingest.collection, 'collection', apiKey, 'write');
   } catch (error) {
     if (!ingest.create || (error as { status?: unknown }).status !== 404) throw error;
   }

@@ -129,4 +129,54 @@ describe('RAG collections with API keys', () => {
       expect(chat.status).toBe(200);
     }
   });
+
+  it('are read-only to keys that are not admin keys when made without one: 403 collection_read_only', async () => {
+    const rag = (fixture = await createRagFusion(
+      {},
+      { apiKeys: ['alpha-secret', { id: 'ops', key: 'ops-secret', admin: true }] },
+    ));
+    const as = (key: string) => async (method: string, path: string, body?: unknown) => {
+      const response = await rag.request(method, path, body, { authorization: `Bearer ${key}` });
+      return { status: response.status, body: (await response.json()) as { error?: Json } };
+    };
+    const alpha = as('alpha-secret');
+    const ops = as('ops-secret');
+    const shared = await rag.plugin.store.createCollection('shared');
+    await shared.upsertDocuments([{ id: 'ports', text: 'Ports below 1024 need root privileges.' }]);
+    const writes: [string, string, unknown?][] = [
+      ['POST', '/api/rag/ingest', { collection: 'shared', documents: ['planted text'] }],
+      ['POST', '/api/rag/ingest', { collection: 'shared', create: true, documents: ['planted text'] }],
+      ['DELETE', '/api/rag/documents', { collection: 'shared', ids: ['ports'] }],
+      ['DELETE', '/api/rag/documents?collection=shared&id=ports'],
+      ['DELETE', '/api/rag/collections/shared'],
+      ['DELETE', '/api/rag/collections?name=shared'],
+    ];
+    for (const [method, path, body] of writes) {
+      const refused = await alpha(method, path, body);
+      expect([method, path, refused.status, refused.body.error]).toEqual([
+        method,
+        path,
+        403,
+        {
+          message: expect.stringContaining("Collection 'shared' was made without an API key"),
+          type: 'permission_error',
+          code: 'collection_read_only',
+          param: expect.any(String),
+        },
+      ]);
+    }
+    // Reads still work, and nothing changed.
+    expect((await alpha('POST', '/api/rag/search', { collection: 'shared', query: 'ports' })).status).toBe(
+      200,
+    );
+    expect((await shared.listDocuments()).documents.map((document) => document.id)).toEqual(['ports']);
+    // An admin key may write.
+    expect(
+      (await ops('POST', '/api/rag/ingest', { collection: 'shared', documents: ['Admin notes.'] })).status,
+    ).toBe(200);
+    expect((await ops('DELETE', '/api/rag/documents', { collection: 'shared', ids: ['ports'] })).status).toBe(
+      200,
+    );
+    expect((await ops('DELETE', '/api/rag/collections/shared')).status).toBe(200);
+  });
 });

@@ -1,4 +1,10 @@
-import { type ChatRequest, type ChatResult, InvalidRequestError, NotFoundError } from '@fusionkit/core';
+import {
+  type ChatRequest,
+  type ChatResult,
+  InvalidRequestError,
+  NotFoundError,
+  PermissionDeniedError,
+} from '@fusionkit/core';
 import type { Collection } from '../store/collection.js';
 import type { RagStore } from '../store/rag-store.js';
 import type { CollectionPipelines } from './collection-pipelines.js';
@@ -30,8 +36,8 @@ export interface RagServiceOptions {
   ) => Promise<ChatResult>;
 }
 
-/** The API key of a request, when the server requires keys. */
-export type RequestKey = { id: string } | undefined;
+/** The API key of a request, when the server requires keys (`admin` for an operator's key). */
+export type RequestKey = { id: string; admin?: true } | undefined;
 
 /**
  * Whether a key may use a collection: its owner may, and every key may use a shared collection (one
@@ -39,6 +45,17 @@ export type RequestKey = { id: string } | undefined;
  */
 export function isVisibleTo(owner: string | undefined, apiKey: RequestKey): boolean {
   return owner === undefined || apiKey === undefined || owner === apiKey.id;
+}
+
+/**
+ * The refusal of a write to a shared collection (one made without a key: `fusion ingest`, code) by a
+ * key that is not an admin key: every key reads it, so no one key may change or delete it for all.
+ */
+export function readOnlyError(name: string, param = 'collection'): PermissionDeniedError {
+  return new PermissionDeniedError(
+    `Collection '${name}' was made without an API key: it is shared and read-only to keys that are not admin keys (apiKeys entries with admin: true).`,
+    { code: 'collection_read_only', param },
+  );
 }
 
 /** The store, jobs and pipelines behind `/api/rag/*`, with the checks every route needs. */
@@ -58,9 +75,15 @@ export class RagService {
   /**
    * An open collection by the name a request gives in `param`: 400 for a bad name, 404 when there is
    * none or when it belongs to another API key (the same answer: its name is not disclosed either).
-   * A shared collection found on disk (another process made it) starts being served as a model.
+   * A shared collection found on disk (another process made it) starts being served as a model. To
+   * `write` (ingest, delete), a shared collection needs no key or an admin key: 403 otherwise.
    */
-  async open(name: unknown, param = 'collection', apiKey?: RequestKey): Promise<Collection> {
+  async open(
+    name: unknown,
+    param = 'collection',
+    apiKey?: RequestKey,
+    access: 'read' | 'write' = 'read',
+  ): Promise<Collection> {
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidRequestError(`'${param}' is required: the name of a collection.`, { param });
     }
@@ -75,6 +98,9 @@ export class RagService {
       throw new NotFoundError(`No collection '${name}'`, { code: 'collection_not_found', param });
     }
     if (owner === undefined) this.pipelines.add(name);
+    if (access === 'write' && owner === undefined && apiKey !== undefined && apiKey.admin !== true) {
+      throw readOnlyError(name, param);
+    }
     return collection;
   }
 
