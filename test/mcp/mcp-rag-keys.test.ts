@@ -87,6 +87,26 @@ describe('MCP RAG with API keys', () => {
     expect(ids).toContain('admin-notes');
   });
 
+  it("a key's own collection (in its own store, as the RAG routes make it) is found by name", async () => {
+    const own = await stack.store!.ownedBy(await ApiKeys.idOf(TWO)).createCollection('ones', {
+      owner: await ApiKeys.idOf(TWO),
+    });
+    await own.upsertDocuments([{ id: 'twos', text: 'The second launch code is plum.' }]);
+    const found = await two.callTool({
+      name: 'rag_search',
+      arguments: { collection: 'ones', query: 'launch code' },
+    });
+    expect(text(found)).toContain('plum');
+    expect(text(found)).not.toContain('tangerine');
+    const first = await one.callTool({
+      name: 'rag_search',
+      arguments: { collection: 'ones', query: 'launch code' },
+    });
+    expect(text(first)).toContain('tangerine');
+    expect(text(first)).not.toContain('plum');
+    await stack.store!.ownedBy(await ApiKeys.idOf(TWO)).deleteCollection('ones');
+  });
+
   it('resources: another key neither lists nor reads the collection or its documents', async () => {
     const listed = async (client: Client) => {
       const result = await client.readResource({ uri: 'fusion://rag/collections' });

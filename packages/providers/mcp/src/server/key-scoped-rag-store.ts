@@ -34,12 +34,29 @@ export function checkWritable(collection: unknown, context: ServerContext | unde
 export function keyScopedRagStore(store: RagStoreLike, keyId: string | undefined): RagStoreLike {
   if (keyId === undefined) return store;
   const visible = (owner: unknown) => owner === undefined || owner === null || owner === keyId;
+  // A key's own collections live in its own store (`RagStore.ownedBy`), found first by name.
+  const own = store.ownedBy?.(keyId);
+  const ownCollection = async (name: string) => {
+    if (!own) return undefined;
+    try {
+      return await own.getCollection(name);
+    } catch (error) {
+      if ((error as { status?: unknown }).status === 404) return undefined;
+      throw error;
+    }
+  };
   return {
-    listCollections: async () =>
-      (await store.listCollections()).filter((info) => visible((info as { owner?: unknown }).owner)),
+    listCollections: async () => {
+      const owned = own ? await own.listCollections() : [];
+      const names = new Set(owned.map((info) => info.name));
+      const shared = (await store.listCollections()).filter(
+        (info) => !names.has(info.name) && visible((info as { owner?: unknown }).owner),
+      );
+      return [...owned, ...shared];
+    },
     // The owner is the opened collection's own, as `RagService.open` reads it: no listing of all.
     getCollection: async (name) => {
-      const collection = await store.getCollection(name);
+      const collection = (await ownCollection(name)) ?? (await store.getCollection(name));
       if (!visible((collection as { config?: { owner?: unknown } }).config?.owner)) {
         throw new NotFoundError(`No collection '${name}'`, {
           code: 'collection_not_found',

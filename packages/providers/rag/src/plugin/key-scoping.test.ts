@@ -179,4 +179,56 @@ describe('RAG collections with API keys', () => {
     );
     expect((await ops('DELETE', '/api/rag/collections/shared')).status).toBe(200);
   });
+
+  it('are named per key: a name another key uses is free (no 409 that would tell it exists)', async () => {
+    const { rag, alpha, beta } = await twoKeys();
+    expect((await alpha('POST', '/api/rag/collections', { name: 'notes' })).status).toBe(201);
+    await alpha('POST', '/api/rag/ingest', {
+      collection: 'notes',
+      documents: [{ id: 'a', text: 'Alpha plans.' }],
+    });
+    // Beta makes its own 'notes': created, not 409, and each key sees only its own.
+    expect((await beta('POST', '/api/rag/collections', { name: 'notes' })).status).toBe(201);
+    expect((await beta('POST', '/api/rag/collections', { name: 'notes' })).status).toBe(409);
+    await beta('POST', '/api/rag/ingest', {
+      collection: 'notes',
+      create: true,
+      documents: [{ id: 'b', text: 'Beta plans.' }],
+    });
+    const ids = async (client: typeof alpha) =>
+      (await client<{ data: Json[] }>('GET', '/api/rag/documents?collection=notes')).body.data.map(
+        (document) => document.id,
+      );
+    expect(await ids(alpha)).toEqual(['a']);
+    expect(await ids(beta)).toEqual(['b']);
+    const answer = await beta<{ answer: string }>('POST', '/api/rag/answer', {
+      collection: 'notes',
+      query: 'plans?',
+    });
+    expect(answer.status).toBe(200);
+    // Each key deletes its own; the other's stays.
+    expect((await beta('DELETE', '/api/rag/collections/notes')).status).toBe(200);
+    expect(await ids(alpha)).toEqual(['a']);
+    expect((await beta('GET', '/api/rag/collections/notes')).status).toBe(404);
+    // A shared name is still taken for every key (they all see it), and collections of no key, made
+    // in code or by `fusion ingest`, are where they always were.
+    await rag.plugin.store.createCollection('shared');
+    expect((await alpha('POST', '/api/rag/collections', { name: 'shared' })).status).toBe(409);
+    expect((await rag.plugin.store.listCollections()).map((info) => info.name)).toEqual(['shared']);
+  });
+
+  it('still serves a key-owned collection made before names were per key (in the shared folder)', async () => {
+    const { rag, alpha, beta } = await twoKeys();
+    const { ApiKeys } = await import('@fusionkit/core');
+    const legacy = await rag.plugin.store.createCollection('old', {
+      owner: await ApiKeys.idOf('alpha-secret'),
+    });
+    await legacy.upsertDocuments([{ id: 'kept', text: 'Old alpha notes.' }]);
+    expect(names((await alpha<{ data: Json[] }>('GET', '/api/rag/collections')).body)).toEqual(['old']);
+    expect((await alpha('GET', '/api/rag/collections/old')).status).toBe(200);
+    expect((await beta('GET', '/api/rag/collections/old')).status).toBe(404);
+    // Beta may use the name for its own: it is not told that alpha has one.
+    expect((await beta('POST', '/api/rag/collections', { name: 'old' })).status).toBe(201);
+    expect((await alpha('POST', '/api/rag/collections', { name: 'old' })).status).toBe(409);
+  });
 });

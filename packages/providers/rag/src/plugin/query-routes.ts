@@ -263,7 +263,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
     try {
       const callContext = { requestId, signal, apiKeyId: apiKey?.id };
       const result = inProcess
-        ? await inProcess(collection.name, chatRequest, callContext)
+        ? await inProcess(collection, chatRequest, callContext)
         : await fusion.chat(chatRequest, callContext);
       return jsonResponse(
         {

@@ -9,7 +9,7 @@ import { eventsOf } from './observed-search.js';
 import { queryRoutes } from './query-routes.js';
 import { ragAnswerStrategy } from './rag-answer-strategy.js';
 import type { RagFusion, RagPipelineDefinition, RagPluginOptions } from './rag-plugin-options.js';
-import { isVisibleTo, RagService } from './rag-service.js';
+import { RagService } from './rag-service.js';
 
 /** The RAG plugin, with the store and job runner it serves (the store exists once it is set up). */
 export interface RagPlugin extends PluginV1 {
@@ -126,14 +126,17 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
         },
       });
       const opened = store;
-      const strategy = ragAnswerStrategy({
-        collection: (name) => opened.getCollection(name),
+      const strategyOptions = {
         events: () => eventsOf(fusion()),
         ...(options.answer?.k ? { k: options.answer.k } : {}),
         ...(options.answer?.rerank ? { rerank: options.answer.rerank } : {}),
         ...(options.answer?.systemPrompt ? { systemPrompt: options.answer.systemPrompt } : {}),
         ...(options.answer?.maxContextChars ? { maxContextChars: options.answer.maxContextChars } : {}),
         ...(options.answer?.rewrite ? { rewrite: options.answer.rewrite } : {}),
+      };
+      const strategy = ragAnswerStrategy({
+        ...strategyOptions,
+        collection: (name) => opened.getCollection(name),
       });
       const definition = (collection: string): RagPipelineDefinition => ({
         name: `rag/${collection}`,
@@ -148,7 +151,8 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
       const inProcess =
         targets.length > 0
           ? answerInProcess({
-              strategy,
+              strategyFor: (collection) =>
+                ragAnswerStrategy({ ...strategyOptions, collection: async () => collection }),
               targets,
               fusion,
               ...(options.answer?.mode ? { options: { mode: options.answer.mode } } : {}),
@@ -183,13 +187,7 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
       api.route('GET', '/api/rag/status', async (_request, { apiKey }) => {
         const current = status();
         // With API keys on, a key hears only of the collections it may use.
-        const visible = apiKey
-          ? new Set(
-              (await opened.listCollections())
-                .filter((info) => isVisibleTo(info.owner, apiKey))
-                .map((info) => info.name),
-            )
-          : undefined;
+        const visible = apiKey ? new Set((await service.list(apiKey)).map((info) => info.name)) : undefined;
         const collections = visible
           ? current.collections.filter((entry) => visible.has(entry.name))
           : current.collections;
