@@ -9,7 +9,7 @@ import { eventsOf } from './observed-search.js';
 import { queryRoutes } from './query-routes.js';
 import { ragAnswerStrategy } from './rag-answer-strategy.js';
 import type { RagFusion, RagPipelineDefinition, RagPluginOptions } from './rag-plugin-options.js';
-import { RagService } from './rag-service.js';
+import { isVisibleTo, RagService } from './rag-service.js';
 
 /** The RAG plugin, with the store and job runner it serves (the store exists once it is set up). */
 export interface RagPlugin extends PluginV1 {
@@ -187,7 +187,14 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
       api.route('GET', '/api/rag/status', async (_request, { apiKey }) => {
         const current = status();
         // With API keys on, a key hears only of the collections it may use.
-        const visible = apiKey ? new Set((await service.list(apiKey)).map((info) => info.name)) : undefined;
+        // The load statuses are of the shared folder's collections: those a key may see there.
+        const visible = apiKey
+          ? new Set(
+              (await opened.listCollections())
+                .filter((info) => isVisibleTo(info.owner, apiKey))
+                .map((info) => info.name),
+            )
+          : undefined;
         const collections = visible
           ? current.collections.filter((entry) => visible.has(entry.name))
           : current.collections;
