@@ -410,18 +410,45 @@ describe('the MCP tools behind a key with a token limit', () => {
         })) as Structured;
         expect(result.isError).toBeFalsy();
         await client.close();
-        const after = await fetch(`${stack.url}/v1/models`, { headers });
-        expect(after.status).toBe(429);
-        expect(after.headers.get('retry-after')).toMatch(/^\d+$/);
-        expect(
-          (await fetch(`${stack.url}/v1/models`, { headers: { authorization: 'Bearer other' } })).status,
-        ).toBe(200);
+        await expectLimited(stack, headers);
+      } finally {
+        await stack.close();
+      }
+    },
+  );
+
+  it.each(['legacy', 'modern'] as const)(
+    'count the tokens of an ask prompt (%s) against the key that called it',
+    async (era) => {
+      const stack = await startMcpStack({
+        rag: false,
+        apiKeys: [{ id: 'limited', key: 'sesame', tokensPerMinute: 3 }, 'other'],
+      });
+      try {
+        const headers = { authorization: 'Bearer sesame' };
+        const client = await connectClient(stack.endpoint, era, headers);
+        const prompt = await client.getPrompt({
+          name: 'ask',
+          arguments: { model: 'mock/second', question: 'Hello?' },
+        });
+        expect(prompt.messages).toHaveLength(2);
+        await client.close();
+        await expectLimited(stack, headers);
       } finally {
         await stack.close();
       }
     },
   );
 });
+
+/** The key spent its tokens: its next request waits (429), another key's does not. */
+async function expectLimited(stack: McpStack, headers: Record<string, string>) {
+  const after = await fetch(`${stack.url}/v1/models`, { headers });
+  expect(after.status).toBe(429);
+  expect(after.headers.get('retry-after')).toMatch(/^\d+$/);
+  const other = await fetch(`${stack.url}/v1/models`, { headers: { authorization: 'Bearer other' } });
+  expect(other.status).toBe(200);
+}
 
 describe('MCP sessions behind API keys', () => {
   it('serve a session only to the key that opened it, here and on an instance that takes it up', async () => {

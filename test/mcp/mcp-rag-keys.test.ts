@@ -10,6 +10,7 @@ import { connectClient, type McpStack, startMcpStack } from './__fixtures__/mcp-
 
 const ONE = 'key-one-secret';
 const TWO = 'key-two-secret';
+const OPS = 'key-ops-secret';
 
 function text(result: { content?: unknown }): string {
   return JSON.stringify(result.content ?? result);
@@ -19,9 +20,10 @@ describe('MCP RAG with API keys', () => {
   let stack: McpStack;
   let one: Client;
   let two: Client;
+  let ops: Client;
   let jobId: string;
   beforeAll(async () => {
-    stack = await startMcpStack({ apiKeys: [ONE, TWO] });
+    stack = await startMcpStack({ apiKeys: [ONE, TWO, { id: 'ops', key: OPS, admin: true }] });
     const owner = await ApiKeys.idOf(ONE);
     const owned = await stack.store!.createCollection('ones', { owner });
     await owned.upsertDocuments([{ id: 'secret', text: 'The launch code is tangerine.' }]);
@@ -31,10 +33,12 @@ describe('MCP RAG with API keys', () => {
     jobId = stack.jobs!.create({ kind: 'noop', input: {}, owner }).id;
     one = await connectClient(stack.endpoint, 'modern', { authorization: `Bearer ${ONE}` });
     two = await connectClient(stack.endpoint, 'modern', { authorization: `Bearer ${TWO}` });
+    ops = await connectClient(stack.endpoint, 'modern', { authorization: `Bearer ${OPS}` });
   });
   afterAll(async () => {
     await one?.close();
     await two?.close();
+    await ops?.close();
     await stack?.close();
   });
 
@@ -62,6 +66,45 @@ describe('MCP RAG with API keys', () => {
       arguments: { collection: 'shared', query: 'cafeteria' },
     });
     expect(text(shared)).toContain('noon');
+  });
+
+  it('rag_ingest: a collection of no key is read-only to keys that are not admin keys', async () => {
+    const refused = await two.callTool({
+      name: 'rag_ingest',
+      arguments: { collection: 'shared', sources: [{ text: 'planted', id: 'planted' }] },
+    });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toContain("Collection 'shared' was made without an API key");
+    const admitted = await ops.callTool({
+      name: 'rag_ingest',
+      arguments: { collection: 'shared', sources: [{ text: 'Admin notes.', id: 'admin-notes' }] },
+    });
+    expect(admitted.isError).toBeFalsy();
+    const ids = (await stack.store!.getCollection('shared'))
+      .listDocuments()
+      .documents.map((entry) => entry.id);
+    expect(ids).not.toContain('planted');
+    expect(ids).toContain('admin-notes');
+  });
+
+  it("a key's own collection (in its own store, as the RAG routes make it) is found by name", async () => {
+    const own = await stack.store!.ownedBy(await ApiKeys.idOf(TWO)).createCollection('ones', {
+      owner: await ApiKeys.idOf(TWO),
+    });
+    await own.upsertDocuments([{ id: 'twos', text: 'The second launch code is plum.' }]);
+    const found = await two.callTool({
+      name: 'rag_search',
+      arguments: { collection: 'ones', query: 'launch code' },
+    });
+    expect(text(found)).toContain('plum');
+    expect(text(found)).not.toContain('tangerine');
+    const first = await one.callTool({
+      name: 'rag_search',
+      arguments: { collection: 'ones', query: 'launch code' },
+    });
+    expect(text(first)).toContain('tangerine');
+    expect(text(first)).not.toContain('plum');
+    await stack.store!.ownedBy(await ApiKeys.idOf(TWO)).deleteCollection('ones');
   });
 
   it('resources: another key neither lists nor reads the collection or its documents', async () => {

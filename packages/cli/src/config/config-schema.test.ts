@@ -126,6 +126,22 @@ describe('the config schema: every mistake named with its key, its value and wha
       '  upstreams[1].name: got "lab", expected a name not used by another upstream',
     ],
     [
+      'an API key id used twice',
+      {
+        apiKeys: [
+          { id: 'team', sha256: 'a'.repeat(64) },
+          { id: 'team', key: 'fk_x' },
+        ],
+      },
+      '  apiKeys[1].id: got "team", expected an id that apiKeys[0] does not have too',
+    ],
+    [
+      "an API key id equal to a key's derived id",
+      // 'fk_one' is known by key- and the first 12 hex digits of its SHA-256.
+      { apiKeys: [{ id: 'key-4dda93076cc3', key: 'fk_x' }, 'fk_one'] },
+      '  apiKeys[1]: got "key-4dda93076cc3", expected an id that apiKeys[0] does not have too (a key given in clear is known by its derived id)',
+    ],
+    [
       'a retry count below zero',
       { resilience: { retry: { maxRetries: -1 } } },
       '  resilience.retry.maxRetries: got -1, expected an integer ≥ 0',

@@ -4,6 +4,7 @@
  * was expected) and is the source of the JSON Schema published for JSON configs
  * (`@fusionkit/cli/fusion.config.schema.json`).
  */
+import { createHash } from 'node:crypto';
 import type {
   FusionStrategyV1,
   FusionTrace,
@@ -559,6 +560,29 @@ export const fusionConfigSchema = z
             .refine((entry) => !entry.key !== !entry.sha256, { error: 'give key or sha256 (one of them)' }),
         ]),
       )
+      .superRefine((keys, context) => {
+        // Ids name jobs, limits and collections: two entries with one id are refused at start, a key
+        // given in clear being known by `key-` and 12 hex digits of its SHA-256 (as ApiKeys names it).
+        const seen = new Map<string, number>();
+        keys.forEach((entry, index) => {
+          const plain = typeof entry === 'string';
+          const id = plain
+            ? `key-${createHash('sha256').update(entry).digest('hex').slice(0, 12)}`
+            : entry.id;
+          const earlier = seen.get(id);
+          if (earlier !== undefined) {
+            context.addIssue({
+              code: 'custom',
+              path: plain ? [index] : [index, 'id'],
+              input: id,
+              message: `expected an id that apiKeys[${earlier}] does not have too${
+                plain ? ' (a key given in clear is known by its derived id)' : ''
+              }`,
+            });
+          }
+          seen.set(id, index);
+        });
+      })
       .describe('When set, requests need Authorization: Bearer <one of these keys>')
       .optional(),
     security: security.optional(),

@@ -31,9 +31,16 @@ describe('ApiKeys', () => {
       (await forward.authenticate(withKey('fk_two'))).id,
     );
     expect(() => new ApiKeys(['fk_one', 'fk_one'])).toThrow(/twice/);
-    // An explicit id that a plain key's id would repeat is refused too.
-    const clash = new ApiKeys([{ id: await ApiKeys.idOf('fk_one'), key: 'other' }, 'fk_one']);
-    await expect(clash.authenticate(withKey('other'))).rejects.toThrow(/given twice/);
+    // An explicit id that a plain key's id would repeat is refused too, at once, naming both entries.
+    const derived = await ApiKeys.idOf('fk_one');
+    expect(() => new ApiKeys([{ id: derived, key: 'other' }, 'fk_one'])).toThrow(
+      `API key id '${derived}' is given twice: entry 1 (id '${derived}') and entry 2 (a key given in clear, whose id is '${derived}').`,
+    );
+    expect(() => new ApiKeys(['fk_one', { id: derived, sha256: 'ab'.repeat(32) }])).toThrow(
+      /entry 1 \(a key given in clear.*\) and entry 2 \(id/,
+    );
+    // A malformed sha256 too, rather than at the first request.
+    expect(() => new ApiKeys([{ id: 'a', sha256: 'not-hex' }])).toThrow(/64 hex digits/);
   });
 
   it('marks an admin key as such, and only that one', async () => {
@@ -62,7 +69,7 @@ describe('ApiKeys', () => {
           { id: 'a', key: 'x' },
           { id: 'a', key: 'y' },
         ]),
-    ).toThrow(/twice/);
+    ).toThrow("API key id 'a' is given twice: entry 1 (id 'a') and entry 2 (id 'a').");
     expect(() => new ApiKeys([{ id: 'a' }])).toThrow(/key or sha256/);
   });
 

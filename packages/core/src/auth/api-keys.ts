@@ -1,6 +1,7 @@
 import { AuthenticationError } from '../errors/authentication-error.js';
 import { RateLimitError } from '../errors/rate-limit-error.js';
 import { MemoryRateLimiter, type RateLimiterLike } from './rate-limiter.js';
+import { sha256Hex } from './sha256-hex.js';
 
 /** One API key of {@link ApiKeys}. */
 export interface ApiKeyOptions {
@@ -19,7 +20,8 @@ export interface ApiKeyOptions {
   tokensPerMinute?: number;
   /**
    * An operator's key: it also sees what concerns every key (`/internal/diagnostics`, the
-   * dashboard's data: all requests and jobs). @default false
+   * dashboard's data: all requests and jobs), and may write to RAG collections made without a key
+   * (read-only to other keys). @default false
    */
   admin?: boolean;
 }
@@ -87,27 +89,40 @@ export class ApiKeys {
     keys: readonly (string | ApiKeyOptions)[],
     options: { limiter?: RateLimiterLike; prefix?: string } = {},
   ) {
-    const ids = new Set<string>();
+    // Every entry's id, plain keys' derived from their hash: a clash is a config error naming both
+    // entries, here, rather than a failure of every request later.
+    const ids = new Map<string, string>();
     const plain = new Set<string>();
-    for (const entry of keys) {
+    keys.forEach((entry, position) => {
+      let id: string;
+      let described: string;
       if (typeof entry === 'string') {
-        if (plain.has(entry)) throw new TypeError('An API key is given twice.');
+        if (plain.has(entry))
+          throw new TypeError(`API key entry ${position + 1}: the same key is given twice.`);
         plain.add(entry);
-        continue;
+        id = idOfHash(sha256Hex(entry));
+        described = `entry ${position + 1} (a key given in clear, whose id is '${id}')`;
+      } else {
+        if (!entry.key === !entry.sha256)
+          throw new TypeError(`API key '${entry.id}': give key or sha256, not both.`);
+        if (entry.sha256 !== undefined) fromHex(entry.sha256, entry.id);
+        id = entry.id;
+        described = `entry ${position + 1} (id '${id}')`;
       }
-      if (ids.has(entry.id)) throw new TypeError(`API key id '${entry.id}' is given twice.`);
-      ids.add(entry.id);
-      if (!entry.key === !entry.sha256)
-        throw new TypeError(`API key '${entry.id}': give key or sha256, not both.`);
-    }
+      const earlier = ids.get(id);
+      if (earlier !== undefined) {
+        throw new TypeError(
+          `API key id '${id}' is given twice: ${earlier} and ${described}. Give each key its own id.`,
+        );
+      }
+      ids.set(id, described);
+    });
     this.size = keys.length;
     this.#keys = Promise.all(
       keys.map(async (entry): Promise<StoredKey> => {
         if (typeof entry === 'string') {
           const hash = await sha256(entry);
-          const id = idOfHash(toHex(hash));
-          if (ids.has(id)) throw new TypeError(`API key id '${id}' is given twice.`);
-          return { options: { id }, hash };
+          return { options: { id: idOfHash(toHex(hash)) }, hash };
         }
         const { key, ...rest } = entry;
         return {
@@ -116,7 +131,7 @@ export class ApiKeys {
         };
       }),
     );
-    // A clash is reported by every `authenticate`; never as an unhandled rejection.
+    // Entries were checked above; never an unhandled rejection.
     this.#keys.catch(() => {});
     this.#limiter = options.limiter ?? new MemoryRateLimiter();
     this.#prefix = options.prefix ?? 'limit';

@@ -129,9 +129,10 @@ export function fusionRoutes(fusion: Fusion): [string, string, RouteHandler][] {
       requestId,
     );
 
-  const trace: RouteHandler = async (_request, { requestId, params }) => {
+  const trace: RouteHandler = async (_request, { requestId, params, apiKey }) => {
     const found = await fusion.traces.get(params.id ?? '');
-    if (!found)
+    // With API keys on, a trace (its calls' outputs) is its key's, and admin keys', alone.
+    if (!found || (apiKey && apiKey.admin !== true && found.apiKeyId !== apiKey.id))
       throw new NotFoundError(`No trace '${params.id}': traces are kept for a while, then forgotten.`);
     return jsonResponse(found, 200, requestId);
   };

@@ -75,6 +75,22 @@ describe('LightHeaders', () => {
     expect(() => light.append('x-ok', 'line\r\nbreak')).toThrow(TypeError);
     expect(() => new LightHeaders({ 'x-nul': 'a\0b' })).toThrow(TypeError);
     expect(() => new LightHeaders([['only-name'] as unknown as [string, string]])).toThrow(TypeError);
+    // Every method that takes a name refuses an invalid one, reads included, as undici does.
+    const real = new Headers({ 'x-ok': '1' });
+    const filled = new LightHeaders({ 'x-ok': '1' }) as unknown as Headers;
+    for (const name of ['bad name', '', 'a:b', 'ä', 'x\n', 'x\0', '(x)']) {
+      for (const call of [
+        (headers: Headers) => headers.get(name),
+        (headers: Headers) => headers.has(name),
+        (headers: Headers) => headers.set(name, 'v'),
+        (headers: Headers) => headers.append(name, 'v'),
+        (headers: Headers) => headers.delete(name),
+      ]) {
+        expect(() => call(real)).toThrow(TypeError);
+        expect(() => call(filled)).toThrow(TypeError);
+      }
+    }
+    expect([...filled]).toEqual([...real]);
   });
 
   it('lower-cases trusted mixed-case names on first use, and copies', () => {

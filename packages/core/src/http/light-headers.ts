@@ -182,13 +182,28 @@ Object.defineProperty(LightHeaders.prototype, Symbol.for('nodejs.util.inspect.cu
   },
 });
 
+/** Which ASCII codes an RFC 9110 token (a header name) may hold: 1 for a character that may. */
+const TOKEN_CODES = new Uint8Array(128);
+for (const character of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TOKEN_CODES[character.charCodeAt(0)] = 1;
+}
+
+/**
+ * A name to look up, lower-case; a TypeError for an invalid one, as undici's `get`/`has` throw. One
+ * pass over the characters: this runs on every read of the request path.
+ */
 function lowerName(name: string): string {
   const text = String(name);
+  let upper = false;
   for (let at = 0; at < text.length; at++) {
     const code = text.charCodeAt(at);
-    if (code >= 0x41 && code <= 0x5a) return text.toLowerCase();
+    if (code >= 128 || TOKEN_CODES[code] === 0) {
+      throw new TypeError(`Invalid header name: ${JSON.stringify(text)}.`);
+    }
+    if (code >= 0x41 && code <= 0x5a) upper = true;
   }
-  return text;
+  if (text.length === 0) throw new TypeError('Invalid header name: "".');
+  return upper ? text.toLowerCase() : text;
 }
 
 /**

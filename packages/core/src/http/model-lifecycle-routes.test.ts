@@ -86,6 +86,26 @@ describe('model lifecycle routes', () => {
     expect(log.at(-1)).toBe('unload large');
   });
 
+  it("refuses to unload a model that serves a request: 409 model_busy with Retry-After, in OpenAI's shape", async () => {
+    const { fusion } = await start();
+    await post(fusion, '/v1/models/load', { model: 'mlx/small' });
+    const release = await fusion.registry.use(fusion.registry.find('mlx/small')!);
+    const busy = await remove(fusion, '/v1/models/mlx/small');
+    expect(busy.status).toBe(409);
+    expect(busy.headers.get('retry-after')).toBe('1');
+    expect(await busy.json()).toEqual({
+      error: {
+        message:
+          "Model 'mlx/small' is serving 1 request(s) and cannot be unloaded now; try again when it is idle.",
+        type: 'invalid_request_error',
+        code: 'model_busy',
+        param: null,
+      },
+    });
+    release();
+    expect((await remove(fusion, '/v1/models/mlx/small')).status).toBe(200);
+  });
+
   it('refuses upstream models with 400, unknown models with 404, bad bodies with 400', async () => {
     const { fusion } = await start();
     const upstream = await post(fusion, '/v1/models/load', { model: 'lab/remote' });

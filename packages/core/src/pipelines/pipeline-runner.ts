@@ -224,6 +224,7 @@ export class Pipeline {
     const trace: FusionTrace = {
       id: createRequestId(),
       requestId: call.requestId,
+      ...(call.apiKeyId === undefined ? {} : { apiKeyId: call.apiKeyId }),
       model: this.name,
       strategy: strategy.name,
       startedAt: Date.now(),

@@ -446,7 +446,7 @@ describe('ModelRegistry: memory budget', () => {
   it('unload refuses a model in use, and unloads an idle one', async () => {
     const { registry, model, seen } = await memorySetup(100, { a: 40 });
     const release = await registry.use(model('a'));
-    await expect(registry.unload(model('a'))).rejects.toMatchObject({ status: 503 });
+    await expect(registry.unload(model('a'))).rejects.toMatchObject({ status: 409, code: 'model_busy' });
     release();
     await registry.unload(model('a'));
     expect(model('a').info.loaded).toBe(false);

@@ -1,3 +1,4 @@
+import { FusionError } from '../errors/fusion-error.js';
 import { InvalidRequestError } from '../errors/invalid-request-error.js';
 import { ModelNotFoundError } from '../errors/model-not-found-error.js';
 import { toFusionError } from '../errors/to-fusion-error.js';
@@ -241,12 +242,14 @@ export class ModelRegistry {
     const pending = this.#unloading.get(model.id);
     if (pending) return pending.task;
     if (model.inUse > 0) {
-      throw new UnavailableError(
-        `Model '${model.id}' is serving ${model.inUse} request(s) and cannot be unloaded now.`,
-        {
-          retryAfterMs: 1000,
-        },
-      );
+      // A conflict with the model's state, not an outage: 409, worth retrying once it is idle.
+      throw new FusionError({
+        message: `Model '${model.id}' is serving ${model.inUse} request(s) and cannot be unloaded now; try again when it is idle.`,
+        code: 'model_busy',
+        status: 409,
+        isRetryable: true,
+        retryAfterMs: 1000,
+      });
     }
     // Marked unloaded before the provider is done, so a request arriving meanwhile loads it again
     // (after this unload) instead of running on a model that is going away.

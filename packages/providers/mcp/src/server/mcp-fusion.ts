@@ -78,6 +78,8 @@ export interface RagCollectionLike {
 export interface RagStoreLike {
   listCollections(): Promise<RagCollectionInfoLike[]>;
   getCollection(name: string): Promise<RagCollectionLike>;
+  /** The store of one API key's own collections (`RagStore.ownedBy`), searched first for that key. */
+  ownedBy?(owner: string): RagStoreLike;
 }
 
 /** A job as a job runner shows it (`JobSnapshot` of the core's jobs fits). */

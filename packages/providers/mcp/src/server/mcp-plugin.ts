@@ -5,6 +5,7 @@ import {
   type McpChangeNotifier,
   type McpHttpEndpoint,
 } from './create-mcp-http-handler.js';
+import { ADMIN_SCOPE } from './key-scoped-rag-store.js';
 import type { McpFusion } from './mcp-fusion.js';
 import type { McpHttpOptions } from './mcp-server-options.js';
 
@@ -105,9 +106,15 @@ export function mcpPlugin(options: McpHttpOptions = {}): McpPlugin {
       }
       // `handle` has checked Host, Origin and the JSON media type with the orchestrator's `security`.
       // The tools learn the request's API key by its id only (`clientId`), so that its calls count
-      // against its limits (the key itself stays with `handle`); a session belongs to that key.
+      // against its limits (the key itself stays with `handle`); a session belongs to that key. An
+      // admin key has the scope `admin` (it may write to collections made without a key).
       const handler: RouteHandler = (request, { apiKey }) =>
-        mounted(request, apiKey ? { token: '', clientId: apiKey.id, scopes: [] } : undefined);
+        mounted(
+          request,
+          apiKey
+            ? { token: '', clientId: apiKey.id, scopes: apiKey.admin === true ? [ADMIN_SCOPE] : [] }
+            : undefined,
+        );
       const path = options.path ?? '/mcp';
       for (const method of ['POST', 'GET', 'DELETE']) api.route(method, path, handler);
       const { servers } = options;

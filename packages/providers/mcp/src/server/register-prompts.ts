@@ -81,13 +81,7 @@ export function registerModelPrompts(
           `Unknown model '${model}': see list_models.`,
         );
       }
-      return answerMessages(
-        fusion,
-        model,
-        question,
-        signalOf(context.mcpReq.signal),
-        context.http?.authInfo?.clientId,
-      );
+      return answerMessages(fusion, model, question, signalOf(context.mcpReq.signal), keyIdOf(context));
     },
   );
   for (const pipeline of models.filter((model) => model.type === 'pipeline')) {
@@ -99,13 +93,7 @@ export function registerModelPrompts(
         argsSchema: z.object({ question: z.string().describe('What to ask.') }),
       },
       async ({ question }, context) =>
-        answerMessages(
-          fusion,
-          pipeline.id,
-          question,
-          signalOf(context.mcpReq.signal),
-          context.http?.authInfo?.clientId,
-        ),
+        answerMessages(fusion, pipeline.id, question, signalOf(context.mcpReq.signal), keyIdOf(context)),
     );
   }
 }

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ChatRequest, createFusion, type Fusion } from '@fusionkit/core';
+import { type ChatRequest, createFusion, type Fusion, type FusionOptions } from '@fusionkit/core';
 import { createMockProvider, type MockProvider } from '@fusionkit/core/test';
 import { type RagPlugin, ragPlugin } from '../plugin/rag-plugin.js';
 import type { RagPluginOptions } from '../plugin/rag-plugin-options.js';
@@ -47,7 +47,7 @@ export interface RagFusionFixture {
  */
 export async function createRagFusion(
   options: Partial<RagPluginOptions> = {},
-  fusionOptions: { apiKeys?: string[] } = {},
+  fusionOptions: { apiKeys?: FusionOptions['apiKeys'] } = {},
 ): Promise<RagFusionFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'rag-plugin-'));
   const root = join(dir, 'docs');

@@ -6,12 +6,14 @@ import {
   type StrategyContext,
   UnsupportedError,
 } from '@fusionkit/core';
+import type { Collection } from '../store/collection.js';
 import type { RagAnswerOptions } from './rag-answer-strategy.js';
 import type { RagFusion } from './rag-plugin-options.js';
 
 /** What {@link answerInProcess} needs: the strategy and where its generator calls go. */
 export interface InProcessAnswerOptions {
-  strategy: FusionStrategyV1<RagAnswerOptions>;
+  /** The answer strategy over one opened collection (a key's own is not found by name alone). */
+  strategyFor: (collection: Collection) => FusionStrategyV1<RagAnswerOptions>;
   /** The generator targets, in order. */
   targets: readonly (string | RouteTarget)[];
   fusion: () => RagFusion | undefined;
@@ -29,11 +31,13 @@ export function answerInProcess(settings: InProcessAnswerOptions) {
     typeof target === 'string' ? { model: target } : target,
   );
   return async (
-    collection: string,
+    opened: Collection,
     request: ChatRequest,
     { requestId, signal, apiKeyId }: { requestId: string; signal: AbortSignal; apiKeyId?: string },
   ): Promise<ChatResult> => {
     const fusion = settings.fusion();
+    const collection = opened.name;
+    const strategy = settings.strategyFor(opened);
     if (!fusion) {
       throw new UnsupportedError('Answers need the orchestrator: ragPlugin({ fusion: () => fusion }).');
     }
@@ -55,12 +59,12 @@ export function answerInProcess(settings: InProcessAnswerOptions) {
         id: requestId,
         requestId,
         model: `rag/${collection}`,
-        strategy: settings.strategy.name,
+        strategy: strategy.name,
         startedAt: Date.now(),
         calls: [],
       },
       record: () => {},
     };
-    return settings.strategy.doChat(context);
+    return strategy.doChat(context);
   };
 }

@@ -1,7 +1,7 @@
 import { InvalidRequestError, type RouteHandler } from '@fusionkit/core';
 import { jsonResponse } from '@fusionkit/core/internal';
 import type { CreateCollectionOptions } from '../store/rag-store.js';
-import { isVisibleTo, type RagService, type RequestKey } from './rag-service.js';
+import type { RagService, RequestKey } from './rag-service.js';
 import {
   type Fields,
   isPlainObject,
@@ -81,7 +81,7 @@ export function collectionRoutes(service: RagService): [string, string, RouteHan
 
   const list: RouteHandler = async (_request, { requestId, apiKey }) => {
     await service.sync();
-    const infos = (await service.store.listCollections()).filter((info) => isVisibleTo(info.owner, apiKey));
+    const infos = await service.list(apiKey);
     return jsonResponse({ object: 'list', data: infos.map(json) }, 200, requestId);
   };
 
@@ -91,14 +91,16 @@ export function collectionRoutes(service: RagService): [string, string, RouteHan
     const description = readString(body, 'description', { max: 2000 });
     const vector = vectorOption(body, service.options.canEmbed);
     const splitter = splitterOption(body);
-    const collection = await service.store.createCollection(name, {
-      ...(description ? { description } : {}),
-      ...(vector !== undefined ? { vector } : {}),
-      ...(splitter ? { splitter } : {}),
-      // With API keys on, the key that creates a collection owns it: no other key sees it.
-      ...(apiKey ? { owner: apiKey.id } : {}),
-    });
-    if (!apiKey) service.pipelines.add(name);
+    // With API keys on, the key that creates a collection owns it: no other key sees it.
+    const collection = await service.create(
+      name,
+      {
+        ...(description ? { description } : {}),
+        ...(vector !== undefined ? { vector } : {}),
+        ...(splitter ? { splitter } : {}),
+      },
+      apiKey,
+    );
     return jsonResponse(json(collection.info()), 201, requestId, {
       location: `/api/rag/collections/${name}`,
     });
@@ -110,10 +112,7 @@ export function collectionRoutes(service: RagService): [string, string, RouteHan
   };
 
   const remove = async (name: unknown, requestId: string, apiKey: RequestKey) => {
-    await service.open(name, 'name', apiKey);
-    service.cancelJobsOf(name as string);
-    await service.store.deleteCollection(name as string);
-    service.pipelines.remove(name as string);
+    await service.remove(name, 'name', apiKey);
     return jsonResponse({ object: 'rag.collection.deleted', name, deleted: true }, 200, requestId);
   };
 

@@ -23,6 +23,8 @@ function progressDetail(progress: IngestProgress) {
 /** What a `rag.ingest` job keeps: enough to run the ingest again after a restart. */
 export interface IngestJobInput {
   collection: string;
+  /** The API key whose own collection it is (absent for a shared collection). */
+  owner?: string;
   sources: IngestSource[];
   total: number;
   lexicalOnly: boolean;
@@ -30,7 +32,11 @@ export interface IngestJobInput {
 
 async function runIngest(service: RagService, input: IngestJobInput, context: JobContext) {
   const { total } = input;
-  const collection = await service.open(input.collection);
+  const collection = await service.open(
+    input.collection,
+    'collection',
+    input.owner === undefined ? undefined : { id: input.owner },
+  );
   const report = await collection.ingest(input.sources, {
     signal: context.signal,
     onProgress: (progress) =>
@@ -64,7 +70,7 @@ async function openOrCreate(
 ): Promise<Collection> {
   let existing: Collection | undefined;
   try {
-    existing = await service.open(ingest.collection, 'collection', apiKey);
+    existing = await service.open(ingest.collection, 'collection', apiKey, 'write');
   } catch (error) {
     if (!ingest.create || (error as { status?: unknown }).status !== 404) throw error;
   }
@@ -83,12 +89,7 @@ async function openOrCreate(
     }
     return existing;
   }
-  const collection = await service.store.createCollection(ingest.collection, {
-    ...(ingest.splitter ? { splitter: ingest.splitter } : {}),
-    ...(apiKey ? { owner: apiKey.id } : {}),
-  });
-  if (!apiKey) service.pipelines.add(ingest.collection);
-  return collection;
+  return service.create(ingest.collection, ingest.splitter ? { splitter: ingest.splitter } : {}, apiKey);
 }
 
 /**
@@ -111,8 +112,10 @@ export function ingestRoute(service: RagService): RouteHandler {
       return jsonResponse(ingestReportJson(collection.name, report, lexicalOnly), 200, requestId);
     }
     const total = await countSources(ingest.sources, service.store.sourceOptions);
+    const { owner } = collection.config;
     const input: IngestJobInput = {
       collection: collection.name,
+      ...(owner === undefined ? {} : { owner }),
       sources: ingest.sources,
       total,
       lexicalOnly,
@@ -122,7 +125,7 @@ export function ingestRoute(service: RagService): RouteHandler {
     const job = service.jobs.create({
       kind: 'rag.ingest',
       total,
-      metadata: { collection: collection.name },
+      metadata: { collection: collection.name, ...(owner === undefined ? {} : { collection_owner: owner }) },
       // The key that asked owns the job: with API keys on, only it reads or cancels it at /api/jobs.
       ...(apiKey ? { owner: apiKey.id } : {}),
       ...(webhook ? { webhook } : {}),

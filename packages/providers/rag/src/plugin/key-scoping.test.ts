@@ -129,4 +129,106 @@ describe('RAG collections with API keys', () => {
       expect(chat.status).toBe(200);
     }
   });
+
+  it('are read-only to keys that are not admin keys when made without one: 403 collection_read_only', async () => {
+    const rag = (fixture = await createRagFusion(
+      {},
+      { apiKeys: ['alpha-secret', { id: 'ops', key: 'ops-secret', admin: true }] },
+    ));
+    const as = (key: string) => async (method: string, path: string, body?: unknown) => {
+      const response = await rag.request(method, path, body, { authorization: `Bearer ${key}` });
+      return { status: response.status, body: (await response.json()) as { error?: Json } };
+    };
+    const alpha = as('alpha-secret');
+    const ops = as('ops-secret');
+    const shared = await rag.plugin.store.createCollection('shared');
+    await shared.upsertDocuments([{ id: 'ports', text: 'Ports below 1024 need root privileges.' }]);
+    const writes: [string, string, unknown?][] = [
+      ['POST', '/api/rag/ingest', { collection: 'shared', documents: ['planted text'] }],
+      ['POST', '/api/rag/ingest', { collection: 'shared', create: true, documents: ['planted text'] }],
+      ['DELETE', '/api/rag/documents', { collection: 'shared', ids: ['ports'] }],
+      ['DELETE', '/api/rag/documents?collection=shared&id=ports'],
+      ['DELETE', '/api/rag/collections/shared'],
+      ['DELETE', '/api/rag/collections?name=shared'],
+    ];
+    for (const [method, path, body] of writes) {
+      const refused = await alpha(method, path, body);
+      expect([method, path, refused.status, refused.body.error]).toEqual([
+        method,
+        path,
+        403,
+        {
+          message: expect.stringContaining("Collection 'shared' was made without an API key"),
+          type: 'permission_error',
+          code: 'collection_read_only',
+          param: expect.any(String),
+        },
+      ]);
+    }
+    // Reads still work, and nothing changed.
+    expect((await alpha('POST', '/api/rag/search', { collection: 'shared', query: 'ports' })).status).toBe(
+      200,
+    );
+    expect((await shared.listDocuments()).documents.map((document) => document.id)).toEqual(['ports']);
+    // An admin key may write.
+    expect(
+      (await ops('POST', '/api/rag/ingest', { collection: 'shared', documents: ['Admin notes.'] })).status,
+    ).toBe(200);
+    expect((await ops('DELETE', '/api/rag/documents', { collection: 'shared', ids: ['ports'] })).status).toBe(
+      200,
+    );
+    expect((await ops('DELETE', '/api/rag/collections/shared')).status).toBe(200);
+  });
+
+  it('are named per key: a name another key uses is free (no 409 that would tell it exists)', async () => {
+    const { rag, alpha, beta } = await twoKeys();
+    expect((await alpha('POST', '/api/rag/collections', { name: 'notes' })).status).toBe(201);
+    await alpha('POST', '/api/rag/ingest', {
+      collection: 'notes',
+      documents: [{ id: 'a', text: 'Alpha plans.' }],
+    });
+    // Beta makes its own 'notes': created, not 409, and each key sees only its own.
+    expect((await beta('POST', '/api/rag/collections', { name: 'notes' })).status).toBe(201);
+    expect((await beta('POST', '/api/rag/collections', { name: 'notes' })).status).toBe(409);
+    await beta('POST', '/api/rag/ingest', {
+      collection: 'notes',
+      create: true,
+      documents: [{ id: 'b', text: 'Beta plans.' }],
+    });
+    const ids = async (client: typeof alpha) =>
+      (await client<{ data: Json[] }>('GET', '/api/rag/documents?collection=notes')).body.data.map(
+        (document) => document.id,
+      );
+    expect(await ids(alpha)).toEqual(['a']);
+    expect(await ids(beta)).toEqual(['b']);
+    const answer = await beta<{ answer: string }>('POST', '/api/rag/answer', {
+      collection: 'notes',
+      query: 'plans?',
+    });
+    expect(answer.status).toBe(200);
+    // Each key deletes its own; the other's stays.
+    expect((await beta('DELETE', '/api/rag/collections/notes')).status).toBe(200);
+    expect(await ids(alpha)).toEqual(['a']);
+    expect((await beta('GET', '/api/rag/collections/notes')).status).toBe(404);
+    // A shared name is still taken for every key (they all see it), and collections of no key, made
+    // in code or by `fusion ingest`, are where they always were.
+    await rag.plugin.store.createCollection('shared');
+    expect((await alpha('POST', '/api/rag/collections', { name: 'shared' })).status).toBe(409);
+    expect((await rag.plugin.store.listCollections()).map((info) => info.name)).toEqual(['shared']);
+  });
+
+  it('still serves a key-owned collection made before names were per key (in the shared folder)', async () => {
+    const { rag, alpha, beta } = await twoKeys();
+    const { ApiKeys } = await import('@fusionkit/core');
+    const legacy = await rag.plugin.store.createCollection('old', {
+      owner: await ApiKeys.idOf('alpha-secret'),
+    });
+    await legacy.upsertDocuments([{ id: 'kept', text: 'Old alpha notes.' }]);
+    expect(names((await alpha<{ data: Json[] }>('GET', '/api/rag/collections')).body)).toEqual(['old']);
+    expect((await alpha('GET', '/api/rag/collections/old')).status).toBe(200);
+    expect((await beta('GET', '/api/rag/collections/old')).status).toBe(404);
+    // Beta may use the name for its own: it is not told that alpha has one.
+    expect((await beta('POST', '/api/rag/collections', { name: 'old' })).status).toBe(201);
+    expect((await alpha('POST', '/api/rag/collections', { name: 'old' })).status).toBe(409);
+  });
 });

@@ -188,7 +188,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
 
   const deleteDocuments: RouteHandler = async (request, { requestId, apiKey }) => {
     const fields = hasBody(request) ? await readBody(request) : queryFields(request.url);
-    const collection = await service.open(fields.collection, 'collection', apiKey);
+    const collection = await service.open(fields.collection, 'collection', apiKey, 'write');
     const raw = fields.ids ?? fields.id;
     const ids = typeof raw === 'string' ? [raw] : raw;
     if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string')) {
@@ -263,7 +263,7 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
     try {
       const callContext = { requestId, signal, apiKeyId: apiKey?.id };
       const result = inProcess
-        ? await inProcess(collection.name, chatRequest, callContext)
+        ? await inProcess(collection, chatRequest, callContext)
         : await fusion.chat(chatRequest, callContext);
       return jsonResponse(
         {

@@ -126,14 +126,17 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
         },
       });
       const opened = store;
-      const strategy = ragAnswerStrategy({
-        collection: (name) => opened.getCollection(name),
+      const strategyOptions = {
         events: () => eventsOf(fusion()),
         ...(options.answer?.k ? { k: options.answer.k } : {}),
         ...(options.answer?.rerank ? { rerank: options.answer.rerank } : {}),
         ...(options.answer?.systemPrompt ? { systemPrompt: options.answer.systemPrompt } : {}),
         ...(options.answer?.maxContextChars ? { maxContextChars: options.answer.maxContextChars } : {}),
         ...(options.answer?.rewrite ? { rewrite: options.answer.rewrite } : {}),
+      };
+      const strategy = ragAnswerStrategy({
+        ...strategyOptions,
+        collection: (name) => opened.getCollection(name),
       });
       const definition = (collection: string): RagPipelineDefinition => ({
         name: `rag/${collection}`,
@@ -148,7 +151,8 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
       const inProcess =
         targets.length > 0
           ? answerInProcess({
-              strategy,
+              strategyFor: (collection) =>
+                ragAnswerStrategy({ ...strategyOptions, collection: async () => collection }),
               targets,
               fusion,
               ...(options.answer?.mode ? { options: { mode: options.answer.mode } } : {}),
@@ -183,6 +187,7 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
       api.route('GET', '/api/rag/status', async (_request, { apiKey }) => {
         const current = status();
         // With API keys on, a key hears only of the collections it may use.
+        // The load statuses are of the shared folder's collections: those a key may see there.
         const visible = apiKey
           ? new Set(
               (await opened.listCollections())

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { FusionError, InvalidRequestError, NotFoundError } from '@fusionkit/core';
 import Keyv from 'keyv';
 import { BoundedMap } from '../embedding/bounded-map.js';
@@ -105,6 +105,8 @@ export class RagStore {
   readonly #options: RagStoreOptions;
   readonly #open = new Map<string, Promise<Collection>>();
   readonly #cache: Keyv | false;
+  /** The stores of API keys' own collections, by owner (see {@link RagStore.ownedBy}). */
+  readonly #owned = new Map<string, RagStore>();
 
   constructor(options: RagStoreOptions = {}) {
     this.#options = options;
@@ -221,8 +223,28 @@ export class RagStore {
     await rm(trash, { recursive: true, force: true });
   }
 
+  /**
+   * The store of one API key's own collections, in `<dir>/rag-keys/<hash of the owner>/rag/`: names
+   * are per key there, so a key never learns (by a 409) that another key uses a name. It shares this
+   * store's options and embedding cache, and is closed with it.
+   */
+  ownedBy(owner: string): RagStore {
+    let owned = this.#owned.get(owner);
+    if (!owned) {
+      const folder = createHash('sha256').update(owner).digest('hex').slice(0, 32);
+      owned = new RagStore({
+        ...this.#options,
+        dir: join(dirname(this.directory), 'rag-keys', folder),
+        embeddingCache: this.#cache,
+      });
+      this.#owned.set(owner, owned);
+    }
+    return owned;
+  }
+
   /** Waits for pending writes of every open collection. */
   async close(): Promise<void> {
+    await Promise.all([...this.#owned.values()].map((owned) => owned.close()));
     const opened = await Promise.allSettled(this.#open.values());
     await Promise.all(
       opened.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)),

@@ -24,6 +24,11 @@ export interface TraceCall {
 export interface FusionTrace {
   id: string;
   requestId: string;
+  /**
+   * The id of the API key that asked, with API keys on: another key (not an admin key) gets the 404
+   * of an unknown trace from `/api/fusion/traces/{id}`.
+   */
+  apiKeyId?: string;
   /** Requested model or pipeline. */
   model: string;
   strategy: string;

@@ -1,6 +1,7 @@
 import type { FinishReason, Usage } from '@fusionkit/core';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { keyIdOf } from '../key-scoped-rag-store.js';
 import type { McpFusion } from '../mcp-fusion.js';
 import { ProgressReporter } from '../progress-reporter.js';
 import { errorResult, structuredResult } from '../tool-results.js';
@@ -43,7 +44,7 @@ export function registerChatTool(server: McpServer, fusion: McpFusion, context: 
     },
     async (args, ctx) => {
       const signal = context.signal(ctx);
-      const apiKeyId = ctx.http?.authInfo?.clientId;
+      const apiKeyId = keyIdOf(ctx);
       const request = chatRequestOf(args.model, args);
       const progress = new ProgressReporter(ctx);
       await logCall(ctx, 'debug', { event: 'chat:start', model: request.model, streamed: progress.wanted });

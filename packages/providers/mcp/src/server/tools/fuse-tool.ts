@@ -1,6 +1,7 @@
 import type { FusionTrace, PipelineDefinition } from '@fusionkit/core';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { keyIdOf } from '../key-scoped-rag-store.js';
 import type { McpFusion } from '../mcp-fusion.js';
 import { ProgressReporter } from '../progress-reporter.js';
 import { errorResult, structuredResult } from '../tool-results.js';
@@ -114,7 +115,7 @@ export function registerFuseTool(server: McpServer, fusion: McpFusion, context: 
         const result = await fusion.runPipeline(pipeline, chatRequestOf(pipeline.name, args), {
           signal,
           requestId,
-          apiKeyId: ctx.http?.authInfo?.clientId,
+          apiKeyId: keyIdOf(ctx),
           onTrace: (started) => {
             trace = started;
           },

@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { keyIdOf, keyScopedRagStore } from '../key-scoped-rag-store.js';
+import { checkWritable, keyIdOf, keyScopedRagStore } from '../key-scoped-rag-store.js';
 import type { RagSourceLike, RagStoreLike } from '../mcp-fusion.js';
 import { ProgressReporter } from '../progress-reporter.js';
 import { errorResult, structuredResult } from '../tool-results.js';
@@ -150,6 +150,7 @@ export function registerRagIngestTool(server: McpServer, store: RagStoreLike, co
       const progress = new ProgressReporter(ctx);
       try {
         const collection = await keyScopedRagStore(store, keyIdOf(ctx)).getCollection(args.collection);
+        checkWritable(collection, ctx);
         const report = await collection.ingest(
           args.sources.map((entry) => sourceOf(entry, args.metadata)),
           {
