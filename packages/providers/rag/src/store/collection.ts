@@ -4,6 +4,7 @@ import type { DocumentFormat } from '../loaders/loaded-document.js';
 import { isLegacyFileId, publicDocumentId } from '../sources/document-ids.js';
 import type { IngestSource } from '../sources/ingest-source.js';
 import { readSources, type SkippedSource, skipReason } from '../sources/read-sources.js';
+import { loadTokenizer } from '../splitters/named-tokenizer.js';
 import type { TextSplitter } from '../splitters/text-splitter.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import type { HnswIndex } from '../vector/hnsw-index.js';
@@ -314,12 +315,15 @@ export class Collection {
     return this.#queue.run(async () => {});
   }
 
-  #write(
+  async #write(
     batches: AsyncIterable<DocumentInput[]>,
     options: IngestOptions,
     skipped: SkippedSource[],
     sourcesRead: () => number,
   ): Promise<IngestReport> {
+    // The token splitter's tokenizer, loaded without blocking the event loop before anything splits.
+    const { tokenizer } = this.#state.config.splitter;
+    if (tokenizer) await loadTokenizer(tokenizer, 'splitter.tokenizer');
     return this.#guarded(() =>
       runIngest(batches, options, {
         skipped,
