@@ -1,4 +1,5 @@
 import { FusionError, InvalidRequestError, type RetrievedChunk } from '@fusionkit/core';
+import { showDocumentIds } from '../filters/document-id-filter.js';
 import type { Bm25Index } from '../lexical/bm25-index.js';
 import type { DocumentFormat } from '../loaders/loaded-document.js';
 import { isLegacyFileId, publicDocumentId } from '../sources/document-ids.js';
@@ -288,9 +289,11 @@ export class Collection {
   }
 
   async search(request: SearchRequest): Promise<RetrievedChunk[]> {
+    // Ids in a filter compare as clients see them: an earlier absolute file id in the relative form.
+    const filter = request.filter && showDocumentIds(request.filter, (id) => this.#publicId(id));
     const chunks = await searchCollection(
       { state: this.#state, embedder: this.#options.embedder, viewOf: (id) => this.#viewOf(id) },
-      request,
+      filter ? { ...request, filter } : request,
     );
     return chunks.map((chunk) =>
       isLegacyFileId(chunk.documentId ?? '') || (chunk.source?.uri && isLegacyFileId(chunk.source.uri))
@@ -349,7 +352,7 @@ export class Collection {
     const chunk = this.#state.chunks.get(chunkId);
     const document = chunk && this.#state.documents.get(chunk.documentId);
     if (!chunk || !document) return undefined;
-    view = chunkFilterView(document, chunk);
+    view = chunkFilterView(this.#shown(document), chunk);
     this.#views.set(chunkId, view);
     return view;
   }
