@@ -9,8 +9,10 @@ export interface TiktokenRanks {
   bpe_ranks: string;
 }
 
-/** Tokens added to the table between two yields to the event loop while it loads asynchronously. */
+/** Most tokens added to the table between two yields to the event loop while it loads asynchronously. */
 const TOKENS_PER_SLICE = 1000;
+/** Most milliseconds of one slice (a busy machine runs a slice of tokens slower). */
+const SLICE_MS = 4;
 
 /**
  * Counts the tokens of `js-tiktoken`'s BPE (same pieces, same merges, special-token text counted as
@@ -39,7 +41,7 @@ export class TiktokenCounter {
   static async load(encoding: string): Promise<TiktokenCounter> {
     const ranks = await readRanks(encoding);
     const table = new Map<string, number>();
-    for (const step of fillRanks(ranks.bpe_ranks, table, TOKENS_PER_SLICE)) {
+    for (const step of fillRanks(ranks.bpe_ranks, table, TOKENS_PER_SLICE, SLICE_MS)) {
       void step;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -61,9 +63,18 @@ export class TiktokenCounter {
   }
 }
 
-/** Adds the tokens of `bpe_ranks` to `table`, pausing (yielding) after every `perSlice` tokens. */
-function* fillRanks(bpeRanks: string, table: Map<string, number>, perSlice: number): Generator<void> {
+/**
+ * Adds the tokens of `bpe_ranks` to `table`, pausing (yielding) after every `perSlice` tokens or
+ * `sliceMs` milliseconds, whichever comes first.
+ */
+function* fillRanks(
+  bpeRanks: string,
+  table: Map<string, number>,
+  perSlice: number,
+  sliceMs = Number.POSITIVE_INFINITY,
+): Generator<void> {
   let inSlice = 0;
+  let sliceStart = performance.now();
   for (const line of bpeRanks.split('\n')) {
     // `<name> <offset> <token>…`: tokens are found one by one, the line can be megabytes long.
     const nameEnd = line.indexOf(' ');
@@ -77,9 +88,11 @@ function* fillRanks(bpeRanks: string, table: Map<string, number>, perSlice: numb
       if (end === -1) end = line.length;
       if (end === start) continue;
       table.set(Buffer.from(line.slice(start, end), 'base64').toString('latin1'), rank++);
-      if (++inSlice >= perSlice) {
+      inSlice++;
+      if (inSlice >= perSlice || (inSlice % 64 === 0 && performance.now() - sliceStart >= sliceMs)) {
         inSlice = 0;
         yield;
+        sliceStart = performance.now();
       }
     }
   }
