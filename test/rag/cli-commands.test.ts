@@ -9,6 +9,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ingestCommand, type RagCliContext } from '../../packages/cli/src/commands/ingest-command.js';
 import { queryCommand } from '../../packages/cli/src/commands/query-command.js';
 import { runCli } from '../../packages/cli/src/run-cli.js';
+import {
+  countWords,
+  writeTinyTokenizer,
+} from '../../packages/providers/rag/src/__fixtures__/tiny-tokenizer.js';
+import { RagStore } from '../../packages/providers/rag/src/store/rag-store.js';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.js';
 
 let cwd: string;
@@ -194,5 +199,54 @@ describe('fusion ingest and fusion query, in-process', () => {
     const badSize = capture();
     expect(await runCli([...argv, '--tokenizer', 'gpt-4o', '--chunk-size', 'ten'], badSize)).toBe(1);
     expect(badSize.messages.at(-1)).toBe("fusion ingest: --chunk-size must be a whole number, not 'ten'");
+  });
+
+  it('splits with a local Hugging Face tokenizer.json given as a model folder, recorded by its absolute path', async () => {
+    const file = await writeTinyTokenizer(join(cwd, 'models', 'tiny'), ['bananas', 'are', 'rich', 'in']);
+    const long = Array.from({ length: 40 }, (_, index) => `Fact ${index} is true.`).join(' ');
+    await writeFile(join(cwd, 'docs', 'facts.txt'), long);
+    const argv = ['ingest', 'docs/facts.txt', '--collection', 'hf', '--splitter', 'token'];
+    const first = capture();
+    expect(await runCli([...argv, '--tokenizer', 'models/tiny', '--chunk-size', '20'], first)).toBe(0);
+    const manifest = JSON.parse(await readFile(join(cwd, '.fusion', 'rag', 'hf', 'manifest.json'), 'utf8'));
+    expect(manifest.config.splitter).toEqual({
+      kind: 'token',
+      tokenizer: file,
+      chunkSize: 20,
+      chunkOverlap: 4,
+    });
+    const store = new RagStore({ dir: join(cwd, '.fusion') });
+    const chunks = (await store.getCollection('hf')).getDocument('file:docs/facts.txt')!.chunks;
+    await store.close();
+    expect(chunks.length).toBeGreaterThan(5);
+    for (const chunk of chunks) expect(countWords(chunk.text)).toBeLessThanOrEqual(20);
+
+    // The same folder again, as the file itself or relative: the recorded splitter, no warning.
+    const again = capture();
+    const flags = ['--tokenizer', './models/tiny/tokenizer.json', '--chunk-size', '20'];
+    expect(await runCli([...argv.slice(0, 1), 'docs/faq.md', ...argv.slice(2), ...flags], again)).toBe(0);
+    expect(again.messages.join('\n')).not.toContain('not used');
+
+    const missing = capture();
+    expect(
+      await runCli(
+        [...argv.slice(0, 3), 'other', '--splitter', 'token', '--tokenizer', 'models/none'],
+        missing,
+      ),
+    ).toBe(2);
+    expect(missing.messages.at(-1)).toMatch(
+      /^fusion ingest: --tokenizer: No tokenizer file at "models\/none"/,
+    );
+    await writeFile(join(cwd, 'models', 'broken.json'), '{ "model": ');
+    const broken = capture();
+    expect(
+      await runCli(
+        [...argv.slice(0, 3), 'other', '--splitter', 'token', '--tokenizer', 'models/broken.json'],
+        broken,
+      ),
+    ).toBe(2);
+    expect(broken.messages.at(-1)).toBe(
+      'fusion ingest: --tokenizer: broken.json is not valid JSON: give a Hugging Face tokenizer.json.',
+    );
   });
 });

@@ -82,8 +82,9 @@ Options:
   --collection NAME        the collection to add to (required)
   --embedding-model ID     a served embedding model, for vector and hybrid search
   --splitter KIND          auto (default), recursive, markdown or token
-  --tokenizer NAME         the token splitter's tokenizer: an OpenAI model or encoding name
-                           (gpt-4o, text-embedding-3-small, cl100k_base, ...)
+  --tokenizer NAME|PATH    the token splitter's tokenizer: an OpenAI model or encoding name
+                           (gpt-4o, text-embedding-3-small, cl100k_base, ...), or a local
+                           Hugging Face tokenizer.json or the model folder holding one
   --chunk-size N           largest chunk (characters; tokens with --splitter token)
   --chunk-overlap N        how much of a chunk the next one repeats, same unit
   --json                   print the result as JSON

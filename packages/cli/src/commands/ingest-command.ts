@@ -8,6 +8,7 @@ import {
   type IngestSource,
   RagStore,
   type RagStoreOptions,
+  resolveTokenizer,
   type SplitterConfig,
 } from '@fusionkit/rag';
 import { resolveConfig } from '../config/resolve-config.js';
@@ -35,7 +36,10 @@ export interface IngestCommandOptions {
   config?: string;
   /** Splitter of a new collection: 'auto', 'recursive', 'markdown' or 'token'. */
   splitter?: string;
-  /** The token splitter's tokenizer (a model or encoding name). */
+  /**
+   * The token splitter's tokenizer: a model or encoding name, or a local Hugging Face
+   * `tokenizer.json` or the folder holding one (relative to the working directory).
+   */
   tokenizer?: string;
   /** Largest chunk, characters (tokens for 'token'), as given on the command line. */
   chunkSize?: string;
@@ -250,6 +254,12 @@ export async function ingestCommand(context: RagCliContext, options: IngestComma
   let progress: ProgressLine | undefined;
   try {
     const splitter = splitterFlags(options);
+    // A tokenizer path is recorded (and compared) as the absolute path of its tokenizer.json.
+    if (splitter?.tokenizer)
+      splitter.tokenizer = await resolveTokenizer(splitter.tokenizer, {
+        param: 'splitter.tokenizer',
+        cwd: context.cwd,
+      });
     const { sources, roots } = await toSources(context.cwd, options.inputs);
     const dir = await stateDirectory(context, options.config);
     const existing = (await new RagStore({ dir }).listCollections()).find((info) => info.name === name);

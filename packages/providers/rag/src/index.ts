@@ -82,7 +82,12 @@ export {
   safeFetch,
 } from './sources/safe-fetch.js';
 export { MarkdownSplitter, type MarkdownSplitterOptions } from './splitters/markdown-splitter.js';
-export { countTokensWith } from './splitters/named-tokenizer.js';
+export {
+  countTokensWith,
+  type LoadedTokenizer,
+  loadTokenizer,
+  resolveTokenizer,
+} from './splitters/named-tokenizer.js';
 export {
   DEFAULT_SEPARATORS,
   RecursiveCharacterSplitter,

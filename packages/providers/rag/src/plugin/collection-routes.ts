@@ -41,7 +41,10 @@ function vectorOption(body: Fields, canEmbed: boolean): CreateCollectionOptions[
   };
 }
 
-/** `splitter: { kind, chunk_size, chunk_overlap, tokenizer }` of a create request (sizes in tokens for 'token'). */
+/**
+ * `splitter: { kind, chunk_size, chunk_overlap, tokenizer }` of a create request (sizes in tokens for
+ * 'token'; `tokenizer` a model or encoding name, or the path of a local `tokenizer.json` or its folder).
+ */
 export function splitterOption(body: Fields): CreateCollectionOptions['splitter'] | undefined {
   const splitter = readObject(body, 'splitter');
   if (!splitter) return undefined;
@@ -51,7 +54,7 @@ export function splitterOption(body: Fields): CreateCollectionOptions['splitter'
     ['auto', 'recursive', 'markdown', 'token'] as const,
     'splitter.kind',
   );
-  const tokenizer = readString(splitter, 'tokenizer', { max: 128, param: 'splitter.tokenizer' });
+  const tokenizer = readString(splitter, 'tokenizer', { max: 4096, param: 'splitter.tokenizer' });
   const chunkSize = readInteger(splitter, 'chunk_size', {
     min: kind === 'token' ? 16 : 50,
     max: 100_000,

@@ -120,4 +120,51 @@ describe('document ids of files', () => {
     expect(byOld.body).toMatchObject({ deleted: 1 });
     for (const body of client.bodies) expect(body).not.toContain(`${rag.dir}`);
   });
+
+  it('of a collection ingested before are matched by filters on documentId and uri in either form', async () => {
+    const rag = (fixture = await createRagFusion());
+    await rag.json('POST', '/api/rag/collections', { name: 'docs', vector: false });
+    const legacy = (name: string) => pathToFileURL(join(rag.root, name)).href;
+    const collection = await rag.plugin.store.getCollection('docs');
+    await collection.upsertDocuments([
+      { id: legacy('guide.md'), uri: legacy('guide.md'), text: 'Ports below 1024 need root.' },
+      { id: legacy('ports.txt'), uri: legacy('ports.txt'), text: 'Ports above 1024 are free to use.' },
+      { id: 'manual', text: 'Ports are numbered.' },
+    ]);
+    const search = async (filter: Json) => {
+      const { status, body } = await rag.json<{ data: Json[] }>('POST', '/api/rag/search', {
+        collection: 'docs',
+        query: 'ports',
+        filter,
+      });
+      expect(status).toBe(200);
+      return body.data.map((hit) => hit.document_id).sort();
+    };
+    const guide = ['file:docs/guide.md'];
+    // The relative form, as clients see the ids, finds the earlier documents: no absolute path needed.
+    expect(await search({ documentId: 'file:docs/guide.md' })).toEqual(guide);
+    expect(await search({ uri: 'file:docs/guide.md' })).toEqual(guide);
+    expect(await search({ documentId: { $in: ['file:docs/guide.md', 'file:docs/ports.txt'] } })).toEqual([
+      'file:docs/guide.md',
+      'file:docs/ports.txt',
+    ]);
+    expect(await search({ documentId: { $ne: 'file:docs/guide.md' } })).toEqual([
+      'file:docs/ports.txt',
+      'manual',
+    ]);
+    expect(
+      await search({ $or: [{ uri: { $eq: 'file:docs/ports.txt' } }, { documentId: 'manual' }] }),
+    ).toEqual(['file:docs/ports.txt', 'manual']);
+    // The absolute form still finds them too.
+    expect(await search({ documentId: legacy('guide.md') })).toEqual(guide);
+    expect(await search({ uri: { $in: [legacy('guide.md')] } })).toEqual(guide);
+    expect(await search({ documentId: { $nin: [legacy('guide.md'), 'manual'] } })).toEqual([
+      'file:docs/ports.txt',
+    ]);
+
+    // Re-ingested with a relative id: both forms still find it.
+    await rag.json('POST', '/api/rag/ingest', { collection: 'docs', paths: ['guide.md'], async: false });
+    expect(await search({ documentId: 'file:docs/guide.md' })).toEqual(guide);
+    expect(await search({ documentId: legacy('guide.md') })).toEqual(guide);
+  });
 });

@@ -2,6 +2,7 @@ import { InvalidRequestError, type JobContext, type JobHandler, type RouteHandle
 import { jsonResponse } from '@fusionkit/core/internal';
 import type { IngestSource } from '../sources/ingest-source.js';
 import { countSources } from '../sources/read-sources.js';
+import { resolveTokenizer } from '../splitters/named-tokenizer.js';
 import type { Collection } from '../store/collection.js';
 import type { IngestProgress } from '../store/collection-options.js';
 import { type IngestRequest, readIngestRequest } from './ingest-request.js';
@@ -77,7 +78,10 @@ async function openOrCreate(
   if (existing) {
     // A collection splits every ingest as recorded at its creation; another splitter would mix sizes.
     const recorded = existing.config.splitter;
-    const asked = ingest.splitter ?? {};
+    const asked = { ...ingest.splitter };
+    // A tokenizer path compares as the absolute tokenizer.json the collection recorded.
+    if (asked.tokenizer)
+      asked.tokenizer = await resolveTokenizer(asked.tokenizer, { param: 'splitter.tokenizer' });
     const differs = (Object.keys(asked) as (keyof typeof asked)[]).find(
       (key) => asked[key] !== recorded[key],
     );

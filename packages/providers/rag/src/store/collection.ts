@@ -1,9 +1,11 @@
 import { FusionError, InvalidRequestError, type RetrievedChunk } from '@fusionkit/core';
+import { showDocumentIds } from '../filters/document-id-filter.js';
 import type { Bm25Index } from '../lexical/bm25-index.js';
 import type { DocumentFormat } from '../loaders/loaded-document.js';
 import { isLegacyFileId, publicDocumentId } from '../sources/document-ids.js';
 import type { IngestSource } from '../sources/ingest-source.js';
 import { readSources, type SkippedSource, skipReason } from '../sources/read-sources.js';
+import { loadTokenizer } from '../splitters/named-tokenizer.js';
 import type { TextSplitter } from '../splitters/text-splitter.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import type { HnswIndex } from '../vector/hnsw-index.js';
@@ -287,9 +289,11 @@ export class Collection {
   }
 
   async search(request: SearchRequest): Promise<RetrievedChunk[]> {
+    // Ids in a filter compare as clients see them: an earlier absolute file id in the relative form.
+    const filter = request.filter && showDocumentIds(request.filter, (id) => this.#publicId(id));
     const chunks = await searchCollection(
       { state: this.#state, embedder: this.#options.embedder, viewOf: (id) => this.#viewOf(id) },
-      request,
+      filter ? { ...request, filter } : request,
     );
     return chunks.map((chunk) =>
       isLegacyFileId(chunk.documentId ?? '') || (chunk.source?.uri && isLegacyFileId(chunk.source.uri))
@@ -314,12 +318,15 @@ export class Collection {
     return this.#queue.run(async () => {});
   }
 
-  #write(
+  async #write(
     batches: AsyncIterable<DocumentInput[]>,
     options: IngestOptions,
     skipped: SkippedSource[],
     sourcesRead: () => number,
   ): Promise<IngestReport> {
+    // The token splitter's tokenizer, loaded without blocking the event loop before anything splits.
+    const { tokenizer } = this.#state.config.splitter;
+    if (tokenizer) await loadTokenizer(tokenizer, 'splitter.tokenizer');
     return this.#guarded(() =>
       runIngest(batches, options, {
         skipped,
@@ -345,7 +352,7 @@ export class Collection {
     const chunk = this.#state.chunks.get(chunkId);
     const document = chunk && this.#state.documents.get(chunk.documentId);
     if (!chunk || !document) return undefined;
-    view = chunkFilterView(document, chunk);
+    view = chunkFilterView(this.#shown(document), chunk);
     this.#views.set(chunkId, view);
     return view;
   }

@@ -7,7 +7,7 @@ import { BoundedMap } from '../embedding/bounded-map.js';
 import { createCachedEmbedder } from '../embedding/cached-embedder.js';
 import type { DocumentFormat } from '../loaders/loaded-document.js';
 import type { SourceOptions } from '../sources/ingest-source.js';
-import { countTokensWith } from '../splitters/named-tokenizer.js';
+import { loadTokenizer } from '../splitters/named-tokenizer.js';
 import type { TextSplitter } from '../splitters/text-splitter.js';
 import { Collection } from './collection.js';
 import type { CollectionOptions } from './collection-options.js';
@@ -51,8 +51,8 @@ export interface CreateCollectionOptions {
 const SPLITTER_KINDS: readonly SplitterConfig['kind'][] = ['auto', 'recursive', 'markdown', 'token'];
 
 /**
- * A new collection's splitter, with the defaults of its kind, checked (400 naming `splitter.*`); a
- * token splitter's tokenizer must be one that can be loaded.
+ * A new collection's splitter, with the defaults of its kind, checked (400 naming `splitter.*`); the
+ * token splitter's tokenizer is checked and loaded by the caller.
  */
 function splitterConfig(given: Partial<SplitterConfig> = {}): SplitterConfig {
   const refuse = (field: string, message: string) =>
@@ -78,7 +78,6 @@ function splitterConfig(given: Partial<SplitterConfig> = {}): SplitterConfig {
     return config;
   }
   if (!config.tokenizer) throw refuse('tokenizer', "is required by the token splitter, e.g. 'gpt-4o'.");
-  countTokensWith(config.tokenizer, 'splitter.tokenizer');
   return config;
 }
 
@@ -123,6 +122,10 @@ export class RagStore {
 
   async createCollection(name: string, options: CreateCollectionOptions = {}): Promise<Collection> {
     checkName(name);
+    const splitter = splitterConfig(options.splitter);
+    // Loaded (without blocking) before splitting; a path is recorded as its absolute tokenizer.json.
+    if (splitter.tokenizer)
+      splitter.tokenizer = (await loadTokenizer(splitter.tokenizer, 'splitter.tokenizer')).tokenizer;
     const directory = join(this.directory, name);
     if (this.#open.has(name) || (await CollectionStorage.readManifest(directory))) {
       throw new FusionError({
@@ -150,7 +153,7 @@ export class RagStore {
       name,
       ...(options.description ? { description: options.description } : {}),
       createdAt: new Date().toISOString(),
-      splitter: splitterConfig(options.splitter),
+      splitter,
       ...(vector ? { vector } : {}),
       bm25: { k1: 0.9, b: 0.4, ...options.bm25 },
       ...(options.owner ? { owner: options.owner } : {}),
@@ -204,6 +207,10 @@ export class RagStore {
         const manifest = await CollectionStorage.readManifest(directory);
         if (!manifest)
           throw new NotFoundError(`No collection '${name}'`, { code: 'collection_not_found', param: 'name' });
+        // A log is replayed with the splitter: its tokenizer is loaded first, without blocking.
+        const { tokenizer } = manifest.config.splitter ?? {};
+        if (tokenizer && manifest.files.log && (manifest.log?.bytes ?? 0) > 0)
+          await loadTokenizer(tokenizer, 'splitter.tokenizer').catch(() => undefined);
         return Collection.open(directory, this.#collectionOptions(manifest.config));
       })();
       this.#open.set(name, opening);
