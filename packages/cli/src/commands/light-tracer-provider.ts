@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import {
   type Attributes,
   type AttributeValue,
@@ -50,16 +51,20 @@ function duration(start: HrTime, end: HrTime): HrTime | undefined {
   return seconds < 0 ? undefined : [seconds, nanos];
 }
 
-const HEX = Array.from({ length: 256 }, (_unused, byte) => byte.toString(16).padStart(2, '0'));
+/** Random bytes for ids, filled a pool at a time: one `randomFillSync` per few hundred ids. */
+const POOL_BYTES = 4096;
+const pool = Buffer.allocUnsafe(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+const ZEROS = { 8: '0'.repeat(16), 16: '0'.repeat(32) } as Record<number, string>;
 
-/** `bytes` random bytes as hex (not all zeros), from `Math.random` as the SDK's generator does. */
-function randomHex(bytes: number): string {
-  let id = '';
-  for (let index = 0; index < bytes; index += 4) {
-    const word = (Math.random() * 0x1_0000_0000) >>> 0;
-    id += HEX[word >>> 24]! + HEX[(word >>> 16) & 0xff]! + HEX[(word >>> 8) & 0xff]! + HEX[word & 0xff]!;
+/** `bytes` random bytes as hex, never all zeros (an invalid id). */
+function randomHex(bytes: 8 | 16): string {
+  if (poolOffset + bytes > POOL_BYTES) {
+    randomFillSync(pool);
+    poolOffset = 0;
   }
-  return /^0+$/.test(id) ? randomHex(bytes) : id;
+  const id = pool.toString('hex', poolOffset, (poolOffset += bytes));
+  return id === ZEROS[bytes] ? randomHex(bytes) : id;
 }
 
 function isAttributeValue(value: unknown): value is AttributeValue {
