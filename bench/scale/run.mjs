@@ -127,6 +127,7 @@ async function main() {
     const row = { count };
     for (const name of options.targets) {
       const target = await startTarget(name, upstream);
+      upstream.handle.child.send({ type: 'reset-peak' });
       process.stdout.write(`N=${count} ${name}... `);
       row[name] = await measureBurst(target, {
         count,
@@ -136,6 +137,8 @@ async function main() {
         timeoutMs: options.streamMs * 10 + 60_000,
       });
       const measured = row[name];
+      // Streams open at once: when they open slower than they last, fewer than N were ever open.
+      measured.peakOpen = (await upstream.sample()).counters.peakOpen;
       console.log(
         `${(measured.wallMs / 1000).toFixed(2)} s, +${mb(measured.peakRss - measured.startRss)} MB peak, ${measured.errors} errors`,
       );
@@ -162,9 +165,9 @@ async function main() {
 
 function report(runs) {
   console.log(
-    '\n| N | target | wall s | ×proxy | CPU µs/chunk | ×proxy | start MB | peak MB | KB/stream | ×proxy | MB after | after/start | errors |',
+    '\n| N | target | wall s | ×proxy | CPU µs/chunk | ×proxy | peak open | start MB | peak MB | KB/stream | ×proxy | MB after | after/start | errors |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const checks = [];
   for (const row of runs) {
     const proxy = row.proxy;
@@ -174,7 +177,7 @@ function report(runs) {
       const memoryRatio = proxy ? measured.perStreamBytes / proxy.perStreamBytes : Number.NaN;
       const cpuRatio = proxy ? measured.cpuMicrosPerChunk / proxy.cpuMicrosPerChunk : Number.NaN;
       console.log(
-        `| ${row.count} | ${name} | ${(measured.wallMs / 1000).toFixed(2)} | ${wallRatio.toFixed(2)} | ${measured.cpuMicrosPerChunk.toFixed(1)} | ${cpuRatio.toFixed(2)} | ${mb(measured.startRss)} | ${mb(measured.peakRss)} | ${kb(measured.perStreamBytes)} | ${memoryRatio.toFixed(2)} | ${mb(measured.afterRss)} | ${measured.afterRatio.toFixed(2)} | ${measured.errors} |`,
+        `| ${row.count} | ${name} | ${(measured.wallMs / 1000).toFixed(2)} | ${wallRatio.toFixed(2)} | ${measured.cpuMicrosPerChunk.toFixed(1)} | ${cpuRatio.toFixed(2)} | ${measured.peakOpen} | ${mb(measured.startRss)} | ${mb(measured.peakRss)} | ${kb(measured.perStreamBytes)} | ${memoryRatio.toFixed(2)} | ${mb(measured.afterRss)} | ${measured.afterRatio.toFixed(2)} | ${measured.errors} |`,
       );
       if (name !== 'fusion' || !proxy) continue;
       const verdict = (pass) => (pass ? 'PASS' : 'MISS');

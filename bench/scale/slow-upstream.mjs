@@ -104,6 +104,10 @@ const server = createServer((request, response) => {
 // uvicorn's keep-alive timeout, as in front of mlx-openai-server.
 server.keepAliveTimeout = 5_000;
 server.maxConnections = Number.POSITIVE_INFINITY;
+// The bench measures one target after another against this upstream: it restarts the peak between them.
+process.on('message', (message) => {
+  if (message?.type === 'reset-peak') peakOpen = open;
+});
 server.listen(Number(argument('port', 'SCALE_UPSTREAM_PORT', '0')), '127.0.0.1', () =>
   reportToParent(server, 'slow upstream', () => ({ answered, open, peakOpen })),
 );
