@@ -9,7 +9,8 @@
  * long or odd unicode strings, deep nesting, unknown fields or duplicate keys; or JSON of the wrong
  * type, invalid JSON, invalid UTF-8, an empty body, or a multipart form.
  */
-import { request as httpRequest, Agent } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
+import { connect as netConnect } from 'node:net';
 import fc from 'fast-check';
 
 /** The error body a route answers with: OpenAI's, Anthropic's (`/v1/messages`), or MCP's JSON-RPC. */
@@ -26,6 +27,8 @@ export interface RouteSpec {
   form?: Record<string, string>;
   /** Query parameters the route reads. */
   query?: string[];
+  /** Values of the path's parameters that name something that exists, by parameter name. */
+  params?: Record<string, string[]>;
   shape?: ErrorShape;
 }
 
@@ -60,10 +63,15 @@ class DuplicateKeys {
   ) {}
 }
 
+function isA<T>(value: unknown, type: new (...args: never[]) => T): value is T {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === type.prototype;
+}
+
 /** JSON text of a value that may hold {@link RawJson} and {@link DuplicateKeys}. */
 export function jsonText(value: unknown): string {
-  if (value instanceof RawJson) return value.text;
-  if (value instanceof DuplicateKeys) {
+  // Prototypes are checked exactly: a changed body may hold a '__proto__' key of its own.
+  if (isA(value, RawJson)) return value.text;
+  if (isA(value, DuplicateKeys)) {
     const inner = jsonText(value.value);
     const extra = `${JSON.stringify(value.key)}:${jsonText(value.other)}`;
     return inner === '{}' ? `{${extra}}` : `${inner.slice(0, -1)},${extra}}`;
@@ -89,28 +97,38 @@ function nested(depth: number, leaf: unknown, asArray: boolean): unknown {
 /** Values a field should never take: wrong types, odd numbers and strings, long and deep values. */
 export const oddValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(null, true, false, 0, -1, 1, -0.5, 2 ** 31, 2 ** 53 + 1, -(2 ** 53), 1e308, -1e308),
-  fc.constantFrom('1e999', '-1e999', '1e-999', '123456789012345678901234567890', '-0', '0.0000001').map(
-    (text) => new RawJson(text),
-  ),
+  fc
+    .constantFrom('1e999', '-1e999', '1e-999', '123456789012345678901234567890', '-0', '0.0000001')
+    .map((text) => new RawJson(text)),
   fc.constantFrom('NaN', 'Infinity', '-Infinity', '-1', '1e999', '0x10', 'null', 'true', '', ' ', '\u0000'),
   fc.string({ maxLength: 16 }),
   fc.string({ unit: 'grapheme', maxLength: 16 }),
-  fc.constantFrom('\ud800', '\udfff', 'a\ud83d', '\u202e\u200b', '💥'.repeat(50), '\r\n\r\n', '../../etc/passwd'),
+  fc.constantFrom(
+    '\ud800',
+    '\udfff',
+    'a\ud83d',
+    '\u202e\u200b',
+    '💥'.repeat(50),
+    '\r\n\r\n',
+    '../../etc/passwd',
+  ),
   fc.integer({ min: 1_000, max: 200_000 }).map((length) => 'x'.repeat(length)),
   fc.array(fc.oneof(fc.integer(), fc.string({ maxLength: 4 }), fc.constant(null)), { maxLength: 4 }),
   fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.integer(), fc.string({ maxLength: 4 })), {
     maxKeys: 3,
   }),
-  fc.tuple(fc.integer({ min: 1, max: 200 }), fc.boolean()).map(([depth, asArray]) =>
-    nested(depth, 'deep', asArray),
-  ),
+  fc
+    .tuple(fc.integer({ min: 1, max: 200 }), fc.boolean())
+    .map(([depth, asArray]) => nested(depth, 'deep', asArray)),
   fc.integer({ min: 1_000, max: 20_000 }).map((length) => Array.from({ length }, (_, index) => index)),
 );
 
 /** Every path to a field of a template (objects and arrays), shallow first. */
 function fieldPaths(value: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = []) {
   if (typeof value !== 'object' || value === null) return out;
-  const entries = Array.isArray(value) ? value.map((item, index) => [index, item] as const) : Object.entries(value);
+  const entries = Array.isArray(value)
+    ? value.map((item, index) => [index, item] as const)
+    : Object.entries(value);
   for (const [key, item] of entries) {
     const path = [...prefix, key];
     out.push(path);
@@ -134,7 +152,7 @@ function setAt(target: unknown, path: (string | number)[], value: unknown, remov
   if (remove) {
     if (Array.isArray(parent)) parent.splice(Number(last), 1);
     else delete parent[last];
-  } else parent[last] = value;
+  } else Object.defineProperty(parent, last, { value, enumerable: true, configurable: true, writable: true });
 }
 
 type Mutation =
@@ -166,7 +184,13 @@ function mutatedJson(template: Record<string, unknown>, mutations: Mutation[]): 
   for (const change of mutations) {
     const paths = fieldPaths(body);
     if (change.kind === 'unknown') {
-      (body as Record<string, unknown>)[change.name] = change.value;
+      // An own property even for '__proto__', as JSON.parse makes it.
+      Object.defineProperty(body instanceof DuplicateKeys ? body.value : body, change.name, {
+        value: change.value,
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
       continue;
     }
     if (paths.length === 0) continue;
@@ -187,7 +211,9 @@ function mutatedJson(template: Record<string, unknown>, mutations: Mutation[]): 
 const encoder = new TextEncoder();
 
 /** Bodies for a JSON route: a changed template mostly, else every other kind of bad body. */
-function jsonBody(template: Record<string, unknown> | undefined): fc.Arbitrary<{ body?: Uint8Array; note: string }> {
+function jsonBody(
+  template: Record<string, unknown> | undefined,
+): fc.Arbitrary<{ body?: Uint8Array; note: string }> {
   const valid = template ?? { model: 'lab/qwen2.5-0.5b-instruct-4bit' };
   const text = (value: string, note: string) => ({ body: encoder.encode(value), note });
   return fc.oneof(
@@ -243,7 +269,11 @@ function jsonBody(template: Record<string, unknown> | undefined): fc.Arbitrary<{
 
 const BOUNDARY = 'fuzzboundary7MA4YWxkTrZu0gW';
 
-function multipartText(fields: Record<string, string | undefined>, file: string | undefined, boundary: string) {
+function multipartText(
+  fields: Record<string, string | undefined>,
+  file: string | undefined,
+  boundary: string,
+) {
   let text = '';
   for (const [name, value] of Object.entries(fields)) {
     if (value === undefined) continue;
@@ -290,7 +320,11 @@ function multipartBody(
           { text: `--${BOUNDARY}\r\n\r\n--${BOUNDARY}--`, type: good },
           { text: multipartText(form, 'hello', BOUNDARY), type: 'multipart/form-data; boundary=' },
         )
-        .map(({ text, type }) => ({ body: encoder.encode(text), note: 'broken multipart', contentType: type })),
+        .map(({ text, type }) => ({
+          body: encoder.encode(text),
+          note: 'broken multipart',
+          contentType: type,
+        })),
     },
   );
 }
@@ -349,28 +383,36 @@ const queryValue = fc.oneof(
 /** The path of a route with its parameters filled, and odd variations of it. */
 function pathOf(spec: RouteSpec): fc.Arbitrary<string> {
   const segments = spec.path.split('/').filter(Boolean);
-  const filled = fc
-    .array(parameter, { minLength: segments.length, maxLength: segments.length })
-    .map((values) =>
-      `/${segments.map((segment, index) => (/^[:*]/.test(segment) ? values[index]! : segment)).join('/')}`,
-    );
+  const value = (segment: string): fc.Arbitrary<string> => {
+    if (!/^[:*]/.test(segment)) return fc.constant(segment);
+    const known = spec.params?.[segment.slice(1)];
+    return known?.length
+      ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...known) }, { weight: 1, arbitrary: parameter })
+      : parameter;
+  };
+  const filled = fc.tuple(...segments.map(value)).map((values) => `/${values.join('/')}`);
   const query = fc.array(
     fc.tuple(fc.constantFrom(...(spec.query ?? []), 'limit', 'after', 'x', '%ZZ', ''), queryValue),
     { maxLength: 3 },
   );
+  const variant = fc.oneof(
+    { weight: 12, arbitrary: fc.constant('as is') },
+    { weight: 1, arbitrary: fc.constantFrom('trailing slash', 'double slash', 'upper case', 'encoded') },
+  );
   return fc
     .tuple(
       filled,
-      fc.constantFrom('as is', 'as is', 'as is', 'trailing slash', 'double slash', 'upper case', 'encoded'),
-      query,
+      variant,
+      fc.oneof({ weight: 3, arbitrary: fc.constant([]) }, { weight: 2, arbitrary: query }),
     )
-    .map(([path, variant, pairs]) => {
+    .map(([path, chosen, pairs]) => {
       let result = path;
-      if (variant === 'trailing slash') result = `${path}/`;
-      else if (variant === 'double slash') result = `/${path}`;
-      else if (variant === 'upper case') result = path.toUpperCase();
-      else if (variant === 'encoded') result = path.replace(/\/(\w)/, (_match, char: string) => `/%${char.charCodeAt(0).toString(16)}`);
-      if (pairs.length > 0) result += `?${pairs.map(([name, value]) => `${name}=${value}`).join('&')}`;
+      if (chosen === 'trailing slash') result = `${path}/`;
+      else if (chosen === 'double slash') result = `/${path}`;
+      else if (chosen === 'upper case') result = path.toUpperCase();
+      else if (chosen === 'encoded')
+        result = path.replace(/\/(\w)/, (_match, char: string) => `/%${char.charCodeAt(0).toString(16)}`);
+      if (pairs.length > 0) result += `?${pairs.map(([name, item]) => `${name}=${item}`).join('&')}`;
       return result;
     });
 }
@@ -383,9 +425,15 @@ export function malformedRequest(
   headers: fc.Arbitrary<Record<string, string>> = fc.constant({}),
 ): fc.Arbitrary<RawRequest & { spec: RouteSpec }> {
   return fc.constantFrom(...specs).chain((spec) => {
-    const method = fc.oneof({ weight: 5, arbitrary: fc.constant(spec.method) }, { weight: 1, arbitrary: fc.constantFrom(...METHODS) });
+    const method = fc.oneof(
+      { weight: 5, arbitrary: fc.constant(spec.method) },
+      { weight: 1, arbitrary: fc.constantFrom(...METHODS) },
+    );
     const body = spec.form
-      ? multipartBody(spec.form).map(({ contentType: type, ...rest }) => ({ ...rest, contentType: type as string | undefined }))
+      ? multipartBody(spec.form).map(({ contentType: type, ...rest }) => ({
+          ...rest,
+          contentType: type as string | undefined,
+        }))
       : fc.tuple(jsonBody(spec.body), contentType).map(([value, type]) => ({ ...value, contentType: type }));
     return fc.tuple(method, pathOf(spec), body, headers).map(([chosen, path, drawn, extra]) => {
       const all: Record<string, string> = { ...extra };
@@ -461,7 +509,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** Why an error body is not of `shape`, or `undefined` when it is. */
 function shapeProblem(body: unknown, shape: ErrorShape): string | undefined {
   if (shape === 'anthropic') {
-    if (!isRecord(body) || body.type !== 'error' || !isRecord(body.error)) return 'not { type: "error", error }';
+    if (!isRecord(body) || body.type !== 'error' || !isRecord(body.error))
+      return 'not { type: "error", error }';
     const { type, message } = body.error;
     if (typeof type !== 'string' || typeof message !== 'string' || message === '')
       return 'error.type or error.message missing';
@@ -491,13 +540,18 @@ export function shapeOfPath(path: string, specs: RouteSpec[]): ErrorShape {
  * What is wrong with an answer, or `undefined` when nothing is: a 5xx, an error body not in the
  * route's shape, a JSON answer that does not parse, an event stream that ends with a server error.
  */
-export function answerProblem(request: RawRequest, response: RawResponse, shape: ErrorShape): string | undefined {
+export function answerProblem(
+  request: RawRequest,
+  response: RawResponse,
+  shape: ErrorShape,
+): string | undefined {
   const { status } = response;
   if (status >= 500) return `status ${status}: ${response.text.slice(0, 400)}`;
   const type = String(response.headers['content-type'] ?? '');
   if (request.method === 'HEAD') return undefined;
   if (status >= 400) {
-    if (!type.includes('json')) return `status ${status} with content-type '${type}': ${response.text.slice(0, 200)}`;
+    if (!type.includes('json'))
+      return `status ${status} with content-type '${type}': ${response.text.slice(0, 200)}`;
     let body: unknown;
     try {
       body = JSON.parse(response.text);
@@ -526,4 +580,182 @@ export function describeRequest(request: RawRequest): string {
   return `${request.method} ${request.path.slice(0, 300)} ${JSON.stringify(request.headers)} (${request.note}) ${
     body.length > 400 ? `${body.slice(0, 400)}… (${body.length} chars)` : body
   }`;
+}
+
+/** A request as bytes on the wire, for what an HTTP client library would refuse to send. */
+export interface WireRequest {
+  text: string;
+  /** The path of the request line, for the error shape. */
+  path: string;
+}
+
+const WIRE_TARGETS = [
+  '/v1/chat/completions',
+  '/v1/messages',
+  '/v1/models',
+  '/health',
+  'v1/models',
+  '*',
+  'http://127.0.0.1/v1/models',
+  'http://%/v1/models',
+  '/v1/models/\xff\xfe',
+  '/v1/%',
+  '//v1/models',
+  '/v1/models?a=%ZZ',
+  '/v1/models#x',
+];
+
+/**
+ * Requests as raw bytes: odd request lines (methods Node does not know, targets that are not paths,
+ * other versions), odd `Host`, `Content-Length`, `Transfer-Encoding` and `Expect` headers, huge
+ * headers, broken chunked bodies. Each is complete: the server has all it will get.
+ */
+export const wireRequest: fc.Arbitrary<WireRequest> = fc
+  .record({
+    method: fc.constantFrom('GET', 'POST', 'POST', 'HEAD', 'OPTIONS', 'get', 'FOO', 'PRI', 'CONNECT'),
+    target: fc.constantFrom(...WIRE_TARGETS),
+    version: fc.constantFrom('HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2', 'HTTP/1.1x', 'http/1.1'),
+    host: fc.constantFrom<string | undefined>(
+      '127.0.0.1',
+      '127.0.0.1',
+      undefined,
+      '',
+      '[::1',
+      'a:b:c',
+      'x/y',
+      'evil.example',
+      '127.0.0.1:99999',
+    ),
+    framing: fc.constantFrom(
+      'length',
+      'length',
+      'negative length',
+      'two lengths',
+      'length not a number',
+      'chunked',
+      'bad chunk',
+      'chunked and length',
+      'unknown coding',
+      'none',
+    ),
+    expect: fc.constantFrom<string | undefined>(undefined, undefined, '100-continue', 'nonsense'),
+    extra: fc.constantFrom<string | undefined>(
+      undefined,
+      undefined,
+      `X-Big: ${'x'.repeat(20_000)}`,
+      'Content-Type: application/json',
+      'Content-Type: application/json\r\nContent-Type: text/plain',
+      'Bad Header: x',
+      'X-Obs: a\r\n b',
+      'Content-Encoding: gzip',
+    ),
+    body: fc.constantFrom('{}', '{"model":"lab/qwen2.5-0.5b-instruct-4bit","messages":[]}', 'hello', ''),
+  })
+  .map(({ method, target, version, host, framing, expect, extra, body }) => {
+    const lines = [`${method} ${target} ${version}`];
+    if (host !== undefined) lines.push(`Host: ${host}`);
+    if (expect !== undefined) lines.push(`Expect: ${expect}`);
+    if (extra !== undefined) lines.push(extra);
+    let payload = '';
+    const size = Buffer.byteLength(body);
+    if (framing === 'length') lines.push(`Content-Length: ${size}`);
+    else if (framing === 'negative length') lines.push('Content-Length: -1');
+    else if (framing === 'two lengths') lines.push(`Content-Length: ${size}`, `Content-Length: ${size + 1}`);
+    else if (framing === 'length not a number') lines.push('Content-Length: x');
+    else if (framing === 'chunked' || framing === 'chunked and length') {
+      lines.push('Transfer-Encoding: chunked');
+      if (framing === 'chunked and length') lines.push(`Content-Length: ${size}`);
+      payload = `${size > 0 ? `${size.toString(16)}\r\n${body}\r\n` : ''}0\r\n\r\n`;
+    } else if (framing === 'bad chunk') {
+      lines.push('Transfer-Encoding: chunked');
+      payload = `zz\r\n${body}\r\n0\r\n\r\n`;
+    } else if (framing === 'unknown coding') lines.push('Transfer-Encoding: gzip');
+    if (framing === 'length' || framing === 'two lengths' || framing === 'negative length') payload = body;
+    const path = target.startsWith('/') ? target.split(/[?#]/)[0]! : '/';
+    return { text: `${lines.join('\r\n')}\r\n\r\n${payload}`, path };
+  });
+
+/**
+ * Sends `request` on a new connection, half-closes it, and reads the first answer (status, headers,
+ * body by its `Content-Length` or up to the close). `undefined` when the server closed without one.
+ */
+export function sendWire(
+  base: string,
+  request: WireRequest,
+  timeoutMs = 15_000,
+): Promise<RawResponse | undefined> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(Number(url.port), url.hostname);
+    let data = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(
+        new Error(`no complete answer within ${timeoutMs} ms; got: ${data.toString('latin1').slice(0, 300)}`),
+      );
+    }, timeoutMs);
+    const finish = (answer: RawResponse | undefined) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer);
+    };
+    const tryParse = (closed: boolean) => {
+      let text = data.toString('latin1');
+      // Interim answers (100 Continue) come before the real one.
+      while (/^HTTP\/1\.[01] 1\d\d [^\r]*\r\n\r\n/.test(text))
+        text = text.slice(text.indexOf('\r\n\r\n') + 4);
+      const end = text.indexOf('\r\n\r\n');
+      if (end === -1) return closed ? finish(undefined) : undefined;
+      const [statusLine, ...headerLines] = text.slice(0, end).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of headerLines) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      const status = Number(statusLine!.split(' ')[1]);
+      const rest = Buffer.from(text.slice(end + 4), 'latin1');
+      const length = headers['content-length'];
+      if (length !== undefined && rest.byteLength >= Number(length)) {
+        return finish({ status, headers, text: rest.subarray(0, Number(length)).toString('utf8') });
+      }
+      if (headers['transfer-encoding'] === 'chunked' && /\r\n0\r\n\r\n$/.test(rest.toString('latin1'))) {
+        return finish({ status, headers, text: dechunk(rest.toString('latin1')) });
+      }
+      if (
+        closed ||
+        (length === undefined && headers['transfer-encoding'] === undefined && !headers['content-type'])
+      ) {
+        return finish({ status, headers, text: rest.toString('utf8') });
+      }
+      return undefined;
+    };
+    socket.on('data', (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk]);
+      tryParse(false);
+    });
+    socket.on('end', () => tryParse(true));
+    socket.on('close', () => tryParse(true));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // A server that refuses and closes may reset a connection still sending.
+      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') tryParse(true);
+      else {
+        clearTimeout(timer);
+        reject(error);
+      }
+    });
+    socket.write(Buffer.from(request.text, 'latin1'));
+  });
+}
+
+function dechunk(text: string): string {
+  let out = '';
+  let rest = text;
+  while (rest.length > 0) {
+    const line = rest.indexOf('\r\n');
+    const size = Number.parseInt(rest.slice(0, line), 16);
+    if (!(size > 0)) break;
+    out += rest.slice(line + 2, line + 2 + size);
+    rest = rest.slice(line + 2 + size + 2);
+  }
+  return Buffer.from(out, 'latin1').toString('utf8');
 }
