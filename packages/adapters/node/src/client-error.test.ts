@@ -84,6 +84,8 @@ describe('serve() answers requests Node cannot parse with the API error body', (
       await exchange(url, 'POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n{}'),
     );
     expect(refused.statusLine).toBe('HTTP/1.1 400 Bad Request');
+    const lowerCase = parse(await exchange(url, 'GET /v1/messages http/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+    expect(lowerCase.body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
     expect(refused.body).toEqual({
       type: 'error',
       error: {

@@ -49,11 +49,17 @@ export function answerMalformedRequests(server: Server, fusion: FusionLike, base
   server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
     // As Node does: no answer to a client that went away, nor over a response already begun.
     const current = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (error.code === 'ECONNRESET' || !socket.writable || current?.headersSent) {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
-    const path = /^[A-Z]+ (\/\S*) HTTP\//.exec(error.rawPacket?.toString('latin1') ?? '')?.[1];
+    if (current?.headersSent) {
+      // An answer given before the body was read (a refused Host, say) is whole: let it out first.
+      if (current.writableEnded) socket.end(() => socket.destroy());
+      else socket.destroy();
+      return;
+    }
+    const path = /^[A-Za-z]+ (\/\S*) /.exec(error.rawPacket?.toString('latin1') ?? '')?.[1];
     writeRaw(socket, adapterErrorOf(error.code), path);
   });
   // `CONNECT` (proxy tunnels) is not a method of this API; without a listener Node closes in silence.
