@@ -587,6 +587,12 @@ export interface WireRequest {
   text: string;
   /** The path of the request line, for the error shape. */
   path: string;
+  /**
+   * Whether the body's framing is broken (a bad chunk size, `Transfer-Encoding: gzip`). Known gap:
+   * when the request is refused before its body is read (a bad Host or URL), the parser's error on
+   * the body that follows closes the connection before the refusal is out.
+   */
+  brokenBody: boolean;
 }
 
 const WIRE_TARGETS = [
@@ -635,8 +641,7 @@ export const wireRequest: fc.Arbitrary<WireRequest> = fc
       'chunked',
       'bad chunk',
       'chunked and length',
-      // 'unknown coding' (Transfer-Encoding: gzip) is left out: with a refused Host the answer is
-      // lost (see the fuzz branch's report); with a good one it is answered.
+      'unknown coding',
       'none',
     ),
     expect: fc.constantFrom<string | undefined>(undefined, undefined, '100-continue', 'nonsense'),
@@ -670,10 +675,11 @@ export const wireRequest: fc.Arbitrary<WireRequest> = fc
     } else if (framing === 'bad chunk') {
       lines.push('Transfer-Encoding: chunked');
       payload = `zz\r\n${body}\r\n0\r\n\r\n`;
-    }
+    } else if (framing === 'unknown coding') lines.push('Transfer-Encoding: gzip');
     if (framing === 'length' || framing === 'two lengths' || framing === 'negative length') payload = body;
     const path = target.startsWith('/') ? target.split(/[?#]/)[0]! : '/';
-    return { text: `${lines.join('\r\n')}\r\n\r\n${payload}`, path };
+    const brokenBody = framing === 'bad chunk' || framing === 'unknown coding';
+    return { text: `${lines.join('\r\n')}\r\n\r\n${payload}`, path, brokenBody };
   });
 
 /**
