@@ -64,6 +64,7 @@ describe('serve() answers requests Node cannot parse with the API error body', (
       'POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: nonsense\r\nContent-Length: 2\r\n\r\n{}',
       417,
     ],
+    ['an HTTP/1.1 request without Host', 'GET /v1/models HTTP/1.1\r\n\r\n', 400],
     [
       'CONNECT, which Node closed in silence',
       'CONNECT /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}',

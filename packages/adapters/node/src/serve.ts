@@ -101,6 +101,8 @@ export async function serve(fusion: FusionLike, options: ServeOptions = {}): Pro
       : (options.headersTimeoutMs ?? 30_000);
   const checked = [headersTimeout, requestTimeout].filter((ms) => ms > 0);
   const server = createServer({
+    // Node answers a Host-less HTTP/1.1 request with a bare 400; `toRequest` refuses it in the API's shape.
+    requireHostHeader: false,
     headersTimeout,
     requestTimeout,
     // Node checks both timeouts on this interval (30 s by default, which let a slowloris live 82 s).
