@@ -78,7 +78,7 @@ export async function startMockUpstream(
   const requests: MockUpstream['requests'] = [];
   const aborts: MockUpstream['aborts'] = [];
 
-  const server = createServer(async (request, response) => {
+  const answer = async (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0]!;
     const raw = request.method === 'POST' ? await readBody(request) : Buffer.alloc(0);
     const type = String(request.headers['content-type'] ?? '');
@@ -210,6 +210,14 @@ export async function startMockUpstream(
       send({}, 'stop', { usage });
     }
     response.end('data: [DONE]\n\n');
+  };
+  const server = createServer((request, response) => {
+    // A body the mock cannot read (a form without its file, JSON it cannot parse) gets a 422, as
+    // mlx-openai-server answers a request it cannot validate, not a mock that never answers.
+    answer(request, response).catch((error: unknown) => {
+      if (response.headersSent) response.destroy();
+      else json(response, 422, { detail: `mock upstream: ${(error as Error)?.message ?? error}` });
+    });
   });
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));

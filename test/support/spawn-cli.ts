@@ -16,7 +16,13 @@ export interface RunningCli {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function spawnCli(args: string[], env: Record<string, string>, cwd?: string): Promise<RunningCli> {
+export function spawnCli(
+  args: string[],
+  env: Record<string, string>,
+  cwd?: string,
+  /** How long it may take to listen (a busy machine starts slowly). */
+  startTimeoutMs = 15_000,
+): Promise<RunningCli> {
   const child = spawn(process.execPath, [CLI_BIN, ...args], {
     env: { ...process.env, FUSION_PORT: '0', ...env },
     cwd,
@@ -27,8 +33,8 @@ export function spawnCli(args: string[], env: Record<string, string>, cwd?: stri
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`fusion did not start within 15 s:\n${output}`));
-    }, 15_000);
+      reject(new Error(`fusion did not start within ${startTimeoutMs / 1000} s:\n${output}`));
+    }, startTimeoutMs);
     const onData = (data: Buffer) => {
       output += data.toString();
       const match = /listening on (http:\/\/\S+)/.exec(output);

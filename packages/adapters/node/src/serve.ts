@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_MAX_BODY_BYTES } from './body-too-large-error.js';
+import { answerMalformedRequests } from './client-error.js';
 import { createNodeHandler, type NodeHandlerOptions } from './create-node-handler.js';
 import type { FusionLike } from './fusion-like.js';
 
@@ -100,12 +101,15 @@ export async function serve(fusion: FusionLike, options: ServeOptions = {}): Pro
       : (options.headersTimeoutMs ?? 30_000);
   const checked = [headersTimeout, requestTimeout].filter((ms) => ms > 0);
   const server = createServer({
+    // Node answers a Host-less HTTP/1.1 request with a bare 400; `toRequest` refuses it in the API's shape.
+    requireHostHeader: false,
     headersTimeout,
     requestTimeout,
     // Node checks both timeouts on this interval (30 s by default, which let a slowloris live 82 s).
     connectionsCheckingInterval: Math.max(100, Math.min(5_000, ...checked.map((ms) => ms / 4))),
   });
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
+  answerMalformedRequests(server, fusion, options.basePath);
 
   let closing: Promise<void> | undefined;
   const inFlight = new Set<ServerResponse>();

@@ -48,8 +48,11 @@ function requestUrl(request: IncomingMessage, options: ToRequestOptions): string
     if (forwardedProto === 'http' || forwardedProto === 'https') protocol = forwardedProto;
     host = firstValue(headers['x-forwarded-host']) || host;
   }
-  if (host === undefined) host = 'localhost';
-  else if (!VALID_HOST.test(host)) throw new TypeError(`Invalid Host header: ${JSON.stringify(host)}.`);
+  if (host === undefined) {
+    // `serve()` lets Host-less requests through to answer them here, in the API's error shape.
+    if (request.httpVersion === '1.1') throw new TypeError('An HTTP/1.1 request needs a Host header.');
+    host = 'localhost';
+  } else if (!VALID_HOST.test(host)) throw new TypeError(`Invalid Host header: ${JSON.stringify(host)}.`);
 
   let path = request.url ?? '/';
   if (path.charCodeAt(0) !== 0x2f /* / */) {
