@@ -19,6 +19,10 @@ export class Bm25Index {
   readonly #termIds = new Map<string, number>();
   readonly #terms: string[] = [];
   readonly #postings: (Posting | undefined)[] = [];
+  /** A loaded snapshot's postings, taken as views on its buffer when a term is first used (`#postingOf`). */
+  #stored: NonNullable<Bm25Snapshot['postings']> | undefined;
+  /** Terms of `#stored` not viewed yet (1). */
+  #unviewed = new Uint8Array(0);
   #live = 0;
   readonly #ids: (string | undefined)[] = [];
   // Searches go by slot: a loaded index looks ids up without a map of them all until writes need one.
@@ -87,7 +91,7 @@ export class Bm25Index {
     const start = this.#starts[slot]!;
     for (let entry = start; entry < start + this.#counts[slot]!; entry++) {
       const termId = termIds[entry]!;
-      const posting = this.#postings[termId]!;
+      const posting = this.#postingOf(termId)!;
       removePosting(posting, slot);
       if (posting.length === 0) this.#postings[termId] = undefined;
     }
@@ -109,7 +113,7 @@ export class Bm25Index {
     const queryCounts = new Map<Posting, number>();
     for (const term of this.analyzer(query)) {
       const termId = this.#termIds.get(term);
-      const posting = termId === undefined ? undefined : this.#postings[termId];
+      const posting = termId === undefined ? undefined : this.#postingOf(termId);
       if (posting) queryCounts.set(posting, (queryCounts.get(posting) ?? 0) + 1);
     }
     if (queryCounts.size === 0 || options.k <= 0) return [];
@@ -195,17 +199,10 @@ export class Bm25Index {
     });
     const { termIds, frequencies, termCounts, lengths, postings } = snapshot;
     if (postings) {
-      // Version 3: the postings are views on the snapshot's buffer; a posting that grows is copied.
-      for (let termId = 0; termId < header.terms.length; termId++) {
-        const start = postings.starts[termId]!;
-        const end = postings.starts[termId + 1]!;
-        if (end === start) continue;
-        index.#postings[termId] = {
-          slots: postings.documents.subarray(start, end),
-          frequencies: postings.frequencies.subarray(start, end),
-          length: end - start,
-        };
-      }
+      // Version 3: the postings are views on the snapshot's buffer, taken when a term is first used
+      // (most never are between a load and the next snapshot); a posting that grows is copied.
+      index.#stored = postings;
+      index.#unviewed = new Uint8Array(header.terms.length).fill(1);
     } else {
       // Postings are allocated at their final size: one pass to count document frequencies first.
       const documentFrequencies = new Uint32Array(header.terms.length);
@@ -225,6 +222,24 @@ export class Bm25Index {
       offset += count;
     }
     return index;
+  }
+
+  /** A term's posting (a view on the loaded snapshot's, the first time a snapshot term is used). */
+  #postingOf(termId: number): Posting | undefined {
+    if (this.#unviewed[termId] === 1) {
+      this.#unviewed[termId] = 0;
+      const stored = this.#stored!;
+      const start = stored.starts[termId]!;
+      const end = stored.starts[termId + 1]!;
+      if (end > start) {
+        this.#postings[termId] = {
+          slots: stored.documents.subarray(start, end),
+          frequencies: stored.frequencies.subarray(start, end),
+          length: end - start,
+        };
+      }
+    }
+    return this.#postings[termId];
   }
 
   /** Builds what writes need and a load leaves out (the map of every id), e.g. while the process is idle. */
@@ -273,7 +288,7 @@ export class Bm25Index {
   #post(slot: number, termIds: Uint32Array, frequencies: Uint32Array, start: number, count: number) {
     for (let index = start; index < start + count; index++) {
       const termId = termIds[index]!;
-      let posting = this.#postings[termId];
+      let posting = this.#postingOf(termId);
       if (!posting) this.#postings[termId] = posting = newPosting(4);
       appendPosting(posting, slot, frequencies[index]!);
     }

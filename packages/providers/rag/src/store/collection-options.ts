@@ -4,6 +4,7 @@ import type { SourceOptions } from '../sources/ingest-source.js';
 import type { SkippedSource } from '../sources/read-sources.js';
 import type { TextSplitter } from '../splitters/text-splitter.js';
 import type { CommitStep } from './collection-storage.js';
+import type { WriterLockOptions } from './writer-lock.js';
 
 export interface CollectionOptions {
   /** Embeds chunks and queries; required for vector and hybrid search and for ingesting into a vector collection. */
@@ -19,6 +20,11 @@ export interface CollectionOptions {
   ef?: number;
   /** Runs before each step of every commit. Throwing there simulates a crash at that point (for tests). */
   onCommitStep?: (step: CommitStep) => void | Promise<void>;
+  /**
+   * Writes of several processes to one collection take turns through a lock file in its directory:
+   * how long a write waits for another process's, and when a dead holder's lock is taken over.
+   */
+  writerLock?: WriterLockOptions;
 }
 
 export interface IngestOptions {

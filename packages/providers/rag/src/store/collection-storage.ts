@@ -5,6 +5,7 @@ import { decodeBm25Snapshot, encodeBm25Snapshot } from '../lexical/bm25-snapshot
 import { fsyncPath, writeFileAtomic } from '../util/atomic-write.js';
 import { readJsonLines } from '../util/json-lines.js';
 import { HNSW_ID_FILE_SUFFIXES, HnswIndex } from '../vector/hnsw-index.js';
+import { ChunkTable } from './chunk-table.js';
 import {
   appendLog,
   encodeLogEntries,
@@ -49,7 +50,8 @@ export interface Manifest {
 export interface CollectionState {
   config: CollectionConfig;
   documents: Map<string, DocumentRecord>;
-  chunks: Map<string, ChunkRecord>;
+  /** Chunks by id (those of the loaded snapshot read from its buffers when asked for). */
+  chunks: ChunkTable;
   bm25: Bm25Index;
   vectors: HnswIndex | undefined;
   /** False when the vector index did not change since the last commit (its file is reused). */
@@ -62,11 +64,11 @@ type StoreRow = { document: DocumentRecord; chunks: ChunkRecord[] };
 /** Reads a store snapshot: binary (`.bin`, version 3) or JSON lines (older versions). */
 async function readStore(
   path: string,
-): Promise<{ documents: Map<string, DocumentRecord>; chunks: Map<string, ChunkRecord> }> {
+): Promise<{ documents: Map<string, DocumentRecord>; chunks: ChunkTable }> {
   if (path.endsWith('.bin')) return readStoreSnapshot(path);
   const { rows } = await readJsonLines<unknown, StoreRow>(path);
   const documents = new Map<string, DocumentRecord>();
-  const chunks = new Map<string, ChunkRecord>();
+  const chunks = new ChunkTable();
   for (const row of rows) {
     documents.set(row.document.id, row.document);
     for (const chunk of row.chunks) chunks.set(chunk.id, chunk);
@@ -154,9 +156,8 @@ export class CollectionStorage {
         : undefined,
     ]);
     const documents = store?.documents ?? new Map<string, DocumentRecord>();
-    const chunks = store?.chunks ?? new Map<string, ChunkRecord>();
+    const chunks = store?.chunks ?? new ChunkTable();
     this.#manifest = manifest;
-    await this.#removeUnreferenced();
     const state: CollectionState = {
       config,
       documents,
@@ -176,6 +177,27 @@ export class CollectionStorage {
       }
     }
     return state;
+  }
+
+  /** Whether another process committed since this one loaded or committed (the manifest on disk differs). */
+  async changedOnDisk(): Promise<boolean> {
+    const current = await CollectionStorage.readManifest(this.directory);
+    const known = this.#manifest;
+    return (
+      !current ||
+      !known ||
+      current.generation !== known.generation ||
+      current.committedAt !== known.committedAt
+    );
+  }
+
+  /**
+   * Removes files that the manifest on disk does not name (left by an interrupted write). Only the
+   * holder of the writer lock may call it: another writer's files in the making are unnamed too.
+   */
+  async removeUnreferenced(): Promise<void> {
+    const manifest = await CollectionStorage.readManifest(this.directory);
+    if (manifest) await this.#removeUnreferenced(manifest);
   }
 
   /** Whether a load replays enough vectors from the log that the vector file should be saved again. */
@@ -324,8 +346,8 @@ export class CollectionStorage {
   }
 
   /** Deletes data files (and stray temporary files) that the current manifest does not name. */
-  async #removeUnreferenced(): Promise<void> {
-    const files = this.#manifest?.files ?? {};
+  async #removeUnreferenced(manifest = this.#manifest): Promise<void> {
+    const files = manifest?.files ?? {};
     const keep = new Set<string>([MANIFEST]);
     for (const file of [files.store, files.bm25, files.vectors, files.log]) {
       if (file) {

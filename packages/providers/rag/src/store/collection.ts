@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { FusionError, InvalidRequestError, type RetrievedChunk } from '@fusionkit/core';
 import { showDocumentIds } from '../filters/document-id-filter.js';
 import type { Bm25Index } from '../lexical/bm25-index.js';
@@ -26,6 +27,7 @@ import type {
 } from './records.js';
 import { runIngest } from './run-ingest.js';
 import { type SearchRequest, searchCollection } from './search-collection.js';
+import { WriterLock } from './writer-lock.js';
 
 /**
  * One collection: its documents, their chunks, a BM25 index and (optionally) an HNSW vector index,
@@ -37,6 +39,8 @@ export class Collection {
   readonly #storage: CollectionStorage;
   readonly #options: CollectionOptions;
   readonly #queue = new SerialQueue();
+  /** Writes of other processes to the same collection wait for this one's, and the other way round. */
+  readonly #lock: WriterLock;
   #state: CollectionState;
   #views = new Map<string, Record<string, unknown>>();
   readonly #splitterFor: (format: DocumentFormat) => TextSplitter;
@@ -47,11 +51,17 @@ export class Collection {
   /** A compaction is queued. */
   #compacting = false;
 
-  private constructor(storage: CollectionStorage, state: CollectionState, options: CollectionOptions) {
+  private constructor(
+    storage: CollectionStorage,
+    state: CollectionState,
+    options: CollectionOptions,
+    lock: WriterLock,
+  ) {
     this.#storage = storage;
     this.#state = state;
     this.#options = options;
     this.#splitterFor = chooseSplitter(state.config.splitter, options.splitter);
+    this.#lock = lock;
   }
 
   /** Creates a collection in an empty directory. */
@@ -71,7 +81,12 @@ export class Collection {
     options: CollectionOptions = {},
     storage = new CollectionStorage(directory),
   ) {
-    const state = await storage.load(Collection.#loadOptions(options));
+    const lock = new WriterLock(storage.directory, basename(storage.directory), options.writerLock);
+    // Files an interrupted write left are removed while the collection loads, by whoever holds the
+    // lock (a reader only when no other process is writing: that writer's new files are unnamed yet).
+    const cleanup = lock.tryRun(() => storage.removeUnreferenced()).catch(() => {});
+    const state = await storage.load(Collection.#loadOptions(options)).finally(() => cleanup);
+    await cleanup;
     const model = state.config.vector?.model;
     if (model && options.embedder && options.embedder.model !== model) {
       throw new InvalidRequestError(
@@ -81,7 +96,7 @@ export class Collection {
     }
     // No maintenance is started here: a process that only reads (a CLI query) never writes; the
     // writer checkpoints or compacts after its next commit.
-    const collection = new Collection(storage, state, options);
+    const collection = new Collection(storage, state, options, lock);
     // The load left out the id maps that only writes need (searches do without): built right after.
     setImmediate(() => collection.#prepareWrites());
     return collection;
@@ -188,7 +203,7 @@ export class Collection {
         yield prepared;
       }
     };
-    return this.#queue.run(async () => {
+    return this.#writeTurn(async () => {
       const report = await this.#write(documents(), options, skipped, () => read);
       const stale = replaced.filter((id) => this.#state.documents.has(id));
       if (stale.length > 0) {
@@ -209,12 +224,12 @@ export class Collection {
     const documents = async function* () {
       yield [...inputs];
     };
-    return this.#queue.run(() => this.#write(documents(), options, [], () => inputs.length));
+    return this.#writeTurn(() => this.#write(documents(), options, [], () => inputs.length));
   }
 
   /** Deletes documents and their chunks from both indexes. Resolves to the number deleted. */
   deleteDocuments(ids: readonly string[]): Promise<number> {
-    return this.#queue.run(async () => {
+    return this.#writeTurn(async () => {
       const existing = [...new Set(ids.flatMap((id) => this.#storedIds(id)))];
       if (existing.length === 0) return 0;
       await this.#deleteNow(existing);
@@ -375,15 +390,14 @@ export class Collection {
     if (this.#compacting) return;
     if (!storage.needsCompaction(this.#state.chunks.size) && !storage.needsVectorCheckpoint()) return;
     this.#compacting = true;
-    void this.#queue
-      .run(async () => {
-        this.#compacting = false;
-        if (storage.needsCompaction(this.#state.chunks.size)) {
-          await storage.commit(this.#state, [], this.#options.onCommitStep, true);
-        } else if (storage.needsVectorCheckpoint()) {
-          await storage.checkpointVectors(this.#state, this.#options.onCommitStep);
-        }
-      })
+    void this.#writeTurn(async () => {
+      this.#compacting = false;
+      if (storage.needsCompaction(this.#state.chunks.size)) {
+        await storage.commit(this.#state, [], this.#options.onCommitStep, true);
+      } else if (storage.needsVectorCheckpoint()) {
+        await storage.checkpointVectors(this.#state, this.#options.onCommitStep);
+      }
+    })
       // A failed compaction or checkpoint leaves the log in force; the next commit tries again.
       .catch(() => {});
   }
@@ -393,16 +407,35 @@ export class Collection {
    * own once the log holds enough of them; see `compact()` for a whole new snapshot).
    */
   checkpointVectors(): Promise<void> {
-    return this.#queue.run(() => this.#storage.checkpointVectors(this.#state, this.#options.onCommitStep));
+    return this.#writeTurn(() => this.#storage.checkpointVectors(this.#state, this.#options.onCommitStep));
   }
 
   /** Writes the whole collection as a new snapshot, emptying the log. */
   compact(): Promise<void> {
-    return this.#queue.run(async () => {
+    return this.#writeTurn(async () => {
       await this.#guarded(async () => {
         await this.#storage.commit(this.#state, [], this.#options.onCommitStep, true);
       });
     });
+  }
+
+  /**
+   * Runs a write in its turn: after this process's earlier writes, holding the collection's writer
+   * lock, over the last commit on disk (reloaded when another process committed since).
+   */
+  #writeTurn<TResult>(write: () => Promise<TResult>): Promise<TResult> {
+    return this.#queue.run(() =>
+      this.#lock.run(async () => {
+        if (await this.#storage.changedOnDisk()) {
+          this.#state = await this.#storage.load(Collection.#loadOptions(this.#options));
+          this.#views = new Map();
+          this.#dirty = false;
+          this.#journal = [];
+          this.#prepareWrites();
+        }
+        return write();
+      }),
+    );
   }
 
   /** Runs a write; if it fails, drops the uncommitted changes by reloading the last commit. */

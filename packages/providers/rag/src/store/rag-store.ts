@@ -13,6 +13,7 @@ import { Collection } from './collection.js';
 import type { CollectionOptions } from './collection-options.js';
 import { CollectionStorage, type CommitStep } from './collection-storage.js';
 import type { CollectionConfig, CollectionInfo, SplitterConfig, VectorConfig } from './records.js';
+import type { WriterLockOptions } from './writer-lock.js';
 
 export interface RagStoreOptions {
   /** State directory; a collection lives in `<dir>/rag/<name>/`. @default '.fusion' */
@@ -34,6 +35,8 @@ export interface RagStoreOptions {
   splitter?: (config: CollectionConfig, format: DocumentFormat) => TextSplitter | undefined;
   /** See {@link CollectionOptions.onCommitStep}. */
   onCommitStep?: (step: CommitStep) => void | Promise<void>;
+  /** See {@link CollectionOptions.writerLock}. */
+  writerLock?: WriterLockOptions;
 }
 
 export interface CreateCollectionOptions {
@@ -266,6 +269,7 @@ export class RagStore {
       ...(splitter ? { splitter: (format: DocumentFormat) => splitter(config, format) } : {}),
       ...(this.#options.sources ? { sources: this.#options.sources } : {}),
       ...(this.#options.onCommitStep ? { onCommitStep: this.#options.onCommitStep } : {}),
+      ...(this.#options.writerLock ? { writerLock: this.#options.writerLock } : {}),
       ...(embed && model
         ? {
             embedder: createCachedEmbedder({

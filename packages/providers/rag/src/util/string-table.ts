@@ -61,6 +61,55 @@ export function forEachPackedString(
   if (index !== packed.lengths.length) throw new Error('packed strings are truncated');
 }
 
+/**
+ * Strings as UTF-8 back to back, string `i` from byte `offsets[i]` to `offsets[i + 1]`: read back one
+ * at a time (`ByteStrings`), with nothing decoded up front.
+ */
+export function packBytes(strings: readonly string[]): { offsets: Uint32Array; data: Buffer } {
+  const offsets = new Uint32Array(strings.length + 1);
+  const buffers: Buffer[] = [];
+  let text = '';
+  let bytes = 0;
+  const flush = () => {
+    buffers.push(Buffer.from(text, 'utf8'));
+    text = '';
+  };
+  strings.forEach((value, index) => {
+    bytes += Buffer.byteLength(value, 'utf8');
+    if (bytes > 0xffffffff) throw new Error('strings of more than 4 GiB cannot be packed');
+    offsets[index + 1] = bytes;
+    text += value;
+    if (text.length >= PIECE_CHARACTERS) flush();
+  });
+  flush();
+  const data = Buffer.concat(buffers);
+  // A lone surrogate is 3 bytes in UTF-8 either way (U+FFFD), so the offsets match the data.
+  if (data.length !== bytes) throw new Error('packed strings do not match their offsets');
+  return { offsets, data };
+}
+
+/**
+ * The decoded pieces of packed strings, and the first string index of each (then the count of
+ * strings): string `i` of piece `p` starts at the sum of the lengths of the strings before it there.
+ */
+export function decodePieces(packed: PackedStrings): { pieces: string[]; pieceStarts: Uint32Array } {
+  const data = Buffer.from(packed.data.buffer, packed.data.byteOffset, packed.data.byteLength);
+  const pieces: string[] = [];
+  const pieceStarts = new Uint32Array(packed.pieces.length / 2 + 1);
+  let index = 0;
+  let byteOffset = 0;
+  for (let piece = 0; piece < packed.pieces.length; piece += 2) {
+    const byteLength = packed.pieces[piece + 1]!;
+    pieces.push(data.toString('utf8', byteOffset, byteOffset + byteLength));
+    byteOffset += byteLength;
+    index += packed.pieces[piece]!;
+    pieceStarts[piece / 2 + 1] = index;
+  }
+  if (index !== packed.lengths.length || byteOffset !== data.length)
+    throw new Error('packed strings are truncated');
+  return { pieces, pieceStarts };
+}
+
 export function unpackStrings(packed: PackedStrings): string[] {
   const strings = new Array<string>(packed.lengths.length);
   forEachPackedString(packed, (index, piece, start, end) => {
