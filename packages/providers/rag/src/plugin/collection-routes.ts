@@ -1,5 +1,7 @@
-import { InvalidRequestError, type RouteHandler } from '@fusionkit/core';
+import { InvalidRequestError, NotFoundError, type RouteHandler } from '@fusionkit/core';
 import { jsonResponse } from '@fusionkit/core/internal';
+import { confinePath } from '../sources/confine-path.js';
+import { isTokenizerPath } from '../splitters/tokenizer-file.js';
 import type { CreateCollectionOptions } from '../store/rag-store.js';
 import type { RagService, RequestKey } from './rag-service.js';
 import {
@@ -11,6 +13,7 @@ import {
   readJsonObject,
   readObject,
   readString,
+  withParam,
 } from './request-fields.js';
 import { collectionJson } from './wire-format.js';
 
@@ -74,6 +77,30 @@ export function splitterOption(body: Fields): CreateCollectionOptions['splitter'
 }
 
 /**
+ * A request's splitter with a tokenizer named by path confined to the folders paths may name (the
+ * plugin's `roots`, as for ingested paths): a client must not make the server open any file it
+ * likes. The path is replaced by the real path it resolved to. Names of encodings and models pass.
+ */
+export async function confineTokenizer(
+  splitter: CreateCollectionOptions['splitter'] | undefined,
+  roots: readonly string[],
+): Promise<CreateCollectionOptions['splitter'] | undefined> {
+  const tokenizer = splitter?.tokenizer;
+  if (tokenizer === undefined || !isTokenizerPath(tokenizer)) return splitter;
+  try {
+    return { ...splitter, tokenizer: await confinePath(tokenizer, roots) };
+  } catch (error) {
+    if (error instanceof NotFoundError) {
+      throw new InvalidRequestError(`No tokenizer at ${tokenizer}.`, {
+        code: 'tokenizer_not_found',
+        param: 'splitter.tokenizer',
+      });
+    }
+    throw withParam(error, 'splitter.tokenizer');
+  }
+}
+
+/**
  * `GET /api/rag/collections`, `POST /api/rag/collections` (`{ name, description, vector, splitter }`),
  * `GET /api/rag/collections/:name`, `DELETE /api/rag/collections/:name` and
  * `DELETE /api/rag/collections?name=…`.
@@ -93,7 +120,7 @@ export function collectionRoutes(service: RagService): [string, string, RouteHan
     const name = readString(body, 'name', { required: true, max: 64 });
     const description = readString(body, 'description', { max: 2000 });
     const vector = vectorOption(body, service.options.canEmbed);
-    const splitter = splitterOption(body);
+    const splitter = await confineTokenizer(splitterOption(body), service.options.roots);
     // With API keys on, the key that creates a collection owns it: no other key sees it.
     const collection = await service.create(
       name,

@@ -5,7 +5,7 @@ import { confinePath } from '../sources/confine-path.js';
 import type { IngestSource, SourceOptions } from '../sources/ingest-source.js';
 import { checkUrl } from '../sources/safe-fetch.js';
 import type { CreateCollectionOptions } from '../store/rag-store.js';
-import { splitterOption } from './collection-routes.js';
+import { confineTokenizer, splitterOption } from './collection-routes.js';
 import { readFormData } from './read-form-data.js';
 import {
   type Fields,
@@ -163,7 +163,7 @@ async function fromJson(body: Fields, limits: IngestRequestLimits): Promise<Inge
     sources.push(await urlSource(item, `urls[${index}]`, common, limits.sources));
   for (const [index, item] of paths.entries())
     sources.push(await pathSource(item, `paths[${index}]`, common, limits.sources));
-  const splitter = splitterOption(body);
+  const splitter = await confineTokenizer(splitterOption(body), limits.sources.roots ?? []);
   return { ...finish(body, collection, sources, inlineBytes), ...(splitter ? { splitter } : {}) };
 }
 

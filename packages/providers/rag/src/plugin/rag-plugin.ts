@@ -170,6 +170,7 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
           bytes: options.asyncThreshold?.bytes ?? 1024 * 1024,
         },
         webhookOrigins,
+        roots: options.roots ?? [],
         ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
         canEmbed: Boolean(embed && options.embeddingModel),
         ...(inProcess ? { answerInProcess: inProcess } : {}),

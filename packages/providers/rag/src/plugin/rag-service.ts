@@ -24,6 +24,8 @@ export interface RagServiceOptions {
   maxUploadBytes: number;
   asyncThreshold: { sources: number; bytes: number };
   webhookOrigins: readonly string[];
+  /** Folders that paths in requests (ingested files, a `tokenizer.json`) may name. */
+  roots: readonly string[];
   webhookSecret?: string;
   /** Whether new collections get a vector index. */
   canEmbed: boolean;

@@ -26,7 +26,7 @@ async function chunkTexts(rag: RagFusionFixture, collection: string, id: string)
 describe('a token splitter with a local tokenizer.json over HTTP', () => {
   it('splits by it, records its absolute path, and splits the same way in a later process', async () => {
     const rag = (fixture = await createRagFusion());
-    const model = join(rag.dir, 'models', 'tiny');
+    const model = join(rag.root, 'models', 'tiny');
     const file = await writeTinyTokenizer(model);
     const created = await rag.json('POST', '/api/rag/collections', {
       name: 'hf',
@@ -66,11 +66,16 @@ describe('a token splitter with a local tokenizer.json over HTTP', () => {
 
   it('answers 400 naming splitter.tokenizer for a missing file or one that is not a tokenizer', async () => {
     const rag = (fixture = await createRagFusion());
-    const broken = join(rag.dir, 'broken.json');
+    const broken = join(rag.root, 'broken.json');
     await writeFile(broken, '{ not json');
+    await writeFile(join(rag.dir, 'outside.json'), '{ not json');
     const cases: [string, string][] = [
-      [join(rag.dir, 'no-such-model'), 'tokenizer_not_found'],
+      [join(rag.root, 'no-such-model'), 'tokenizer_not_found'],
       [broken, 'invalid_tokenizer'],
+      // Only files inside the roots (as for ingested paths): the server opens nothing else.
+      [join(rag.dir, 'outside.json'), 'path_not_allowed'],
+      ['/etc/passwd.json', 'path_not_allowed'],
+      [`${rag.root}/../outside.json`, 'path_not_allowed'],
     ];
     for (const [tokenizer, code] of cases) {
       const created = await rag.json<{ error: Json }>('POST', '/api/rag/collections', {
