@@ -721,6 +721,8 @@ export function sendWire(
       }
       const status = Number(statusLine!.split(' ')[1]);
       const rest = Buffer.from(text.slice(end + 4), 'latin1');
+      // An answer to HEAD ends with its head: its content-length is that of the GET it stands for.
+      if (request.text.startsWith('HEAD ')) return finish({ status, headers, text: '' });
       const length = headers['content-length'];
       if (length !== undefined && rest.byteLength >= Number(length)) {
         return finish({ status, headers, text: rest.subarray(0, Number(length)).toString('utf8') });

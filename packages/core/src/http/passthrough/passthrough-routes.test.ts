@@ -44,6 +44,12 @@ function transcription(model: string, requestId?: string, signal?: AbortSignal):
   });
 }
 
+function formRequest(path: string, fields: Record<string, string>): Request {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.set(name, value);
+  return new Request(`http://localhost${path}`, { method: 'POST', body: form });
+}
+
 describe('passthrough routes', () => {
   it('forwards a multipart body with the provider’s own model id and the request id', async () => {
     const { provider, forwarded } = forwardingProvider();
@@ -123,6 +129,19 @@ describe('passthrough routes', () => {
         }),
         400,
         'model',
+      ],
+      // The file the upstream needs, missing or sent as text: the client's mistake, not a 502.
+      [formRequest('/v1/audio/transcriptions', { model: 'up/whisper', language: 'en' }), 400, 'file'],
+      [formRequest('/v1/audio/transcriptions', { model: 'up/whisper', file: 'not a file' }), 400, 'file'],
+      [formRequest('/v1/images/edits', { model: 'up/whisper', prompt: 'a hat' }), 400, 'image'],
+      [
+        new Request('http://localhost/v1/images/generations', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'up/whisper', prompt: 7 }),
+        }),
+        400,
+        'prompt',
       ],
     ];
     for (const [request, status, param] of cases) {

@@ -42,21 +42,33 @@ function modelOf(value: unknown): string {
  */
 export function passthroughRoutes(fusion: Fusion): RouteEntry[] {
   const multipart =
-    (path: string): RouteHandler =>
+    (path: string, fileFields: readonly string[]): RouteHandler =>
     async (request, { requestId, signal, apiKey }) => {
       const form = await readForm(request, fusion.maxBodyBytes);
       const model = modelOf(form.get('model'));
+      // Checked here, as the upstream would: a form without its file is the client's mistake (400),
+      // not an upstream failure (502).
+      if (!fileFields.some((name) => form.getAll(name).some((value) => typeof value !== 'string'))) {
+        throw new InvalidRequestError(`'${fileFields[0]}' is required: attach the file as a form field.`, {
+          param: fileFields[0]!,
+        });
+      }
       return fusion.forward({ model, path, body: form }, { requestId, signal, apiKeyId: apiKey?.id });
     };
 
   const json =
-    (path: string): RouteHandler =>
+    (path: string, required?: string): RouteHandler =>
     async (request, { requestId, signal, apiKey }) => {
       const body = await readJsonBody(request, fusion.maxBodyBytes);
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw new InvalidRequestError('The request body must be a JSON object.');
       }
       const fields = body as Record<string, unknown>;
+      if (required !== undefined && (typeof fields[required] !== 'string' || fields[required] === '')) {
+        throw new InvalidRequestError(`'${required}' is required and must be a non-empty string.`, {
+          param: required,
+        });
+      }
       return fusion.forward(
         { model: modelOf(fields.model), path, body: fields },
         { requestId, signal, apiKeyId: apiKey?.id },
@@ -64,8 +76,13 @@ export function passthroughRoutes(fusion: Fusion): RouteEntry[] {
     };
 
   return [
-    ['POST', '/v1/audio/transcriptions', multipart('/audio/transcriptions'), { accepts: [MULTIPART] }],
-    ['POST', '/v1/images/edits', multipart('/images/edits'), { accepts: [MULTIPART] }],
-    ['POST', '/v1/images/generations', json('/images/generations')],
+    [
+      'POST',
+      '/v1/audio/transcriptions',
+      multipart('/audio/transcriptions', ['file']),
+      { accepts: [MULTIPART] },
+    ],
+    ['POST', '/v1/images/edits', multipart('/images/edits', ['image', 'image[]']), { accepts: [MULTIPART] }],
+    ['POST', '/v1/images/generations', json('/images/generations', 'prompt')],
   ];
 }
