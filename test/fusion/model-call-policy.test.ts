@@ -85,10 +85,11 @@ describe('retries of a model called by name', () => {
     expect(streamedText(await sseEvents(response))).toBe(REPLY);
     const [first, second] = stack.upstream.chatRequests('silent-start');
     expect(second).toBeDefined();
-    // The stalled attempt was given up (its connection closed) before the retry went out.
+    // The stalled attempt was given up (its connection closed). The gateway closes it before the
+    // retry goes out, but the upstream sees two sockets with no order between them: its view of
+    // the close may come a few ms after the retry's request, so only the close itself is asserted.
+    await vi.waitFor(() => expect(stack.upstream.chatAborts('silent-start')).toHaveLength(1));
     const [abort] = stack.upstream.chatAborts('silent-start');
-    expect(abort).toBeDefined();
-    expect(abort!.at).toBeLessThanOrEqual(second!.at);
     expect(first!.at).toBeLessThanOrEqual(abort!.at);
   });
 
