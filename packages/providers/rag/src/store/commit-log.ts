@@ -1,5 +1,4 @@
-import { open, stat, truncate } from 'node:fs/promises';
-import { fsyncPath } from '../util/atomic-write.js';
+import { open, stat } from 'node:fs/promises';
 import type { ChunkRecord, DocumentRecord } from './records.js';
 
 /**
@@ -60,15 +59,18 @@ export async function readLog(
 ): Promise<{ entries: LogEntry[]; indexed: number }> {
   const size = (await stat(path)).size;
   if (size < bytes) throw new Error(`${path} is shorter than its commit (${size} < ${bytes} bytes)`);
-  if (size > bytes) {
-    await truncate(path, bytes);
-    await fsyncPath(path);
-  }
+  // Bytes past the commit (a torn append, or another process's append in progress) are left alone:
+  // only the committed bytes are read, and the next append writes over what lies past them.
   const handle = await open(path, 'r');
   let buffer: Buffer;
   try {
     buffer = Buffer.alloc(bytes);
-    await handle.read(buffer, 0, bytes, 0);
+    let filled = 0;
+    while (filled < bytes) {
+      const { bytesRead } = await handle.read(buffer, filled, bytes - filled, filled);
+      if (bytesRead === 0) throw new Error(`${path} ended at ${filled} of its ${bytes} committed bytes`);
+      filled += bytesRead;
+    }
   } finally {
     await handle.close();
   }
