@@ -25,5 +25,15 @@ export { ChatEventSource, SSE_HEADERS, sseResponse, sseStream } from './http/sse
 export { deliverWebhook } from './jobs/deliver-webhook.js';
 export { copy as copyJobSnapshot, newJobId, seconds } from './jobs/job-entry.js';
 export { pageOf } from './jobs/job-page.js';
-export { abortReason, linkedAbort, throwIfAborted } from './util/abort.js';
+export { abortReason, abortReasonOf, linkedAbort, throwIfAborted } from './util/abort.js';
+export {
+  ABORT_SCOPE,
+  type Abortable,
+  AbortScope,
+  abortableOf,
+  abortReasonOfAbortable,
+  isAborted,
+  isAbortScope,
+  onAbort,
+} from './util/abort-scope.js';
 export { createRequestId, requestIdFrom } from './util/request-id.js';

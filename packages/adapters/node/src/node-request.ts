@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { LightHeaders } from '@fusionkit/core/internal';
+import { ABORT_SCOPE, type AbortScope, LightHeaders } from '@fusionkit/core/internal';
 import { readRequestBytes } from './read-request-bytes.js';
 import { streamRequestBody } from './stream-request-body.js';
 
@@ -15,19 +15,24 @@ export type RequestInitWithDuplex = RequestInit & { duplex?: 'half' };
  * `new Request(request)` gets undici's internal one, which never aborts.
  */
 export class NodeRequest extends Request {
-  readonly #signal: AbortSignal;
+  readonly #scope: AbortScope;
 
-  constructor(input: string | Request, init: RequestInitWithDuplex, signal: AbortSignal) {
+  constructor(input: string | Request, init: RequestInitWithDuplex, scope: AbortScope) {
     super(input, init);
-    this.#signal = signal;
+    this.#scope = scope;
   }
 
   override get signal(): AbortSignal {
-    return this.#signal;
+    return this.#scope.signal;
+  }
+
+  /** The scope the core follows without making the signal. */
+  get [ABORT_SCOPE](): AbortScope {
+    return this.#scope;
   }
 
   override clone(): Request {
-    return new NodeRequest(super.clone(), {}, this.#signal);
+    return new NodeRequest(super.clone(), {}, this.#scope);
   }
 }
 
@@ -53,7 +58,7 @@ export class LightRequest {
   readonly #method: string;
   readonly #url: string;
   readonly #rawHeaders: [string, string][];
-  readonly #signal: AbortSignal;
+  readonly #scope: AbortScope;
   #headers: Headers | undefined;
   #source: SocketBody | undefined;
   #taken = false;
@@ -63,13 +68,13 @@ export class LightRequest {
     method: string,
     url: string,
     headers: [string, string][],
-    signal: AbortSignal,
+    scope: AbortScope,
     source?: SocketBody,
   ) {
     this.#method = method;
     this.#url = url;
     this.#rawHeaders = headers;
-    this.#signal = signal;
+    this.#scope = scope;
     this.#source = source;
   }
 
@@ -88,7 +93,12 @@ export class LightRequest {
   }
 
   get signal(): AbortSignal {
-    return this.#signal;
+    return this.#scope.signal;
+  }
+
+  /** The scope the core follows without making the signal (see `request.signal`). */
+  get [ABORT_SCOPE](): AbortScope {
+    return this.#scope;
   }
 
   get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
@@ -123,7 +133,7 @@ export class LightRequest {
       init.body = streamRequestBody(source.incoming, source.limit, source.onTooLarge);
       init.duplex = 'half';
     }
-    this.#full = new NodeRequest(this.#url, init, this.#signal);
+    this.#full = new NodeRequest(this.#url, init, this.#scope);
     return this.#full;
   }
 }

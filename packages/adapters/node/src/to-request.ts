@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { AbortScope } from '@fusionkit/core/internal';
 import { DEFAULT_MAX_BODY_BYTES } from './body-too-large-error.js';
 import { LightRequest, NodeRequest, type RequestInitWithDuplex } from './node-request.js';
 import { parsedRequestBody } from './parsed-request-body.js';
@@ -102,10 +103,11 @@ export function toRequest(
   const method = request.method ?? 'GET';
   const url = requestUrl(request, options);
 
-  const controller = new AbortController();
+  // A scope, not an AbortController: its signal is made only if something reads `request.signal`.
+  const scope = new AbortScope();
   const onClose = () => {
     if (!response.writableFinished) {
-      controller.abort(new DOMException('The client closed the connection.', 'AbortError'));
+      scope.abort(new DOMException('The client closed the connection.', 'AbortError'));
     }
   };
   if (response.destroyed) onClose();
@@ -113,12 +115,7 @@ export function toRequest(
 
   const init: RequestInitWithDuplex = { method };
   if (method === 'GET' || method === 'HEAD') {
-    return new LightRequest(
-      method,
-      url,
-      requestHeaders(request, undefined),
-      controller.signal,
-    ) as unknown as Request;
+    return new LightRequest(method, url, requestHeaders(request, undefined), scope) as unknown as Request;
   }
 
   if (options.body !== undefined) {
@@ -144,8 +141,8 @@ export function toRequest(
           },
         }
       : undefined;
-    return new LightRequest(method, url, headers, controller.signal, source) as unknown as Request;
+    return new LightRequest(method, url, headers, scope, source) as unknown as Request;
   }
   init.duplex = 'half';
-  return new NodeRequest(url, init, controller.signal);
+  return new NodeRequest(url, init, scope);
 }

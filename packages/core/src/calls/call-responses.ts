@@ -65,15 +65,14 @@ function followBody(response: Response, run: CallRun, streamed: boolean, onEnd?:
   // A deadline or the client's disconnect aborts the call: the client's stream fails at once, and
   // the upstream's body is let go even if it would never end by itself.
   const onAbort = () => {
-    const reason = run.scope.signal.reason;
+    const reason = run.scope.reason;
     end(reason);
     reader.cancel(reason).catch(() => {});
     try {
       controller?.error(reason);
     } catch {}
   };
-  run.scope.signal.addEventListener('abort', onAbort, { once: true });
-  const stopAbort = () => run.scope.signal.removeEventListener('abort', onAbort);
+  const stopAbort = run.scope.onAbort(onAbort);
   watchdog?.start();
   const body = new ReadableStream<Uint8Array>(
     {

@@ -8,8 +8,8 @@ import type { ModelRegistry } from '../registry/model-registry.js';
 import type { RegisteredModel } from '../registry/registered-model.js';
 import type { CallOptions } from '../spec/call-options.js';
 import type { Usage } from '../spec/chat/chat-result.js';
-import { abortReason } from '../util/abort.js';
-import { AbortScope } from '../util/abort-scope.js';
+import { abortReasonOf } from '../util/abort.js';
+import { ABORT_SCOPE, AbortScope } from '../util/abort-scope.js';
 import { callTimeout } from './call-timeout.js';
 
 /** Errors raised before a call reached its target (this orchestrator's queue was full). */
@@ -80,13 +80,13 @@ export class CallRun {
    * stream was returned, the request aborted) gives back what it got as soon as it gets it.
    */
   async begin(): Promise<CallOptions> {
-    const signal = this.scope.signal;
-    // Both honour the signal themselves (a waiter leaves the line, a load is abandoned).
+    const scope = this.scope;
+    // Both honour the scope themselves (a waiter leaves the line, a load is abandoned).
     try {
       const events = this.deps.events;
       this.releaseSlot = await this.deps.queue.acquire(
         this.model.id,
-        signal,
+        scope,
         events.has('queue:wait')
           ? (waitedMs, queued) =>
               events.emit('queue:wait', {
@@ -108,23 +108,28 @@ export class CallRun {
     }
     if (this.#ended) {
       this.#release();
-      throw abortReason(signal);
+      throw abortReasonOf(scope.reason);
     }
-    this.releaseModel = await this.deps.registry.use(this.model, signal);
+    this.releaseModel = await this.deps.registry.use(this.model, scope);
     if (this.#ended) {
       this.#release();
-      throw abortReason(signal);
+      throw abortReasonOf(scope.reason);
     }
     const attempt = this.options.attempt ?? 1;
     this.deps.events.emit('provider:call:start', { ...this.base, attempt });
-    const options: CallOptions = {
-      signal,
+    const options: CallOptions & { [ABORT_SCOPE]: AbortScope } = {
+      // Made when a provider reads it; providers of this repository follow the scope instead.
+      get signal() {
+        return scope.signal;
+      },
       requestId: this.options.requestId,
       deadline: Date.now() + this.options.timeoutMs,
+      [ABORT_SCOPE]: scope,
     };
     const hooks = this.deps.hooks;
     if (hooks?.has('call:headers')) {
       const { requestId, provider, model } = this.base;
+      const signal = scope.signal;
       const headers = await hooks.run('call:headers', {}, { requestId, signal, provider, model, attempt });
       if (Object.keys(headers).length > 0) options.headers = headers;
     }
@@ -133,7 +138,7 @@ export class CallRun {
 
   /** The error to surface: the abort reason when the call was aborted, else the error itself. */
   fail(error: unknown): FusionError {
-    const fusionError = toFusionError(this.scope.isAborted ? abortReason(this.scope.signal) : error);
+    const fusionError = toFusionError(this.scope.isAborted ? abortReasonOf(this.scope.reason) : error);
     this.deps.events.emit('provider:call:error', {
       ...this.base,
       durationMs: performance.now() - this.startedAt,
@@ -191,7 +196,7 @@ export function callRun(
     }
     return run;
   }
-  const parent = options.scope?.signal ?? options.signal;
+  const parent = options.scope ?? options.signal;
   // Under the request's scope the total deadline is already armed; a bare signal needs one here.
   const timeoutMs = options.scope ? undefined : options.timeoutMs;
   const scope =

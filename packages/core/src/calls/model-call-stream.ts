@@ -3,7 +3,7 @@ import type { RegisteredModel } from '../registry/registered-model.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { Usage } from '../spec/chat/chat-result.js';
-import { abortReason } from '../util/abort.js';
+import { abortReasonOf } from '../util/abort.js';
 import { hasContent } from '../util/has-content.js';
 import { DONE } from '../util/lazy-stream.js';
 import { onReady, takeReady } from '../util/ready-values.js';
@@ -126,11 +126,10 @@ class ModelCallStream implements AsyncGenerator<ChatChunk, void, undefined> {
       if (this.#state === 'done') return;
       this.#watchdog = new StreamWatchdog(run.scope, this.#options);
       this.#watchdog.start();
+      // Set on the run's own options, not spread: spreading would make the signal they give on demand.
+      callOptions.firstTokenDeadline = Date.now() + this.#options.firstTokenTimeoutMs;
       this.#source = this.#model.provider
-        .doStream(forModel(this.#request, this.#model), {
-          ...callOptions,
-          firstTokenDeadline: Date.now() + this.#options.firstTokenTimeoutMs,
-        })
+        .doStream(forModel(this.#request, this.#model), callOptions)
         [Symbol.asyncIterator]();
     } catch (error) {
       this.#failureSeen = true;
@@ -150,7 +149,7 @@ class ModelCallStream implements AsyncGenerator<ChatChunk, void, undefined> {
     if (this.#state === 'done' || this.#source === undefined) return this.#afterEnd();
     // An abort while the consumer held the last chunk must stop the stream before the next one.
     if (run.scope.isAborted) {
-      this.#fail(abortReason(run.scope.signal));
+      this.#fail(abortReasonOf(run.scope.reason));
       return this.#afterEnd();
     }
     const source = this.#source;

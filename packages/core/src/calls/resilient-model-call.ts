@@ -49,7 +49,7 @@ async function afterFailure(
   const error = toFusionError(caught);
   // The request is over (client gone, its deadline passed): no further attempt. A response
   // timeout ends it too (see `callRun`), but that one says the target was too slow.
-  const ended = options.signal.aborted;
+  const ended = options.scope ? options.scope.isAborted : options.signal.aborted;
   const aborted = error.code === 'aborted' || (ended && error.code !== 'timeout_response');
   // Our own full queue refused the call: the target was never asked, and the wait is already spent.
   const local = isLocalRefusal(caught);

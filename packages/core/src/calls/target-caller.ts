@@ -68,7 +68,7 @@ class TargetAttempts {
     if (options.role) this.entry.role = options.role;
     context.trace.calls.push(this.entry);
     // The call's own scope: the request's signal, plus the strategy's signal for this call alone.
-    this.scope = new AbortScope(context.call.signal);
+    this.scope = new AbortScope(context.call.scope ?? context.call.signal);
     if (options.signal) this.scope.follow(options.signal);
   }
 

@@ -7,6 +7,7 @@ import type { PipelineDefinition } from '../spec/pipeline/pipeline-definition.js
 import type { PluginV1 } from '../spec/plugin/v1/plugin-v1.js';
 import type { ProviderV1 } from '../spec/provider/v1/provider-v1.js';
 import type { FusionTrace } from '../spec/strategy/v1/fusion-trace.js';
+import type { ABORT_SCOPE, AbortScope } from '../util/abort-scope.js';
 
 /** Concurrency and waiting limits of the request queue. */
 export interface QueueLimits {
@@ -98,6 +99,11 @@ export interface FusionOptions {
 /** Options of one library call (`fusion.chat`, `fusion.stream`, `fusion.embed`). */
 export interface RequestOptions {
   signal?: AbortSignal;
+  /**
+   * @internal The request's scope, given by `handle` instead of `signal`: the call follows it without
+   * making its signal.
+   */
+  [ABORT_SCOPE]?: AbortScope | undefined;
   /** Generated when omitted. */
   requestId?: string;
   /**

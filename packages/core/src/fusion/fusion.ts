@@ -51,7 +51,7 @@ import { builtinStrategies } from '../strategies/builtin-strategies.js';
 import { runToolLoop } from '../tools/run-tool-loop.js';
 import { streamToolLoop } from '../tools/stream-tool-loop.js';
 import { wantsToolLoop } from '../tools/tool-loop-request.js';
-import { AbortScope } from '../util/abort-scope.js';
+import { ABORT_SCOPE, AbortScope } from '../util/abort-scope.js';
 import { LazyStream } from '../util/lazy-stream.js';
 import { createRequestId } from '../util/request-id.js';
 import { parseChatRequest } from '../validation/chat-request-schema.js';
@@ -155,7 +155,7 @@ export class Fusion {
     const call = this.#begin(options);
     try {
       await this.ready;
-      const context: HookContext = { requestId: call.requestId, signal: call.signal };
+      const context = hookContext(call);
       let normalized = parseChatRequest(request);
       if (this.#hooks.has('chat:request'))
         normalized = await this.#hooks.run('chat:request', normalized, context);
@@ -191,7 +191,7 @@ export class Fusion {
       open: async () => {
         call = this.#begin(options);
         await this.ready;
-        const context: HookContext = { requestId: call.requestId, signal: call.signal };
+        const context = hookContext(call);
         let normalized = parseChatRequest(request);
         if (this.#hooks.has('chat:request'))
           normalized = await this.#hooks.run('chat:request', normalized, context);
@@ -464,12 +464,17 @@ export class Fusion {
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs ?? 600_000;
     // One scope per request carries the client's signal and the total deadline; shutdown reaches it
     // through the set below rather than one more listener per request on a shared signal.
-    const scope = new AbortScope(options.signal, timeoutMs, () => callTimeout('total', timeoutMs));
+    const scope = new AbortScope(options[ABORT_SCOPE] ?? options.signal, timeoutMs, () =>
+      callTimeout('total', timeoutMs),
+    );
     this.#scopes.add(scope);
     this.#inFlight++;
     let ended = false;
     return {
-      signal: scope.signal,
+      // Made when read: a call that only needs the scope never creates a signal.
+      get signal() {
+        return scope.signal;
+      },
       scope,
       requestId: options.requestId ?? createRequestId(),
       // Always set (undefined without a key): one object shape, no spread, on every call.
@@ -495,6 +500,16 @@ export class Fusion {
     for (const pipeline of options.pipelines ?? []) this.registerPipeline(pipeline);
     this.#monitor.start();
   }
+}
+
+/** What hooks get: the request id, and the signal made only if a hook reads it. */
+function hookContext(call: TrackedCall): HookContext {
+  return {
+    requestId: call.requestId,
+    get signal() {
+      return call.signal;
+    },
+  };
 }
 
 /** One request in flight: its call options, and `end` to stop tracking it. */

@@ -1,10 +1,13 @@
 import { hasContent } from '../calls/call-model.js';
 import { toFusionError } from '../errors/to-fusion-error.js';
 import type { Fusion } from '../fusion/fusion.js';
+import type { RequestOptions } from '../fusion/fusion-options.js';
 import type { ChatChunk } from '../spec/chat/chat-chunk.js';
 import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { ChatResult, Usage } from '../spec/chat/chat-result.js';
+import type { RouteHandler } from '../spec/plugin/v1/plugin-v1.js';
 import type { FusionTrace } from '../spec/strategy/v1/fusion-trace.js';
+import { ABORT_SCOPE, type Abortable, abortableOf, isAbortScope } from '../util/abort-scope.js';
 import { onReady, type ReadyValues, takeReady } from '../util/ready-values.js';
 import { withErrorHeaders } from './responses.js';
 
@@ -14,9 +17,29 @@ export const TRACE_HEADER = 'x-fusion-trace-id';
 /** What a route that translates another API into a chat call passes along. */
 export interface ChatCallContext {
   requestId: string;
-  signal: AbortSignal;
+  /** The request's signal, or the scope the node adapter gives instead (see {@link chatCallContext}). */
+  abort: Abortable | undefined;
   /** The API key the call is made for (its tokens count there). */
   apiKeyId?: string | undefined;
+}
+
+/** The chat call context of a route's request (its id, what aborts it, its key). */
+export function chatCallContext(
+  context: Parameters<RouteHandler>[1],
+  apiKeyId: string | undefined = context.apiKey?.id,
+): ChatCallContext {
+  return { requestId: context.requestId, abort: abortableOf(context), apiKeyId };
+}
+
+/** Request options following `abort` (a scope is followed without making its signal). */
+function requestOptions(
+  { requestId, abort, apiKeyId }: ChatCallContext,
+  onTrace: (trace: FusionTrace) => void,
+): RequestOptions {
+  const options: RequestOptions = { requestId, apiKeyId, onTrace };
+  if (isAbortScope(abort)) options[ABORT_SCOPE] = abort;
+  else options.signal = abort;
+  return options;
 }
 
 /**
@@ -26,18 +49,16 @@ export interface ChatCallContext {
 export async function answerChat(
   fusion: Fusion,
   chat: ChatRequest,
-  { requestId, signal, apiKeyId }: ChatCallContext,
+  context: ChatCallContext,
 ): Promise<{ result: ChatResult; headers: Record<string, string> | undefined }> {
   let traceId: string | undefined;
   try {
-    const result = await fusion.chat(chat, {
-      requestId,
-      signal,
-      apiKeyId,
-      onTrace: (trace: FusionTrace) => {
+    const result = await fusion.chat(
+      chat,
+      requestOptions(context, (trace) => {
         traceId = trace.id;
-      },
-    });
+      }),
+    );
     return { result, headers: traceId ? { [TRACE_HEADER]: traceId } : undefined };
   } catch (error) {
     throw traceId ? withErrorHeaders(error, { [TRACE_HEADER]: traceId }) : error;
@@ -67,22 +88,21 @@ export interface OpenedChatStream {
 export async function openChatStream(
   fusion: Fusion,
   chat: ChatRequest,
-  { requestId, signal, apiKeyId }: ChatCallContext,
+  context: ChatCallContext,
   request: Request,
 ): Promise<OpenedChatStream> {
+  const { requestId } = context;
   let traceId: string | undefined;
   // undici's Request follows its init signal through a WeakRef: hold it until the stream ends.
   const held: { request?: Request } = { request };
   // Its `return()` stops the upstream at once, also while a chunk is pending (see `fusion.stream`).
   const iterator = fusion
-    .stream(chat, {
-      requestId,
-      apiKeyId,
-      signal,
-      onTrace: (trace) => {
+    .stream(
+      chat,
+      requestOptions(context, (trace) => {
         traceId = trace.id;
-      },
-    })
+      }),
+    )
     [Symbol.asyncIterator]();
   const buffered: ChatChunk[] = [];
   let next: IteratorResult<ChatChunk>;

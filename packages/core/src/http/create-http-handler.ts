@@ -4,6 +4,8 @@ import { NotFoundError } from '../errors/not-found-error.js';
 import { toFusionError } from '../errors/to-fusion-error.js';
 import { UnavailableError } from '../errors/unavailable-error.js';
 import type { Fusion } from '../fusion/fusion.js';
+import type { RouteHandler } from '../spec/plugin/v1/plugin-v1.js';
+import { ABORT_SCOPE, type AbortScope } from '../util/abort-scope.js';
 import { requestIdFrom } from '../util/request-id.js';
 import { anthropicRoutes } from './anthropic/anthropic-routes.js';
 import { completionsRoutes } from './completions/completions-routes.js';
@@ -122,12 +124,7 @@ export function createHttpHandler(
         }
       } else {
         guard.checkBody(request, method, routes.acceptsOf(match.handler));
-        response = await match.handler(request, {
-          requestId,
-          signal: request.signal,
-          params: match.params,
-          ...(apiKey ? { apiKey } : {}),
-        });
+        response = await match.handler(request, routeContext(request, requestId, match.params, apiKey));
         if (!response.headers.has('x-request-id')) response = withRequestId(response, requestId);
       }
     } catch (error) {
@@ -152,6 +149,27 @@ export function createHttpHandler(
       durationMs: performance.now() - startedAt,
     });
     return response;
+  };
+}
+
+/**
+ * What a route handler gets. The signal is the request's, read only when a route asks for it: the
+ * node adapter's request carries a scope ({@link ABORT_SCOPE}) that the chat routes follow instead.
+ */
+function routeContext(
+  request: Request,
+  requestId: string,
+  params: Record<string, string>,
+  apiKey: ApiKeyPrincipal | undefined,
+): Parameters<RouteHandler>[1] & { [ABORT_SCOPE]: AbortScope | undefined } {
+  return {
+    requestId,
+    get signal() {
+      return request.signal;
+    },
+    params,
+    apiKey,
+    [ABORT_SCOPE]: (request as { [ABORT_SCOPE]?: AbortScope })[ABORT_SCOPE],
   };
 }
 

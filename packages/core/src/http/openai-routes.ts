@@ -4,7 +4,7 @@ import type { ChatRequest } from '../spec/chat/chat-request.js';
 import type { RouteHandler } from '../spec/plugin/v1/plugin-v1.js';
 import { float32Base64 } from '../util/base64.js';
 import { parseEmbedRequest } from '../validation/embed-request-schema.js';
-import { answerChat, openChatStream } from './chat-call.js';
+import { answerChat, chatCallContext, openChatStream } from './chat-call.js';
 import { modelLifecycle } from './model-lifecycle-routes.js';
 import { readJsonBody } from './read-json-body.js';
 import { jsonResponse } from './responses.js';
@@ -12,13 +12,13 @@ import { sseResponse } from './sse-response.js';
 
 /** The OpenAI-compatible routes, as `[method, path, handler]`. */
 export function openAIRoutes(fusion: Fusion): [string, string, RouteHandler][] {
-  const chatCompletions: RouteHandler = async (request, { requestId, signal, apiKey }) => {
+  const chatCompletions: RouteHandler = async (request, routeContext) => {
     // `fusion.chat` and `fusion.stream` validate the body; here it is only read.
     const chat = (await readJsonBody(request, fusion.maxBodyBytes)) as ChatRequest;
-    const context = { requestId, signal, apiKeyId: apiKey?.id };
+    const context = chatCallContext(routeContext);
     if (typeof chat !== 'object' || chat === null || chat.stream !== true) {
       const { result, headers } = await answerChat(fusion, chat, context);
-      return jsonResponse(result, 200, requestId, headers);
+      return jsonResponse(result, 200, context.requestId, headers);
     }
     const opened = await openChatStream(fusion, chat, context, request);
     return sseResponse(

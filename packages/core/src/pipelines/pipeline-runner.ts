@@ -232,7 +232,7 @@ export class Pipeline {
     };
     onTrace?.(trace);
     const timeoutMs = Math.min(limits.timeoutMs ?? call.timeoutMs, call.timeoutMs);
-    const scope = new AbortScope(call.signal, timeoutMs, () => callTimeout('total', timeoutMs));
+    const scope = new AbortScope(call.scope ?? call.signal, timeoutMs, () => callTimeout('total', timeoutMs));
     const deadline = trace.startedAt + timeoutMs;
     this.#running++;
     const run: PipelineRun = {

@@ -4,7 +4,7 @@ import { QueueFullError } from '../errors/queue-full-error.js';
 export type QueueRejectReason = 'model' | 'global' | 'timeout';
 
 import type { QueueLimits } from '../fusion/fusion-options.js';
-import { abortReason } from '../util/abort.js';
+import { type Abortable, abortReasonOfAbortable, isAborted, onAbort } from '../util/abort-scope.js';
 
 /** Counters of one model in the queue. */
 export interface ModelQueueStats {
@@ -95,11 +95,11 @@ export class RequestQueue {
    */
   acquire(
     model: string,
-    signal?: AbortSignal,
+    signal?: Abortable,
     onWaited?: (waitedMs: number, queued: number) => void,
     onRejected?: (reason: QueueRejectReason) => void,
   ): Promise<() => void> {
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (signal && isAborted(signal)) return Promise.reject(abortReasonOfAbortable(signal));
     const state = this.#state(model);
     // After every drain, each waiter is blocked (global or its model full); so when this call can run,
     // nobody it would overtake could, and it need not wait, however long the line of others is.
@@ -119,12 +119,12 @@ export class RequestQueue {
     const queued = state.waiting;
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = () => waiter.fail(abortReason(signal!));
+      let stopListening: (() => void) | undefined;
       const settle = () => {
         waiter.done = true;
         state.waiting--;
         if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        stopListening?.();
         const index = this.#waiters.indexOf(waiter);
         if (index >= 0) this.#waiters.splice(index, 1);
       };
@@ -148,7 +148,7 @@ export class RequestQueue {
       };
       state.waiting++;
       this.#waiters.push(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal) stopListening = onAbort(signal, () => waiter.fail(abortReasonOfAbortable(signal)));
       timer = setTimeout(() => {
         state.rejected++;
         onRejected?.('timeout');

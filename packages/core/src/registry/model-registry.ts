@@ -7,6 +7,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { HealthStatus } from '../spec/health.js';
 import type { ModelInfo } from '../spec/model/model-info.js';
 import type { ProviderV1 } from '../spec/provider/v1/provider-v1.js';
+import { type Abortable, isAbortScope } from '../util/abort-scope.js';
 import type { ModelListEntry, RegisteredModel } from './registered-model.js';
 
 export interface ModelRegistryOptions {
@@ -209,11 +210,12 @@ export class ModelRegistry {
    * Marks a model in use for one request, loading it first when its provider manages memory.
    * Returns the release function. A model in use is never evicted.
    */
-  async use(model: RegisteredModel, signal?: AbortSignal): Promise<() => void> {
+  async use(model: RegisteredModel, signal?: Abortable): Promise<() => void> {
     model.inUse++;
     model.lastUsed = Date.now();
     try {
-      if (model.provider.load && model.info.loaded === false) await this.load(model, signal);
+      if (model.provider.load && model.info.loaded === false)
+        await this.load(model, isAbortScope(signal) ? signal.signal : signal);
     } catch (error) {
       model.inUse--;
       throw error;

@@ -1,75 +1,141 @@
-import { abortReason } from './abort.js';
+import { abortReasonOf } from './abort.js';
 
 /**
- * The cancellation of one call: its own signal, aborted when the parent signal aborts, when the
- * timeout passes, or by `abort()`. `whenAborted()` gives a promise to race work against without
- * adding a listener per race (on Node 20 each `addEventListener` on a signal costs microseconds,
- * and this runs several times per request).
+ * Where an object that belongs to a scope keeps it (the call options a provider gets, the adapter's
+ * request), so that the core and the providers can follow an abort without creating its signal.
+ */
+export const ABORT_SCOPE: unique symbol = Symbol.for('@fusionkit/abort-scope') as never;
+
+/** A signal, or a scope that gives one on demand. */
+export type Abortable = AbortSignal | AbortScope;
+
+const noop = () => {};
+/** Marks scopes across copies of this module (the CommonJS entries each bundle their own). */
+const BRAND = Symbol.for('@fusionkit/abort-scope/brand');
+
+/** Whether `value` is an {@link AbortScope}, of this copy of the module or another. */
+export function isAbortScope(value: unknown): value is AbortScope {
+  return typeof value === 'object' && value !== null && (value as { [BRAND]?: boolean })[BRAND] === true;
+}
+
+/**
+ * The cancellation of one request or call: aborted when its parent aborts, when the timeout passes,
+ * or by `abort()`. Its `signal` is made only when someone reads it: on Node 20 an `AbortSignal`
+ * costs microseconds to create and to listen to, and a plain request needs none. Internal listeners
+ * use {@link AbortScope.onAbort}; `whenAborted()` gives a promise to race work against.
  */
 export class AbortScope {
-  readonly #controller = new AbortController();
-  #removeParentListeners: (() => void)[] = [];
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+  #listeners: (() => void)[] | undefined;
+  #unfollow: (() => void)[] | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #aborted: Promise<never> | undefined;
+  #whenAborted: Promise<never> | undefined;
   #rejectAborted: ((error: Error) => void) | undefined;
 
-  constructor(parent?: AbortSignal, timeoutMs?: number, onTimeout?: () => Error) {
-    if (parent?.aborted) {
-      this.abort(parent.reason);
-      return;
+  get [BRAND](): boolean {
+    return true;
+  }
+
+  constructor(parent?: Abortable, timeoutMs?: number, onTimeout?: () => Error) {
+    if (parent) {
+      this.follow(parent);
+      if (this.#aborted) return;
     }
-    if (parent) this.follow(parent);
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
       this.#timer = setTimeout(() => this.abort(onTimeout?.()), timeoutMs);
       (this.#timer as { unref?: () => void }).unref?.();
     }
   }
 
-  /** Aborts this scope too when `signal` aborts (a per-call signal on top of the request's). */
-  follow(signal: AbortSignal): void {
-    if (this.isAborted) return;
-    if (signal.aborted) {
-      this.abort(signal.reason);
+  /** Aborts this scope too when `parent` aborts (a per-call scope on top of the request's). */
+  follow(parent: Abortable): void {
+    if (this.#aborted) return;
+    if (isAbortScope(parent)) {
+      if (parent.isAborted) {
+        this.abort(parent.reason);
+        return;
+      }
+      (this.#unfollow ??= []).push(parent.onAbort(() => this.abort(parent.reason)));
       return;
     }
-    const listener = () => this.abort(signal.reason);
-    signal.addEventListener('abort', listener, { once: true });
-    this.#removeParentListeners.push(() => signal.removeEventListener('abort', listener));
+    if (parent.aborted) {
+      this.abort(parent.reason);
+      return;
+    }
+    const listener = () => this.abort(parent.reason);
+    parent.addEventListener('abort', listener, { once: true });
+    (this.#unfollow ??= []).push(() => parent.removeEventListener('abort', listener));
   }
 
+  /** The scope as a signal, made on first use; it aborts with the scope. */
   get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
     return this.#controller.signal;
   }
 
   get isAborted(): boolean {
-    return this.#controller.signal.aborted;
+    return this.#aborted;
+  }
+
+  /** Why it aborted (as `AbortSignal.reason`); `undefined` until then. */
+  get reason(): unknown {
+    return this.#reason;
   }
 
   abort(reason?: unknown): void {
-    if (this.#controller.signal.aborted) return;
-    this.#controller.abort(reason);
-    this.#rejectAborted?.(abortReason(this.#controller.signal));
+    if (this.#aborted) return;
+    this.#aborted = true;
+    // As AbortController: no reason given is an AbortError.
+    this.#reason =
+      reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
+    this.#controller?.abort(this.#reason);
+    const listeners = this.#listeners;
+    this.#listeners = undefined;
+    if (listeners) for (const listener of listeners) listener();
+    this.#rejectAborted?.(abortReasonOf(this.#reason));
     this.dispose();
+  }
+
+  /**
+   * Calls `listener` once when the scope aborts, without making its signal. Returns the function
+   * that stops listening. Like `addEventListener`, nothing is called for a scope already aborted.
+   */
+  onAbort(listener: () => void): () => void {
+    if (this.#aborted) return noop;
+    const listeners = (this.#listeners ??= []);
+    listeners.push(listener);
+    return () => {
+      const index = listeners.indexOf(listener);
+      if (index !== -1) listeners.splice(index, 1);
+    };
   }
 
   /** A promise that rejects with the abort reason (a FusionError) once the scope aborts. */
   whenAborted(): Promise<never> {
-    if (!this.#aborted) {
-      this.#aborted = this.isAborted
-        ? Promise.reject(abortReason(this.signal))
+    if (!this.#whenAborted) {
+      this.#whenAborted = this.#aborted
+        ? Promise.reject(abortReasonOf(this.#reason))
         : new Promise<never>((_resolve, reject) => {
             this.#rejectAborted = reject;
           });
       // Racing is optional: an abort nobody raced must not be an unhandled rejection.
-      this.#aborted.catch(() => {});
+      this.#whenAborted.catch(noop);
     }
-    return this.#aborted;
+    return this.#whenAborted;
   }
 
-  /** Stops listening to the parent and the clock. The signal keeps its state. */
+  /** Stops listening to the parent and the clock. The scope keeps its state. */
   dispose(): void {
-    for (const remove of this.#removeParentListeners) remove();
-    this.#removeParentListeners.length = 0;
+    const unfollow = this.#unfollow;
+    if (unfollow) {
+      this.#unfollow = undefined;
+      for (const stop of unfollow) stop();
+    }
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
@@ -78,8 +144,39 @@ export class AbortScope {
 /** Settles like `promise`, or rejects with the scope's abort reason if the scope aborts first. */
 export function raceScope<TValue>(promise: Promise<TValue>, scope: AbortScope): Promise<TValue> {
   if (scope.isAborted) {
-    promise.catch(() => {});
+    promise.catch(noop);
     return scope.whenAborted();
   }
   return Promise.race([promise, scope.whenAborted()]);
+}
+
+/**
+ * What aborts a call made with `options`: the scope the orchestrator attached (no signal is made),
+ * else `options.signal`.
+ */
+export function abortableOf(
+  options: { signal?: AbortSignal | undefined } | undefined,
+): Abortable | undefined {
+  if (options === undefined) return undefined;
+  return (options as { [ABORT_SCOPE]?: AbortScope })[ABORT_SCOPE] ?? options.signal;
+}
+
+/** Whether `abortable` has aborted. */
+export function isAborted(abortable: Abortable): boolean {
+  return isAbortScope(abortable) ? abortable.isAborted : abortable.aborted;
+}
+
+/** The abort reason of `abortable` as an Error (see `abortReason`). */
+export function abortReasonOfAbortable(abortable: Abortable): Error {
+  return abortReasonOf(abortable.reason);
+}
+
+/**
+ * Calls `listener` once when `abortable` aborts. Returns the function that stops listening. Nothing
+ * is called when it has aborted already: check {@link isAborted} first.
+ */
+export function onAbort(abortable: Abortable, listener: () => void): () => void {
+  if (isAbortScope(abortable)) return abortable.onAbort(listener);
+  abortable.addEventListener('abort', listener, { once: true });
+  return () => abortable.removeEventListener('abort', listener);
 }

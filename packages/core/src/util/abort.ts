@@ -9,7 +9,11 @@ export function throwIfAborted(signal: AbortSignal): void {
 
 /** The abort reason of a signal as an Error (an {@link AbortedError} unless a FusionError was given). */
 export function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
+  return abortReasonOf(signal.reason);
+}
+
+/** An abort reason (`AbortSignal.reason`) as an Error, as {@link abortReason} gives it. */
+export function abortReasonOf(reason: unknown): Error {
   // Not "any error with a `code`": a DOMException has a numeric one, and must not escape unconverted.
   if (FusionError.isInstance(reason)) return reason;
   if (reason instanceof Error && reason.name === 'TimeoutError') {

@@ -143,7 +143,7 @@ describe('ready values through the stream path', () => {
     const opened = await openChatStream(
       fusion,
       request,
-      { requestId: 'r1', signal: controller.signal },
+      { requestId: 'r1', abort: controller.signal },
       new Request('http://x/'),
     );
     const source = new ChatEventSource(undefined, opened.chunks, {
@@ -185,7 +185,7 @@ describe('ready values through the stream path', () => {
     const opened = await openChatStream(
       fusion,
       request,
-      { requestId: 'r2', signal: controller.signal },
+      { requestId: 'r2', abort: controller.signal },
       new Request('http://x/'),
     );
     const source = new ChatEventSource(undefined, opened.chunks, { includeUsage: false, onEnd: opened.end });
@@ -214,7 +214,7 @@ describe('ready values through the stream path', () => {
     const opened = await openChatStream(
       fusion,
       request,
-      { requestId: 'r3', signal: controller.signal },
+      { requestId: 'r3', abort: controller.signal },
       new Request('http://x/'),
     );
     const source = new ChatEventSource(undefined, opened.chunks, { includeUsage: false, onEnd: opened.end });
@@ -241,7 +241,7 @@ describe('ready values through the stream path', () => {
     const opened = await openChatStream(
       fusion,
       request,
-      { requestId: 'r4', signal: controller.signal },
+      { requestId: 'r4', abort: controller.signal },
       new Request('http://x/'),
     );
     const source = new ChatEventSource(undefined, opened.chunks, { includeUsage: false, onEnd: opened.end });

@@ -5,7 +5,7 @@ import { AbortedError, FusionError, TimeoutError } from '@fusionkit/core';
  * FusionError (a deadline the orchestrator set, for example), a {@link TimeoutError} for
  * `AbortSignal.timeout()`, an {@link AbortedError} otherwise.
  */
-export function abortReason(signal: AbortSignal): FusionError {
+export function abortReason(signal: { readonly reason: unknown }): FusionError {
   const reason: unknown = signal.reason;
   if (FusionError.isInstance(reason)) return reason;
   if (reason instanceof Error && reason.name === 'TimeoutError') {

@@ -14,6 +14,7 @@ import {
   UnavailableError,
   UpstreamError,
 } from '@fusionkit/core';
+import { abortableOf } from '@fusionkit/core/internal';
 import { ChatStream } from './chat-stream.js';
 import { checkHealth } from './check-health.js';
 import { discoverConcurrency } from './discover-concurrency.js';
@@ -92,7 +93,7 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions): OpenAI
       path,
       body,
       headers,
-      signal: call.signal,
+      signal: abortableOf(call),
       timeoutMs: remaining(timeoutMs, call.deadline),
     };
   };

@@ -1,6 +1,7 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { FusionError } from '@fusionkit/core';
+import type { Abortable } from '@fusionkit/core/internal';
 import { UpstreamExchange } from './upstream-exchange.js';
 
 /** Options of {@link HttpClient}. */
@@ -30,7 +31,7 @@ export interface HttpRequestOptions {
   rawBody?: { bytes: Buffer; contentType: string };
   /** Per-call headers (`x-request-id`, headers the orchestrator forwards). */
   headers?: Record<string, string>;
-  signal?: AbortSignal;
+  signal?: Abortable | undefined;
   /** See {@link UpstreamExchange}. */
   timeoutMs?: number;
   onFailure?: (error: FusionError) => void;

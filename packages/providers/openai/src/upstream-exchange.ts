@@ -1,5 +1,6 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { type FusionError, TimeoutError, UpstreamError } from '@fusionkit/core';
+import { type Abortable, isAborted, onAbort } from '@fusionkit/core/internal';
 import { abortReason } from './abort-reason.js';
 import { isStaleSocketError, toTransportError } from './transport-error.js';
 
@@ -9,8 +10,8 @@ export interface UpstreamExchangeOptions {
   createRequest: () => ClientRequest;
   /** The request body, sent with `content-length`; kept only until the response arrives. */
   body: Buffer | string | undefined;
-  /** Aborting it destroys the upstream request. */
-  signal: AbortSignal | undefined;
+  /** Aborting it destroys the upstream request (a call's scope is followed without making its signal). */
+  signal: Abortable | undefined;
   /** Milliseconds until the exchange fails with a TimeoutError, unless {@link UpstreamExchange.stopTimer} is called. */
   timeoutMs: number | undefined;
   /** Provider id, for error messages. */
@@ -36,7 +37,7 @@ export class UpstreamExchange {
   #retried = false;
   #disposed = false;
   #waiters: { resolve: (response: IncomingMessage) => void; reject: (error: Error) => void }[] = [];
-  readonly #onAbort = () => this.fail(abortReason(this.#options.signal!));
+  #stopAbort: (() => void) | undefined;
 
   constructor(options: UpstreamExchangeOptions) {
     // The body is held in one place only, so that dropping it lets it go.
@@ -44,12 +45,14 @@ export class UpstreamExchange {
     this.#options = rest;
     this.#body = body;
     const { signal, timeoutMs } = options;
-    if (signal?.aborted) {
-      this.#failure = abortReason(signal);
-      this.#disposed = true;
-      return;
+    if (signal) {
+      if (isAborted(signal)) {
+        this.#failure = abortReason(signal);
+        this.#disposed = true;
+        return;
+      }
+      this.#stopAbort = onAbort(signal, () => this.fail(abortReason(signal)));
     }
-    signal?.addEventListener('abort', this.#onAbort, { once: true });
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
       this.#timer = setTimeout(
         () =>
@@ -174,6 +177,7 @@ export class UpstreamExchange {
     this.#disposed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#options.signal?.removeEventListener('abort', this.#onAbort);
+    this.#stopAbort?.();
+    this.#stopAbort = undefined;
   }
 }

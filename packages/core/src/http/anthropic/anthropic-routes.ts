@@ -1,7 +1,7 @@
 import { estimatePromptTokens } from '../../calls/estimate-usage.js';
 import type { Fusion } from '../../fusion/fusion.js';
 import type { RouteHandler, RouteOptions } from '../../spec/plugin/v1/plugin-v1.js';
-import { answerChat, openChatStream } from '../chat-call.js';
+import { answerChat, chatCallContext, openChatStream } from '../chat-call.js';
 import { EventStreamResponse } from '../event-stream-response.js';
 import { readJsonBody } from '../read-json-body.js';
 import { jsonResponse } from '../responses.js';
@@ -27,13 +27,15 @@ const ANTHROPIC_ROUTE: RouteOptions = { formatError: anthropicErrorBody };
  * shapes, so Claude-style clients get fusion, fallback and routing like any OpenAI client.
  */
 export function anthropicRoutes(fusion: Fusion): RouteEntry[] {
-  const messages: RouteHandler = async (request, { requestId, signal, apiKey }) => {
+  const messages: RouteHandler = async (request, routeContext) => {
+    const context = chatCallContext(routeContext);
+    const { requestId } = context;
     const chat = toChatRequest(await readJsonBody(request, fusion.maxBodyBytes));
     if (chat.stream !== true) {
-      const { result, headers } = await answerChat(fusion, chat, { requestId, signal, apiKeyId: apiKey?.id });
+      const { result, headers } = await answerChat(fusion, chat, context);
       return jsonResponse(toAnthropicMessage(result), 200, requestId, headers);
     }
-    const opened = await openChatStream(fusion, chat, { requestId, signal, apiKeyId: apiKey?.id }, request);
+    const opened = await openChatStream(fusion, chat, context, request);
     const source = new AnthropicEventSource(opened.chunks, {
       model: opened.model,
       estimatedInputTokens: estimatePromptTokens(chat),

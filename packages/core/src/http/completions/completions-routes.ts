@@ -1,6 +1,6 @@
 import type { Fusion } from '../../fusion/fusion.js';
 import type { RouteHandler } from '../../spec/plugin/v1/plugin-v1.js';
-import { answerChat, openChatStream } from '../chat-call.js';
+import { answerChat, chatCallContext, openChatStream } from '../chat-call.js';
 import { EventStreamResponse } from '../event-stream-response.js';
 import { readJsonBody } from '../read-json-body.js';
 import { jsonResponse } from '../responses.js';
@@ -14,22 +14,15 @@ import { toCompletionCall, toTextCompletion } from './to-completion.js';
  * is asked as one user message, the answer comes back as a `text_completion` (or its stream).
  */
 export function completionsRoutes(fusion: Fusion): RouteEntry[] {
-  const completions: RouteHandler = async (request, { requestId, signal, apiKey }) => {
+  const completions: RouteHandler = async (request, routeContext) => {
+    const context = chatCallContext(routeContext);
+    const { requestId } = context;
     const call = toCompletionCall(await readJsonBody(request, fusion.maxBodyBytes));
     if (!call.stream) {
-      const { result, headers } = await answerChat(fusion, call.chat, {
-        requestId,
-        signal,
-        apiKeyId: apiKey?.id,
-      });
+      const { result, headers } = await answerChat(fusion, call.chat, context);
       return jsonResponse(toTextCompletion(result, call), 200, requestId, headers);
     }
-    const opened = await openChatStream(
-      fusion,
-      call.chat,
-      { requestId, signal, apiKeyId: apiKey?.id },
-      request,
-    );
+    const opened = await openChatStream(fusion, call.chat, context, request);
     const source = new CompletionEventSource(opened.chunks, {
       model: opened.model,
       includeUsage: call.includeUsage,

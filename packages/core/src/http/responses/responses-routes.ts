@@ -107,13 +107,17 @@ export function responsesRoutes(
     }
 
     if (body.stream !== true) {
-      const { result, headers } = await answerChat(fusion, chat, { requestId, signal, apiKeyId: owner });
+      const { result, headers } = await answerChat(fusion, chat, {
+        requestId,
+        abort: signal,
+        apiKeyId: owner,
+      });
       const response = toResponseObject(skeleton, result);
       await save(response);
       return jsonResponse(response, 200, requestId, headers);
     }
 
-    const opened = await openChatStream(fusion, chat, { requestId, signal, apiKeyId: owner }, request);
+    const opened = await openChatStream(fusion, chat, { requestId, abort: signal, apiKeyId: owner }, request);
     const source = new ResponseEventSource(skeleton, opened.chunks, {
       onCancel: opened.cancel,
       onEnd: async (response, error) => {

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { AbortedError } from '../errors/aborted-error.js';
+import { TimeoutError } from '../errors/timeout-error.js';
+import { ABORT_SCOPE, AbortScope, abortableOf, isAbortScope, onAbort, raceScope } from './abort-scope.js';
+
+describe('AbortScope', () => {
+  it('makes its signal on first read, aborted with the reason when the scope aborted before', () => {
+    const scope = new AbortScope();
+    const reason = new Error('gone');
+    scope.abort(reason);
+    expect(scope.isAborted).toBe(true);
+    expect(scope.signal.aborted).toBe(true);
+    expect(scope.signal.reason).toBe(reason);
+  });
+
+  it('aborts a signal read earlier, and gives an AbortError when no reason is given', () => {
+    const scope = new AbortScope();
+    const { signal } = scope;
+    scope.abort();
+    expect(signal.aborted).toBe(true);
+    expect((signal.reason as DOMException).name).toBe('AbortError');
+    expect(scope.reason).toBe(signal.reason);
+  });
+
+  it('calls each listener once, not after it stopped listening, and none for a scope already aborted', () => {
+    const scope = new AbortScope();
+    const calls: string[] = [];
+    onAbort(scope, () => calls.push('a'));
+    const stop = scope.onAbort(() => calls.push('b'));
+    stop();
+    scope.abort();
+    scope.abort();
+    scope.onAbort(() => calls.push('late'));
+    expect(calls).toEqual(['a']);
+  });
+
+  it('follows a parent scope, a signal, and its timeout', async () => {
+    const parent = new AbortScope();
+    const child = new AbortScope(parent);
+    const controller = new AbortController();
+    const other = new AbortScope(controller.signal);
+    parent.abort(new Error('parent'));
+    controller.abort(new Error('signal'));
+    expect((child.reason as Error).message).toBe('parent');
+    expect((other.reason as Error).message).toBe('signal');
+    const timed = new AbortScope(undefined, 5, () => new TimeoutError('late'));
+    await expect(raceScope(new Promise(() => {}), timed)).rejects.toBeInstanceOf(TimeoutError);
+  });
+
+  it('stops following its parent once disposed', () => {
+    const parent = new AbortScope();
+    const child = new AbortScope(parent);
+    child.dispose();
+    parent.abort();
+    expect(child.isAborted).toBe(false);
+  });
+
+  it('races work against the abort, with the reason as a FusionError', async () => {
+    const scope = new AbortScope();
+    const raced = raceScope(new Promise(() => {}), scope);
+    scope.abort(new DOMException('client left', 'AbortError'));
+    await expect(raced).rejects.toBeInstanceOf(AbortedError);
+    await expect(raceScope(Promise.resolve(1), new AbortScope())).resolves.toBe(1);
+  });
+
+  it('is found on call options that carry it, else their signal is', () => {
+    const scope = new AbortScope();
+    const signal = new AbortController().signal;
+    expect(abortableOf({ signal, [ABORT_SCOPE]: scope } as { signal: AbortSignal })).toBe(scope);
+    expect(abortableOf({ signal })).toBe(signal);
+    expect(isAbortScope(scope)).toBe(true);
+    expect(isAbortScope(signal)).toBe(false);
+  });
+});
