@@ -15,31 +15,48 @@ function tooLarge(limit: number): PayloadTooLargeError {
 /**
  * The whole body of a request as bytes, refused with 413 as soon as it passes `limit` (at once when
  * `content-length` says so, before reading anything). Takes the node adapter's socket bytes when
- * offered ({@link REQUEST_BYTES}), else reads the Web stream under the limit.
+ * offered ({@link REQUEST_BYTES}), else reads the Web stream under the limit. Not `async`: the read's
+ * own promise is passed on, with one more only to translate a failure.
  */
-export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
+export function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (declared !== null && Number(declared) > limit) return Promise.reject(tooLarge(limit));
+  let read: Promise<Uint8Array>;
   try {
-    return await readBytes(request, limit);
+    const direct = (request as BytesReadable)[REQUEST_BYTES];
+    read = typeof direct === 'function' ? direct.call(request, limit) : readStream(request, limit);
   } catch (error) {
-    if (error instanceof PayloadTooLargeError || error instanceof InvalidRequestError) throw error;
-    const { name, status } = (error ?? {}) as { name?: string; status?: number };
-    // The node adapter errors the body this way when a chunked body passes the limit.
-    if (name === 'PayloadTooLargeError' || status === 413) throw tooLarge(limit);
-    if (request.signal.aborted) throw new AbortedError('The client closed the request while sending it.');
-    throw new InvalidRequestError('The request body could not be read.', { cause: error });
+    read = Promise.reject(error);
   }
+  return read.then(undefined, (error: unknown) => {
+    throw readFailure(error, request, limit);
+  });
+}
+
+/** What a failed body read is answered with. */
+function readFailure(error: unknown, request: Request, limit: number): Error {
+  if (error instanceof PayloadTooLargeError || error instanceof InvalidRequestError) return error;
+  const { name, status } = (error ?? {}) as { name?: string; status?: number };
+  // The node adapter errors the body this way when a chunked body passes the limit.
+  if (name === 'PayloadTooLargeError' || status === 413) return tooLarge(limit);
+  if (request.signal.aborted) return new AbortedError('The client closed the request while sending it.');
+  return new InvalidRequestError('The request body could not be read.', { cause: error });
 }
 
 /** Reads and parses a JSON body under `limit` bytes (see {@link readBodyBytes}). */
-export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
-  const bytes = await readBodyBytes(request, limit);
+export function readJsonBody(request: Request, limit: number): Promise<unknown> {
+  return readBodyBytes(request, limit).then(parseJsonBytes);
+}
+
+/** Strict UTF-8: a body that is not is refused, not repaired. Stateless between `decode` calls. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseJsonBytes(bytes: Uint8Array): unknown {
   if (bytes.byteLength === 0) throw new InvalidRequestError('The request body is empty; send a JSON object.');
 
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = utf8.decode(bytes);
   } catch {
     throw new InvalidRequestError('The request body is not valid UTF-8.');
   }
@@ -75,10 +92,8 @@ function nestedDeeperThan(value: unknown, levels: number): boolean {
 /** A request that can hand over its body bytes without a Web stream (the node adapter's do). */
 type BytesReadable = Request & { [REQUEST_BYTES]?: (limit: number) => Promise<Uint8Array> };
 
-/** The whole body, at most `limit` bytes. */
-async function readBytes(request: BytesReadable, limit: number): Promise<Uint8Array> {
-  const direct = request[REQUEST_BYTES];
-  if (typeof direct === 'function') return direct.call(request, limit);
+/** The whole body of a Web stream, at most `limit` bytes. */
+async function readStream(request: Request, limit: number): Promise<Uint8Array> {
   if (!request.body) throw new InvalidRequestError('The request has no body.');
   const reader = request.body.getReader();
   const parts: Uint8Array[] = [];

@@ -121,19 +121,21 @@ export class HttpClient {
   }
 
   /** Sends a request and reads its whole body, whatever the status. Throws only when no answer came. */
-  async fetchJson(options: HttpRequestOptions & { maxBytes: number }): Promise<JsonResponse> {
+  fetchJson(options: HttpRequestOptions & { maxBytes: number }): Promise<JsonResponse> {
     const exchange = this.send(options);
-    const response = await exchange.response();
-    const text = (await exchange.readBody(options.maxBytes)).toString('utf8');
-    let body: unknown;
-    if (text.length > 0) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = undefined;
+    return exchange.readBody(options.maxBytes).then((bytes) => {
+      const response = exchange.incoming!;
+      const text = bytes.toString('utf8');
+      let body: unknown;
+      if (text.length > 0) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
       }
-    }
-    return { status: response.statusCode ?? 0, headers: response.headers, text, body };
+      return { status: response.statusCode ?? 0, headers: response.headers, text, body };
+    });
   }
 
   /** Closes every pooled connection. */

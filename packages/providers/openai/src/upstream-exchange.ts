@@ -80,34 +80,46 @@ export class UpstreamExchange {
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
-  /** Reads the whole body; fails the exchange when it is larger than `maxBytes`. */
-  async readBody(maxBytes: number): Promise<Buffer> {
-    const response = await this.response();
+  /** The response, once its headers arrived. */
+  get incoming(): IncomingMessage | undefined {
+    return this.#response;
+  }
+
+  /**
+   * Reads the whole body (once the response arrives); fails the exchange when it is larger than
+   * `maxBytes`. One promise for the whole read.
+   */
+  readBody(maxBytes: number): Promise<Buffer> {
+    if (this.#failure) return Promise.reject(this.#failure);
     return new Promise<Buffer>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const onError = () => reject(this.#failure ?? this.#closedEarly());
-      response.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxBytes) {
-          this.fail(
-            new UpstreamError(`The upstream response was larger than ${maxBytes} bytes.`, {
-              isRetryable: false,
-            }),
-          );
-          reject(this.#failure);
-          return;
-        }
-        chunks.push(chunk);
-      });
-      response.once('end', () => {
-        this.#dispose();
-        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-      });
-      response.once('error', onError);
-      response.once('close', () => {
-        if (!response.complete) onError();
-      });
+      const read = (response: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const onError = () => reject(this.#failure ?? this.#closedEarly());
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBytes) {
+            this.fail(
+              new UpstreamError(`The upstream response was larger than ${maxBytes} bytes.`, {
+                isRetryable: false,
+              }),
+            );
+            reject(this.#failure);
+            return;
+          }
+          chunks.push(chunk);
+        });
+        response.once('end', () => {
+          this.#dispose();
+          resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+        });
+        response.once('error', onError);
+        response.once('close', () => {
+          if (!response.complete) onError();
+        });
+      };
+      if (this.#response) read(this.#response);
+      else this.#waiters.push({ resolve: read, reject });
     });
   }
 
