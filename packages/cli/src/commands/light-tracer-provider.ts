@@ -206,8 +206,11 @@ class LightTracer implements Tracer {
   ) {}
 
   startSpan(name: string, options: SpanOptions = {}, context: Context = contextApi.active()): Span {
-    const parent = options.root ? undefined : trace.getSpanContext(context);
-    const validParent = parent && isSpanContextValid(parent) ? parent : undefined;
+    const parentSpan = options.root ? undefined : trace.getSpan(context);
+    const parent = parentSpan?.spanContext();
+    // A parent made here has valid ids by construction: only others' (a caller's traceparent) are checked.
+    const validParent =
+      parent && (parentSpan instanceof LightSpan || isSpanContextValid(parent)) ? parent : undefined;
     const spanId = randomHex(8);
     // The SDK's default sampler, parent-based always-on: a child follows its parent's decision.
     if (validParent && (validParent.traceFlags & TraceFlags.SAMPLED) === 0) {
