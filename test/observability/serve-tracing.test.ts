@@ -45,10 +45,13 @@ beforeAll(async () => {
       if (request.url !== '/v1/traces') return response.writeHead(404).end();
       const body = Buffer.concat(chunks);
       bodies.push({ contentType: request.headers['content-type'], body });
+      // Decoded when JSON; answered with an empty export response in the request's encoding.
       if (request.headers['content-type'] === 'application/json') {
         exports.push(JSON.parse(body.toString('utf8')));
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      } else {
+        response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       }
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
