@@ -1,7 +1,7 @@
 /**
  * `fusion serve` with an OTLP endpoint in its environment sends OpenTelemetry spans there (OTLP/HTTP
- * to a collector stand-in on port 0; JSON with `OTEL_EXPORTER_OTLP_PROTOCOL=http/json`, else
- * protobuf): the request's server span and the upstream call's client span, in one trace, under the
+ * to a collector stand-in on port 0; JSON by default, protobuf with
+ * `OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf`): the request's server span and the upstream call's client span, in one trace, under the
  * `OTEL_SERVICE_NAME`. Without the switch no span is sent.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -88,7 +88,6 @@ describe('fusion serve tracing', () => {
         FUSION_UPSTREAMS: `lab=${upstream.baseURL}`,
         FUSION_STATE: 'memory',
         OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_SERVICE_NAME: 'fusion-under-test',
       },
       cwd,
@@ -116,7 +115,7 @@ describe('fusion serve tracing', () => {
     expect(sent?.headers.traceparent).toBe(`00-${call!.traceId}-${call!.spanId}-01`);
   });
 
-  it('sends protobuf by default (http/protobuf, the OTLP default)', async () => {
+  it('sends protobuf with OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf', async () => {
     bodies.length = 0;
     const cli = await spawnCli(
       ['serve'],
@@ -124,6 +123,7 @@ describe('fusion serve tracing', () => {
         FUSION_UPSTREAMS: `lab=${upstream.baseURL}`,
         FUSION_STATE: 'memory',
         OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
         OTEL_SERVICE_NAME: 'fusion-proto-test',
       },
       cwd,

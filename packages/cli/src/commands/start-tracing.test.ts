@@ -2,26 +2,26 @@ import { describe, expect, it } from 'vitest';
 import { otlpProtocol, tracingWanted } from './start-tracing.js';
 
 describe('otlpProtocol', () => {
-  it('defaults to http/protobuf, as the OpenTelemetry spec does', () => {
-    expect(otlpProtocol({})).toEqual({ protocol: 'http/protobuf' });
+  it('defaults to http/json (the cheaper to encode in fusion serve)', () => {
+    expect(otlpProtocol({})).toEqual({ protocol: 'http/json' });
+    expect(otlpProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toEqual({ protocol: 'http/json' });
+  });
+
+  it('sends protobuf when asked, the traces variable winning over the general one', () => {
     expect(otlpProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' })).toEqual({
       protocol: 'http/protobuf',
     });
-  });
-
-  it('sends JSON when asked, the traces variable winning over the general one', () => {
-    expect(otlpProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toEqual({ protocol: 'http/json' });
     expect(
       otlpProtocol({
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
       }),
-    ).toEqual({ protocol: 'http/json' });
+    ).toEqual({ protocol: 'http/protobuf' });
   });
 
-  it('falls back to http/protobuf for grpc or an unknown value, with a note', () => {
+  it('falls back to http/json for grpc or an unknown value, with a note', () => {
     const grpc = otlpProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
-    expect(grpc.protocol).toBe('http/protobuf');
+    expect(grpc.protocol).toBe('http/json');
     expect(grpc.note).toContain("'grpc' is not supported");
   });
 });
