@@ -11,14 +11,21 @@ import { median } from './statistics.mjs';
 /** The most CPU per request that metrics and tracing may add. */
 export const OBSERVABILITY_TARGET = 1.1;
 
-/** An OTLP/HTTP collector stand-in: reads each export and answers 200. */
+/**
+ * An OTLP/HTTP collector stand-in: reads each export and answers 200 with an empty export response
+ * in the request's encoding (protobuf, `fusion serve`'s default, or JSON).
+ */
 export async function startOtlpSink() {
   let exports = 0;
   const server = createServer((request, response) => {
     request.resume();
     request.on('end', () => {
       exports++;
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (request.headers['content-type'] === 'application/json') {
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      } else {
+        response.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': '0' }).end();
+      }
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,7 +1,8 @@
 /**
  * `fusion serve` with an OTLP endpoint in its environment sends OpenTelemetry spans there (OTLP/HTTP
- * JSON, to a collector stand-in on port 0): the request's server span and the upstream call's client
- * span, in one trace, under the `OTEL_SERVICE_NAME`. Without the switch no span is sent.
+ * to a collector stand-in on port 0; JSON by default, protobuf with
+ * `OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf`): the request's server span and the upstream call's client span, in one trace, under the
+ * `OTEL_SERVICE_NAME`. Without the switch no span is sent.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -30,6 +31,8 @@ let upstream: FaultUpstream;
 let collector: Server;
 let collectorUrl: string;
 const exports: TraceExport[] = [];
+/** What arrived at /v1/traces, undecoded. */
+const bodies: { contentType: string | undefined; body: Buffer }[] = [];
 let cwd: string;
 const running: RunningCli[] = [];
 
@@ -39,8 +42,16 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      if (request.url === '/v1/traces') exports.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (request.url !== '/v1/traces') return response.writeHead(404).end();
+      const body = Buffer.concat(chunks);
+      bodies.push({ contentType: request.headers['content-type'], body });
+      // Decoded when JSON; answered with an empty export response in the request's encoding.
+      if (request.headers['content-type'] === 'application/json') {
+        exports.push(JSON.parse(body.toString('utf8')));
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      } else {
+        response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      }
     });
   });
   await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
@@ -82,7 +93,7 @@ describe('fusion serve tracing', () => {
       cwd,
     );
     running.push(cli);
-    expect(cli.output()).toContain(`tracing: spans to ${collectorUrl}/v1/traces`);
+    expect(cli.output()).toContain(`tracing: spans to ${collectorUrl}/v1/traces (http/json)`);
     await chat(cli, 'traced-serve-1');
     // The batch is sent at the latest when the server closes.
     await cli.stop('SIGTERM');
@@ -104,8 +115,46 @@ describe('fusion serve tracing', () => {
     expect(sent?.headers.traceparent).toBe(`00-${call!.traceId}-${call!.spanId}-01`);
   });
 
+  it('sends protobuf with OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf', async () => {
+    bodies.length = 0;
+    const cli = await spawnCli(
+      ['serve'],
+      {
+        FUSION_UPSTREAMS: `lab=${upstream.baseURL}`,
+        FUSION_STATE: 'memory',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_SERVICE_NAME: 'fusion-proto-test',
+      },
+      cwd,
+    );
+    running.push(cli);
+    expect(cli.output()).toContain(`tracing: spans to ${collectorUrl}/v1/traces (http/protobuf)`);
+    await chat(cli, 'traced-proto-1');
+    await cli.stop('SIGTERM');
+    expect(bodies.length).toBeGreaterThan(0);
+    expect(bodies.every((entry) => entry.contentType === 'application/x-protobuf')).toBe(true);
+    const body = Buffer.concat(bodies.map((entry) => entry.body));
+    // Strings are UTF-8 in protobuf, ids raw bytes: the upstream's traceparent names ids in the body.
+    for (const text of [
+      'fusion-proto-test',
+      'POST /v1/chat/completions',
+      'chat lab/steady',
+      'gen_ai.request.model',
+    ]) {
+      expect(body.includes(Buffer.from(text))).toBe(true);
+    }
+    const sent = upstream
+      .chatRequests('steady')
+      .find((request) => request.headers['x-request-id'] === 'traced-proto-1');
+    const [, traceId, spanId] = String(sent?.headers.traceparent).split('-');
+    expect(body.includes(Buffer.from(traceId!, 'hex'))).toBe(true);
+    expect(body.includes(Buffer.from(spanId!, 'hex'))).toBe(true);
+  });
+
   it('sends nothing with FUSION_TRACING=0, even with an endpoint', async () => {
     exports.length = 0;
+    bodies.length = 0;
     const cli = await spawnCli(
       ['serve'],
       {
@@ -121,6 +170,7 @@ describe('fusion serve tracing', () => {
     await cli.stop('SIGTERM');
     expect(cli.output()).not.toContain('tracing:');
     expect(exports).toEqual([]);
+    expect(bodies).toEqual([]);
     const sent = upstream
       .chatRequests('steady')
       .find((request) => request.headers['x-request-id'] === 'untraced-serve-1');

@@ -67,6 +67,13 @@ function randomHex(bytes: 8 | 16): string {
   return id === ZEROS[bytes] ? randomHex(bytes) : id;
 }
 
+/** Values every span starts with, shared (never mutated: a span replaces them). */
+const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
+const NO_EVENTS: TimedEvent[] = Object.freeze([]) as unknown as TimedEvent[];
+const NOT_ENDED: HrTime = Object.freeze([0, 0]) as unknown as HrTime;
+const NO_DURATION: HrTime = Object.freeze([-1, -1]) as unknown as HrTime;
+const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+
 function isAttributeValue(value: unknown): value is AttributeValue {
   const type = typeof value;
   return type === 'string' || type === 'number' || type === 'boolean' || Array.isArray(value);
@@ -79,13 +86,15 @@ function isAttributeValue(value: unknown): value is AttributeValue {
  */
 class LightSpan implements Span, ReadableSpan {
   readonly attributes: Attributes = {};
-  readonly links: Link[] = [];
-  readonly events: TimedEvent[] = [];
+  // Shared, empty and frozen until a first link or event: most spans have none, and every object a
+  // span holds lives (and is copied by the young-generation GC) until its batch is exported.
+  links: Link[] = NO_LINKS;
+  events: TimedEvent[] = NO_EVENTS;
   readonly startTime: HrTime;
-  endTime: HrTime = [0, 0];
-  duration: HrTime = [-1, -1];
+  endTime: HrTime = NOT_ENDED;
+  duration: HrTime = NO_DURATION;
   ended = false;
-  status: SpanStatus = { code: SpanStatusCode.UNSET };
+  status: SpanStatus = UNSET;
   readonly droppedAttributesCount = 0;
   readonly droppedEventsCount = 0;
   readonly droppedLinksCount = 0;
@@ -132,6 +141,7 @@ class LightSpan implements Span, ReadableSpan {
         if (isAttributeValue(value)) attributes[key] = value;
       }
     }
+    if (this.events === NO_EVENTS) this.events = [];
     this.events.push({
       name,
       attributes,
@@ -142,7 +152,9 @@ class LightSpan implements Span, ReadableSpan {
   }
 
   addLink(link: Link): this {
-    if (!this.ended) this.links.push(link);
+    if (this.ended) return this;
+    if (this.links === NO_LINKS) this.links = [];
+    this.links.push(link);
     return this;
   }
 
@@ -206,8 +218,11 @@ class LightTracer implements Tracer {
   ) {}
 
   startSpan(name: string, options: SpanOptions = {}, context: Context = contextApi.active()): Span {
-    const parent = options.root ? undefined : trace.getSpanContext(context);
-    const validParent = parent && isSpanContextValid(parent) ? parent : undefined;
+    const parentSpan = options.root ? undefined : trace.getSpan(context);
+    const parent = parentSpan?.spanContext();
+    // A parent made here has valid ids by construction: only others' (a caller's traceparent) are checked.
+    const validParent =
+      parent && (parentSpan instanceof LightSpan || isSpanContextValid(parent)) ? parent : undefined;
     const spanId = randomHex(8);
     // The SDK's default sampler, parent-based always-on: a child follows its parent's decision.
     if (validParent && (validParent.traceFlags & TraceFlags.SAMPLED) === 0) {

@@ -49,7 +49,7 @@ export async function serveCommand(context: CliContext, options: { config?: stri
       );
     },
   });
-  // FUSION_TRACING=1 or an OTLP endpoint: spans to OTLP/HTTP (the SDK is loaded only then).
+  // FUSION_TRACING=1 or an OTLP endpoint: spans to OTLP/HTTP, protobuf by default (the SDK is loaded only then).
   const tracing = tracingWanted(context.env) ? await startServeTracing(context.env) : undefined;
   const fusion = createFusionFromConfig(config, {
     ...state,
@@ -58,7 +58,8 @@ export async function serveCommand(context: CliContext, options: { config?: stri
   started = fusion;
   if (tracing) {
     attachFusionTracing(fusion, { tracerProvider: tracing.tracerProvider });
-    context.log(`tracing: spans to ${tracing.endpoint}`);
+    if (tracing.note) context.log(tracing.note);
+    context.log(`tracing: spans to ${tracing.endpoint} (${tracing.protocol})`);
   }
   // FUSION_LOG=json: pino JSON lines on stdout, each about a request with its id; prompts only if asked.
   if (context.env.FUSION_LOG === 'json') {

@@ -2,6 +2,7 @@ import type { FusionError } from '../errors/fusion-error.js';
 import { QueueFullError } from '../errors/queue-full-error.js';
 import { toFusionError } from '../errors/to-fusion-error.js';
 import type { EventBus } from '../events/event-bus.js';
+import type { FusionEvents } from '../events/fusion-events.js';
 import type { HookRunner } from '../plugins/hook-runner.js';
 import type { RequestQueue } from '../queue/request-queue.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
@@ -116,7 +117,11 @@ export class CallRun {
       throw abortReasonOf(scope.reason);
     }
     const attempt = this.options.attempt ?? 1;
-    this.deps.events.emit('provider:call:start', { ...this.base, attempt });
+    const events = this.deps.events;
+    if (events.has('provider:call:start')) {
+      const { requestId, provider, model, stream } = this.base;
+      events.emit('provider:call:start', { requestId, provider, model, stream, attempt });
+    }
     const options: CallOptions & { [ABORT_SCOPE]: AbortScope } = {
       // Made when a provider reads it; providers of this repository follow the scope instead.
       get signal() {
@@ -139,23 +144,39 @@ export class CallRun {
   /** The error to surface: the abort reason when the call was aborted, else the error itself. */
   fail(error: unknown): FusionError {
     const fusionError = toFusionError(this.scope.isAborted ? abortReasonOf(this.scope.reason) : error);
-    this.deps.events.emit('provider:call:error', {
-      ...this.base,
-      durationMs: performance.now() - this.startedAt,
-      error: fusionError,
-    });
+    const events = this.deps.events;
+    if (events.has('provider:call:error')) {
+      const { requestId, provider, model, stream } = this.base;
+      const durationMs = performance.now() - this.startedAt;
+      events.emit('provider:call:error', {
+        requestId,
+        provider,
+        model,
+        stream,
+        durationMs,
+        error: fusionError,
+      });
+    }
     return fusionError;
   }
 
   succeed(extra: { usage?: Usage; firstTokenMs?: number } = {}): void {
-    if (!this.deps.events.has('provider:call:end')) return;
-    this.deps.events.emit('provider:call:end', {
-      ...this.base,
+    const events = this.deps.events;
+    if (!events.has('provider:call:end')) return;
+    // Fields set one by one, not spread from conditional objects: this runs on every observed call,
+    // and spreads of ad-hoc objects take V8's slow generic copy.
+    const { requestId, provider, model, stream } = this.base;
+    const payload: FusionEvents['provider:call:end'] = {
+      requestId,
+      provider,
+      model,
+      stream,
       durationMs: performance.now() - this.startedAt,
-      ...(extra.firstTokenMs === undefined ? {} : { firstTokenMs: extra.firstTokenMs }),
-      ...(extra.usage ? { usage: extra.usage } : {}),
-      ...(this.options.apiKeyId === undefined ? {} : { apiKeyId: this.options.apiKeyId }),
-    });
+    };
+    if (extra.firstTokenMs !== undefined) payload.firstTokenMs = extra.firstTokenMs;
+    if (extra.usage) payload.usage = extra.usage;
+    if (this.options.apiKeyId !== undefined) payload.apiKeyId = this.options.apiKeyId;
+    events.emit('provider:call:end', payload);
   }
 
   end(): void {

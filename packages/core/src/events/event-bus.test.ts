@@ -51,6 +51,23 @@ describe('EventBus', () => {
     expect(errors).toHaveBeenCalledWith(expect.stringContaining("'fusion:close'"), expect.any(Error));
   });
 
+  it('a listener added or removed during an emit counts from the next emit', () => {
+    const bus = new EventBus();
+    const seen: string[] = [];
+    const late = () => seen.push('late');
+    const offFirst = bus.on('fusion:close', () => {
+      seen.push('first');
+      offSecond();
+      bus.on('fusion:close', late);
+    });
+    const offSecond = bus.on('fusion:close', () => seen.push('second'));
+    bus.emit('fusion:close', {});
+    expect(seen).toEqual(['first', 'second']);
+    offFirst();
+    bus.emit('fusion:close', {});
+    expect(seen).toEqual(['first', 'second', 'late']);
+  });
+
   it('removeAll drops every listener', () => {
     const bus = new EventBus();
     const listener = vi.fn();

@@ -11,12 +11,29 @@ export type FusionEventListener<TName extends FusionEventName> = (payload: Fusio
  */
 export class EventBus {
   readonly #emitter = new EventEmitter();
+  /**
+   * Each event's listeners as of the last change, so that an emit copies no list: a subscribe or
+   * unsubscribe drops the entry (eventemitter3's `listeners()` copies on every call). An emit in
+   * progress keeps the list it started with, as eventemitter3's own copy did.
+   */
+  readonly #listeners = new Map<FusionEventName, readonly FusionEventListener<never>[]>();
+
+  #listenersOf(name: FusionEventName): readonly FusionEventListener<never>[] {
+    let listeners = this.#listeners.get(name);
+    if (listeners === undefined) {
+      listeners = this.#emitter.listeners(name) as FusionEventListener<never>[];
+      this.#listeners.set(name, listeners);
+    }
+    return listeners;
+  }
 
   /** Subscribes; returns the unsubscribe. */
   on<TName extends FusionEventName>(name: TName, listener: FusionEventListener<TName>): () => void {
     this.#emitter.on(name, listener);
+    this.#listeners.delete(name);
     return () => {
       this.#emitter.off(name, listener);
+      this.#listeners.delete(name);
     };
   }
 
@@ -32,13 +49,13 @@ export class EventBus {
 
   /** Whether anyone listens, so hot paths can skip building payloads. */
   has(name: FusionEventName): boolean {
-    return this.#emitter.listenerCount(name) > 0;
+    return this.#listenersOf(name).length > 0;
   }
 
   emit<TName extends FusionEventName>(name: TName, payload: FusionEvents[TName]): void {
-    if (this.#emitter.listenerCount(name) === 0) return;
-    const listeners = this.#emitter.listeners(name) as FusionEventListener<TName>[];
-    for (const listener of listeners) {
+    const listeners = this.#listenersOf(name) as readonly FusionEventListener<TName>[];
+    for (let index = 0; index < listeners.length; index++) {
+      const listener = listeners[index]!;
       try {
         listener(payload);
       } catch (error) {
@@ -52,5 +69,6 @@ export class EventBus {
 
   removeAll(): void {
     this.#emitter.removeAllListeners();
+    this.#listeners.clear();
   }
 }
