@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 
 /** The part of the optional `koffi` package (a C foreign function interface) used here. */
-interface KoffiLike {
+export interface KoffiLike {
   load(path: string): { func(declaration: string): (pad: number) => number };
 }
 
