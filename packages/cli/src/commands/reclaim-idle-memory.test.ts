@@ -14,6 +14,7 @@ function watched(options: { settleMs?: number } = {}) {
   let used = 100;
   const stop = reclaimIdleMemory(server, {
     intervalMs: 10,
+    idleMs: 20,
     growthBytes: 50,
     settleMs: options.settleMs ?? 30,
     usedHeapBytes: () => used,
@@ -67,9 +68,18 @@ describe('reclaimIdleMemory', () => {
     vi.advanceTimersByTime(100);
     expect(events).toEqual([]); // busy
 
+    // Pauses between requests shorter than idleMs are not idleness.
+    for (let pause = 0; pause < 5; pause++) {
+      server.inFlight = 0;
+      vi.advanceTimersByTime(20);
+      server.inFlight = 1;
+      vi.advanceTimersByTime(10);
+    }
+    expect(events).toEqual([]);
+
     server.inFlight = 0;
-    vi.advanceTimersByTime(10);
-    expect(events).toEqual([]); // one idle look is not yet idle
+    vi.advanceTimersByTime(20);
+    expect(events).toEqual([]); // two idle looks: not yet idleMs
     vi.advanceTimersByTime(10);
     expect(events).toEqual(['collect with 0 in flight', 'trim with 0 in flight']);
     vi.advanceTimersByTime(1000);
@@ -81,7 +91,7 @@ describe('reclaimIdleMemory', () => {
     vi.useFakeTimers();
     const { server, events, grow, stop } = watched({ settleMs: 50 });
     grow(300);
-    vi.advanceTimersByTime(20);
+    vi.advanceTimersByTime(30);
     expect(events).toHaveLength(2); // the first collection and trim
 
     // Requests keep coming back before the idle time is over: the last step waits for all of it.
@@ -116,6 +126,7 @@ describe('reclaimIdleMemory', () => {
       { inFlight: 0 },
       {
         intervalMs: 5,
+        idleMs: 5,
         growthBytes: 1,
         settleMs: 5,
         trimNativeHeap: null,

@@ -4,8 +4,14 @@ import { nativeHeapTrimmer } from './trim-native-heap.js';
 
 /** How {@link reclaimIdleMemory} watches the process. */
 export interface ReclaimIdleMemoryOptions {
-  /** How often to look, ms. The server is idle once two looks in a row saw nothing in flight. @default 1000 */
+  /** How often to look, ms. @default 1000 */
   intervalMs?: number;
+  /**
+   * How long nothing must have been in flight before the collection, ms (counted in looks: with the
+   * defaults, three looks in a row). Short pauses between requests are not idleness: the collection
+   * stops the process for ~0.2 s. @default 2000
+   */
+  idleMs?: number;
   /** Heap growth since the last settled size that is worth a collection, bytes. @default 32 MiB */
   growthBytes?: number;
   /** Idle time after the collection before the native heap is trimmed once more, ms. @default 5000 */
@@ -26,7 +32,7 @@ export interface ReclaimIdleMemoryOptions {
  * memory, which an idle server never does. Measured with 5,000 streams through `fusion serve`: V8
  * kept the garbage, old-space pages a plain full collection leaves half empty, and a young
  * generation grown to 32 MiB; glibc's malloc kept ~25 MB of freed socket and parser memory between
- * live blocks. So once nothing has been in flight for two looks and the heap has grown by
+ * live blocks. So once nothing has been in flight for `idleMs` and the heap has grown by
  * `growthBytes` since it last settled, this runs V8's most thorough collection (the one it runs
  * under memory pressure: it compacts, shrinks the young generation and unmaps the freed pages;
  * ~0.2 s on an idle server) and trims the native heap; `settleMs` later, still idle, it trims again
@@ -44,6 +50,7 @@ export function reclaimIdleMemory(
   const usedHeapBytes = options.usedHeapBytes ?? (() => v8.getHeapStatistics().used_heap_size);
   const growthBytes = options.growthBytes ?? 32 * 2 ** 20;
   const intervalMs = options.intervalMs ?? 1000;
+  const idleLooksNeeded = 1 + Math.max(1, Math.ceil((options.idleMs ?? 2000) / intervalMs));
   const settleLooks = Math.max(1, Math.ceil((options.settleMs ?? 5000) / intervalMs));
   let settledBytes = usedHeapBytes();
   let idleLooks = 0;
@@ -55,7 +62,7 @@ export function reclaimIdleMemory(
       if (looksToLast !== undefined) looksToLast = settleLooks;
       return;
     }
-    if (++idleLooks < 2) return;
+    if (++idleLooks < idleLooksNeeded) return;
     if (looksToLast === undefined) {
       if (usedHeapBytes() <= settledBytes + growthBytes) return;
       collect();
