@@ -134,8 +134,17 @@ export class CallRun {
     const hooks = this.deps.hooks;
     if (hooks?.has('call:headers')) {
       const { requestId, provider, model } = this.base;
-      const signal = scope.signal;
-      const headers = await hooks.run('call:headers', {}, { requestId, signal, provider, model, attempt });
+      const context = {
+        requestId,
+        // Made only if a hook reads it (tracing's does not).
+        get signal() {
+          return scope.signal;
+        },
+        provider,
+        model,
+        attempt,
+      };
+      const headers = await hooks.run('call:headers', {}, context);
       if (Object.keys(headers).length > 0) options.headers = headers;
     }
     return options;
