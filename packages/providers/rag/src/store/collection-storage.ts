@@ -1,4 +1,5 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { type BigIntStats, statSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Bm25Index } from '../lexical/bm25-index.js';
 import { decodeBm25Snapshot, encodeBm25Snapshot } from '../lexical/bm25-snapshot.js';
@@ -100,6 +101,8 @@ export type ReplayLog = (state: CollectionState, entries: LogEntry[], indexed: n
 export class CollectionStorage {
   readonly directory: string;
   #manifest: Manifest | undefined;
+  /** The manifest file `#manifest` was read from or written to, to tell whether another process replaced it. */
+  #manifestFile: BigIntStats | undefined;
 
   constructor(directory: string) {
     this.directory = directory;
@@ -129,13 +132,12 @@ export class CollectionStorage {
       counts: { documents: 0, chunks: 0 },
       files: {},
     };
-    await writeFileAtomic(join(this.directory, MANIFEST), JSON.stringify(manifest, null, 2));
-    this.#manifest = manifest;
+    await this.#writeManifest(manifest);
   }
 
   /** Loads the last committed state and removes files no commit refers to (left by a crash). */
   async load(options: { ef?: number; replay?: ReplayLog } = {}): Promise<CollectionState> {
-    const manifest = await CollectionStorage.readManifest(this.directory);
+    const { manifest, file } = await this.#readManifestFile();
     if (!manifest) throw new Error(`${this.directory} holds no collection`);
     if (manifest.version !== 1 && manifest.version !== 2 && manifest.version !== 3)
       throw new Error(`unsupported collection manifest version ${String(manifest.version)}`);
@@ -158,6 +160,7 @@ export class CollectionStorage {
     const documents = store?.documents ?? new Map<string, DocumentRecord>();
     const chunks = store?.chunks ?? new ChunkTable();
     this.#manifest = manifest;
+    this.#manifestFile = file;
     const state: CollectionState = {
       config,
       documents,
@@ -179,15 +182,53 @@ export class CollectionStorage {
     return state;
   }
 
-  /** Whether another process committed since this one loaded or committed (the manifest on disk differs). */
+  /** The manifest and the stat of the very file it was read from (a later rename does not mix them up). */
+  async #readManifestFile(): Promise<{ manifest?: Manifest; file?: BigIntStats }> {
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(join(this.directory, MANIFEST), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw error;
+    }
+    try {
+      const file = await handle.stat({ bigint: true });
+      return { manifest: JSON.parse(await handle.readFile('utf8')) as Manifest, file };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Writes `manifest` over the current one (atomically) and makes it this process's view. */
+  async #writeManifest(manifest: Manifest): Promise<void> {
+    const path = join(this.directory, MANIFEST);
+    await writeFileAtomic(path, JSON.stringify(manifest, null, 2));
+    this.#manifest = manifest;
+    // Taken under the writer lock (or before the collection exists for anyone else): nothing replaced it since.
+    this.#manifestFile = statSync(path, { bigint: true });
+  }
+
+  /**
+   * Whether another process committed since this one loaded or committed. Every commit replaces the
+   * manifest (a new file, renamed over it), so an unchanged stat of it answers without reading it.
+   */
   async changedOnDisk(): Promise<boolean> {
+    const known = this.#manifestFile;
+    if (known) {
+      try {
+        if (sameFile(statSync(join(this.directory, MANIFEST), { bigint: true }), known)) return false;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        return true;
+      }
+    }
     const current = await CollectionStorage.readManifest(this.directory);
-    const known = this.#manifest;
+    const loaded = this.#manifest;
     return (
       !current ||
-      !known ||
-      current.generation !== known.generation ||
-      current.committedAt !== known.committedAt
+      !loaded ||
+      current.generation !== loaded.generation ||
+      current.committedAt !== loaded.committedAt
     );
   }
 
@@ -227,8 +268,7 @@ export class CollectionStorage {
       files: { ...previous.files, vectors },
       log: { ...previous.log, indexedBytes: previous.log.bytes, vectors: 0 },
     };
-    await writeFileAtomic(join(this.directory, MANIFEST), JSON.stringify(manifest, null, 2));
-    this.#manifest = manifest;
+    await this.#writeManifest(manifest);
     state.vectorsChanged = false;
     await onStep?.('cleanup');
     await this.#removeUnreferenced();
@@ -295,8 +335,7 @@ export class CollectionStorage {
         vectors,
       },
     };
-    await writeFileAtomic(join(this.directory, MANIFEST), JSON.stringify(manifest, null, 2));
-    this.#manifest = manifest;
+    await this.#writeManifest(manifest);
     await onStep?.('cleanup');
     return manifest;
   }
@@ -337,8 +376,7 @@ export class CollectionStorage {
       counts: { documents: state.documents.size, chunks: state.chunks.size },
       files,
     };
-    await writeFileAtomic(join(this.directory, MANIFEST), JSON.stringify(manifest, null, 2));
-    this.#manifest = manifest;
+    await this.#writeManifest(manifest);
     state.vectorsChanged = false;
     await onStep?.('cleanup');
     await this.#removeUnreferenced();
@@ -361,4 +399,15 @@ export class CollectionStorage {
     );
     await Promise.all(stale.map((entry) => rm(join(this.directory, entry), { force: true })));
   }
+}
+
+/** The same file, unchanged: same inode, size and change times (nanoseconds where the file system has them). */
+function sameFile(current: BigIntStats, known: BigIntStats): boolean {
+  return (
+    current.ino === known.ino &&
+    current.dev === known.dev &&
+    current.size === known.size &&
+    current.mtimeNs === known.mtimeNs &&
+    current.ctimeNs === known.ctimeNs
+  );
 }
