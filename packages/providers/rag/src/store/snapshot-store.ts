@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { type BinaryFile, decodeBinaryFile, encodeBinaryFile } from '../util/binary-file.js';
+import { buildIdTable } from '../util/id-table.js';
 import { ByteStrings, PieceStrings, type StringColumn } from '../util/string-column.js';
 import { decodePieces, packBytes } from '../util/string-table.js';
-import { buildIdTable, ChunkTable } from './chunk-table.js';
+import { ChunkTable } from './chunk-table.js';
 import type { ChunkRecord, DocumentRecord } from './records.js';
 
 const MAGIC = 'FKST';
