@@ -7,6 +7,7 @@ import { fsyncPath, temporaryPathFor, writeFileAtomic } from '../util/atomic-wri
 import { decodeBinaryFile, encodeBinaryFile } from '../util/binary-file.js';
 import { SlotIds } from '../util/slot-ids.js';
 import { unpackStrings } from '../util/string-table.js';
+import { PendingVectors } from './pending-vectors.js';
 
 type NativeIndex = InstanceType<typeof hnswlib.HierarchicalNSW>;
 
@@ -63,6 +64,11 @@ export class HnswIndex {
   /** The chunk id of each label (a loaded index's stay in its id file's bytes). */
   #ids = new SlotIds();
   #live = 0;
+  /**
+   * Vectors added with `later` (a load replaying its log), not in the graph yet: searched exactly,
+   * and put into the graph when the index is saved. A load then costs no graph insert.
+   */
+  readonly #later: PendingVectors;
   #vacant = 0;
 
   constructor(options: HnswIndexOptions, native?: NativeIndex) {
@@ -70,6 +76,7 @@ export class HnswIndex {
       throw new InvalidRequestError('HNSW dimensions must be a positive integer', { param: 'dimensions' });
     }
     this.dimensions = options.dimensions;
+    this.#later = new PendingVectors(options.dimensions);
     this.options = {
       dimensions: options.dimensions,
       M: options.M ?? 16,
@@ -94,7 +101,7 @@ export class HnswIndex {
 
   /** Live vectors. */
   get size(): number {
-    return this.#live;
+    return this.#live + this.#later.size;
   }
 
   /** Allocated slots (grows by doubling). */
@@ -108,26 +115,38 @@ export class HnswIndex {
   }
 
   has(id: string): boolean {
-    return this.#ids.slotOf(id) !== undefined;
+    return this.#later.has(id) || this.#ids.slotOf(id) !== undefined;
   }
 
   /** The stored vector of `id` (normalised by the cosine space), or `undefined`. */
   vectorOf(id: string): number[] | undefined {
+    const later = this.#later.vectorOf(id);
+    if (later) return later;
     const label = this.#ids.slotOf(id);
     return label === undefined ? undefined : this.#native.getPoint(label);
   }
 
   /**
    * Adds a vector under `id`, replacing the one it had. `absent: true` says the caller knows `id` is
-   * not indexed, which saves looking it up.
+   * not indexed, which saves looking it up. `later: true` keeps it out of the graph until the index is
+   * saved (searches scan such vectors exactly): for a few vectors that must be searchable at once,
+   * e.g. those a load replays from the log.
    */
-  add(id: string, vector: readonly number[], options: { absent?: boolean } = {}): void {
+  add(id: string, vector: readonly number[], options: { absent?: boolean; later?: boolean } = {}): void {
     if (vector.length !== this.dimensions) {
       throw new InvalidRequestError(`Vector of length ${vector.length}, index expects ${this.dimensions}`, {
         code: 'dimension_mismatch',
       });
     }
     if (!options.absent) this.delete(id);
+    if (options.later) {
+      this.#later.add(id, vector);
+      return;
+    }
+    this.#insert(id, vector);
+  }
+
+  #insert(id: string, vector: readonly number[]): void {
     // Taking over a deleted slot makes hnswlib repair the neighbours' links (`updatePoint`), several
     // times the work of a plain insert: do it only when the index is full, instead of growing it.
     const full = this.#native.getCurrentCount() >= this.#native.getMaxElements();
@@ -142,6 +161,7 @@ export class HnswIndex {
 
   /** Marks the vector of `id` deleted. Returns false when `id` was not indexed. */
   delete(id: string): boolean {
+    if (this.#later.delete(id)) return true;
     const label = this.#ids.delete(id);
     if (label === undefined) return false;
     this.#native.markDelete(label);
@@ -155,7 +175,7 @@ export class HnswIndex {
    * when a selective filter leaves the walk short of `k`, the matching vectors are scanned exactly.
    */
   search(vector: readonly number[], options: VectorSearchOptions): ScoredId[] {
-    const k = Math.min(options.k, this.#live);
+    const k = Math.min(options.k, this.size);
     if (k <= 0) return [];
     if (vector.length !== this.dimensions) {
       throw new InvalidRequestError(
@@ -165,6 +185,16 @@ export class HnswIndex {
         },
       );
     }
+    const graph = this.#searchGraph(vector, Math.min(k, this.#live), options);
+    if (this.#later.size === 0) return graph;
+    const best = new TopK<string>(k);
+    for (const hit of [...graph, ...this.#later.search(vector, k, options.filter)])
+      best.push(hit.id, hit.score);
+    return best.sorted().map(({ item, score }) => ({ id: item, score }));
+  }
+
+  #searchGraph(vector: readonly number[], k: number, options: VectorSearchOptions): ScoredId[] {
+    if (k <= 0) return [];
     const ef = options.ef ?? this.options.ef;
     if (this.#native.getEf() !== ef) this.#native.setEf(ef);
     const ids = this.#ids;
@@ -194,8 +224,12 @@ export class HnswIndex {
     return best.sorted().map(({ item, score }) => ({ id: item, score }));
   }
 
-  /** Writes the native index to `path` and the id map to `<path>.labels`, each atomically. */
+  /**
+   * Writes the native index to `path` and the id map to `<path>.labels`, each atomically (vectors
+   * added with `later` go into the graph first).
+   */
   async save(path: string): Promise<void> {
+    for (const [id, vector] of this.#later.drain()) this.#insert(id, vector);
     const temporary = temporaryPathFor(path);
     try {
       await this.#native.writeIndex(temporary);
