@@ -41,7 +41,7 @@ export class SlotIds {
     if (stored.empty.length !== column.length) throw new Error('slot ids are corrupt');
     this.#column = column;
     this.#loaded = column.length;
-    this.#changed = Uint8Array.from(stored.empty);
+    this.#changed = stored.empty.slice();
     const changed = this.#changed;
     this.#table = idTableFits(stored.table, column.length)
       ? stored.table
