@@ -5,6 +5,7 @@ import { Bm25Index } from '../lexical/bm25-index.js';
 import { decodeBm25Snapshot, encodeBm25Snapshot } from '../lexical/bm25-snapshot.js';
 import { fsyncPath, writeFileAtomic } from '../util/atomic-write.js';
 import { readJsonLines } from '../util/json-lines.js';
+import { readWholeFile } from '../util/read-whole-file.js';
 import { HNSW_ID_FILE_SUFFIXES, HnswIndex } from '../vector/hnsw-index.js';
 import { ChunkTable } from './chunk-table.js';
 import {
@@ -152,7 +153,7 @@ export class CollectionStorage {
           })
         : undefined,
       files.store ? readStore(at(files.store)) : undefined,
-      files.bm25 ? readFile(at(files.bm25)).then(decodeBm25Snapshot) : undefined,
+      files.bm25 ? readWholeFile(at(files.bm25)).then(decodeBm25Snapshot) : undefined,
       files.log
         ? readLog(at(files.log), manifest.log?.bytes ?? 0, manifest.log?.indexedBytes ?? 0)
         : undefined,

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { type BinaryFile, decodeBinaryFile, encodeBinaryFile } from '../util/binary-file.js';
 import { buildIdTable } from '../util/id-table.js';
+import { readWholeFile } from '../util/read-whole-file.js';
 import { ByteStrings, PieceStrings, type StringColumn } from '../util/string-column.js';
 import { decodePieces, packBytes } from '../util/string-table.js';
 import { ChunkTable } from './chunk-table.js';
@@ -121,7 +121,7 @@ function withLazyChunkIds(
 export async function readStoreSnapshot(
   path: string,
 ): Promise<{ documents: Map<string, DocumentRecord>; chunks: ChunkTable }> {
-  const file = decodeBinaryFile<StoreHeader>(MAGIC, await readFile(path));
+  const file = decodeBinaryFile<StoreHeader>(MAGIC, await readWholeFile(path));
   if (file.header.version !== 3 && file.header.version !== 4)
     throw new Error(`unsupported store snapshot version ${String(file.header.version)}`);
   const starts = file.uint32('starts');

@@ -5,6 +5,7 @@ import type { ScoredId } from '../lexical/bm25-options.js';
 import { TopK } from '../lexical/top-k.js';
 import { fsyncPath, temporaryPathFor, writeFileAtomic } from '../util/atomic-write.js';
 import { decodeBinaryFile, encodeBinaryFile } from '../util/binary-file.js';
+import { readWholeFile } from '../util/read-whole-file.js';
 import { SlotIds } from '../util/slot-ids.js';
 import { unpackStrings } from '../util/string-table.js';
 import { PendingVectors } from './pending-vectors.js';
@@ -287,7 +288,7 @@ async function readLabels(
 ): Promise<{ options: LabelFile['options']; ids: SlotIds; deleted: number }> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(`${path}.labels`);
+    bytes = await readWholeFile(`${path}.labels`);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     const file = JSON.parse(await readFile(`${path}.ids.json`, 'utf8')) as LabelFile;
