@@ -16,6 +16,7 @@ import {
   type LogEntry,
   readLog,
 } from './commit-log.js';
+import { DocumentTable } from './document-table.js';
 import type { ChunkRecord, CollectionConfig, DocumentRecord } from './records.js';
 import { encodeStoreSnapshot, readStoreSnapshot } from './snapshot-store.js';
 
@@ -51,7 +52,7 @@ export interface Manifest {
 /** Everything a collection holds in memory, as loaded or about to be committed. */
 export interface CollectionState {
   config: CollectionConfig;
-  documents: Map<string, DocumentRecord>;
+  documents: DocumentTable;
   /** Chunks by id (those of the loaded snapshot read from its buffers when asked for). */
   chunks: ChunkTable;
   bm25: Bm25Index;
@@ -64,12 +65,10 @@ export interface CollectionState {
 type StoreRow = { document: DocumentRecord; chunks: ChunkRecord[] };
 
 /** Reads a store snapshot: binary (`.bin`, version 3) or JSON lines (older versions). */
-async function readStore(
-  path: string,
-): Promise<{ documents: Map<string, DocumentRecord>; chunks: ChunkTable }> {
+async function readStore(path: string): Promise<{ documents: DocumentTable; chunks: ChunkTable }> {
   if (path.endsWith('.bin')) return readStoreSnapshot(path);
   const { rows } = await readJsonLines<unknown, StoreRow>(path);
-  const documents = new Map<string, DocumentRecord>();
+  const documents = new DocumentTable();
   const chunks = new ChunkTable();
   for (const row of rows) {
     documents.set(row.document.id, row.document);
@@ -158,7 +157,7 @@ export class CollectionStorage {
         ? readLog(at(files.log), manifest.log?.bytes ?? 0, manifest.log?.indexedBytes ?? 0)
         : undefined,
     ]);
-    const documents = store?.documents ?? new Map<string, DocumentRecord>();
+    const documents = store?.documents ?? new DocumentTable();
     const chunks = store?.chunks ?? new ChunkTable();
     this.#manifest = manifest;
     this.#manifestFile = file;
