@@ -40,7 +40,7 @@ if (mode === 'collection') {
 const ms = performance.now() - started;
 const cpu = process.cpuUsage(cpuBefore);
 const cpuMs = (cpu.user + cpu.system) / 1000;
-// What a load defers until just after it (id maps only writes need) counts in the loaded size.
+// Whatever a load leaves to just after it (a timer, an immediate) counts in the loaded size.
 await new Promise((resolve) => setImmediate(resolve));
 const peak = process.resourceUsage().maxRSS * 1024;
 globalThis.gc();

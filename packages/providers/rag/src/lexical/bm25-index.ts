@@ -1,4 +1,4 @@
-import { IdSlots } from '../util/id-slots.js';
+import { SlotIds } from '../util/slot-ids.js';
 import type { Bm25Options, Bm25SearchOptions, ScoredId } from './bm25-options.js';
 import type { Bm25Snapshot } from './bm25-snapshot.js';
 import { type Analyzer, createEnglishAnalyzer, ENGLISH_ANALYZER_ID } from './english-analyzer.js';
@@ -24,16 +24,15 @@ export class Bm25Index {
   /** Terms of `#stored` not viewed yet (1). */
   #unviewed = new Uint8Array(0);
   #live = 0;
-  readonly #ids: (string | undefined)[] = [];
-  // Searches go by slot: a loaded index looks ids up without a map of them all until writes need one.
-  #slotById = new IdSlots(this.#ids, false);
-  readonly #lengths: number[] = [];
+  /** The id in each slot (a loaded snapshot's stay in its bytes). */
+  #ids = new SlotIds();
+  #lengths: number[] = [];
   // A document's term ids and frequencies are `count` entries from `start` in these arrays, which a
   // loaded snapshot shares between all its documents (no per-document allocation on load).
-  readonly #termArrays: (Uint32Array | undefined)[] = [];
-  readonly #frequencyArrays: (Uint32Array | undefined)[] = [];
-  readonly #starts: number[] = [];
-  readonly #counts: number[] = [];
+  #termArrays: (Uint32Array | undefined)[] = [];
+  #frequencyArrays: (Uint32Array | undefined)[] = [];
+  #starts: number[] = [];
+  #counts: number[] = [];
   readonly #freeSlots: number[] = [];
   #totalLength = 0;
   #norms = new Float64Array(0);
@@ -54,7 +53,7 @@ export class Bm25Index {
   }
 
   has(id: string): boolean {
-    return this.#slotById.get(id) !== undefined;
+    return this.#ids.slotOf(id) !== undefined;
   }
 
   /**
@@ -85,7 +84,7 @@ export class Bm25Index {
 
   /** Removes a document and its postings. Returns false when `id` was not indexed. */
   delete(id: string): boolean {
-    const slot = this.#slotById.get(id);
+    const slot = this.#ids.delete(id);
     if (slot === undefined) return false;
     const termIds = this.#termArrays[slot]!;
     const start = this.#starts[slot]!;
@@ -96,9 +95,7 @@ export class Bm25Index {
       if (posting.length === 0) this.#postings[termId] = undefined;
     }
     this.#totalLength -= this.#lengths[slot]!;
-    this.#slotById.delete(id);
     this.#live--;
-    this.#ids[slot] = undefined;
     this.#termArrays[slot] = undefined;
     this.#frequencyArrays[slot] = undefined;
     this.#counts[slot] = 0;
@@ -133,7 +130,7 @@ export class Bm25Index {
         if (filter) {
           let state = allowed[slot]!;
           if (state === 0) {
-            state = filter(this.#ids[slot]!) ? 1 : 2;
+            state = filter(this.#ids.at(slot)!) ? 1 : 2;
             allowed[slot] = state;
             checked.push(slot);
           }
@@ -150,7 +147,7 @@ export class Bm25Index {
       scores[slot] = 0;
     }
     for (const slot of checked) allowed[slot] = 0;
-    return best.sorted().map(({ item, score }) => ({ id: this.#ids[item]!, score }));
+    return best.sorted().map(({ item, score }) => ({ id: this.#ids.at(item)!, score }));
   }
 
   /** A compact copy for persistence (terms no document uses are dropped); see `encodeBm25Snapshot`. */
@@ -166,7 +163,7 @@ export class Bm25Index {
     const terms: string[] = [];
     let offset = 0;
     for (let slot = 0; slot < this.#ids.length; slot++) {
-      const id = this.#ids[slot];
+      const id = this.#ids.at(slot);
       if (id === undefined) continue;
       const documentTerms = this.#termArrays[slot]!;
       const documentFrequencies = this.#frequencyArrays[slot]!;
@@ -211,15 +208,33 @@ export class Bm25Index {
         if (df > 0) index.#postings[termId] = newPosting(df);
       });
     }
-    // The loaded ids are looked up in `#ids` until writes need a map of them all (`IdSlots`).
-    index.#slotById = new IdSlots(index.#ids, true);
+    // Slot = position in the snapshot, which the stored postings refer to.
+    const ids = snapshot.storedIds ?? SlotIds.store(header.ids ?? []);
+    index.#ids = new SlotIds(ids);
+    const documents = ids.offsets.length - 1;
+    if (lengths.length !== documents || termCounts.length !== documents)
+      throw new Error('BM25 snapshot is truncated or corrupt');
+    // The per-slot arrays are made whole (not pushed to a slot at a time): a load of 100k documents
+    // spends most of its BM25 time here otherwise.
+    index.#lengths = Array.from(lengths);
+    index.#counts = Array.from(termCounts);
+    index.#termArrays = new Array<Uint32Array>(documents).fill(termIds);
+    index.#frequencyArrays = new Array<Uint32Array>(documents).fill(frequencies);
+    const starts = new Array<number>(documents);
     let offset = 0;
-    for (let position = 0; position < header.ids.length; position++) {
-      const count = termCounts[position]!;
-      // A fresh index takes slots in order, so slot = position, which the stored postings refer to.
-      index.#place(header.ids[position]!, lengths[position]!, termIds, frequencies, offset, count, false);
-      if (!postings) index.#post(position, termIds, frequencies, offset, count);
-      offset += count;
+    let totalLength = 0;
+    for (let position = 0; position < documents; position++) {
+      starts[position] = offset;
+      offset += termCounts[position]!;
+      totalLength += lengths[position]!;
+    }
+    if (offset !== termIds.length) throw new Error('BM25 snapshot is truncated or corrupt');
+    index.#starts = starts;
+    index.#live = documents;
+    index.#totalLength = totalLength;
+    if (!postings) {
+      for (let position = 0; position < documents; position++)
+        index.#post(position, termIds, frequencies, starts[position]!, termCounts[position]!);
     }
     return index;
   }
@@ -242,11 +257,6 @@ export class Bm25Index {
     return this.#postings[termId];
   }
 
-  /** Builds what writes need and a load leaves out (the map of every id), e.g. while the process is idle. */
-  prepareWrites(): void {
-    this.#slotById.build();
-  }
-
   /** Adds a document not in the index, whose entries are `count` from `start` in the arrays. */
   #insert(
     id: string,
@@ -256,32 +266,29 @@ export class Bm25Index {
     start: number,
     count: number,
   ) {
-    const slot = this.#place(id, length, termIds, frequencies, start, count);
+    const slot = this.#freeSlots.pop() ?? this.#ids.length;
+    this.#ids.set(slot, id);
+    this.#place(slot, length, termIds, frequencies, start, count);
     this.#post(slot, termIds, frequencies, start, count);
   }
 
-  /** Gives a document a slot (without postings) and returns it. */
+  /** Fills a document's slot (its id is set already), without postings. */
   #place(
-    id: string,
+    slot: number,
     length: number,
     termIds: Uint32Array,
     frequencies: Uint32Array,
     start: number,
     count: number,
-    remember = true,
-  ): number {
-    const slot = this.#freeSlots.pop() ?? this.#ids.length;
-    this.#ids[slot] = id;
+  ): void {
     this.#lengths[slot] = length;
     this.#termArrays[slot] = termIds;
     this.#frequencyArrays[slot] = frequencies;
     this.#starts[slot] = start;
     this.#counts[slot] = count;
-    if (remember) this.#slotById.set(id, slot);
     this.#live++;
     this.#totalLength += length;
     this.#normsValid = false;
-    return slot;
   }
 
   /** Appends a slot's entries to the postings of its terms. */

@@ -18,6 +18,8 @@ export interface ApplyContext {
   journal?: LogEntry[];
   /** Replaying log entries whose vector changes the loaded vector file already holds: leave it alone. */
   vectorsSaved?: boolean;
+  /** Replaying the log at a load: new vectors wait outside the graph until it is saved (see `HnswIndex.add`). */
+  vectorsLater?: boolean;
 }
 
 /** A changed or new document with its new chunks. */
@@ -150,7 +152,7 @@ export function applyDocuments(
       state.bm25.add(chunk.id, lexicalText(chunk, record.title), { absent });
       const vector = vectors?.get(chunk.id);
       if (vector && index && (absent || !index.has(chunk.id))) {
-        index.add(chunk.id, vector, { absent: true });
+        index.add(chunk.id, vector, { absent: true, ...(context.vectorsLater ? { later: true } : {}) });
         state.vectorsChanged = true;
         (added ??= {})[chunk.id] = vector;
       }
@@ -170,7 +172,7 @@ export function applyDocuments(
  */
 export function replayLog(context: ApplyContext, entries: readonly LogEntry[], indexed = 0): void {
   entries.forEach((entry, position) => {
-    const entryContext = { ...context, vectorsSaved: position < indexed };
+    const entryContext = { ...context, vectorsSaved: position < indexed, vectorsLater: true };
     if ('delete' in entry) {
       applyDocuments(entryContext, [], entry.delete);
       return;

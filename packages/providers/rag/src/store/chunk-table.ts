@@ -1,3 +1,4 @@
+import { buildIdTable, findInIdTable, idTableFits } from '../util/id-table.js';
 import type { StringColumn } from '../util/string-column.js';
 import type { ChunkRecord } from './records.js';
 
@@ -15,32 +16,6 @@ export interface LoadedChunks {
   documentIds: readonly string[];
   /** The id hash table as {@link buildIdTable} made it when the snapshot was written (absent: built here). */
   idTable?: Int32Array;
-}
-
-/**
- * An open-addressing hash table of ids (`column.hashAt`, linear probing): slot → position + 1, 0 for
- * empty, with a power-of-two length of at least twice the count. Saved with a snapshot, so a load
- * takes it as a view.
- */
-export function buildIdTable(ids: StringColumn): Int32Array {
-  const count = ids.length;
-  let capacity = 16;
-  while (capacity < count * 2) capacity *= 2;
-  const slots = new Int32Array(count > 0 ? capacity : 0);
-  const mask = capacity - 1;
-  for (let position = 0; position < count; position++) {
-    let slot = ids.hashAt(position) & mask;
-    while (slots[slot] !== 0) slot = (slot + 1) & mask;
-    slots[slot] = position + 1;
-  }
-  return slots;
-}
-
-/** Whether a saved id table fits `count` ids (else it is rebuilt). */
-function fits(table: Int32Array | undefined, count: number): table is Int32Array {
-  if (!table) return false;
-  const capacity = table.length;
-  return count === 0 ? capacity === 0 : capacity >= count * 2 && (capacity & (capacity - 1)) === 0;
 }
 
 /**
@@ -74,7 +49,7 @@ export class ChunkTable {
     this.#removed = new Uint8Array(count);
     this.#slots = !loaded
       ? new Int32Array(0)
-      : fits(loaded.idTable, count)
+      : idTableFits(loaded.idTable, count)
         ? loaded.idTable
         : buildIdTable(loaded.ids);
   }
@@ -119,17 +94,9 @@ export class ChunkTable {
 
   /** The loaded, not removed position holding `id`, or -1. */
   #positionOf(id: string): number {
-    const slots = this.#slots;
-    if (slots.length === 0) return -1;
-    const mask = slots.length - 1;
-    const ids = this.#loaded!.ids;
-    for (let slot = ids.hashOf(id) & mask; slots[slot] !== 0; slot = (slot + 1) & mask) {
-      const position = slots[slot]! - 1;
-      // A position out of range is a corrupt saved table: treated as a miss.
-      if (position < ids.length && this.#removed[position] === 0 && ids.equalsAt(position, id))
-        return position;
-    }
-    return -1;
+    if (!this.#loaded) return -1;
+    const removed = this.#removed;
+    return findInIdTable(this.#slots, this.#loaded.ids, id, (position) => removed[position] === 0);
   }
 
   #recordAt(position: number, id: string): ChunkRecord {

@@ -56,11 +56,12 @@ async function contents(collection: Collection) {
 const fixture = (name: string) => fileURLToPath(new URL(`../__fixtures__/${name}/`, import.meta.url));
 
 describe('collection files of earlier versions', () => {
-  for (const [version, documents] of [
-    ['v1', 20],
-    ['v2', 23],
+  for (const [version, documents, files] of [
+    ['v1', 20, 'JSON-lines store, JSON id map'],
+    ['v2', 23, 'JSON-lines store, JSON id map'],
+    ['v3', 22, 'store v4, BM25 v3 and id map v2 with packed ids'],
   ] as const) {
-    it(`loads a ${version} collection (JSON-lines store, JSON id map), and its next snapshot is binary (v3)`, async () => {
+    it(`loads a ${version} collection (${files}), and its next snapshot is the current binary one`, async () => {
       await cp(fixture(`collection-${version}`), directory, { recursive: true });
       const rag = store();
       const collection = await rag.getCollection('docs');
@@ -68,12 +69,19 @@ describe('collection files of earlier versions', () => {
       expect(before.info.documents).toBe(documents);
       expect(before.sizes).toEqual([before.info.chunks, before.info.chunks]);
       expect(before.bm25.length).toBeGreaterThan(0);
-      if (version === 'v2') {
-        // The fixture's log rewrote doc-4 and deleted doc-3 and doc-21.
+      if (version !== 'v1') {
+        // The v2 fixture's log rewrote doc-4 and deleted doc-3 and doc-21.
         expect(collection.getDocument('doc-4')!.chunks.map((chunk) => chunk.text)).toEqual([
           'Document 4 was rewritten about topic 9.',
         ]);
         expect(collection.getDocument('doc-3')).toBeUndefined();
+      }
+      if (version === 'v3') {
+        // The v3 fixture is the v2 one compacted, then a log over its binary snapshot.
+        expect(collection.getDocument('doc-5')!.chunks.map((chunk) => chunk.text)).toEqual([
+          'Document 5 was rewritten about topic 4.',
+        ]);
+        expect(collection.getDocument('doc-6')).toBeUndefined();
       }
       await collection.compact();
       await rag.close();

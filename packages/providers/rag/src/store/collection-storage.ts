@@ -1,9 +1,11 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { type BigIntStats, statSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Bm25Index } from '../lexical/bm25-index.js';
 import { decodeBm25Snapshot, encodeBm25Snapshot } from '../lexical/bm25-snapshot.js';
 import { fsyncPath, writeFileAtomic } from '../util/atomic-write.js';
 import { readJsonLines } from '../util/json-lines.js';
+import { readWholeFile } from '../util/read-whole-file.js';
 import { HNSW_ID_FILE_SUFFIXES, HnswIndex } from '../vector/hnsw-index.js';
 import { ChunkTable } from './chunk-table.js';
 import {
@@ -14,6 +16,7 @@ import {
   type LogEntry,
   readLog,
 } from './commit-log.js';
+import { DocumentTable } from './document-table.js';
 import type { ChunkRecord, CollectionConfig, DocumentRecord } from './records.js';
 import { encodeStoreSnapshot, readStoreSnapshot } from './snapshot-store.js';
 
@@ -49,7 +52,7 @@ export interface Manifest {
 /** Everything a collection holds in memory, as loaded or about to be committed. */
 export interface CollectionState {
   config: CollectionConfig;
-  documents: Map<string, DocumentRecord>;
+  documents: DocumentTable;
   /** Chunks by id (those of the loaded snapshot read from its buffers when asked for). */
   chunks: ChunkTable;
   bm25: Bm25Index;
@@ -62,12 +65,10 @@ export interface CollectionState {
 type StoreRow = { document: DocumentRecord; chunks: ChunkRecord[] };
 
 /** Reads a store snapshot: binary (`.bin`, version 3) or JSON lines (older versions). */
-async function readStore(
-  path: string,
-): Promise<{ documents: Map<string, DocumentRecord>; chunks: ChunkTable }> {
+async function readStore(path: string): Promise<{ documents: DocumentTable; chunks: ChunkTable }> {
   if (path.endsWith('.bin')) return readStoreSnapshot(path);
   const { rows } = await readJsonLines<unknown, StoreRow>(path);
-  const documents = new Map<string, DocumentRecord>();
+  const documents = new DocumentTable();
   const chunks = new ChunkTable();
   for (const row of rows) {
     documents.set(row.document.id, row.document);
@@ -100,6 +101,8 @@ export type ReplayLog = (state: CollectionState, entries: LogEntry[], indexed: n
 export class CollectionStorage {
   readonly directory: string;
   #manifest: Manifest | undefined;
+  /** The manifest file `#manifest` was read from or written to, to tell whether another process replaced it. */
+  #manifestFile: BigIntStats | undefined;
 
   constructor(directory: string) {
     this.directory = directory;
@@ -129,13 +132,12 @@ export class CollectionStorage {
       counts: { documents: 0, chunks: 0 },
       files: {},
     };
-    await writeFileAtomic(join(this.directory, MANIFEST), JSON.stringify(manifest, null, 2));
-    this.#manifest = manifest;
+    await this.#writeManifest(manifest);
   }
 
   /** Loads the last committed state and removes files no commit refers to (left by a crash). */
   async load(options: { ef?: number; replay?: ReplayLog } = {}): Promise<CollectionState> {
-    const manifest = await CollectionStorage.readManifest(this.directory);
+    const { manifest, file } = await this.#readManifestFile();
     if (!manifest) throw new Error(`${this.directory} holds no collection`);
     if (manifest.version !== 1 && manifest.version !== 2 && manifest.version !== 3)
       throw new Error(`unsupported collection manifest version ${String(manifest.version)}`);
@@ -150,14 +152,15 @@ export class CollectionStorage {
           })
         : undefined,
       files.store ? readStore(at(files.store)) : undefined,
-      files.bm25 ? readFile(at(files.bm25)).then(decodeBm25Snapshot) : undefined,
+      files.bm25 ? readWholeFile(at(files.bm25)).then(decodeBm25Snapshot) : undefined,
       files.log
         ? readLog(at(files.log), manifest.log?.bytes ?? 0, manifest.log?.indexedBytes ?? 0)
         : undefined,
     ]);
-    const documents = store?.documents ?? new Map<string, DocumentRecord>();
+    const documents = store?.documents ?? new DocumentTable();
     const chunks = store?.chunks ?? new ChunkTable();
     this.#manifest = manifest;
+    this.#manifestFile = file;
     const state: CollectionState = {
       config,
       documents,
@@ -179,15 +182,53 @@ export class CollectionStorage {
     return state;
   }
 
-  /** Whether another process committed since this one loaded or committed (the manifest on disk differs). */
+  /** The manifest and the stat of the very file it was read from (a later rename does not mix them up). */
+  async #readManifestFile(): Promise<{ manifest?: Manifest; file?: BigIntStats }> {
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(join(this.directory, MANIFEST), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw error;
+    }
+    try {
+      const file = await handle.stat({ bigint: true });
+      return { manifest: JSON.parse(await handle.readFile('utf8')) as Manifest, file };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Writes `manifest` over the current one (atomically) and makes it this process's view. */
+  async #writeManifest(manifest: Manifest): Promise<void> {
+    const path = join(this.directory, MANIFEST);
+    await writeFileAtomic(path, JSON.stringify(manifest, null, 2));
+    this.#manifest = manifest;
+    // Taken under the writer lock (or before the collection exists for anyone else): nothing replaced it since.
+    this.#manifestFile = statSync(path, { bigint: true });
+  }
+
+  /**
+   * Whether another process committed since this one loaded or committed. Every commit replaces the
+   * manifest (a new file, renamed over it), so an unchanged stat of it answers without reading it.
+   */
   async changedOnDisk(): Promise<boolean> {
+    const known = this.#manifestFile;
+    if (known) {
+      try {
+        if (sameFile(statSync(join(this.directory, MANIFEST), { bigint: true }), known)) return false;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        return true;
+      }
+    }
     const current = await CollectionStorage.readManifest(this.directory);
-    const known = this.#manifest;
+    const loaded = this.#manifest;
     return (
       !current ||
-      !known ||
-      current.generation !== known.generation ||
-      current.committedAt !== known.committedAt
+      !loaded ||
+      current.generation !== loaded.generation ||
+      current.committedAt !== loaded.committedAt
     );
   }
 
@@ -227,8 +268,7 @@ export class CollectionStorage {
       files: { ...previous.files, vectors },
       log: { ...previous.log, indexedBytes: previous.log.bytes, vectors: 0 },
     };
-    await writeFileAtomic(join(this.directory, MANIFEST), JSON.stringify(manifest, null, 2));
-    this.#manifest = manifest;
+    await this.#writeManifest(manifest);
     state.vectorsChanged = false;
     await onStep?.('cleanup');
     await this.#removeUnreferenced();
@@ -295,8 +335,7 @@ export class CollectionStorage {
         vectors,
       },
     };
-    await writeFileAtomic(join(this.directory, MANIFEST), JSON.stringify(manifest, null, 2));
-    this.#manifest = manifest;
+    await this.#writeManifest(manifest);
     await onStep?.('cleanup');
     return manifest;
   }
@@ -337,8 +376,7 @@ export class CollectionStorage {
       counts: { documents: state.documents.size, chunks: state.chunks.size },
       files,
     };
-    await writeFileAtomic(join(this.directory, MANIFEST), JSON.stringify(manifest, null, 2));
-    this.#manifest = manifest;
+    await this.#writeManifest(manifest);
     state.vectorsChanged = false;
     await onStep?.('cleanup');
     await this.#removeUnreferenced();
@@ -361,4 +399,15 @@ export class CollectionStorage {
     );
     await Promise.all(stale.map((entry) => rm(join(this.directory, entry), { force: true })));
   }
+}
+
+/** The same file, unchanged: same inode, size and change times (nanoseconds where the file system has them). */
+function sameFile(current: BigIntStats, known: BigIntStats): boolean {
+  return (
+    current.ino === known.ino &&
+    current.dev === known.dev &&
+    current.size === known.size &&
+    current.mtimeNs === known.mtimeNs &&
+    current.ctimeNs === known.ctimeNs
+  );
 }

@@ -96,10 +96,7 @@ export class Collection {
     }
     // No maintenance is started here: a process that only reads (a CLI query) never writes; the
     // writer checkpoints or compacts after its next commit.
-    const collection = new Collection(storage, state, options, lock);
-    // The load left out the id maps that only writes need (searches do without): built right after.
-    setImmediate(() => collection.#prepareWrites());
-    return collection;
+    return new Collection(storage, state, options, lock);
   }
 
   /** How storage loads: `ef` for this process, and the log replayed with the collection's splitter. */
@@ -113,11 +110,6 @@ export class Collection {
           indexed,
         ),
     };
-  }
-
-  #prepareWrites(): void {
-    this.#state.bm25.prepareWrites();
-    this.#state.vectors?.prepareWrites();
   }
 
   get name(): string {
@@ -431,7 +423,6 @@ export class Collection {
           this.#views = new Map();
           this.#dirty = false;
           this.#journal = [];
-          this.#prepareWrites();
         }
         return write();
       }),

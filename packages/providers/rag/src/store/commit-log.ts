@@ -1,4 +1,6 @@
+import { closeSync, ftruncateSync, openSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { fdatasyncDescriptor, writeFullSync } from '../util/atomic-write.js';
 import type { ChunkRecord, DocumentRecord } from './records.js';
 
 /**
@@ -99,23 +101,19 @@ export async function readLog(
 }
 
 /**
- * Appends `text` at byte `offset` of the log (created when absent), fsynced, and returns the new
- * length. Writing at the committed offset overwrites whatever an interrupted append left there.
+ * Appends `text` at byte `offset` of the log (created when absent), flushed to disk, and returns the
+ * new length. Writing at the committed offset overwrites whatever an interrupted append left there.
+ * The write goes to the page cache synchronously; only the flush waits in the thread pool.
  */
 export async function appendLog(path: string, offset: number, text: string): Promise<number> {
-  const created = offset === 0;
-  const handle = await open(path, created ? 'w' : 'r+', 0o644);
+  const descriptor = openSync(path, offset === 0 ? 'w' : 'r+', 0o644);
   const data = Buffer.from(text, 'utf8');
   try {
-    let written = 0;
-    while (written < data.length) {
-      const { bytesWritten } = await handle.write(data, written, data.length - written, offset + written);
-      written += bytesWritten;
-    }
-    await handle.truncate(offset + data.length);
-    await handle.sync();
+    writeFullSync(descriptor, data, offset);
+    ftruncateSync(descriptor, offset + data.length);
+    await fdatasyncDescriptor(descriptor);
   } finally {
-    await handle.close();
+    closeSync(descriptor);
   }
   return offset + data.length;
 }

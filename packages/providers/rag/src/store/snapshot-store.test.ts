@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeBinaryFile } from '../util/binary-file.js';
-import { packStrings } from '../util/string-table.js';
+import { buildIdTable } from '../util/id-table.js';
+import { ByteStrings } from '../util/string-column.js';
+import { packBytes, packStrings } from '../util/string-table.js';
 import type { ChunkRecord, DocumentRecord } from './records.js';
 import { encodeStoreSnapshot, readStoreSnapshot } from './snapshot-store.js';
 
@@ -59,9 +61,40 @@ function encodeVersion3(): Uint8Array[] {
   );
 }
 
+/** A version 4 snapshot, as the previous release wrote it: documents in the header, chunks as byte columns. */
+function encodeVersion4(): Uint8Array[] {
+  const column = (values: string[]) => packBytes(values);
+  const ids = column(chunks.map((chunk) => chunk.id));
+  const texts = column(chunks.map((chunk) => chunk.text));
+  const metadata = column(
+    chunks.map((chunk) => (Object.keys(chunk.metadata).length > 0 ? JSON.stringify(chunk.metadata) : '')),
+  );
+  const idTable = buildIdTable(new ByteStrings(ids.offsets, ids.data));
+  return encodeBinaryFile(
+    'FKST',
+    {
+      version: 4,
+      generation: 1,
+      documents: documents.map(({ chunkIds, ...rest }) => ({ ...rest, chunks: chunkIds.length })),
+    },
+    {
+      idOffsets: ids.offsets,
+      idData: ids.data,
+      textOffsets: texts.offsets,
+      textData: texts.data,
+      metadataOffsets: metadata.offsets,
+      metadataData: metadata.data,
+      starts: Uint32Array.from(chunks, (chunk) => chunk.start),
+      ends: Uint32Array.from(chunks, (chunk) => chunk.end),
+      idTable: new Uint32Array(idTable.buffer, idTable.byteOffset, idTable.length),
+    },
+  );
+}
+
 describe('store snapshot', () => {
   for (const [version, encode] of [
-    ['4', () => encodeStoreSnapshot(1, documents, (id) => byId.get(id)!)],
+    ['5', () => encodeStoreSnapshot(1, documents, (id) => byId.get(id)!)],
+    ['4', encodeVersion4],
     ['3', encodeVersion3],
   ] as const) {
     it(`reads a version ${version} snapshot: documents, and chunks by id made on access`, async () => {
@@ -80,6 +113,22 @@ describe('store snapshot', () => {
       expect(store.chunks.has('ünïcode-id')).toBe(false);
       expect(store.chunks.delete('ünïcode-id')).toBe(false);
       expect(store.chunks.size).toBe(2);
+      // Documents too: found by id, replaced, deleted, counted.
+      expect(store.documents.get('b')).toEqual(documents[1]);
+      expect(store.documents.get('a')).toBe(store.documents.get('a'));
+      expect([store.documents.has('a'), store.documents.has('c'), store.documents.get('c')]).toEqual([
+        true,
+        false,
+        undefined,
+      ]);
+      store.documents.set('a', { ...documents[0]!, title: 'Replaced' });
+      expect(store.documents.get('a')?.title).toBe('Replaced');
+      expect([store.documents.delete('b'), store.documents.delete('b'), store.documents.size]).toEqual([
+        true,
+        false,
+        1,
+      ]);
+      expect([...store.documents.keys()]).toEqual(['a']);
     });
   }
 });

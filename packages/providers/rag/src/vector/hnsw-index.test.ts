@@ -44,6 +44,31 @@ describe('HnswIndex', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
+  it('searches vectors added `later` exactly, with the graph, and puts them into it when saved', async () => {
+    const data = vectors(200, 16);
+    const index = new HnswIndex({ dimensions: 16 });
+    for (const [at, vector] of data.entries()) index.add(`v${at}`, vector, { later: at >= 150 });
+    expect([index.size, index.native.getCurrentCount(), index.has('v170')]).toEqual([200, 150, true]);
+    const query = data[160]!;
+    const exact = exactNeighbours(data, query, 8);
+    const results = index.search(query, { k: 8 });
+    expect(results.map((result) => result.id)).toEqual(exact.map(({ index: at }) => `v${at}`));
+    for (const [at, result] of results.entries()) expect(result.score).toBeCloseTo(exact[at]!.score, 5);
+    const odd = (id: string) => Number(id.slice(1)) % 2 === 1;
+    expect(index.search(query, { k: 4, filter: odd }).map((result) => result.id)).toEqual(
+      exactNeighbours(data, query, 4, (at) => at % 2 === 1).map(({ index: at }) => `v${at}`),
+    );
+    expect(index.vectorOf('v160')![0]).toBeCloseTo(data[160]![0]! / Math.hypot(...data[160]!), 5);
+    expect(index.delete('v160')).toBe(true);
+    expect([index.size, index.has('v160')]).toEqual([199, false]);
+    const path = join(directory, 'later.hnsw');
+    await index.save(path);
+    expect(index.native.getCurrentCount()).toBe(199);
+    const loaded = await HnswIndex.load(path);
+    expect(loaded.size).toBe(199);
+    expect(loaded.search(data[170]!, { k: 1 })[0]!.id).toBe('v170');
+  });
+
   it('finds the nearest ids by cosine similarity, with ef 100 by default', () => {
     const data = vectors(300, 16);
     const index = new HnswIndex({ dimensions: 16, initialCapacity: 16 });

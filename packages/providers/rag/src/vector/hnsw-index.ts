@@ -5,8 +5,10 @@ import type { ScoredId } from '../lexical/bm25-options.js';
 import { TopK } from '../lexical/top-k.js';
 import { fsyncPath, temporaryPathFor, writeFileAtomic } from '../util/atomic-write.js';
 import { decodeBinaryFile, encodeBinaryFile } from '../util/binary-file.js';
-import { IdSlots } from '../util/id-slots.js';
-import { packStrings, unpackStrings } from '../util/string-table.js';
+import { readWholeFile } from '../util/read-whole-file.js';
+import { SlotIds } from '../util/slot-ids.js';
+import { unpackStrings } from '../util/string-table.js';
+import { PendingVectors } from './pending-vectors.js';
 
 type NativeIndex = InstanceType<typeof hnswlib.HierarchicalNSW>;
 
@@ -42,7 +44,10 @@ interface LabelFile {
   ids: (string | null)[];
 }
 
-/** The id map written next to the native index file (`<path>.labels`): options, then packed ids. */
+/**
+ * The id map written next to the native index file (`<path>.labels`): options, then (version 3) the
+ * ids as UTF-8 bytes with offsets, deleted labels, and the ids' hash table; version 2 packed the ids.
+ */
 const LABELS_MAGIC = 'HNSL';
 
 /** Files {@link HnswIndex.save} writes next to `path` (and older versions wrote), for cleanup. */
@@ -57,10 +62,14 @@ export class HnswIndex {
   readonly dimensions: number;
   readonly options: Required<Omit<HnswIndexOptions, 'initialCapacity'>>;
   #native: NativeIndex;
-  #ids: (string | null)[] = [];
-  // Searches go by label: a loaded index looks ids up without a map of them all until writes need one.
-  #labels = new IdSlots(this.#ids, false);
+  /** The chunk id of each label (a loaded index's stay in its id file's bytes). */
+  #ids = new SlotIds();
   #live = 0;
+  /**
+   * Vectors added with `later` (a load replaying its log), not in the graph yet: searched exactly,
+   * and put into the graph when the index is saved. A load then costs no graph insert.
+   */
+  readonly #later: PendingVectors;
   #vacant = 0;
 
   constructor(options: HnswIndexOptions, native?: NativeIndex) {
@@ -68,6 +77,7 @@ export class HnswIndex {
       throw new InvalidRequestError('HNSW dimensions must be a positive integer', { param: 'dimensions' });
     }
     this.dimensions = options.dimensions;
+    this.#later = new PendingVectors(options.dimensions);
     this.options = {
       dimensions: options.dimensions,
       M: options.M ?? 16,
@@ -92,7 +102,7 @@ export class HnswIndex {
 
   /** Live vectors. */
   get size(): number {
-    return this.#live;
+    return this.#live + this.#later.size;
   }
 
   /** Allocated slots (grows by doubling). */
@@ -106,26 +116,38 @@ export class HnswIndex {
   }
 
   has(id: string): boolean {
-    return this.#labels.get(id) !== undefined;
+    return this.#later.has(id) || this.#ids.slotOf(id) !== undefined;
   }
 
   /** The stored vector of `id` (normalised by the cosine space), or `undefined`. */
   vectorOf(id: string): number[] | undefined {
-    const label = this.#labels.get(id);
+    const later = this.#later.vectorOf(id);
+    if (later) return later;
+    const label = this.#ids.slotOf(id);
     return label === undefined ? undefined : this.#native.getPoint(label);
   }
 
   /**
    * Adds a vector under `id`, replacing the one it had. `absent: true` says the caller knows `id` is
-   * not indexed, which saves looking it up.
+   * not indexed, which saves looking it up. `later: true` keeps it out of the graph until the index is
+   * saved (searches scan such vectors exactly): for a few vectors that must be searchable at once,
+   * e.g. those a load replays from the log.
    */
-  add(id: string, vector: readonly number[], options: { absent?: boolean } = {}): void {
+  add(id: string, vector: readonly number[], options: { absent?: boolean; later?: boolean } = {}): void {
     if (vector.length !== this.dimensions) {
       throw new InvalidRequestError(`Vector of length ${vector.length}, index expects ${this.dimensions}`, {
         code: 'dimension_mismatch',
       });
     }
     if (!options.absent) this.delete(id);
+    if (options.later) {
+      this.#later.add(id, vector);
+      return;
+    }
+    this.#insert(id, vector);
+  }
+
+  #insert(id: string, vector: readonly number[]): void {
     // Taking over a deleted slot makes hnswlib repair the neighbours' links (`updatePoint`), several
     // times the work of a plain insert: do it only when the index is full, instead of growing it.
     const full = this.#native.getCurrentCount() >= this.#native.getMaxElements();
@@ -134,24 +156,17 @@ export class HnswIndex {
     const label = this.#ids.length;
     this.#native.addPoint(vector as number[], label, replace);
     if (replace) this.#vacant--;
-    this.#ids.push(id);
-    this.#labels.set(id, label);
+    this.#ids.set(label, id);
     this.#live++;
-  }
-
-  /** Builds what writes need and a load leaves out (the map of every id), e.g. while the process is idle. */
-  prepareWrites(): void {
-    this.#labels.build();
   }
 
   /** Marks the vector of `id` deleted. Returns false when `id` was not indexed. */
   delete(id: string): boolean {
-    const label = this.#labels.get(id);
+    if (this.#later.delete(id)) return true;
+    const label = this.#ids.delete(id);
     if (label === undefined) return false;
     this.#native.markDelete(label);
-    this.#labels.delete(id);
     this.#live--;
-    this.#ids[label] = null;
     this.#vacant++;
     return true;
   }
@@ -161,7 +176,7 @@ export class HnswIndex {
    * when a selective filter leaves the walk short of `k`, the matching vectors are scanned exactly.
    */
   search(vector: readonly number[], options: VectorSearchOptions): ScoredId[] {
-    const k = Math.min(options.k, this.#live);
+    const k = Math.min(options.k, this.size);
     if (k <= 0) return [];
     if (vector.length !== this.dimensions) {
       throw new InvalidRequestError(
@@ -171,16 +186,26 @@ export class HnswIndex {
         },
       );
     }
+    const graph = this.#searchGraph(vector, Math.min(k, this.#live), options);
+    if (this.#later.size === 0) return graph;
+    const best = new TopK<string>(k);
+    for (const hit of [...graph, ...this.#later.search(vector, k, options.filter)])
+      best.push(hit.id, hit.score);
+    return best.sorted().map(({ item, score }) => ({ id: item, score }));
+  }
+
+  #searchGraph(vector: readonly number[], k: number, options: VectorSearchOptions): ScoredId[] {
+    if (k <= 0) return [];
     const ef = options.ef ?? this.options.ef;
     if (this.#native.getEf() !== ef) this.#native.setEf(ef);
     const ids = this.#ids;
     const { filter } = options;
-    const labelFilter = filter ? (label: number) => filter(ids[label]!) : undefined;
+    const labelFilter = filter ? (label: number) => filter(ids.at(label)!) : undefined;
     const { neighbors, distances } = this.#native.searchKnn(vector as number[], k, labelFilter);
     if (filter && neighbors.length < k) return this.#exactSearch(vector, k, filter);
     const results: ScoredId[] = new Array(neighbors.length);
     for (let index = 0; index < neighbors.length; index++) {
-      results[index] = { id: ids[neighbors[index]!]!, score: 1 - distances[index]! };
+      results[index] = { id: ids.at(neighbors[index]!)!, score: 1 - distances[index]! };
     }
     return results;
   }
@@ -190,8 +215,8 @@ export class HnswIndex {
     const norm = Math.hypot(...vector) || 1;
     const best = new TopK<string>(k);
     for (let label = 0; label < this.#ids.length; label++) {
-      const id = this.#ids[label];
-      if (id === null || id === undefined || !filter(id)) continue;
+      const id = this.#ids.at(label);
+      if (id === undefined || !filter(id)) continue;
       const point = this.#native.getPoint(label);
       let dot = 0;
       for (let index = 0; index < point.length; index++) dot += point[index]! * vector[index]!;
@@ -200,8 +225,12 @@ export class HnswIndex {
     return best.sorted().map(({ item, score }) => ({ id: item, score }));
   }
 
-  /** Writes the native index to `path` and the id map to `<path>.labels`, each atomically. */
+  /**
+   * Writes the native index to `path` and the id map to `<path>.labels`, each atomically (vectors
+   * added with `later` go into the graph first).
+   */
   async save(path: string): Promise<void> {
+    for (const [id, vector] of this.#later.drain()) this.#insert(id, vector);
     const temporary = temporaryPathFor(path);
     try {
       await this.#native.writeIndex(temporary);
@@ -211,16 +240,15 @@ export class HnswIndex {
       await rm(temporary, { force: true });
       throw error;
     }
-    const packed = packStrings(this.#ids.map((id) => id ?? ''));
-    const deleted = Uint8Array.from(this.#ids, (id) => (id === null ? 1 : 0));
+    const ids = SlotIds.store(Array.from({ length: this.#ids.length }, (_, label) => this.#ids.at(label)));
     const pieces = encodeBinaryFile(
       LABELS_MAGIC,
-      { version: 2, options: this.options },
+      { version: 3, options: this.options },
       {
-        lengths: packed.lengths,
-        pieces: packed.pieces,
-        data: packed.data,
-        deleted,
+        idOffsets: ids.offsets,
+        idData: ids.data,
+        deleted: ids.empty,
+        idTable: new Uint32Array(ids.table.buffer, ids.table.byteOffset, ids.table.length),
       },
     );
     await writeFileAtomic(`${path}.labels`, async (write) => {
@@ -235,15 +263,14 @@ export class HnswIndex {
     const early = overrides.dimensions ? readNative(path, overrides.dimensions) : undefined;
     // Handled below; this only keeps a failed id map read from leaving it unhandled.
     early?.catch(() => {});
-    const { options, ids } = await readLabels(path);
+    const { options, ids, deleted } = await readLabels(path);
     if (early && options.dimensions !== overrides.dimensions) {
       throw new Error(`${path} holds ${options.dimensions}-d vectors, not ${overrides.dimensions}`);
     }
     const native = await (early ?? readNative(path, options.dimensions));
     const index = new HnswIndex({ ...options, ...(overrides.ef ? { ef: overrides.ef } : {}) }, native);
     index.#ids = ids;
-    index.#labels = new IdSlots(ids, true);
-    for (const id of ids) if (id !== null) index.#live++;
+    index.#live = ids.length - deleted;
     index.#vacant = native.getCurrentCount() - index.#live;
     return index;
   }
@@ -256,26 +283,50 @@ async function readNative(path: string, dimensions: number): Promise<NativeIndex
 }
 
 /** The id map of an index file: `<path>.labels`, else the JSON `<path>.ids.json` of version 1. */
-async function readLabels(path: string): Promise<Omit<LabelFile, 'version'>> {
+async function readLabels(
+  path: string,
+): Promise<{ options: LabelFile['options']; ids: SlotIds; deleted: number }> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(`${path}.labels`);
+    bytes = await readWholeFile(`${path}.labels`);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     const file = JSON.parse(await readFile(`${path}.ids.json`, 'utf8')) as LabelFile;
     if (file.version !== 1) throw new Error(`unsupported HNSW id map version ${String(file.version)}`);
-    return file;
+    return labelsOf(file.options, file.ids);
   }
   const file = decodeBinaryFile<{ version: number; options: LabelFile['options'] }>(LABELS_MAGIC, bytes);
-  if (file.header.version !== 2)
-    throw new Error(`unsupported HNSW id map version ${String(file.header.version)}`);
+  const { version, options } = file.header;
+  if (version !== 2 && version !== 3) throw new Error(`unsupported HNSW id map version ${String(version)}`);
   const deleted = file.bytes('deleted');
-  const ids: (string | null)[] = unpackStrings({
-    lengths: file.uint32('lengths'),
-    pieces: file.uint32('pieces'),
-    data: file.bytes('data'),
-  });
-  if (deleted.length !== ids.length) throw new Error(`${path}.labels is corrupt`);
-  for (let label = 0; label < ids.length; label++) if (deleted[label] === 1) ids[label] = null;
-  return { options: file.header.options, ids };
+  if (version === 2) {
+    const ids = unpackStrings({
+      lengths: file.uint32('lengths'),
+      pieces: file.uint32('pieces'),
+      data: file.bytes('data'),
+    });
+    if (deleted.length !== ids.length) throw new Error(`${path}.labels is corrupt`);
+    return labelsOf(
+      options,
+      ids.map((id, label) => (deleted[label] === 1 ? null : id)),
+    );
+  }
+  const table = file.uint32('idTable');
+  try {
+    const ids = new SlotIds({
+      offsets: file.uint32('idOffsets'),
+      data: file.bytes('idData'),
+      empty: deleted,
+      table: new Int32Array(table.buffer, table.byteOffset, table.length),
+    });
+    return { options, ids, deleted: deleted.reduce((sum, flag) => sum + flag, 0) };
+  } catch (error) {
+    throw new Error(`${path}.labels is corrupt: ${(error as Error).message}`);
+  }
+}
+
+/** The id map of an older file, from its ids (`null`: a deleted label). */
+function labelsOf(options: LabelFile['options'], ids: (string | null)[]) {
+  const deleted = ids.filter((id) => id === null).length;
+  return { options, ids: new SlotIds(SlotIds.store(ids)), deleted };
 }
