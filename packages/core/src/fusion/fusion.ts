@@ -102,6 +102,8 @@ export class Fusion {
   /** The scopes of running requests, aborted when `close` gives up waiting. */
   readonly #scopes = new Set<AbortScope>();
   #inFlight = 0;
+  /** Setup has succeeded: calls need not wait on `ready` (one tick less per request). */
+  #ready = false;
   #onIdle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
@@ -137,7 +139,12 @@ export class Fusion {
     });
     this.ready = this.#setup(options);
     // Errors of setup surface through `ready` and every call; never as an unhandled rejection.
-    this.ready.catch(() => {});
+    this.ready.then(
+      () => {
+        this.#ready = true;
+      },
+      () => {},
+    );
   }
 
   /** Whether `close` has begun: health answers 503 and new requests are refused. */
@@ -154,30 +161,39 @@ export class Fusion {
   async chat(request: ChatRequest, options: RequestOptions = {}): Promise<ChatResult> {
     const call = this.#begin(options);
     try {
-      await this.ready;
-      const context = hookContext(call);
+      if (!this.#ready) await this.ready;
+      const hooks = this.#hooks;
       let normalized = parseChatRequest(request);
-      if (this.#hooks.has('chat:request'))
-        normalized = await this.#hooks.run('chat:request', normalized, context);
-      const answer = async (step: ChatRequest): Promise<ChatResult> => {
-        const pipeline = this.#pipeline(step.model);
-        if (pipeline) return pipeline.chat(step, call, options.onTrace);
-        const model = this.registry.resolve(step.model);
-        checkChatCapabilities(model, step);
-        const answered = this.targetHealth.modelCalls
-          ? await resilientChat(this.#callDependencies, model, step, call)
-          : await callChat(this, model, step, call);
-        answered.model = model.id;
-        return answered;
-      };
+      if (hooks.has('chat:request'))
+        normalized = await hooks.run('chat:request', normalized, hookContext(call));
       let result = wantsToolLoop(normalized)
-        ? await runToolLoop(normalized, answer, { tools: this.tools, ...call })
-        : await answer(normalized);
-      if (this.#hooks.has('chat:result')) result = await this.#hooks.run('chat:result', result, context);
+        ? await runToolLoop(normalized, (step) => this.#answer(step, call, options.onTrace), {
+            tools: this.tools,
+            ...call,
+          })
+        : await this.#answer(normalized, call, options.onTrace);
+      if (hooks.has('chat:result')) result = await hooks.run('chat:result', result, hookContext(call));
       return result;
     } finally {
       call.end();
     }
+  }
+
+  /** One chat step of a request: its pipeline, else its model under the call policy. */
+  async #answer(
+    step: ChatRequest,
+    call: TrackedCall,
+    onTrace: RequestOptions['onTrace'],
+  ): Promise<ChatResult> {
+    const pipeline = this.#pipeline(step.model);
+    if (pipeline) return pipeline.chat(step, call, onTrace);
+    const model = this.registry.resolve(step.model);
+    checkChatCapabilities(model, step);
+    const answered = this.targetHealth.modelCalls
+      ? await resilientChat(this.#callDependencies, model, step, call)
+      : await callChat(this, model, step, call);
+    answered.model = model.id;
+    return answered;
   }
 
   /**
