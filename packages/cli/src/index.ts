@@ -9,7 +9,6 @@
  */
 export type { CliContext } from './commands/cli-context.js';
 export { createFusionFromConfig } from './commands/create-fusion-from-config.js';
-export { type ReclaimIdleMemoryOptions, reclaimIdleMemory } from './commands/reclaim-idle-memory.js';
 export { ConfigError, type ConfigProblem } from './config/config-error.js';
 export { configJsonSchema, fusionConfigSchema, fusionEnvSchema } from './config/config-schema.js';
 export {
