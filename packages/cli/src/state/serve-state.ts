@@ -9,12 +9,10 @@ import {
   type TraceStoreOptions,
 } from '@fusionkit/core';
 import type { McpSessionRecord } from '@fusionkit/mcp';
-import { Redis } from 'ioredis';
 import type { CliContext } from '../commands/cli-context.js';
 import { webhookGuard } from '../commands/webhook-guard.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { jobsWithLocal } from '../jobs/jobs-with-local.js';
-import { SharedJobRunner } from '../jobs/shared-job-runner.js';
 import { openState } from './open-state.js';
 import { SharedRateLimiter } from './shared-rate-limiter.js';
 import { statePlugin } from './state-plugin.js';
@@ -52,8 +50,9 @@ export async function openServeState(
   // process owns them in its SQLite file.
   const redis = context.env.FUSION_REDIS_URL || config.redis;
   const concurrency = Number(context.env.FUSION_JOBS_CONCURRENCY || config.jobs?.concurrency || 1);
+  // BullMQ and ioredis are loaded only for Redis: a server without it does not carry them (~20 MB).
   const jobs: JobRunnerLike = redis
-    ? new SharedJobRunner({
+    ? new (await import('../jobs/shared-job-runner.js')).SharedJobRunner({
         url: redis,
         prefix: context.env.FUSION_REDIS_PREFIX || 'fusion',
         fetch: guard.fetch,
@@ -68,7 +67,9 @@ export async function openServeState(
         concurrency,
       });
   // Per-key limits: counted in Redis, so that every instance sees the same counts.
-  const limits = redis ? new Redis(redis, { connectTimeout: 5000, maxRetriesPerRequest: 3 }) : undefined;
+  const limits = redis
+    ? new (await import('ioredis')).Redis(redis, { connectTimeout: 5000, maxRetriesPerRequest: 3 })
+    : undefined;
   limits?.on('error', logError);
   const limiter = new SharedRateLimiter({
     ...(limits ? { redis: limits } : {}),
