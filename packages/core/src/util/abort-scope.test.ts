@@ -34,6 +34,20 @@ describe('AbortScope', () => {
     expect(calls).toEqual(['a']);
   });
 
+  it('runs every listener and ends aborted even when one throws, then throws its error', async () => {
+    const scope = new AbortScope();
+    const calls: string[] = [];
+    scope.onAbort(() => {
+      throw new Error('listener failed');
+    });
+    scope.onAbort(() => calls.push('after'));
+    const raced = raceScope(new Promise(() => {}), scope);
+    expect(() => scope.abort()).toThrow('listener failed');
+    expect(calls).toEqual(['after']);
+    expect(scope.isAborted).toBe(true);
+    await expect(raced).rejects.toBeInstanceOf(AbortedError);
+  });
+
   it('follows a parent scope, a signal, and its timeout', async () => {
     const parent = new AbortScope();
     const child = new AbortScope(parent);

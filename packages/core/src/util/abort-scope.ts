@@ -87,6 +87,7 @@ export class AbortScope {
     return this.#reason;
   }
 
+  /** Aborts: the signal (if made), then every listener; a listener's error is thrown after all ran. */
   abort(reason?: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
@@ -96,9 +97,19 @@ export class AbortScope {
     this.#controller?.abort(this.#reason);
     const listeners = this.#listeners;
     this.#listeners = undefined;
-    if (listeners) for (const listener of listeners) listener();
+    let failure: { error: unknown } | undefined;
+    if (listeners) {
+      for (const listener of listeners) {
+        try {
+          listener();
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    }
     this.#rejectAborted?.(abortReasonOf(this.#reason));
     this.dispose();
+    if (failure) throw failure.error;
   }
 
   /**
