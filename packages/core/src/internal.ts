@@ -32,6 +32,7 @@ export {
   AbortScope,
   abortableOf,
   abortReasonOfAbortable,
+  FOLLOWS_ABORT,
   isAborted,
   isAbortScope,
   onAbort,

@@ -83,6 +83,40 @@ describe('hasContent', () => {
 });
 
 describe('callChat', () => {
+  it('calls the provider in the same tick when a slot is free and the model needs no loading', async () => {
+    const mock = createMockProvider({ id: 'p', models: [{ id: 'm' }] });
+    const { deps, model } = await setup(mock);
+    const answer = callChat(deps, model('p/m'), request, options());
+    expect(mock.calls).toHaveLength(1);
+    await answer;
+    // A full queue still waits for its slot: the provider is called only once one is free.
+    const queue = new RequestQueue({ concurrency: 1 });
+    const waitingDeps = { ...deps, queue };
+    const release = queue.tryAcquire('p/m')!;
+    const waiting = callChat(waitingDeps, model('p/m'), request, options());
+    expect(mock.calls).toHaveLength(1);
+    release();
+    await waiting;
+    expect(mock.calls).toHaveLength(2);
+  });
+
+  it('still ends at once when a provider that ignores its signal is aborted', async () => {
+    const hanging: ProviderV1 = {
+      specificationVersion: 'v1',
+      id: 'h',
+      async models() {
+        return [{ id: 'm' }];
+      },
+      doChat: () => new Promise(() => {}),
+      async *doStream() {},
+    };
+    const { deps, model } = await setup(hanging);
+    const controller = new AbortController();
+    const answer = callChat(deps, model('h/m'), request, options({ signal: controller.signal }));
+    controller.abort();
+    await expect(answer).rejects.toMatchObject({ code: 'aborted' });
+  });
+
   it('passes the provider its own model id, the request id and a deadline', async () => {
     const mock = createMockProvider({ id: 'p', models: [{ id: 'm' }] });
     const { deps, model } = await setup(mock);

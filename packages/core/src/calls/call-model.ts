@@ -4,7 +4,7 @@ import type { ChatResult } from '../spec/chat/chat-result.js';
 import type { EmbedRequest } from '../spec/embedding/embed-request.js';
 import type { EmbedResult } from '../spec/embedding/embed-result.js';
 import type { ForwardRequest } from '../spec/provider/v1/forward-request.js';
-import { raceScope } from '../util/abort-scope.js';
+import { FOLLOWS_ABORT, raceScope } from '../util/abort-scope.js';
 import { hasContent } from '../util/has-content.js';
 import { type CallDependencies, callRun, forModel, type ModelCallOptions } from './call-run.js';
 import { estimateResultUsage } from './estimate-usage.js';
@@ -25,8 +25,9 @@ export async function callChat(
 ): Promise<ChatResult> {
   const run = callRun(deps, model, options, false);
   try {
-    const callOptions = await run.begin();
-    const result = await raceScope(model.provider.doChat(forModel(request, model), callOptions), run.scope);
+    const callOptions = run.beginNow() ?? (await run.begin());
+    const pending = model.provider.doChat(forModel(request, model), callOptions);
+    const result = await (followsAbort(model) ? pending : raceScope(pending, run.scope));
     // A provider that reports no usage still costs tokens: budgets, metrics and the client see an estimate.
     result.usage ??= estimateResultUsage(request, result);
     run.succeed({ usage: result.usage });
@@ -47,7 +48,7 @@ export async function callEmbed(
 ): Promise<EmbedResult> {
   const run = callRun(deps, model, options, false);
   try {
-    const callOptions = await run.begin();
+    const callOptions = run.beginNow() ?? (await run.begin());
     // Providers always answer floats (`EmbedResult`); base64 is applied at the HTTP boundary.
     const { encoding_format: _encoding, ...floatRequest } = request;
     const result = await raceScope(
@@ -75,7 +76,7 @@ export async function callForward(
 ): Promise<Response> {
   const run = callRun(deps, model, options, false);
   try {
-    const callOptions = await run.begin();
+    const callOptions = run.beginNow() ?? (await run.begin());
     let body: ForwardRequest['body'];
     if (request.body instanceof FormData) {
       body = request.body;
@@ -95,3 +96,8 @@ export async function callForward(
 }
 
 export { hasContent };
+
+/** Whether the model's provider settles its calls as soon as their scope aborts (see {@link FOLLOWS_ABORT}). */
+function followsAbort(model: RegisteredModel): boolean {
+  return (model.provider as { [FOLLOWS_ABORT]?: boolean })[FOLLOWS_ABORT] === true;
+}

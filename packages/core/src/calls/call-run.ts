@@ -80,6 +80,21 @@ export class CallRun {
    * Waits for a queue slot and the model, then reports the start. A run ended while it waited (the
    * stream was returned, the request aborted) gives back what it got as soon as it gets it.
    */
+  /**
+   * {@link CallRun.begin} without waiting, when nothing makes the call wait: a free queue slot, a
+   * model that needs no loading, no `call:headers` hook. `undefined` otherwise (then `begin`).
+   */
+  beginNow(): CallOptions | undefined {
+    const scope = this.scope;
+    if (scope.isAborted || this.#ended || this.deps.hooks?.has('call:headers')) return undefined;
+    if (this.model.provider.load && this.model.info.loaded === false) return undefined;
+    const releaseSlot = this.deps.queue.tryAcquire(this.model.id);
+    if (releaseSlot === undefined) return undefined;
+    this.releaseSlot = releaseSlot;
+    this.releaseModel = this.deps.registry.useNow(this.model);
+    return this.#started(scope);
+  }
+
   async begin(): Promise<CallOptions> {
     const scope = this.scope;
     // Both honour the scope themselves (a waiter leaves the line, a load is abandoned).
@@ -116,21 +131,7 @@ export class CallRun {
       this.#release();
       throw abortReasonOf(scope.reason);
     }
-    const attempt = this.options.attempt ?? 1;
-    const events = this.deps.events;
-    if (events.has('provider:call:start')) {
-      const { requestId, provider, model, stream } = this.base;
-      events.emit('provider:call:start', { requestId, provider, model, stream, attempt });
-    }
-    const options: CallOptions & { [ABORT_SCOPE]: AbortScope } = {
-      // Made when a provider reads it; providers of this repository follow the scope instead.
-      get signal() {
-        return scope.signal;
-      },
-      requestId: this.options.requestId,
-      deadline: Date.now() + this.options.timeoutMs,
-      [ABORT_SCOPE]: scope,
-    };
+    const options = this.#started(scope);
     const hooks = this.deps.hooks;
     if (hooks?.has('call:headers')) {
       const { requestId, provider, model } = this.base;
@@ -142,12 +143,31 @@ export class CallRun {
         },
         provider,
         model,
-        attempt,
+        attempt: this.options.attempt ?? 1,
       };
       const headers = await hooks.run('call:headers', {}, context);
       if (Object.keys(headers).length > 0) options.headers = headers;
     }
     return options;
+  }
+
+  /** Reports the start; the options the provider gets. */
+  #started(scope: AbortScope): CallOptions & { [ABORT_SCOPE]: AbortScope } {
+    const attempt = this.options.attempt ?? 1;
+    const events = this.deps.events;
+    if (events.has('provider:call:start')) {
+      const { requestId, provider, model, stream } = this.base;
+      events.emit('provider:call:start', { requestId, provider, model, stream, attempt });
+    }
+    return {
+      // Made when a provider reads it; providers of this repository follow the scope instead.
+      get signal() {
+        return scope.signal;
+      },
+      requestId: this.options.requestId,
+      deadline: Date.now() + this.options.timeoutMs,
+      [ABORT_SCOPE]: scope,
+    };
   }
 
   /** The error to surface: the abort reason when the call was aborted, else the error itself. */

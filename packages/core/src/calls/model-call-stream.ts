@@ -122,7 +122,7 @@ class ModelCallStream implements AsyncGenerator<ChatChunk, void, undefined> {
     // One reaction on the scope for the whole stream, instead of one listener or race per chunk.
     run.scope.whenAborted().catch(this.#onError);
     try {
-      const callOptions = await run.begin();
+      const callOptions = run.beginNow() ?? (await run.begin());
       if (this.#state === 'done') return;
       this.#watchdog = new StreamWatchdog(run.scope, this.#options);
       this.#watchdog.start();

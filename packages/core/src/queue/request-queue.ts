@@ -164,6 +164,15 @@ export class RequestQueue {
     });
   }
 
+  /**
+   * A slot for `model` at once, or `undefined` when the call would have to wait (then use
+   * {@link RequestQueue.acquire}). Saves a promise per call when there is room.
+   */
+  tryAcquire(model: string): (() => void) | undefined {
+    const state = this.#state(model);
+    return this.#canRun(state) ? this.#take(state, 0) : undefined;
+  }
+
   stats(): QueueStats {
     const models: Record<string, ModelQueueStats> = {};
     for (const [id, state] of this.#models) {

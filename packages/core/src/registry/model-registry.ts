@@ -220,13 +220,18 @@ export class ModelRegistry {
       model.inUse--;
       throw error;
     }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      model.inUse--;
-      model.lastUsed = Date.now();
-    };
+    return releaseUse(model);
+  }
+
+  /**
+   * {@link ModelRegistry.use} at once for a model that needs no loading; `undefined` when it does
+   * (then use `use`).
+   */
+  useNow(model: RegisteredModel): (() => void) | undefined {
+    if (model.provider.load && model.info.loaded === false) return undefined;
+    model.inUse++;
+    model.lastUsed = Date.now();
+    return releaseUse(model);
   }
 
   /** Loads a model, evicting least-recently-used idle models to stay under the memory budget. */
@@ -397,4 +402,15 @@ export class ModelRegistry {
     entry.models.delete(id);
     this.#events.emit('model:unregister', { model: id, provider: entry.provider.id });
   }
+}
+
+/** Gives a model's use back, once. */
+function releaseUse(model: RegisteredModel): () => void {
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    model.inUse--;
+    model.lastUsed = Date.now();
+  };
 }

@@ -6,6 +6,12 @@ import { abortReasonOf } from './abort.js';
  */
 export const ABORT_SCOPE: unique symbol = Symbol.for('@fusionkit/abort-scope') as never;
 
+/**
+ * Set to `true` on a provider whose calls settle as soon as the scope in their call options aborts
+ * (it follows {@link abortableOf} itself): the call path then need not race each call against it.
+ */
+export const FOLLOWS_ABORT: unique symbol = Symbol.for('@fusionkit/follows-abort') as never;
+
 /** A signal, or a scope that gives one on demand. */
 export type Abortable = AbortSignal | AbortScope;
 

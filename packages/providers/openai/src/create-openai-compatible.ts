@@ -14,7 +14,7 @@ import {
   UnavailableError,
   UpstreamError,
 } from '@fusionkit/core';
-import { abortableOf } from '@fusionkit/core/internal';
+import { abortableOf, FOLLOWS_ABORT } from '@fusionkit/core/internal';
 import { ChatStream } from './chat-stream.js';
 import { checkHealth } from './check-health.js';
 import { discoverConcurrency } from './discover-concurrency.js';
@@ -39,6 +39,9 @@ export interface OpenAICompatibleProvider extends ProviderV1 {
 }
 
 const MAX_ERROR_BYTES = 1024 * 1024;
+
+/** Its calls fail the moment their scope aborts (the upstream exchange follows it): no race needed. */
+const FOLLOWS_ITS_ABORT: object = { [FOLLOWS_ABORT]: true };
 
 /**
  * A provider for any OpenAI-compatible server, mlx-openai-server first (upstream v1.8.1 and the lab
@@ -112,6 +115,7 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions): OpenAI
     specificationVersion: 'v1',
     id,
     baseURL: client.baseURL,
+    ...FOLLOWS_ITS_ABORT,
 
     async models(modelOptions) {
       // A static list stays offline: it is the configured truth, limits included (`concurrency`).
