@@ -23,7 +23,7 @@ const DEFINITIONS = [
     'gateway-node-flags',
     'BENCH_GATEWAY_NODE_FLAGS',
     '',
-    "node's flags for target C, e.g. --max-semi-space-size=32 (what `npm start` passes)",
+    "node's flags for target C, e.g. --max-semi-space-size=32 (`npm start` and `fusion serve` pass none)",
   ],
   [
     'observability-rows',
