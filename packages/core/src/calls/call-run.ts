@@ -77,10 +77,6 @@ export class CallRun {
   }
 
   /**
-   * Waits for a queue slot and the model, then reports the start. A run ended while it waited (the
-   * stream was returned, the request aborted) gives back what it got as soon as it gets it.
-   */
-  /**
    * {@link CallRun.begin} without waiting, when nothing makes the call wait: a free queue slot, a
    * model that needs no loading, no `call:headers` hook. `undefined` otherwise (then `begin`).
    */
@@ -95,6 +91,10 @@ export class CallRun {
     return this.#started(scope);
   }
 
+  /**
+   * Waits for a queue slot and the model, then reports the start. A run ended while it waited (the
+   * stream was returned, the request aborted) gives back what it got as soon as it gets it.
+   */
   async begin(): Promise<CallOptions> {
     const scope = this.scope;
     // Both honour the scope themselves (a waiter leaves the line, a load is abandoned).
