@@ -1,5 +1,6 @@
-import { buildIdTable, findInIdTable, idTableFits } from '../util/id-table.js';
+import { buildIdTable, idTableFits } from '../util/id-table.js';
 import type { StringColumn } from '../util/string-column.js';
+import { LoadedOverlay } from './loaded-overlay.js';
 import type { ChunkRecord } from './records.js';
 
 /** The chunks of a loaded store snapshot, as the snapshot holds them: string columns and typed arrays. */
@@ -24,14 +25,8 @@ export interface LoadedChunks {
  * only when asked for: loading makes no per-chunk object, string or map entry. Chunks set since the
  * load (and those of older formats) are kept as records in a map.
  */
-export class ChunkTable {
+export class ChunkTable extends LoadedOverlay<ChunkRecord> {
   readonly #loaded: LoadedChunks | undefined;
-  /** Slot → loaded position + 1 (0: empty). */
-  readonly #slots: Int32Array;
-  /** Loaded chunks deleted or replaced since the load. */
-  readonly #removed: Uint8Array;
-  #removedCount = 0;
-  readonly #added = new Map<string, ChunkRecord>();
 
   constructor(loaded?: LoadedChunks) {
     const count = loaded?.starts.length ?? 0;
@@ -45,38 +40,15 @@ export class ChunkTable {
     ) {
       throw new Error('chunk table is corrupt');
     }
+    super(
+      loaded?.ids,
+      !loaded
+        ? new Int32Array(0)
+        : idTableFits(loaded.idTable, count)
+          ? loaded.idTable
+          : buildIdTable(loaded.ids),
+    );
     this.#loaded = loaded;
-    this.#removed = new Uint8Array(count);
-    this.#slots = !loaded
-      ? new Int32Array(0)
-      : idTableFits(loaded.idTable, count)
-        ? loaded.idTable
-        : buildIdTable(loaded.ids);
-  }
-
-  get size(): number {
-    return (this.#loaded?.starts.length ?? 0) - this.#removedCount + this.#added.size;
-  }
-
-  has(id: string): boolean {
-    return this.#added.has(id) || this.#positionOf(id) !== -1;
-  }
-
-  /** The chunk's record (a new object for a loaded chunk: do not keep it to mutate). */
-  get(id: string): ChunkRecord | undefined {
-    const added = this.#added.get(id);
-    if (added) return added;
-    const position = this.#positionOf(id);
-    return position === -1 ? undefined : this.#recordAt(position, id);
-  }
-
-  set(id: string, chunk: ChunkRecord): void {
-    this.#removeLoaded(id);
-    this.#added.set(id, chunk);
-  }
-
-  delete(id: string): boolean {
-    return this.#added.delete(id) || this.#removeLoaded(id);
   }
 
   /** The id of the chunk at a position of the loaded snapshot (deleted since or not). */
@@ -84,22 +56,8 @@ export class ChunkTable {
     return this.#loaded!.ids.at(position);
   }
 
-  #removeLoaded(id: string): boolean {
-    const position = this.#positionOf(id);
-    if (position === -1) return false;
-    this.#removed[position] = 1;
-    this.#removedCount++;
-    return true;
-  }
-
-  /** The loaded, not removed position holding `id`, or -1. */
-  #positionOf(id: string): number {
-    if (!this.#loaded) return -1;
-    const removed = this.#removed;
-    return findInIdTable(this.#slots, this.#loaded.ids, id, (position) => removed[position] === 0);
-  }
-
-  #recordAt(position: number, id: string): ChunkRecord {
+  /** A new object each time it is asked for: do not keep it to mutate. */
+  protected recordAt(position: number, id: string): ChunkRecord {
     const loaded = this.#loaded!;
     const metadata = loaded.metadata.at(position);
     return {

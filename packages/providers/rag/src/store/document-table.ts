@@ -1,5 +1,5 @@
-import { findInIdTable } from '../util/id-table.js';
 import type { StringColumn } from '../util/string-column.js';
+import { LoadedOverlay } from './loaded-overlay.js';
 import type { DocumentRecord } from './records.js';
 
 /** The documents of a loaded store snapshot (version 5), as it holds them. */
@@ -18,80 +18,33 @@ export interface LoadedDocuments {
  * loaded snapshot stay in its buffers, found through their saved id hash table, and become records
  * when asked for (a load parses no record); documents set since are kept in a map.
  */
-export class DocumentTable {
+export class DocumentTable extends LoadedOverlay<DocumentRecord> {
   readonly #loaded: LoadedDocuments | undefined;
-  /** Loaded documents deleted or replaced since the load. */
-  readonly #removed: Uint8Array;
-  #removedCount = 0;
   /** Loaded documents made records, by position (the same record each time it is asked for). */
   readonly #made = new Map<number, DocumentRecord>();
-  readonly #added = new Map<string, DocumentRecord>();
 
   constructor(loaded?: LoadedDocuments) {
+    super(loaded?.ids, loaded?.idTable ?? new Int32Array(0));
     this.#loaded = loaded;
-    this.#removed = new Uint8Array(loaded?.ids.length ?? 0);
-  }
-
-  get size(): number {
-    return (this.#loaded?.ids.length ?? 0) - this.#removedCount + this.#added.size;
-  }
-
-  has(id: string): boolean {
-    return this.#added.has(id) || this.#positionOf(id) !== -1;
-  }
-
-  get(id: string): DocumentRecord | undefined {
-    const added = this.#added.get(id);
-    if (added) return added;
-    const position = this.#positionOf(id);
-    return position === -1 ? undefined : this.#recordAt(position);
-  }
-
-  set(id: string, record: DocumentRecord): this {
-    this.#removeLoaded(id);
-    this.#added.set(id, record);
-    return this;
-  }
-
-  delete(id: string): boolean {
-    return this.#added.delete(id) || this.#removeLoaded(id);
   }
 
   *keys(): IterableIterator<string> {
     const loaded = this.#loaded;
-    if (loaded) {
-      for (let position = 0; position < loaded.ids.length; position++)
-        if (this.#removed[position] === 0) yield loaded.ids.at(position);
-    }
-    yield* this.#added.keys();
+    if (loaded) for (const position of this.livePositions()) yield loaded.ids.at(position);
+    yield* this.added.keys();
   }
 
   *values(): IterableIterator<DocumentRecord> {
-    const loaded = this.#loaded;
-    if (loaded) {
-      for (let position = 0; position < loaded.ids.length; position++)
-        if (this.#removed[position] === 0) yield this.#recordAt(position);
-    }
-    yield* this.#added.values();
+    for (const position of this.livePositions()) yield this.recordAt(position);
+    yield* this.added.values();
   }
 
-  #removeLoaded(id: string): boolean {
-    const position = this.#positionOf(id);
-    if (position === -1) return false;
-    this.#removed[position] = 1;
-    this.#removedCount++;
+  protected override onRemoved(position: number): void {
     this.#made.delete(position);
-    return true;
   }
 
-  #positionOf(id: string): number {
-    const loaded = this.#loaded;
-    if (!loaded) return -1;
-    const removed = this.#removed;
-    return findInIdTable(loaded.idTable, loaded.ids, id, (position) => removed[position] === 0);
-  }
-
-  #recordAt(position: number): DocumentRecord {
+  /** The same record each time it is asked for. */
+  protected recordAt(position: number): DocumentRecord {
     let record = this.#made.get(position);
     if (record) return record;
     const loaded = this.#loaded!;
