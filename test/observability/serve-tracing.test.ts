@@ -75,6 +75,22 @@ async function chat(cli: RunningCli, requestId: string): Promise<void> {
   await response.text();
 }
 
+/** `fusion serve` before the upstream, with the collector as its OTLP endpoint and `env` on top. */
+async function serveTraced(env: Record<string, string>): Promise<RunningCli> {
+  const cli = await spawnCli(
+    ['serve'],
+    {
+      FUSION_UPSTREAMS: `lab=${upstream.baseURL}`,
+      FUSION_STATE: 'memory',
+      OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
+      ...env,
+    },
+    cwd,
+  );
+  running.push(cli);
+  return cli;
+}
+
 const spansOf = (list: TraceExport[]) =>
   list.flatMap((entry) =>
     entry.resourceSpans.flatMap((resource) => resource.scopeSpans.flatMap((scope) => scope.spans)),
@@ -82,17 +98,7 @@ const spansOf = (list: TraceExport[]) =>
 
 describe('fusion serve tracing', () => {
   it('sends spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, flushed at shutdown', async () => {
-    const cli = await spawnCli(
-      ['serve'],
-      {
-        FUSION_UPSTREAMS: `lab=${upstream.baseURL}`,
-        FUSION_STATE: 'memory',
-        OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
-        OTEL_SERVICE_NAME: 'fusion-under-test',
-      },
-      cwd,
-    );
-    running.push(cli);
+    const cli = await serveTraced({ OTEL_SERVICE_NAME: 'fusion-under-test' });
     expect(cli.output()).toContain(`tracing: spans to ${collectorUrl}/v1/traces (http/json)`);
     await chat(cli, 'traced-serve-1');
     // The batch is sent at the latest when the server closes.
@@ -117,18 +123,10 @@ describe('fusion serve tracing', () => {
 
   it('sends protobuf with OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf', async () => {
     bodies.length = 0;
-    const cli = await spawnCli(
-      ['serve'],
-      {
-        FUSION_UPSTREAMS: `lab=${upstream.baseURL}`,
-        FUSION_STATE: 'memory',
-        OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-        OTEL_SERVICE_NAME: 'fusion-proto-test',
-      },
-      cwd,
-    );
-    running.push(cli);
+    const cli = await serveTraced({
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_SERVICE_NAME: 'fusion-proto-test',
+    });
     expect(cli.output()).toContain(`tracing: spans to ${collectorUrl}/v1/traces (http/protobuf)`);
     await chat(cli, 'traced-proto-1');
     await cli.stop('SIGTERM');
@@ -155,17 +153,7 @@ describe('fusion serve tracing', () => {
   it('sends nothing with FUSION_TRACING=0, even with an endpoint', async () => {
     exports.length = 0;
     bodies.length = 0;
-    const cli = await spawnCli(
-      ['serve'],
-      {
-        FUSION_UPSTREAMS: `lab=${upstream.baseURL}`,
-        FUSION_STATE: 'memory',
-        OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
-        FUSION_TRACING: '0',
-      },
-      cwd,
-    );
-    running.push(cli);
+    const cli = await serveTraced({ FUSION_TRACING: '0' });
     await chat(cli, 'untraced-serve-1');
     await cli.stop('SIGTERM');
     expect(cli.output()).not.toContain('tracing:');
