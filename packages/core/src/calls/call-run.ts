@@ -83,11 +83,16 @@ export class CallRun {
   beginNow(): CallOptions | undefined {
     const scope = this.scope;
     if (scope.isAborted || this.#ended || this.deps.hooks?.has('call:headers')) return undefined;
-    if (this.model.provider.load && this.model.info.loaded === false) return undefined;
+    // The model first: one that must load is left to `begin` before any slot is taken.
+    const releaseModel = this.deps.registry.useNow(this.model);
+    if (releaseModel === undefined) return undefined;
     const releaseSlot = this.deps.queue.tryAcquire(this.model.id);
-    if (releaseSlot === undefined) return undefined;
+    if (releaseSlot === undefined) {
+      releaseModel();
+      return undefined;
+    }
+    this.releaseModel = releaseModel;
     this.releaseSlot = releaseSlot;
-    this.releaseModel = this.deps.registry.useNow(this.model);
     return this.#started(scope);
   }
 
