@@ -1,3 +1,4 @@
+import type { FusionError } from '../errors/fusion-error.js';
 import { abortReasonOf } from './abort.js';
 
 /**
@@ -183,8 +184,8 @@ export function isAborted(abortable: Abortable): boolean {
   return isAbortScope(abortable) ? abortable.isAborted : abortable.aborted;
 }
 
-/** The abort reason of `abortable` as an Error (see `abortReason`). */
-export function abortReasonOfAbortable(abortable: Abortable): Error {
+/** The abort reason of `abortable` as a FusionError (see `abortReason`). */
+export function abortReasonOfAbortable(abortable: Abortable): FusionError {
   return abortReasonOf(abortable.reason);
 }
 

@@ -7,13 +7,13 @@ export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw abortReason(signal);
 }
 
-/** The abort reason of a signal as an Error (an {@link AbortedError} unless a FusionError was given). */
-export function abortReason(signal: AbortSignal): Error {
+/** The abort reason of a signal as a FusionError (an {@link AbortedError} unless a FusionError was given). */
+export function abortReason(signal: AbortSignal): FusionError {
   return abortReasonOf(signal.reason);
 }
 
-/** An abort reason (`AbortSignal.reason`) as an Error, as {@link abortReason} gives it. */
-export function abortReasonOf(reason: unknown): Error {
+/** An abort reason (`AbortSignal.reason`) as a FusionError, as {@link abortReason} gives it. */
+export function abortReasonOf(reason: unknown): FusionError {
   // Not "any error with a `code`": a DOMException has a numeric one, and must not escape unconverted.
   if (FusionError.isInstance(reason)) return reason;
   if (reason instanceof Error && reason.name === 'TimeoutError') {

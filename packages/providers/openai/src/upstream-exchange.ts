@@ -1,7 +1,6 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { type FusionError, TimeoutError, UpstreamError } from '@fusionkit/core';
-import { type Abortable, isAborted, onAbort } from '@fusionkit/core/internal';
-import { abortReason } from './abort-reason.js';
+import { type Abortable, abortReasonOfAbortable, isAborted, onAbort } from '@fusionkit/core/internal';
 import { isStaleSocketError, toTransportError } from './transport-error.js';
 
 /** How an {@link UpstreamExchange} sends its request and when it gives up. */
@@ -47,11 +46,11 @@ export class UpstreamExchange {
     const { signal, timeoutMs } = options;
     if (signal) {
       if (isAborted(signal)) {
-        this.#failure = abortReason(signal);
+        this.#failure = abortReasonOfAbortable(signal);
         this.#disposed = true;
         return;
       }
-      this.#stopAbort = onAbort(signal, () => this.fail(abortReason(signal)));
+      this.#stopAbort = onAbort(signal, () => this.fail(abortReasonOfAbortable(signal)));
     }
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
       this.#timer = setTimeout(
