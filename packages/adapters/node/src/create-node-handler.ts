@@ -108,6 +108,7 @@ export function createNodeHandler(fusion: FusionLike, options: NodeHandlerOption
 
     // Answered before the whole body arrived: its unread rest would be parsed as the next request.
     if (!request.complete) closeAfterDraining(request, response, options.drain);
-    await writeResponse(fetchResponse, response);
+    // Returned, not awaited: a stream's response holds no frame of this function while it lasts.
+    return writeResponse(fetchResponse, response);
   };
 }

@@ -95,32 +95,17 @@ const BATCH_LIMIT = 64 * 1024;
 
 /** The next piece of a body, or `undefined` at its end. */
 type Pull = () => Promise<Uint8Array | string | undefined>;
-/** The next piece when it is ready now, without a promise; `undefined` when none is. */
-type PullReady = () => string | undefined;
-/** Calls back once when a piece may be ready; `false` when it cannot (then pull). */
-type WhenReady = (callback: () => void) => boolean;
-
-/** Waits for the source's readiness callback: `false` when it offers none now. */
-function readiness(whenReady: WhenReady): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (!whenReady(() => resolve(true))) resolve(false);
-  });
-}
 
 /**
- * Writes what is left of the body, waiting for 'drain' whenever the socket's buffer is full.
- *
- * Pieces that are ready together leave in one write: text is gathered until the check phase of the
- * event loop's turn (or 64 KiB), then written at once. The events an upstream packet carried pass
- * through the core in microtasks, so they all land in the same batch: one chunk of the response and
- * one syscall instead of one per SSE event, and no event waits longer than the turn that produced it.
+ * Writes what is left of a `ReadableStream` body, waiting for 'drain' whenever the socket's buffer
+ * is full. Text pieces that are ready together leave in one write: they are gathered until the
+ * check phase of the event loop's turn (or 64 KiB), then written at once. (The core's event streams
+ * take {@link EventPump} instead.)
  */
 async function pipeBody(
   pull: Pull,
   response: ServerResponse,
   pending: Promise<Uint8Array | string | undefined> | undefined,
-  pullReady?: PullReady,
-  whenReady?: WhenReady,
 ): Promise<void> {
   let next = pending;
   let text = '';
@@ -133,43 +118,21 @@ async function pipeBody(
     text = '';
     response.write(batch);
   };
-  const add = (value: string) => {
-    text += value;
-    if (text.length >= BATCH_LIMIT) flush();
-    else timer ??= setImmediate(flush);
-  };
-  /** Takes the pieces that are ready now, without a promise each; `false` when there was none. */
-  const addReady = (): boolean => {
-    if (pullReady === undefined) return false;
-    let took = false;
-    for (let more = pullReady(); more !== undefined; more = pullReady()) {
-      took = true;
-      add(more);
-      if (response.destroyed) break;
-    }
-    return took;
-  };
   try {
     while (!response.destroyed) {
       const value = await (next ?? pull());
       next = undefined;
       if (value === undefined || response.destroyed) break;
       if (typeof value === 'string') {
-        add(value);
-        addReady();
+        text += value;
+        if (text.length >= BATCH_LIMIT) flush();
+        else timer ??= setImmediate(flush);
       } else {
         flush();
         response.write(value);
       }
       // A batch written in the check phase may have filled the socket's buffer since the last look.
       if (response.writableNeedDrain) await drained(response);
-      // A live stream wakes this loop when its next chunk is ready: no promise chain per chunk. When
-      // nothing is ready after a wake-up (the end, a failure), `pull` takes it.
-      if (whenReady !== undefined) {
-        while (!response.destroyed && (await readiness(whenReady)) && addReady()) {
-          if (response.writableNeedDrain) await drained(response);
-        }
-      }
     }
   } catch (error) {
     // What was produced before the failure still goes out, ahead of the cut.
@@ -200,38 +163,195 @@ function pullFrom(reader: Reader): Pull {
 }
 
 /**
- * Streams a core event source: the head goes out with the first event when it is ready, else at
- * once. The source never rejects (failures are events); the client's going away cancels it.
+ * Streams a core event source without an async frame per response or a promise per event: the
+ * source's readiness callback wakes the pump, which takes every event that is ready in one loop.
+ * Events ready together leave in one write, as in {@link pipeBody}. The head goes out with the first
+ * event when it is ready within a few microtasks, else at once. The source never rejects (failures
+ * are events); the client's going away cancels it; a write that throws cuts the response.
  */
-async function writeEvents(
+class EventPump {
+  readonly #source: EventSourceLike;
+  readonly #outgoing: ServerResponse;
+  readonly #done: () => void;
+  #text = '';
+  #timer: NodeJS.Immediate | undefined;
+  #ended = false;
+  #firstSettled = false;
+
+  constructor(source: EventSourceLike, outgoing: ServerResponse, done: () => void) {
+    this.#source = source;
+    this.#outgoing = outgoing;
+    this.#done = done;
+  }
+
+  start(status: number, statusText: string | undefined, headers: OutgoingHttpHeaders): void {
+    this.#outgoing.once('close', this.#onClose);
+    try {
+      this.#outgoing.writeHead(status, statusText, headers);
+    } catch {
+      this.#fail();
+      return;
+    }
+    this.#source.read().then(this.#onFirst);
+    // Three microtasks, as long as an answer already in memory takes to settle.
+    Promise.resolve()
+      .then(noop)
+      .then(() => {
+        if (!this.#firstSettled && !this.#ended && !this.#outgoing.destroyed) this.#outgoing.flushHeaders();
+      });
+  }
+
+  readonly #onClose = (): void => {
+    if (!this.#outgoing.writableFinished) this.#source.cancel();
+    // Gone: nothing more can be written, whatever the source does next.
+    this.#end();
+  };
+
+  readonly #onFirst = (value: string | undefined): void => {
+    this.#firstSettled = true;
+    this.#onRead(value);
+  };
+
+  /** A `read()` settled: the next event, or the end. */
+  readonly #onRead = (value: string | undefined): void => {
+    if (this.#ended) return;
+    if (value === undefined || this.#outgoing.destroyed) return this.#end();
+    this.#step(() => {
+      this.#add(value);
+      this.#addReady();
+    });
+  };
+
+  /** The source said an event may be ready. */
+  readonly #onWake = (): void => {
+    if (this.#ended) return;
+    if (this.#outgoing.destroyed) return this.#end();
+    // Woken with nothing ready: the end, a failure or a wait, which `read()` tells apart.
+    this.#step(() => {
+      if (!this.#addReady()) this.#read();
+    });
+  };
+
+  readonly #onDrained = (): void => {
+    this.#outgoing.off('drain', this.#onDrained);
+    this.#outgoing.off('close', this.#onDrained);
+    this.#next();
+  };
+
+  /** Runs one step of the pump, then waits for what comes next; a write that throws cuts. */
+  #step(work: () => void): void {
+    try {
+      work();
+    } catch {
+      this.#fail();
+      return;
+    }
+    if (!this.#waiting) this.#next();
+  }
+
+  /** Set while a `read()` is pending: the step that made it has nothing more to do. */
+  #waiting = false;
+
+  #read(): void {
+    this.#waiting = true;
+    this.#source.read().then((value) => {
+      this.#waiting = false;
+      this.#onRead(value);
+    });
+  }
+
+  /** After the ready events went: waits for room in the socket, then for the next event. */
+  #next(): void {
+    if (this.#ended) return;
+    const outgoing = this.#outgoing;
+    if (outgoing.destroyed) return this.#end();
+    // A batch written in the check phase may have filled the socket's buffer since the last look.
+    if (outgoing.writableNeedDrain) {
+      outgoing.on('drain', this.#onDrained);
+      outgoing.on('close', this.#onDrained);
+      return;
+    }
+    const whenReady = this.#source.whenReady;
+    if (whenReady === undefined || !whenReady.call(this.#source, this.#onWake)) this.#read();
+  }
+
+  /** Takes the events that are ready now; `false` when there was none. */
+  #addReady(): boolean {
+    const source = this.#source;
+    if (source.readReady === undefined) return false;
+    let took = false;
+    for (let more = source.readReady(); more !== undefined; more = source.readReady()) {
+      took = true;
+      this.#add(more);
+      if (this.#outgoing.destroyed) break;
+    }
+    return took;
+  }
+
+  #add(value: string): void {
+    this.#text += value;
+    if (this.#text.length >= BATCH_LIMIT) this.#flush();
+    else this.#timer ??= setImmediate(this.#flush);
+  }
+
+  readonly #flush = (): void => {
+    clearImmediate(this.#timer);
+    this.#timer = undefined;
+    if (this.#text === '' || this.#outgoing.destroyed) return;
+    const batch = this.#text;
+    this.#text = '';
+    this.#outgoing.write(batch);
+  };
+
+  /** The end of the events: the last batch leaves with the end of the response. */
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearImmediate(this.#timer);
+    const outgoing = this.#outgoing;
+    if (!outgoing.destroyed) {
+      try {
+        outgoing.end(this.#text === '' ? undefined : this.#text);
+      } catch {
+        cutResponse(outgoing);
+      }
+    }
+    this.#text = '';
+    this.#finish();
+  }
+
+  /** A write threw: what was produced before still goes out, ahead of the cut. */
+  #fail(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    try {
+      this.#flush();
+    } catch {
+      // The socket is beyond writing.
+    }
+    clearImmediate(this.#timer);
+    this.#source.cancel();
+    cutResponse(this.#outgoing);
+    this.#finish();
+  }
+
+  #finish(): void {
+    this.#outgoing.off('close', this.#onClose);
+    this.#outgoing.off('drain', this.#onDrained);
+    this.#outgoing.off('close', this.#onDrained);
+    this.#done();
+  }
+}
+
+/** Streams a core event source (see {@link EventPump}); resolves when the response is done. */
+function writeEvents(
   source: EventSourceLike,
   outgoing: ServerResponse,
   status: number,
   statusText: string | undefined,
   headers: OutgoingHttpHeaders,
 ): Promise<void> {
-  const onClose = () => {
-    if (!outgoing.writableFinished) source.cancel();
-  };
-  outgoing.once('close', onClose);
-  try {
-    outgoing.writeHead(status, statusText, headers);
-    const first = source.read();
-    if ((await settledSoon(first)) === NOT_READY) outgoing.flushHeaders();
-    await pipeBody(
-      () => source.read(),
-      outgoing,
-      first,
-      source.readReady === undefined ? undefined : () => source.readReady!(),
-      source.whenReady === undefined ? undefined : (callback) => source.whenReady!(callback),
-    );
-  } catch {
-    // A write threw.
-    source.cancel();
-    cutResponse(outgoing);
-  } finally {
-    outgoing.off('close', onClose);
-  }
+  return new Promise((resolve) => new EventPump(source, outgoing, resolve).start(status, statusText, headers));
 }
 
 /**
@@ -271,8 +391,7 @@ export async function writeResponse(response: Response, outgoing: ServerResponse
       if (!outgoing.destroyed) outgoing.writeHead(status, statusText, headers).end();
       return;
     }
-    await writeEvents(events, outgoing, status, statusText, headers);
-    return;
+    return writeEvents(events, outgoing, status, statusText, headers);
   }
   if (
     body === null ||
