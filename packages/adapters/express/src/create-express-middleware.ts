@@ -65,7 +65,8 @@ export function createExpressMiddleware(
     if (options.passThrough && response.status === 404 && (await isUnknownRoute(response))) return next();
     // Answered before the whole body arrived: read and drop the rest (bounded), then close.
     if (!req.complete) closeAfterDraining(req, res);
-    await writeResponse(response, res);
+    // Returned, not awaited: a stream's response holds no frame of this function while it lasts.
+    return writeResponse(response, res);
   };
 }
 
