@@ -104,12 +104,14 @@ export async function openChatStream(
       }),
     )
     [Symbol.asyncIterator]();
-  const buffered: ChatChunk[] = [];
+  // Usually one chunk (the role's) or none: a literal holds it; `push` onto `[]` reserves room for 17.
+  let buffered: ChatChunk[] | undefined;
   let next: IteratorResult<ChatChunk>;
   try {
     next = await iterator.next();
     while (!next.done && !hasContent(next.value)) {
-      buffered.push(next.value);
+      if (buffered === undefined) buffered = [next.value];
+      else buffered.push(next.value);
       next = await iterator.next();
     }
   } catch (error) {
@@ -144,7 +146,7 @@ export async function openChatStream(
  * rest's own promise is passed on, without one more to settle per chunk.
  */
 function replayThen(
-  buffered: ChatChunk[],
+  buffered: readonly ChatChunk[] = [],
   current: IteratorResult<ChatChunk>,
   rest: AsyncIterator<ChatChunk>,
 ): AsyncIterator<ChatChunk> & ReadyValues<ChatChunk> {

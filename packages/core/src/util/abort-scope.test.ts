@@ -69,6 +69,47 @@ describe('AbortScope', () => {
     expect(child.isAborted).toBe(false);
   });
 
+
+  it('aborts every follower, in order, when one stops another while the scope aborts', () => {
+    const parent = new AbortScope();
+    const calls: string[] = [];
+    const children = [new AbortScope(parent), new AbortScope(parent)];
+    let stopLast = () => {};
+    parent.onAbort(() => {
+      calls.push('first');
+      stopLast();
+    });
+    stopLast = parent.onAbort(() => calls.push('last'));
+    parent.onAbort(() => calls.push('after'));
+    children[0]!.dispose();
+    parent.abort(new Error('gone'));
+    // Listeners run as registered at the moment of the abort; a disposed child has left.
+    expect(calls).toEqual(['first', 'last', 'after']);
+    expect(children.map((child) => child.isAborted)).toEqual([false, true]);
+    expect((children[1]!.reason as Error).message).toBe('gone');
+  });
+
+  it('follows a scope of another copy of this module through its public methods', () => {
+    // What another bundle's AbortScope looks like from here: the brand and the public API.
+    const foreign = new AbortScope();
+    const lookalike = {
+      [Symbol.for('@fusionkit/abort-scope/brand')]: true,
+      get isAborted() {
+        return foreign.isAborted;
+      },
+      get reason() {
+        return foreign.reason;
+      },
+      onAbort: (listener: () => void) => foreign.onAbort(listener),
+    } as unknown as AbortScope;
+    expect(isAbortScope(lookalike)).toBe(true);
+    const child = new AbortScope(lookalike);
+    const left = new AbortScope(lookalike);
+    left.dispose();
+    foreign.abort(new Error('other copy'));
+    expect((child.reason as Error).message).toBe('other copy');
+    expect(left.isAborted).toBe(false);
+  });
   it('races work against the abort, with the reason as a FusionError', async () => {
     const scope = new AbortScope();
     const raced = raceScope(new Promise(() => {}), scope);

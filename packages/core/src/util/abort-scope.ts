@@ -26,6 +26,35 @@ export function isAbortScope(value: unknown): value is AbortScope {
 }
 
 /**
+ * What a scope calls when it aborts: a listener, or a child scope that follows it. A child is kept as
+ * itself rather than wrapped in a closure: a request's scopes follow each other on every call.
+ */
+type Follower = (() => void) | AbortScope;
+/**
+ * One follower or several: most scopes have none or one, and an array made empty then pushed to
+ * reserves room for 17.
+ */
+type Followers = Follower | Follower[] | undefined;
+
+function withFollower(followers: Followers, follower: Follower): Followers {
+  if (followers === undefined) return follower;
+  if (Array.isArray(followers)) {
+    followers.push(follower);
+    return followers;
+  }
+  return [followers, follower];
+}
+
+function withoutFollower(followers: Followers, follower: Follower): Followers {
+  if (followers === follower) return undefined;
+  if (Array.isArray(followers)) {
+    const index = followers.indexOf(follower);
+    if (index !== -1) followers.splice(index, 1);
+  }
+  return followers;
+}
+
+/**
  * The cancellation of one request or call: aborted when its parent aborts, when the timeout passes,
  * or by `abort()`. Its `signal` is made only when someone reads it: on Node 20 an `AbortSignal`
  * costs microseconds to create and to listen to, and a plain request needs none. Internal listeners
@@ -35,8 +64,10 @@ export class AbortScope {
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
-  #listeners: (() => void)[] | undefined;
-  #unfollow: (() => void)[] | undefined;
+  /** Called on abort. */
+  #followers: Followers;
+  /** Undoes each `follow`: a function, or the parent scope of this copy of the module to leave. */
+  #unfollow: (() => void) | AbortScope | ((() => void) | AbortScope)[] | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #whenAborted: Promise<never> | undefined;
   #rejectAborted: ((error: Error) => void) | undefined;
@@ -59,12 +90,22 @@ export class AbortScope {
   /** Aborts this scope too when `parent` aborts (a per-call scope on top of the request's). */
   follow(parent: Abortable): void {
     if (this.#aborted) return;
+    if (parent instanceof AbortScope) {
+      if (parent.#aborted) {
+        this.abort(parent.#reason);
+        return;
+      }
+      parent.#followers = withFollower(parent.#followers, this);
+      this.#addUnfollow(parent);
+      return;
+    }
     if (isAbortScope(parent)) {
+      // A scope of another copy of this module: through its public API.
       if (parent.isAborted) {
         this.abort(parent.reason);
         return;
       }
-      (this.#unfollow ??= []).push(parent.onAbort(() => this.abort(parent.reason)));
+      this.#addUnfollow(parent.onAbort(() => this.abort(parent.reason)));
       return;
     }
     if (parent.aborted) {
@@ -73,7 +114,14 @@ export class AbortScope {
     }
     const listener = () => this.abort(parent.reason);
     parent.addEventListener('abort', listener, { once: true });
-    (this.#unfollow ??= []).push(() => parent.removeEventListener('abort', listener));
+    this.#addUnfollow(() => parent.removeEventListener('abort', listener));
+  }
+
+  #addUnfollow(undo: (() => void) | AbortScope): void {
+    const unfollow = this.#unfollow;
+    if (unfollow === undefined) this.#unfollow = undo;
+    else if (Array.isArray(unfollow)) unfollow.push(undo);
+    else this.#unfollow = [unfollow, undo];
   }
 
   /** The scope as a signal, made on first use; it aborts with the scope. */
@@ -94,7 +142,10 @@ export class AbortScope {
     return this.#reason;
   }
 
-  /** Aborts: the signal (if made), then every listener; a listener's error is thrown after all ran. */
+  /**
+   * Aborts: the signal (if made), then every listener and following scope; a listener's error is
+   * thrown after all ran.
+   */
   abort(reason?: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
@@ -102,13 +153,14 @@ export class AbortScope {
     this.#reason =
       reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
     this.#controller?.abort(this.#reason);
-    const listeners = this.#listeners;
-    this.#listeners = undefined;
+    const followers = this.#followers;
+    this.#followers = undefined;
     let failure: { error: unknown } | undefined;
-    if (listeners) {
-      for (const listener of listeners) {
+    if (followers !== undefined) {
+      for (const follower of Array.isArray(followers) ? followers : [followers]) {
         try {
-          listener();
+          if (follower instanceof AbortScope) follower.abort(this.#reason);
+          else follower();
         } catch (error) {
           failure ??= { error };
         }
@@ -125,11 +177,9 @@ export class AbortScope {
    */
   onAbort(listener: () => void): () => void {
     if (this.#aborted) return noop;
-    const listeners = (this.#listeners ??= []);
-    listeners.push(listener);
+    this.#followers = withFollower(this.#followers, listener);
     return () => {
-      const index = listeners.indexOf(listener);
-      if (index !== -1) listeners.splice(index, 1);
+      this.#followers = withoutFollower(this.#followers, listener);
     };
   }
 
@@ -150,12 +200,18 @@ export class AbortScope {
   /** Stops listening to the parent and the clock. The scope keeps its state. */
   dispose(): void {
     const unfollow = this.#unfollow;
-    if (unfollow) {
+    if (unfollow !== undefined) {
       this.#unfollow = undefined;
-      for (const stop of unfollow) stop();
+      if (Array.isArray(unfollow)) for (const undo of unfollow) this.#undo(undo);
+      else this.#undo(unfollow);
     }
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  #undo(undo: (() => void) | AbortScope): void {
+    if (undo instanceof AbortScope) undo.#followers = withoutFollower(undo.#followers, this);
+    else undo();
   }
 }
 

@@ -83,7 +83,9 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
     }
     if (this.#phase === 'idle') this.#open();
     return new Promise((resolve, reject) => {
-      this.#waiters.push({ resolve, reject });
+      // A literal for the usual one waiter: `push` onto `[]` reserves room for 17.
+      if (this.#waiters.length === 0) this.#waiters = [{ resolve, reject }];
+      else this.#waiters.push({ resolve, reject });
       this.#flush();
     });
   }
@@ -243,7 +245,7 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
       const held = this.#held;
       this.#held = undefined;
       if (chunk.usage) this.#inferLength(held, chunk.usage);
-      this.#queue.push(held);
+      this.#enqueue(held);
     }
     const reason = chunk.choices[0]?.finish_reason;
     if (reason) {
@@ -256,7 +258,7 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
         this.#inferLength(chunk, chunk.usage);
       }
     }
-    this.#queue.push(chunk);
+    this.#enqueue(chunk);
   }
 
   #inferLength(chunk: ChatChunk, usage: Usage): void {
@@ -268,7 +270,7 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
   /** `[DONE]`, or the end of a stream that had its finish chunk. Keeps reading to the response's end. */
   #finish(): void {
     if (this.#held !== undefined) {
-      this.#queue.push(this.#held);
+      this.#enqueue(this.#held);
       this.#held = undefined;
     }
     this.#phase = 'ended';
@@ -314,6 +316,15 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
         return;
       }
     }
+  }
+
+  /**
+   * Queues a parsed chunk. The queue is emptied as it is read, so usually this is its only chunk: a
+   * literal holds it, where `push` onto `[]` would reserve room for 17 on every chunk.
+   */
+  #enqueue(chunk: ChatChunk): void {
+    if (this.#queue.length === 0) this.#queue = [chunk];
+    else this.#queue.push(chunk);
   }
 
   #take(): ChatChunk {

@@ -10,17 +10,8 @@ import { toUsage } from './map-usage.js';
  * repeats `role` on every delta (only the first one keeps it).
  */
 export function toChatChunk(payload: JsonRecord, model: string, keepRole: boolean): ChatChunk {
-  const choices: ChunkChoice[] = [];
-  if (Array.isArray(payload.choices)) {
-    for (const [position, choice] of payload.choices.entries()) {
-      if (!isRecord(choice)) continue;
-      choices.push({
-        index: numberOrUndefined(choice.index) ?? position,
-        delta: toDelta(choice.delta, keepRole),
-        finish_reason: toFinishReason(choice.finish_reason),
-      });
-    }
-  }
+  const raw = payload.choices;
+  const choices = Array.isArray(raw) ? toChoices(raw, keepRole) : [];
   const chunk: ChatChunk = {
     id: stringOrUndefined(payload.id) ?? '',
     object: 'chat.completion.chunk',
@@ -31,6 +22,31 @@ export function toChatChunk(payload: JsonRecord, model: string, keepRole: boolea
   const usage = toUsage(payload.usage);
   if (usage) chunk.usage = usage;
   return chunk;
+}
+
+/**
+ * The chunk's choices. One is the rule, and an array literal holds exactly it: `push` onto `[]`
+ * reserves room for 17, which a stream's first chunk keeps for as long as the stream is open.
+ */
+function toChoices(raw: unknown[], keepRole: boolean): ChunkChoice[] {
+  if (raw.length === 1) {
+    const choice = raw[0];
+    return isRecord(choice) ? [toChoice(choice, 0, keepRole)] : [];
+  }
+  const choices: ChunkChoice[] = [];
+  for (let position = 0; position < raw.length; position++) {
+    const choice = raw[position];
+    if (isRecord(choice)) choices.push(toChoice(choice, position, keepRole));
+  }
+  return choices;
+}
+
+function toChoice(choice: JsonRecord, position: number, keepRole: boolean): ChunkChoice {
+  return {
+    index: numberOrUndefined(choice.index) ?? position,
+    delta: toDelta(choice.delta, keepRole),
+    finish_reason: toFinishReason(choice.finish_reason),
+  };
 }
 
 function toDelta(value: unknown, keepRole: boolean): ChunkDelta {

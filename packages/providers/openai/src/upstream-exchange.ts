@@ -76,7 +76,13 @@ export class UpstreamExchange {
   response(): Promise<IncomingMessage> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#response) return Promise.resolve(this.#response);
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => this.#wait({ resolve, reject }));
+  }
+
+  #wait(waiter: { resolve: (response: IncomingMessage) => void; reject: (error: Error) => void }): void {
+    // A literal for the usual one waiter: `push` onto `[]` reserves room for 17.
+    if (this.#waiters.length === 0) this.#waiters = [waiter];
+    else this.#waiters.push(waiter);
   }
 
   /** The response, once its headers arrived. */
@@ -118,7 +124,7 @@ export class UpstreamExchange {
         });
       };
       if (this.#response) read(this.#response);
-      else this.#waiters.push({ resolve: read, reject });
+      else this.#wait({ resolve: read, reject });
     });
   }
 
