@@ -92,15 +92,21 @@ class ModelCallStream implements AsyncGenerator<ChatChunk, void, undefined> {
   onReady(callback: () => void): boolean {
     if (this.#state !== 'open' || this.#pending !== undefined || this.#run?.scope.isAborted !== false)
       return false;
-    const once = () => {
-      if (this.#ready !== once) return;
-      this.#ready = undefined;
-      callback();
-    };
-    if (!onReady(this.#source, once)) return false;
-    this.#ready = once;
+    if (!onReady(this.#source, this.#onSourceReady)) return false;
+    this.#ready = callback;
     return true;
   }
+
+  /**
+   * The readiness callback this call gives its source, made once rather than per wait: it wakes the
+   * consumer's callback, if one still waits (the call's own end may have woken it first).
+   */
+  readonly #onSourceReady = (): void => {
+    const ready = this.#ready;
+    if (ready === undefined) return;
+    this.#ready = undefined;
+    ready();
+  };
 
   /** Stops the call: the upstream request is released and a pending `next()` ends. */
   async return(): Promise<IteratorResult<ChatChunk, void>> {
@@ -213,7 +219,7 @@ class ModelCallStream implements AsyncGenerator<ChatChunk, void, undefined> {
 
   /** A consumer waiting in `onReady` learns that `next()` now settles at once. */
   #wake(): void {
-    this.#ready?.();
+    this.#onSourceReady();
   }
 
   /** The source ended: the estimated usage chunk when none came, else the end. */

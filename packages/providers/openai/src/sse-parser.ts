@@ -84,7 +84,11 @@ export class SseParser {
         break;
       }
       const event = this.#completeLine(chunk, start, end);
-      if (event !== undefined) (events ??= []).push(event);
+      // A literal for the usual one event per chunk: `push` onto `[]` reserves room for 17.
+      if (event !== undefined) {
+        if (events === undefined) events = [event];
+        else events.push(event);
+      }
       start = next;
     }
     if (start < length) this.#appendPartial(chunk, start);
