@@ -116,7 +116,11 @@ describe('handle: routing', () => {
     expect(await errorOf(response)).toMatchObject({ code: 'method_not_allowed' });
     const deleteModels = await fusion.handle(new Request(`${BASE}/v1/models`, { method: 'DELETE' }));
     expect(deleteModels.status).toBe(405);
-    expect(deleteModels.headers.get('allow')).toBe('GET');
+    expect(deleteModels.headers.get('allow')).toBe('GET, HEAD');
+    // HEAD is GET without the body: served wherever GET is.
+    const head = await fusion.handle(new Request(`${BASE}/v1/models`, { method: 'HEAD' }));
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toContain('application/json');
     const options = await fusion.handle(new Request(`${BASE}/v1/embeddings`, { method: 'OPTIONS' }));
     expect(options.status).toBe(204);
     expect(options.headers.get('allow')).toBe('POST');

@@ -63,9 +63,40 @@ describe('RouteTable', () => {
     routes.add('DELETE', '/v1/models/*id', handler('delete'));
     const match = routes.match('POST', '/v1/models');
     expect(match.kind).toBe('method-not-allowed');
-    expect(match.kind === 'method-not-allowed' && [...match.allow].sort()).toEqual(['DELETE', 'GET']);
+    expect(match.kind === 'method-not-allowed' && [...match.allow].sort()).toEqual(['DELETE', 'GET', 'HEAD']);
     const dynamic = routes.match('PUT', '/v1/models/a/b');
-    expect(dynamic.kind === 'method-not-allowed' && [...dynamic.allow].sort()).toEqual(['DELETE', 'GET']);
+    expect(dynamic.kind === 'method-not-allowed' && [...dynamic.allow].sort()).toEqual([
+      'DELETE',
+      'GET',
+      'HEAD',
+    ]);
+  });
+
+  it('answers HEAD with the GET route of the path, static or not, unless HEAD has its own', () => {
+    const routes = new RouteTable();
+    const list = handler('list');
+    const one = handler('one');
+    const ownHead = handler('head');
+    routes.add('GET', '/v1/models', list);
+    routes.add('GET', '/v1/models/*id', one);
+    routes.add('GET', '/health', handler('health'));
+    routes.add('HEAD', '/health', ownHead);
+    routes.add('POST', '/v1/chat/completions', handler('chat'));
+    expect(routes.match('HEAD', '/v1/models')).toEqual({ kind: 'found', handler: list, params: {} });
+    expect(routes.match('HEAD', '/v1/models/a/b')).toMatchObject({ handler: one, params: { id: 'a/b' } });
+    expect(routes.match('HEAD', '/health')).toMatchObject({ handler: ownHead });
+    // No GET route: HEAD is not allowed either.
+    expect(routes.match('HEAD', '/v1/chat/completions')).toEqual({ kind: 'method-not-allowed', allow: ['POST'] });
+    expect(routes.match('HEAD', '/nowhere')).toEqual({ kind: 'not-found' });
+  });
+
+  it('serves HEAD without a key where it serves GET without one', () => {
+    const routes = new RouteTable();
+    routes.add('GET', '/health', handler('health'), { public: true });
+    routes.add('GET', '/v1/models', handler('list'));
+    expect(routes.isPublic('HEAD', '/health')).toBe(true);
+    expect(routes.isPublic('HEAD', '/v1/models')).toBe(false);
+    expect(routes.isPublic('POST', '/health')).toBe(false);
   });
 
   it('answers not-found for unknown paths', () => {

@@ -75,7 +75,8 @@ export class RouteTable {
 
   /** Whether `METHOD path` is a route served without an API key (`RouteOptions.public`). */
   isPublic(method: string, path: string): boolean {
-    return this.#public.size > 0 && this.#public.has(`${method} ${path}`);
+    if (this.#public.size === 0) return false;
+    return this.#public.has(`${method} ${path}`) || (method === 'HEAD' && this.#public.has(`GET ${path}`));
   }
 
   /** The media types a matched handler takes besides JSON (`RouteOptions.accepts`). */
@@ -105,7 +106,19 @@ export class RouteTable {
     return undefined;
   }
 
+  /**
+   * The route of `method` and `path`. HEAD is GET without the body (RFC 9110 §9.3.2): a path served
+   * to GET answers HEAD with the GET handler (the adapters send no body), and lists HEAD in `allow`.
+   */
   match(method: string, path: string): RouteMatch {
+    const found = this.#match(method, path);
+    if (found.kind !== 'method-not-allowed' || !found.allow.includes('GET')) return found;
+    if (method === 'HEAD') return this.#match('GET', path);
+    if (!found.allow.includes('HEAD')) found.allow.push('HEAD');
+    return found;
+  }
+
+  #match(method: string, path: string): RouteMatch {
     const allow = new Set<string>();
     const methods = this.#static.get(path);
     if (methods) {
