@@ -265,6 +265,51 @@ describe('writeResponse', () => {
       }
     });
 
+    it('takes ready events without a read each, woken by the source, then ends with read()', async () => {
+      const bursts = [0, 1, 2].map((burst) =>
+        Array.from({ length: 10 }, (_, index) => `data: {"n":${burst * 10 + index}}\n\n`),
+      );
+      const ready: string[] = [];
+      let wake: (() => void) | undefined;
+      let reads = 0;
+      let sent = 0;
+      let doneSent = false;
+      // A burst becomes ready a moment after the pump asked to be woken, as upstream packets do.
+      const nextBurst = () => {
+        setTimeout(() => {
+          ready.push(...(bursts[sent++] ?? []));
+          const callback = wake;
+          wake = undefined;
+          callback?.();
+        }, 5);
+      };
+      const source = {
+        read: async () => {
+          reads += 1;
+          if (reads === 1) return 'data: {"first":true}\n\n';
+          if (doneSent) return undefined;
+          doneSent = true;
+          return 'data: [DONE]\n\n';
+        },
+        readReady: () => ready.shift(),
+        whenReady: (callback: () => void) => {
+          if (sent >= bursts.length) return false;
+          wake = callback;
+          nextBurst();
+          return true;
+        },
+        cancel: vi.fn(),
+      };
+      server = await startServer(fakeFusion(() => new EventStreamResponse(source, { headers: sseHeaders })));
+      const response = await open(server.url);
+      let body = '';
+      for await (const chunk of response) body += chunk;
+      expect(body).toBe(`data: {"first":true}\n\n${bursts.flat().join('')}data: [DONE]\n\n`);
+      // The first event, [DONE] and the end: the 30 ready events cost no read.
+      expect(reads).toBe(3);
+      expect(source.cancel).not.toHaveBeenCalled();
+    });
+
     it('delivers each event as it comes when they come apart', async () => {
       const next = deferred();
       const pending = ['data: {"n":1}\n\n', 'data: {"n":2}\n\n'];

@@ -216,20 +216,29 @@ class EventPump {
   readonly #onRead = (value: string | undefined): void => {
     if (this.#ended) return;
     if (value === undefined || this.#outgoing.destroyed) return this.#end();
-    this.#step(() => {
+    try {
       this.#add(value);
       this.#addReady();
-    });
+    } catch {
+      // A write threw.
+      return this.#fail();
+    }
+    this.#next();
   };
 
   /** The source said an event may be ready. */
   readonly #onWake = (): void => {
     if (this.#ended) return;
     if (this.#outgoing.destroyed) return this.#end();
+    let took: boolean;
+    try {
+      took = this.#addReady();
+    } catch {
+      return this.#fail();
+    }
     // Woken with nothing ready: the end, a failure or a wait, which `read()` tells apart.
-    this.#step(() => {
-      if (!this.#addReady()) this.#read();
-    });
+    if (took) this.#next();
+    else this.#read();
   };
 
   readonly #onDrained = (): void => {
@@ -238,26 +247,8 @@ class EventPump {
     this.#next();
   };
 
-  /** Runs one step of the pump, then waits for what comes next; a write that throws cuts. */
-  #step(work: () => void): void {
-    try {
-      work();
-    } catch {
-      this.#fail();
-      return;
-    }
-    if (!this.#waiting) this.#next();
-  }
-
-  /** Set while a `read()` is pending: the step that made it has nothing more to do. */
-  #waiting = false;
-
   #read(): void {
-    this.#waiting = true;
-    this.#source.read().then((value) => {
-      this.#waiting = false;
-      this.#onRead(value);
-    });
+    this.#source.read().then(this.#onRead);
   }
 
   /** After the ready events went: waits for room in the socket, then for the next event. */
