@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingMessage, Server } from 'node:http';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deferred, fakeFusion, rawRequest, within } from './__fixtures__/start-server.js';
 import { type NodeServer, serve } from './serve.js';
 
@@ -83,6 +83,19 @@ describe('serve', () => {
     expect((await rawRequest(running.url)).body).toBe('hello');
     expect(running.server.requestTimeout).toBe(300_000);
     expect(running.server.keepAliveTimeout).toBe(65_000);
+  });
+
+  it('asks the kernel for a listen backlog of 4096 by default, or the one given', async () => {
+    const listen = vi.spyOn(Server.prototype, 'listen');
+    try {
+      running = await serve(fakeFusion(() => new Response('')), { port: 0, signals: false });
+      expect(listen.mock.calls.at(-1)?.[0]).toMatchObject({ port: 0, host: '127.0.0.1', backlog: 4096 });
+      await running.close();
+      running = await serve(fakeFusion(() => new Response('')), { port: 0, signals: false, backlog: 64 });
+      expect(listen.mock.calls.at(-1)?.[0]).toMatchObject({ backlog: 64 });
+    } finally {
+      listen.mockRestore();
+    }
   });
 
   it('rejects when the port is taken', async () => {

@@ -43,6 +43,13 @@ export interface ServeOptions extends NodeHandlerOptions {
    * common load balancers, so they never reuse a connection the server has just closed. @default 65000
    */
   keepAliveTimeoutMs?: number;
+  /**
+   * How many new connections the kernel may hold for the server to accept (the listen backlog;
+   * Linux caps it at `net.core.somaxconn`, 4096 by default). Node's default, 511, overflows when a
+   * few thousand clients connect at once while the server is busy: the kernel then drops their
+   * handshakes (a retry seconds later) or resets them (`ECONNRESET`). @default 4096
+   */
+  backlog?: number;
   /** Called once the server listens. */
   onListen?(info: ListenInfo): void;
 }
@@ -134,7 +141,7 @@ export async function serve(fusion: FusionLike, options: ServeOptions = {}): Pro
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: options.backlog ?? 4096 }, () => {
       server.off('error', reject);
       resolve();
     });
