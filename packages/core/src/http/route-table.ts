@@ -119,12 +119,13 @@ export class RouteTable {
   }
 
   #match(method: string, path: string): RouteMatch {
-    const allow = new Set<string>();
+    // Made only on the way to a 405: a request that finds its route allocates nothing here.
+    let allow: Set<string> | undefined;
     const methods = this.#static.get(path);
     if (methods) {
       const handler = methods.get(method);
       if (handler) return { kind: 'found', handler, params: {} };
-      for (const name of methods.keys()) allow.add(name);
+      allow = new Set(methods.keys());
     }
     if (this.#dynamic.length > 0) {
       const parts = path.split('/').filter(Boolean);
@@ -132,10 +133,12 @@ export class RouteTable {
         const params = matchSegments(route.segments, parts);
         if (!params) continue;
         if (route.method === method) return { kind: 'found', handler: route.handler, params };
-        allow.add(route.method);
+        (allow ??= new Set()).add(route.method);
       }
     }
-    return allow.size > 0 ? { kind: 'method-not-allowed', allow: [...allow] } : { kind: 'not-found' };
+    return allow !== undefined && allow.size > 0
+      ? { kind: 'method-not-allowed', allow: [...allow] }
+      : { kind: 'not-found' };
   }
 }
 
