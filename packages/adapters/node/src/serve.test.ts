@@ -88,10 +88,16 @@ describe('serve', () => {
   it('asks the kernel for a listen backlog of 4096 by default, or the one given', async () => {
     const listen = vi.spyOn(Server.prototype, 'listen');
     try {
-      running = await serve(fakeFusion(() => new Response('')), { port: 0, signals: false });
+      running = await serve(
+        fakeFusion(() => new Response('')),
+        { port: 0, signals: false },
+      );
       expect(listen.mock.calls.at(-1)?.[0]).toMatchObject({ port: 0, host: '127.0.0.1', backlog: 4096 });
       await running.close();
-      running = await serve(fakeFusion(() => new Response('')), { port: 0, signals: false, backlog: 64 });
+      running = await serve(
+        fakeFusion(() => new Response('')),
+        { port: 0, signals: false, backlog: 64 },
+      );
       expect(listen.mock.calls.at(-1)?.[0]).toMatchObject({ backlog: 64 });
     } finally {
       listen.mockRestore();

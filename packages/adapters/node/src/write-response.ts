@@ -215,13 +215,17 @@ class EventPump {
   /** A `read()` settled: the next event, or the end. */
   readonly #onRead = (value: string | undefined): void => {
     if (this.#ended) return;
-    if (value === undefined || this.#outgoing.destroyed) return this.#end();
+    if (value === undefined || this.#outgoing.destroyed) {
+      this.#end();
+      return;
+    }
     try {
       this.#add(value);
       this.#addReady();
     } catch {
       // A write threw.
-      return this.#fail();
+      this.#fail();
+      return;
     }
     this.#next();
   };
@@ -229,12 +233,16 @@ class EventPump {
   /** The source said an event may be ready. */
   readonly #onWake = (): void => {
     if (this.#ended) return;
-    if (this.#outgoing.destroyed) return this.#end();
+    if (this.#outgoing.destroyed) {
+      this.#end();
+      return;
+    }
     let took: boolean;
     try {
       took = this.#addReady();
     } catch {
-      return this.#fail();
+      this.#fail();
+      return;
     }
     // Woken with nothing ready: the end, a failure or a wait, which `read()` tells apart.
     if (took) this.#next();
@@ -255,7 +263,10 @@ class EventPump {
   #next(): void {
     if (this.#ended) return;
     const outgoing = this.#outgoing;
-    if (outgoing.destroyed) return this.#end();
+    if (outgoing.destroyed) {
+      this.#end();
+      return;
+    }
     // A batch written in the check phase may have filled the socket's buffer since the last look.
     if (outgoing.writableNeedDrain) {
       outgoing.on('drain', this.#onDrained);
@@ -342,7 +353,9 @@ function writeEvents(
   statusText: string | undefined,
   headers: OutgoingHttpHeaders,
 ): Promise<void> {
-  return new Promise((resolve) => new EventPump(source, outgoing, resolve).start(status, statusText, headers));
+  return new Promise((resolve) =>
+    new EventPump(source, outgoing, resolve).start(status, statusText, headers),
+  );
 }
 
 /**

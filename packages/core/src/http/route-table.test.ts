@@ -86,7 +86,10 @@ describe('RouteTable', () => {
     expect(routes.match('HEAD', '/v1/models/a/b')).toMatchObject({ handler: one, params: { id: 'a/b' } });
     expect(routes.match('HEAD', '/health')).toMatchObject({ handler: ownHead });
     // No GET route: HEAD is not allowed either.
-    expect(routes.match('HEAD', '/v1/chat/completions')).toEqual({ kind: 'method-not-allowed', allow: ['POST'] });
+    expect(routes.match('HEAD', '/v1/chat/completions')).toEqual({
+      kind: 'method-not-allowed',
+      allow: ['POST'],
+    });
     expect(routes.match('HEAD', '/nowhere')).toEqual({ kind: 'not-found' });
   });
 

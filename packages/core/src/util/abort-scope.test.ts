@@ -69,7 +69,6 @@ describe('AbortScope', () => {
     expect(child.isAborted).toBe(false);
   });
 
-
   it('aborts every follower, in order, when one stops another while the scope aborts', () => {
     const parent = new AbortScope();
     const calls: string[] = [];
