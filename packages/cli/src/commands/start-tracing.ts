@@ -91,20 +91,24 @@ export async function startServeTracing(env: TracingEnv): Promise<ServeTracing> 
   const [
     { trace },
     { BasicTracerProvider, BatchSpanProcessor },
-    { OTLPTraceExporter },
+    exporter,
     { resourceFromAttributes },
     { LightTracerProvider },
   ] = await Promise.all([
     import('@opentelemetry/api'),
     import('@opentelemetry/sdk-trace-base'),
     protocol === 'http/protobuf'
-      ? import('@opentelemetry/exporter-trace-otlp-proto')
-      : import('@opentelemetry/exporter-trace-otlp-http'),
+      ? import('@opentelemetry/exporter-trace-otlp-proto').then(
+          ({ OTLPTraceExporter }) => new OTLPTraceExporter(),
+        )
+      : import('./otlp-json-exporter.js').then(({ createOtlpJsonSpanExporter }) =>
+          createOtlpJsonSpanExporter(),
+        ),
     import('@opentelemetry/resources'),
     import('./light-tracer-provider.js'),
   ]);
   const resource = resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || 'fusion' });
-  const processor = new BatchSpanProcessor(new OTLPTraceExporter());
+  const processor = new BatchSpanProcessor(exporter);
   const tracerProvider = sdkProviderNeeded(env)
     ? new BasicTracerProvider({ resource, spanProcessors: [processor] })
     : new LightTracerProvider({ resource, processor });
