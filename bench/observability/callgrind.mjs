@@ -17,12 +17,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, createServer } from 'node:http';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chatBody } from '../gateway/bench-targets.mjs';
 import { httpOnce, waitForHttp } from '../gateway/http-once.mjs';
 import { completionBody, completionId } from '../gateway/mock-completions.mjs';
 
-const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+const here = fileURLToPath(new URL('.', import.meta.url));
+const repoRoot = resolve(here, '../..');
 const option = (name, fallback) =>
   process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const variants = option('variants', 'off,metrics,tracing').split(',');
@@ -33,12 +34,19 @@ const out = option('out', '/tmp/fusion-callgrind');
 /** `callgrind` (instructions), `allocations` (bytes, natively) or `cpu-prof` (bytes, and a `--cpu-prof` profile per variant under `--out`). */
 const mode = option('mode', 'callgrind');
 /**
- * V8 flags of the gateway. Under callgrind, by default `--single-threaded`: V8's compiler and GC
- * threads would otherwise do a varying share of the work from run to run (all threads are counted).
+ * V8 flags of the gateway. Under callgrind, by default `--single-threaded --no-memory-reducer`: V8's
+ * compiler and GC threads would do a varying share of the work from run to run (all threads are
+ * counted), and the memory reducer collects when the server idles (as it does while waiting for the
+ * exporter). Besides, a full collection ends the warm-up and every stretch (`collect-on-signal.mjs`).
  */
-const nodeFlags = option('node-flags', mode === 'callgrind' ? '--single-threaded' : '')
-  .split(' ')
-  .filter(Boolean);
+const nodeFlags = [
+  ...option('node-flags', mode === 'callgrind' ? '--single-threaded --no-memory-reducer' : '')
+    .split(' ')
+    .filter(Boolean),
+  '--expose-gc',
+  '--import',
+  pathToFileURL(join(here, 'collect-on-signal.mjs')).href,
+];
 /** Measured stretches of `--requests` each, after the warm-up: the table shows their median. */
 const segments = Number(option('segments', 3));
 const unit = mode === 'callgrind' ? 'instructions' : 'bytes allocated';
@@ -195,7 +203,19 @@ function launch(variant, env) {
           { env, stdio: ['ignore', 'pipe', 'pipe'] },
         );
   let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+  let collections = 0;
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-4000);
+    collections += String(chunk).split('collected\n').length - 1;
+  });
+  /** A full collection in the gateway (SIGUSR2), waited for. */
+  const collect = async () => {
+    const before = collections;
+    child.kill('SIGUSR2');
+    while (collections === before) await sleep(100);
+    // The collection's own `--trace-gc-nvp` line comes on stdout, maybe after `collected`.
+    await sleep(500);
+  };
   let allocated = 0;
   let partial = '';
   child.stdout?.on('data', (chunk) => {
@@ -209,7 +229,8 @@ function launch(variant, env) {
   return {
     child,
     stderr: () => stderr,
-    count() {
+    async count() {
+      await collect();
       if (mode === 'callgrind') return dump(child.pid, prefix);
       const counted = allocated;
       allocated = 0;
@@ -247,7 +268,7 @@ async function measure(variant, upstream, sink) {
     };
     await send(warmup);
     await waitForFlush(sink);
-    gateway.count();
+    await gateway.count();
     const exportsBefore = sink.exports();
     const spansBefore = sink.spans();
     const totals = [];
@@ -255,7 +276,7 @@ async function measure(variant, upstream, sink) {
     for (let segment = 0; segment < segments; segment++) {
       await send(requests);
       await waitForFlush(sink);
-      const { total, main } = gateway.count();
+      const { total, main } = await gateway.count();
       totals.push(total / requests);
       mains.push(main / requests);
       console.error(
