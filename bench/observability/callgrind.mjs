@@ -3,15 +3,19 @@
  * counted by valgrind's callgrind: a measure of CPU per request that a loaded machine does not skew
  * (the wall and CPU times of `bench/gateway/run.mjs --observability-rows 1` do).
  *
- * `node bench/observability/callgrind.mjs [--variants=off,metrics,tracing] [--warmup=300]
- * [--requests=1000] [--protocol=http/json|http/protobuf] [--out=/tmp/fusion-callgrind]`
- * (needs `valgrind` and a built CLI; a few minutes per variant).
+ * `node bench/observability/callgrind.mjs [--variants=off,metrics,tracing] [--warmup=1500]
+ * [--requests=2000] [--segments=2] [--protocol=http/json|http/protobuf] [--out=/tmp/fusion-callgrind]
+ * [--node-flags='…'] [--mode=callgrind|allocations|cpu-prof]` (needs `valgrind` and a built CLI;
+ * about five minutes per variant on an idle core). `--mode=allocations` runs the gateway natively
+ * and counts bytes allocated per request instead; `--mode=cpu-prof` also writes a `--cpu-prof`
+ * profile per variant under `--out`.
  *
  * Each variant is one `node packages/cli/dist/bin.js serve` under callgrind, in front of a mock
  * OpenAI upstream and an OTLP sink that answers 200, both in this process. `--warmup` sequential
- * keep-alive chats, a wait for the batch span exporter to flush, a callgrind dump (which zeroes the
- * counters), `--requests` more chats, a wait for the flush, a second dump: the second dump's
- * instructions (Ir) over `--requests` are the instructions per request, export included.
+ * keep-alive chats, a wait for the batch span exporter to flush and a full collection, then
+ * `--segments` stretches of `--requests` chats, each followed by the flush, a callgrind dump (its
+ * instructions over `--requests` are the instructions per request, export included) and a full
+ * collection counted apart (the table shows both without and with it).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -27,8 +31,8 @@ const repoRoot = resolve(here, '../..');
 const option = (name, fallback) =>
   process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const variants = option('variants', 'off,metrics,tracing').split(',');
-const warmup = Number(option('warmup', 300));
-const requests = Number(option('requests', 1000));
+const warmup = Number(option('warmup', 1500));
+const requests = Number(option('requests', 2000));
 const protocol = option('protocol', 'http/json');
 const out = option('out', '/tmp/fusion-callgrind');
 /** `callgrind` (instructions), `allocations` (bytes, natively) or `cpu-prof` (bytes, and a `--cpu-prof` profile per variant under `--out`). */
@@ -48,7 +52,13 @@ const nodeFlags = [
   pathToFileURL(join(here, 'collect-on-signal.mjs')).href,
 ];
 /** Measured stretches of `--requests` each, after the warm-up: the table shows their median. */
-const segments = Number(option('segments', 3));
+const segments = Number(option('segments', 2));
+/**
+ * `OTEL_BSP_SCHEDULE_DELAY` of the gateway, ms. Long by default: under callgrind a request takes
+ * 50 times as long, so the 5 s default would export a batch every few dozen spans, where a loaded
+ * server exports full batches of 512 spans.
+ */
+const batchDelayMs = option('batch-delay-ms', '600000');
 const unit = mode === 'callgrind' ? 'instructions' : 'bytes allocated';
 
 const VARIANT_ENV = {
@@ -230,11 +240,17 @@ function launch(variant, env) {
     child,
     stderr: () => stderr,
     async count() {
+      if (mode === 'callgrind') {
+        // The stretch, then the full collection that closes it, counted apart.
+        const stretch = dump(child.pid, prefix);
+        await collect();
+        const collection = dump(child.pid, prefix);
+        return { total: stretch.total, main: stretch.main, collection: collection.total };
+      }
       await collect();
-      if (mode === 'callgrind') return dump(child.pid, prefix);
       const counted = allocated;
       allocated = 0;
-      return { total: counted, main: counted };
+      return { total: counted, main: counted, collection: 0 };
     },
   };
 }
@@ -249,6 +265,7 @@ async function measure(variant, upstream, sink) {
     FUSION_STATE: 'memory',
     OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
     OTEL_SERVICE_NAME: 'fusion-bench',
+    OTEL_BSP_SCHEDULE_DELAY: batchDelayMs,
     ...VARIANT_ENV[variant],
   });
   const { child } = gateway;
@@ -273,14 +290,16 @@ async function measure(variant, upstream, sink) {
     const spansBefore = sink.spans();
     const totals = [];
     const mains = [];
+    const collections = [];
     for (let segment = 0; segment < segments; segment++) {
       await send(requests);
       await waitForFlush(sink);
-      const { total, main } = await gateway.count();
+      const { total, main, collection } = await gateway.count();
       totals.push(total / requests);
       mains.push(main / requests);
+      collections.push(collection / requests);
       console.error(
-        `${variant} segment ${segment + 1}: ${(total / requests).toFixed(0)} ${unit}/request (main thread ${(main / requests).toFixed(0)})`,
+        `${variant} stretch ${segment + 1}: ${(total / requests).toFixed(0)} ${unit}/request (main thread ${(main / requests).toFixed(0)}, closing collection ${(collection / requests).toFixed(0)})`,
       );
     }
     agent.destroy();
@@ -288,6 +307,7 @@ async function measure(variant, upstream, sink) {
       variant,
       perRequest: median(totals),
       mainPerRequest: median(mains),
+      collectionPerRequest: median(collections),
       exports: sink.exports() - exportsBefore,
       spans: sink.spans() - spansBefore,
     };
@@ -314,13 +334,14 @@ try {
   await sink.close();
 }
 const base = rows.find((row) => row.variant === 'off');
+const withCollection = (row) => row.perRequest + row.collectionPerRequest;
 console.log(
-  `| variant | ${unit}/request | × off | main thread | × off | OTLP exports | spans (JSON) |\n|${' --- |'.repeat(7)}`,
+  `| variant | ${unit}/request | × off | with the closing collection | × off | OTLP exports | spans (JSON) |\n|${' --- |'.repeat(7)}`,
 );
 for (const row of rows) {
   const times = (value, baseValue) => (base ? `${(value / baseValue).toFixed(3)}×` : '–');
   console.log(
-    `| ${row.variant} | ${row.perRequest.toFixed(0)} | ${times(row.perRequest, base?.perRequest)} | ${row.mainPerRequest.toFixed(0)} | ${times(row.mainPerRequest, base?.mainPerRequest)} | ${row.exports} | ${row.spans} |`,
+    `| ${row.variant} | ${row.perRequest.toFixed(0)} | ${times(row.perRequest, base?.perRequest)} | ${withCollection(row).toFixed(0)} | ${base ? times(withCollection(row), withCollection(base)) : '–'} | ${row.exports} | ${row.spans} |`,
   );
 }
 console.log(
