@@ -51,19 +51,25 @@ function duration(start: HrTime, end: HrTime): HrTime | undefined {
   return seconds < 0 ? undefined : [seconds, nanos];
 }
 
-/** Random bytes for ids, filled a pool at a time: one `randomFillSync` per few hundred ids. */
+/**
+ * Random ids, cut from the hex of a pool of random bytes: one `randomFillSync` and one hex
+ * conversion per few hundred ids (an id is a slice of the pool's hex, not a conversion of its own).
+ */
 const POOL_BYTES = 4096;
 const pool = Buffer.allocUnsafe(POOL_BYTES);
-let poolOffset = POOL_BYTES;
+let poolHex = '';
+let poolOffset = 0;
 const ZEROS = { 8: '0'.repeat(16), 16: '0'.repeat(32) } as Record<number, string>;
 
 /** `bytes` random bytes as hex, never all zeros (an invalid id). */
 function randomHex(bytes: 8 | 16): string {
-  if (poolOffset + bytes > POOL_BYTES) {
+  const digits = bytes * 2;
+  if (poolOffset + digits > poolHex.length) {
     randomFillSync(pool);
+    poolHex = pool.toString('hex');
     poolOffset = 0;
   }
-  const id = pool.toString('hex', poolOffset, (poolOffset += bytes));
+  const id = poolHex.slice(poolOffset, (poolOffset += digits));
   return id === ZEROS[bytes] ? randomHex(bytes) : id;
 }
 

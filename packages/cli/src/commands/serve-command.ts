@@ -49,7 +49,7 @@ export async function serveCommand(context: CliContext, options: { config?: stri
       );
     },
   });
-  // FUSION_TRACING=1 or an OTLP endpoint: spans to OTLP/HTTP, protobuf by default (the SDK is loaded only then).
+  // FUSION_TRACING=1 or an OTLP endpoint: spans to OTLP/HTTP, JSON by default (the SDK is loaded only then).
   const tracing = tracingWanted(context.env) ? await startServeTracing(context.env) : undefined;
   const fusion = createFusionFromConfig(config, {
     ...state,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../events/event-bus.js';
 import type { FusionEventName } from '../events/fusion-events.js';
+import { HookRunner } from '../plugins/hook-runner.js';
 import { RequestQueue } from '../queue/request-queue.js';
 import { ModelRegistry } from '../registry/model-registry.js';
 import type { CallOptions } from '../spec/call-options.js';
@@ -98,6 +99,31 @@ describe('callChat', () => {
     release();
     await waiting;
     expect(mock.calls).toHaveLength(2);
+  });
+
+  it('sends call:headers hooks’ headers, in the same tick while the hooks answer synchronously', async () => {
+    const mock = createMockProvider({ id: 'p', models: [{ id: 'm' }] });
+    const { deps, model } = await setup(mock);
+    const hooks = new HookRunner();
+    hooks.add('call:headers', (headers, context) => ({ ...headers, traceparent: `for-${context.model}` }));
+    const answer = callChat({ ...deps, hooks }, model('p/m'), request, options());
+    expect(mock.calls).toHaveLength(1);
+    await answer;
+    expect(mock.calls[0]!.options.headers).toEqual({ traceparent: 'for-p/m' });
+    // An asynchronous hook: the provider is called once it has answered, with every hook's headers.
+    hooks.add('call:headers', async (headers) => ({ ...headers, 'x-later': '1' }));
+    const later = callChat({ ...deps, hooks }, model('p/m'), request, options());
+    expect(mock.calls).toHaveLength(1);
+    await later;
+    expect(mock.calls[1]!.options.headers).toEqual({ traceparent: 'for-p/m', 'x-later': '1' });
+    expect(deps.queue.stats().models['p/m']).toMatchObject({ running: 0, completed: 2 });
+    // A hook that throws fails the call and frees its slot.
+    hooks.add('call:headers', () => {
+      throw new Error('no headers');
+    });
+    await expect(callChat({ ...deps, hooks }, model('p/m'), request, options())).rejects.toThrow();
+    expect(deps.queue.stats().models['p/m']).toMatchObject({ running: 0 });
+    expect(model('p/m').inUse).toBe(0);
   });
 
   it('still ends at once when a provider that ignores its signal is aborted', async () => {

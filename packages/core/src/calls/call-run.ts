@@ -9,6 +9,7 @@ import type { ModelRegistry } from '../registry/model-registry.js';
 import type { RegisteredModel } from '../registry/registered-model.js';
 import type { CallOptions } from '../spec/call-options.js';
 import type { Usage } from '../spec/chat/chat-result.js';
+import type { CallHookContext } from '../spec/plugin/v1/plugin-v1.js';
 import { abortReasonOf } from '../util/abort.js';
 import { ABORT_SCOPE, AbortScope } from '../util/abort-scope.js';
 import { callTimeout } from './call-timeout.js';
@@ -64,6 +65,8 @@ export class CallRun {
   /** The response deadline of a call on the request's own scope (see {@link callRun}). */
   responseTimer: ReturnType<typeof setTimeout> | undefined;
   releaseModel: (() => void) | undefined;
+  /** A call `beginNow` started while its `call:headers` hooks still run (see {@link CallRun.begin}). */
+  #startedWaiting: { options: CallOptions; headers: Promise<Record<string, string>> } | undefined;
 
   constructor(
     readonly deps: CallDependencies,
@@ -78,11 +81,12 @@ export class CallRun {
 
   /**
    * {@link CallRun.begin} without waiting, when nothing makes the call wait: a free queue slot, a
-   * model that needs no loading, no `call:headers` hook. `undefined` otherwise (then `begin`).
+   * model that needs no loading, `call:headers` hooks that answer synchronously (tracing's does).
+   * `undefined` otherwise (then `begin`, which also finishes a call whose hooks went asynchronous).
    */
   beginNow(): CallOptions | undefined {
     const scope = this.scope;
-    if (scope.isAborted || this.#ended || this.deps.hooks?.has('call:headers')) return undefined;
+    if (scope.isAborted || this.#ended) return undefined;
     // The model first: one that must load is left to `begin` before any slot is taken.
     const releaseModel = this.deps.registry.useNow(this.model);
     if (releaseModel === undefined) return undefined;
@@ -93,7 +97,16 @@ export class CallRun {
     }
     this.releaseModel = releaseModel;
     this.releaseSlot = releaseSlot;
-    return this.#started(scope);
+    const options = this.#started(scope);
+    const hooks = this.deps.hooks;
+    if (!hooks?.has('call:headers')) return options;
+    const headers = hooks.runNow('call:headers', {}, this.#hookContext(scope));
+    if (headers instanceof Promise) {
+      this.#startedWaiting = { options, headers };
+      return undefined;
+    }
+    if (Object.keys(headers).length > 0) options.headers = headers;
+    return options;
   }
 
   /**
@@ -101,6 +114,14 @@ export class CallRun {
    * stream was returned, the request aborted) gives back what it got as soon as it gets it.
    */
   async begin(): Promise<CallOptions> {
+    const waiting = this.#startedWaiting;
+    if (waiting) {
+      // Started by `beginNow`, whose hooks went asynchronous: only their headers are missing.
+      this.#startedWaiting = undefined;
+      const headers = await waiting.headers;
+      if (Object.keys(headers).length > 0) waiting.options.headers = headers;
+      return waiting.options;
+    }
     const scope = this.scope;
     // Both honour the scope themselves (a waiter leaves the line, a load is abandoned).
     try {
@@ -139,21 +160,25 @@ export class CallRun {
     const options = this.#started(scope);
     const hooks = this.deps.hooks;
     if (hooks?.has('call:headers')) {
-      const { requestId, provider, model } = this.base;
-      const context = {
-        requestId,
-        // Made only if a hook reads it (tracing's does not).
-        get signal() {
-          return scope.signal;
-        },
-        provider,
-        model,
-        attempt: this.options.attempt ?? 1,
-      };
-      const headers = await hooks.run('call:headers', {}, context);
+      const headers = await hooks.run('call:headers', {}, this.#hookContext(scope));
       if (Object.keys(headers).length > 0) options.headers = headers;
     }
     return options;
+  }
+
+  /** What `call:headers` hooks see of the call. */
+  #hookContext(scope: AbortScope): CallHookContext {
+    const { requestId, provider, model } = this.base;
+    return {
+      requestId,
+      // Made only if a hook reads it (tracing's does not).
+      get signal() {
+        return scope.signal;
+      },
+      provider,
+      model,
+      attempt: this.options.attempt ?? 1,
+    };
   }
 
   /** Reports the start; the options the provider gets. */

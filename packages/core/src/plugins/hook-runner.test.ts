@@ -85,4 +85,19 @@ describe('HookRunner', () => {
     });
     await expect(hooks.run('chat:request', request, context)).rejects.toThrow('blocked by guardrail');
   });
+
+  it('runNow answers without a promise while the hooks do, and goes on asynchronously from the first that does not', async () => {
+    const hooks = new HookRunner();
+    hooks.add('chat:request', mark('sync-1'));
+    hooks.add('chat:request', () => undefined);
+    const now = hooks.runNow('chat:request', request, context);
+    expect(now).not.toBeInstanceOf(Promise);
+    expect((now as ChatRequest).trail).toEqual(['sync-1']);
+    hooks.add('chat:request', async (value) => mark('async')(value));
+    hooks.add('chat:request', mark('sync-2'));
+    const later = hooks.runNow('chat:request', request, context);
+    expect(later).toBeInstanceOf(Promise);
+    expect((await later).trail).toEqual(['sync-1', 'async', 'sync-2']);
+    expect(hooks.runNow('chat:result', request as never, context)).toBe(request);
+  });
 });

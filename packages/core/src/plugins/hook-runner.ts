@@ -51,4 +51,53 @@ export class HookRunner {
     }
     return current;
   }
+
+  /**
+   * {@link HookRunner.run} without a promise while the hooks answer synchronously (tracing's
+   * `call:headers` does): the value itself, or a promise from the first hook that returns one on.
+   */
+  runNow<TName extends keyof PluginHooks>(
+    name: TName,
+    value: Parameters<PluginHooks[TName]>[0],
+    context: Parameters<PluginHooks[TName]>[1],
+  ): Parameters<PluginHooks[TName]>[0] | Promise<Parameters<PluginHooks[TName]>[0]> {
+    const list = this.#hooks[name] as Entry<TName>[];
+    let current = value;
+    for (let index = 0; index < list.length; index++) {
+      const next = (list[index]!.hook as (value: typeof current, context: unknown) => unknown)(
+        current,
+        context,
+      );
+      if (isThenable(next)) return this.#finish(list, index, next, current, context);
+      if (next !== undefined) current = next as typeof current;
+    }
+    return current;
+  }
+
+  /** The rest of {@link HookRunner.runNow} once hook `index` returned `pending`. */
+  async #finish<TName extends keyof PluginHooks>(
+    list: Entry<TName>[],
+    index: number,
+    pending: PromiseLike<unknown>,
+    value: Parameters<PluginHooks[TName]>[0],
+    context: Parameters<PluginHooks[TName]>[1],
+  ): Promise<Parameters<PluginHooks[TName]>[0]> {
+    let current = value;
+    const first = await pending;
+    if (first !== undefined) current = first as typeof current;
+    for (let next = index + 1; next < list.length; next++) {
+      const changed = await (list[next]!.hook as (value: typeof current, context: unknown) => unknown)(
+        current,
+        context,
+      );
+      if (changed !== undefined) current = changed as typeof current;
+    }
+    return current;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
 }

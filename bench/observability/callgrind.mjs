@@ -1,0 +1,349 @@
+/**
+ * Instructions per request of `fusion serve` with metrics off, metrics on, and metrics + tracing,
+ * counted by valgrind's callgrind: a measure of CPU per request that a loaded machine does not skew
+ * (the wall and CPU times of `bench/gateway/run.mjs --observability-rows 1` do).
+ *
+ * `node bench/observability/callgrind.mjs [--variants=off,metrics,tracing] [--warmup=1500]
+ * [--requests=2000] [--segments=2] [--protocol=http/json|http/protobuf] [--out=/tmp/fusion-callgrind]
+ * [--node-flags='…'] [--mode=callgrind|allocations|cpu-prof]` (needs `valgrind` and a built CLI;
+ * about five minutes per variant on an idle core). `--mode=allocations` runs the gateway natively
+ * and counts bytes allocated per request instead; `--mode=cpu-prof` also writes a `--cpu-prof`
+ * profile per variant under `--out`.
+ *
+ * Each variant is one `node packages/cli/dist/bin.js serve` under callgrind, in front of a mock
+ * OpenAI upstream and an OTLP sink that answers 200, both in this process. `--warmup` sequential
+ * keep-alive chats, a wait for the batch span exporter to flush and a full collection, then
+ * `--segments` stretches of `--requests` chats, each followed by the flush, a callgrind dump (its
+ * instructions over `--requests` are the instructions per request, export included) and a full
+ * collection counted apart (the table shows both without and with it).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, createServer } from 'node:http';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chatBody } from '../gateway/bench-targets.mjs';
+import { httpOnce, waitForHttp } from '../gateway/http-once.mjs';
+import { completionBody, completionId } from '../gateway/mock-completions.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const repoRoot = resolve(here, '../..');
+const option = (name, fallback) =>
+  process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const variants = option('variants', 'off,metrics,tracing').split(',');
+const warmup = Number(option('warmup', 1500));
+const requests = Number(option('requests', 2000));
+const protocol = option('protocol', 'http/json');
+const out = option('out', '/tmp/fusion-callgrind');
+/** `callgrind` (instructions), `allocations` (bytes, natively) or `cpu-prof` (bytes, and a `--cpu-prof` profile per variant under `--out`). */
+const mode = option('mode', 'callgrind');
+/**
+ * V8 flags of the gateway. Under callgrind, by default `--single-threaded --no-memory-reducer`: V8's
+ * compiler and GC threads would do a varying share of the work from run to run (all threads are
+ * counted), and the memory reducer collects when the server idles (as it does while waiting for the
+ * exporter). Besides, a full collection ends the warm-up and every stretch (`collect-on-signal.mjs`).
+ */
+const nodeFlags = [
+  ...option('node-flags', mode === 'callgrind' ? '--single-threaded --no-memory-reducer' : '')
+    .split(' ')
+    .filter(Boolean),
+  '--expose-gc',
+  '--import',
+  pathToFileURL(join(here, 'collect-on-signal.mjs')).href,
+];
+/** Measured stretches of `--requests` each, after the warm-up: the table shows their median. */
+const segments = Number(option('segments', 2));
+/**
+ * `OTEL_BSP_SCHEDULE_DELAY` of the gateway, ms. Long by default: under callgrind a request takes
+ * 50 times as long, so the 5 s default would export a batch every few dozen spans, where a loaded
+ * server exports full batches of 512 spans.
+ */
+const batchDelayMs = option('batch-delay-ms', '600000');
+const unit = mode === 'callgrind' ? 'instructions' : 'bytes allocated';
+
+const VARIANT_ENV = {
+  off: { FUSION_METRICS: '0', FUSION_TRACING: '0' },
+  metrics: { FUSION_METRICS: '1', FUSION_TRACING: '0' },
+  tracing: { FUSION_METRICS: '1', FUSION_TRACING: '1', OTEL_EXPORTER_OTLP_PROTOCOL: protocol },
+};
+
+/** The mock OpenAI upstream: a ~600-byte `chat.completion` per chat. */
+async function startUpstream() {
+  const server = createServer((request, response) => {
+    const chunks = [];
+    request.on('data', (chunk) => chunks.push(chunk));
+    request.on('end', () => {
+      if (request.method !== 'POST') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('{"object":"list","data":[{"id":"bench-model","object":"model","owned_by":"local"}]}');
+        return;
+      }
+      const created = Math.floor(Date.now() / 1000);
+      const body = completionBody({
+        id: completionId(created),
+        created,
+        model: 'bench-model',
+        requestId: 'req-1',
+      });
+      response.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+      });
+      response.end(body);
+    });
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  return { port: server.address().port, close: () => server.close() };
+}
+
+/**
+ * An OTLP/HTTP collector stand-in that answers 200 and counts the spans of JSON exports (a dropped
+ * span would make tracing look cheaper than it is).
+ */
+async function startOtlpSink() {
+  let exports = 0;
+  let spans = 0;
+  const server = createServer((request, response) => {
+    const chunks = [];
+    request.on('data', (chunk) => chunks.push(chunk));
+    request.on('end', () => {
+      exports++;
+      if (request.headers['content-type'] === 'application/json') {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        for (const resource of body.resourceSpans) {
+          for (const scope of resource.scopeSpans) spans += scope.spans.length;
+        }
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      } else {
+        response.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': '0' }).end();
+      }
+    });
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    exports: () => exports,
+    spans: () => spans,
+    close: () => new Promise((done) => server.close(done)),
+  };
+}
+
+function freePort() {
+  return new Promise((done) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+/** Waits until the sink has seen no new export for `quietMs` (the batch processor's 5 s delay, plus slack). */
+async function waitForFlush(sink, quietMs = 8000) {
+  let seen = sink.exports();
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    await sleep(500);
+    if (sink.exports() !== seen) {
+      seen = sink.exports();
+      since = Date.now();
+    }
+  }
+}
+
+/**
+ * Asks callgrind in process `pid` to dump (and zero) its counters; returns the dump's instructions:
+ * all threads', and the main thread's alone (the others compile and collect garbage concurrently).
+ */
+function dump(pid, prefix) {
+  const before = new Set(readdirSync(out));
+  const result = spawnSync('callgrind_control', ['-d', String(pid)], { encoding: 'utf8', timeout: 120_000 });
+  if (result.status !== 0) throw new Error(`callgrind_control: ${result.stderr || result.stdout}`);
+  const files = readdirSync(out).filter((name) => name.startsWith(prefix) && !before.has(name));
+  if (files.length === 0) throw new Error(`no new callgrind dump for ${prefix}`);
+  let total = 0;
+  let main = 0;
+  for (const file of files) {
+    const text = readFileSync(join(out, file), 'utf8');
+    const ir = Number(/^(?:summary|totals): (\d+)/m.exec(text)[1]);
+    total += ir;
+    if (/^thread: 1$/m.test(text)) main += ir;
+  }
+  return { total, main };
+}
+
+/**
+ * The gateway process of one variant, and `count()`: what it spent since the last `count()`
+ * (instructions under callgrind; bytes allocated, from `--trace-gc-nvp`'s `allocated=`, natively).
+ */
+function launch(variant, env) {
+  const prefix = `cg.${variant}`;
+  const bin = join(repoRoot, 'packages/cli/dist/bin.js');
+  const child =
+    mode === 'callgrind'
+      ? spawn(
+          'valgrind',
+          [
+            '--tool=callgrind',
+            '--separate-threads=yes',
+            `--callgrind-out-file=${join(out, `${prefix}.%p`)}`,
+            process.execPath,
+            ...nodeFlags,
+            bin,
+            'serve',
+          ],
+          { env, stdio: ['ignore', 'ignore', 'pipe'] },
+        )
+      : spawn(
+          process.execPath,
+          [
+            ...nodeFlags,
+            '--trace-gc-nvp',
+            ...(mode === 'cpu-prof' ? ['--cpu-prof', `--cpu-prof-dir=${join(out, `prof.${variant}`)}`] : []),
+            bin,
+            'serve',
+          ],
+          { env, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+  let stderr = '';
+  let collections = 0;
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-4000);
+    collections += String(chunk).split('collected\n').length - 1;
+  });
+  /** A full collection in the gateway (SIGUSR2), waited for. */
+  const collect = async () => {
+    const before = collections;
+    child.kill('SIGUSR2');
+    while (collections === before) await sleep(100);
+    // The collection's own `--trace-gc-nvp` line comes on stdout, maybe after `collected`.
+    await sleep(500);
+  };
+  let allocated = 0;
+  let partial = '';
+  child.stdout?.on('data', (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop();
+    for (const line of lines) {
+      const match = / allocated=(\d+)/.exec(line);
+      if (match) allocated += Number(match[1]);
+    }
+  });
+  return {
+    child,
+    stderr: () => stderr,
+    async count() {
+      if (mode === 'callgrind') {
+        // The stretch, then the full collection that closes it, counted apart.
+        const stretch = dump(child.pid, prefix);
+        await collect();
+        const collection = dump(child.pid, prefix);
+        return { total: stretch.total, main: stretch.main, collection: collection.total };
+      }
+      await collect();
+      const counted = allocated;
+      allocated = 0;
+      return { total: counted, main: counted, collection: 0 };
+    },
+  };
+}
+
+async function measure(variant, upstream, sink) {
+  const port = await freePort();
+  const gateway = launch(variant, {
+    ...process.env,
+    FUSION_UPSTREAMS: `bench=http://127.0.0.1:${upstream.port}/v1`,
+    FUSION_PORT: String(port),
+    FUSION_HOST: '127.0.0.1',
+    FUSION_STATE: 'memory',
+    OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+    OTEL_SERVICE_NAME: 'fusion-bench',
+    OTEL_BSP_SCHEDULE_DELAY: batchDelayMs,
+    ...VARIANT_ENV[variant],
+  });
+  const { child } = gateway;
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/health`, {
+      timeoutMs: 300_000,
+      isGone: () => child.exitCode !== null,
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const url = `http://127.0.0.1:${port}/v1/chat/completions`;
+    const body = chatBody('bench/bench-model', false);
+    const send = async (count) => {
+      for (let index = 0; index < count; index++) {
+        const result = await httpOnce({ url, body, agent, timeoutMs: 60_000 });
+        if (result.status !== 200) throw new Error(`fusion serve (${variant}) answered ${result.status}`);
+      }
+    };
+    await send(warmup);
+    await waitForFlush(sink);
+    await gateway.count();
+    const exportsBefore = sink.exports();
+    const spansBefore = sink.spans();
+    const totals = [];
+    const mains = [];
+    const collections = [];
+    for (let segment = 0; segment < segments; segment++) {
+      await send(requests);
+      await waitForFlush(sink);
+      const { total, main, collection } = await gateway.count();
+      totals.push(total / requests);
+      mains.push(main / requests);
+      collections.push(collection / requests);
+      console.error(
+        `${variant} stretch ${segment + 1}: ${(total / requests).toFixed(0)} ${unit}/request (main thread ${(main / requests).toFixed(0)}, closing collection ${(collection / requests).toFixed(0)})`,
+      );
+    }
+    agent.destroy();
+    return {
+      variant,
+      perRequest: median(totals),
+      mainPerRequest: median(mains),
+      collectionPerRequest: median(collections),
+      exports: sink.exports() - exportsBefore,
+      spans: sink.spans() - spansBefore,
+    };
+  } catch (error) {
+    throw new Error(`${error.message}\n${gateway.stderr()}`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((done) => (child.exitCode !== null ? done() : child.once('exit', done)));
+  }
+}
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const upstream = await startUpstream();
+const sink = await startOtlpSink();
+const rows = [];
+try {
+  for (const variant of variants) {
+    const row = await measure(variant, upstream, sink);
+    rows.push(row);
+  }
+} finally {
+  upstream.close();
+  await sink.close();
+}
+const base = rows.find((row) => row.variant === 'off');
+const withCollection = (row) => row.perRequest + row.collectionPerRequest;
+console.log(
+  `| variant | ${unit}/request | × off | with the closing collection | × off | OTLP exports | spans (JSON) |\n|${' --- |'.repeat(7)}`,
+);
+for (const row of rows) {
+  const times = (value, baseValue) => (base ? `${(value / baseValue).toFixed(3)}×` : '–');
+  console.log(
+    `| ${row.variant} | ${row.perRequest.toFixed(0)} | ${times(row.perRequest, base?.perRequest)} | ${withCollection(row).toFixed(0)} | ${base ? times(withCollection(row), withCollection(base)) : '–'} | ${row.exports} | ${row.spans} |`,
+  );
+}
+console.log(
+  `\n${warmup} warm-up chats, then the median of ${segments} stretches of ${requests}; tracing over OTLP ${protocol}.`,
+);
