@@ -39,17 +39,13 @@ export class HookRunner {
     return this.#hooks[name].length > 0;
   }
 
+  /** Runs the hooks of `name` in order, each seeing the previous one's value: {@link HookRunner.runNow}, always as a promise. */
   async run<TName extends keyof PluginHooks>(
     name: TName,
     value: Parameters<PluginHooks[TName]>[0],
     context: Parameters<PluginHooks[TName]>[1],
   ): Promise<Parameters<PluginHooks[TName]>[0]> {
-    let current = value;
-    for (const { hook } of this.#hooks[name] as Entry<TName>[]) {
-      const next = await (hook as (value: typeof current, context: unknown) => unknown)(current, context);
-      if (next !== undefined) current = next as typeof current;
-    }
-    return current;
+    return this.runNow(name, value, context);
   }
 
   /**
