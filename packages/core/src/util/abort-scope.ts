@@ -26,8 +26,10 @@ export function isAbortScope(value: unknown): value is AbortScope {
 }
 
 /**
- * What a scope calls when it aborts: a listener, or a child scope that follows it. A child is kept as
- * itself rather than wrapped in a closure: a request's scopes follow each other on every call.
+ * A function or a scope: what a scope calls when it aborts (a listener, or a child scope that follows
+ * it), and what undoes one of its own `follow`s (a function, or the parent scope to leave). A scope
+ * is kept as itself rather than wrapped in a closure: a request's scopes follow each other on every
+ * call.
  */
 type Follower = (() => void) | AbortScope;
 /**
@@ -67,7 +69,7 @@ export class AbortScope {
   /** Called on abort. */
   #followers: Followers;
   /** Undoes each `follow`: a function, or the parent scope of this copy of the module to leave. */
-  #unfollow: (() => void) | AbortScope | ((() => void) | AbortScope)[] | undefined;
+  #unfollow: Followers;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #whenAborted: Promise<never> | undefined;
   #rejectAborted: ((error: Error) => void) | undefined;
@@ -96,7 +98,7 @@ export class AbortScope {
         return;
       }
       parent.#followers = withFollower(parent.#followers, this);
-      this.#addUnfollow(parent);
+      this.#unfollow = withFollower(this.#unfollow, parent);
       return;
     }
     if (isAbortScope(parent)) {
@@ -105,7 +107,10 @@ export class AbortScope {
         this.abort(parent.reason);
         return;
       }
-      this.#addUnfollow(parent.onAbort(() => this.abort(parent.reason)));
+      this.#unfollow = withFollower(
+        this.#unfollow,
+        parent.onAbort(() => this.abort(parent.reason)),
+      );
       return;
     }
     if (parent.aborted) {
@@ -114,14 +119,7 @@ export class AbortScope {
     }
     const listener = () => this.abort(parent.reason);
     parent.addEventListener('abort', listener, { once: true });
-    this.#addUnfollow(() => parent.removeEventListener('abort', listener));
-  }
-
-  #addUnfollow(undo: (() => void) | AbortScope): void {
-    const unfollow = this.#unfollow;
-    if (unfollow === undefined) this.#unfollow = undo;
-    else if (Array.isArray(unfollow)) unfollow.push(undo);
-    else this.#unfollow = [unfollow, undo];
+    this.#unfollow = withFollower(this.#unfollow, () => parent.removeEventListener('abort', listener));
   }
 
   /** The scope as a signal, made on first use; it aborts with the scope. */
@@ -209,7 +207,7 @@ export class AbortScope {
     this.#timer = undefined;
   }
 
-  #undo(undo: (() => void) | AbortScope): void {
+  #undo(undo: Follower): void {
     if (undo instanceof AbortScope) undo.#followers = withoutFollower(undo.#followers, this);
     else undo();
   }
