@@ -13,15 +13,22 @@ export const OBSERVABILITY_TARGET = 1.1;
 
 /**
  * An OTLP/HTTP collector stand-in: reads each export and answers 200 with an empty export response
- * in the request's encoding (protobuf, `fusion serve`'s default, or JSON).
+ * in the request's encoding (protobuf or JSON). It counts exports, and the spans of JSON exports (a
+ * dropped span would make tracing look cheaper than it is).
  */
 export async function startOtlpSink() {
   let exports = 0;
+  let spans = 0;
   const server = createServer((request, response) => {
-    request.resume();
+    const chunks = [];
+    request.on('data', (chunk) => chunks.push(chunk));
     request.on('end', () => {
       exports++;
       if (request.headers['content-type'] === 'application/json') {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        for (const resource of body.resourceSpans) {
+          for (const scope of resource.scopeSpans) spans += scope.spans.length;
+        }
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       } else {
         response.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': '0' }).end();
@@ -32,6 +39,7 @@ export async function startOtlpSink() {
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     exports: () => exports,
+    spans: () => spans,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }

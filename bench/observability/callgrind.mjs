@@ -10,8 +10,9 @@
  * and counts bytes allocated per request instead; `--mode=cpu-prof` also writes a `--cpu-prof`
  * profile per variant under `--out`.
  *
- * Each variant is one `node packages/cli/dist/bin.js serve` under callgrind, in front of a mock
- * OpenAI upstream and an OTLP sink that answers 200, both in this process. `--warmup` sequential
+ * Each variant is one `node packages/cli/dist/bin.js serve` under callgrind, in front of the gateway
+ * bench's mock upstream (its own process) and its OTLP sink (in this process, answering 200 and
+ * counting spans). `--warmup` sequential
  * keep-alive chats, a wait for the batch span exporter to flush and a full collection, then
  * `--segments` stretches of `--requests` chats, each followed by the flush, a callgrind dump (its
  * instructions over `--requests` are the instructions per request, export included) and a full
@@ -24,7 +25,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chatBody } from '../gateway/bench-targets.mjs';
 import { httpOnce, waitForHttp } from '../gateway/http-once.mjs';
-import { completionBody, completionId } from '../gateway/mock-completions.mjs';
+import { startOtlpSink } from '../gateway/observability-rows.mjs';
+import { forkServer, killNow } from '../gateway/server-processes.mjs';
+import { median } from '../gateway/statistics.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = resolve(here, '../..');
@@ -67,67 +70,6 @@ const VARIANT_ENV = {
   tracing: { FUSION_METRICS: '1', FUSION_TRACING: '1', OTEL_EXPORTER_OTLP_PROTOCOL: protocol },
 };
 
-/** The mock OpenAI upstream: a ~600-byte `chat.completion` per chat. */
-async function startUpstream() {
-  const server = createServer((request, response) => {
-    const chunks = [];
-    request.on('data', (chunk) => chunks.push(chunk));
-    request.on('end', () => {
-      if (request.method !== 'POST') {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end('{"object":"list","data":[{"id":"bench-model","object":"model","owned_by":"local"}]}');
-        return;
-      }
-      const created = Math.floor(Date.now() / 1000);
-      const body = completionBody({
-        id: completionId(created),
-        created,
-        model: 'bench-model',
-        requestId: 'req-1',
-      });
-      response.writeHead(200, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-      });
-      response.end(body);
-    });
-  });
-  await new Promise((done) => server.listen(0, '127.0.0.1', done));
-  return { port: server.address().port, close: () => server.close() };
-}
-
-/**
- * An OTLP/HTTP collector stand-in that answers 200 and counts the spans of JSON exports (a dropped
- * span would make tracing look cheaper than it is).
- */
-async function startOtlpSink() {
-  let exports = 0;
-  let spans = 0;
-  const server = createServer((request, response) => {
-    const chunks = [];
-    request.on('data', (chunk) => chunks.push(chunk));
-    request.on('end', () => {
-      exports++;
-      if (request.headers['content-type'] === 'application/json') {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        for (const resource of body.resourceSpans) {
-          for (const scope of resource.scopeSpans) spans += scope.spans.length;
-        }
-        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      } else {
-        response.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': '0' }).end();
-      }
-    });
-  });
-  await new Promise((done) => server.listen(0, '127.0.0.1', done));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    exports: () => exports,
-    spans: () => spans,
-    close: () => new Promise((done) => server.close(done)),
-  };
-}
-
 function freePort() {
   return new Promise((done) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
@@ -135,12 +77,6 @@ function freePort() {
       server.close(() => done(port));
     });
   });
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
@@ -321,7 +257,7 @@ async function measure(variant, upstream, sink) {
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-const upstream = await startUpstream();
+const upstream = await forkServer('mock upstream', join(here, '../gateway/mock-upstream.mjs'));
 const sink = await startOtlpSink();
 const rows = [];
 try {
@@ -330,7 +266,7 @@ try {
     rows.push(row);
   }
 } finally {
-  upstream.close();
+  killNow(upstream.handle);
   await sink.close();
 }
 const base = rows.find((row) => row.variant === 'off');

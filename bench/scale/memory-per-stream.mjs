@@ -15,13 +15,14 @@
  * Needs `ulimit -n` above twice the stream count (`npm run bench:scale` raises it; or `ulimit -n
  * $(ulimit -Hn)` first).
  */
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { forkServer, killNow } from '../gateway/server-processes.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = resolve(here, '../..');
@@ -40,17 +41,14 @@ const options = {
   gatewayBin: option('gateway-bin', 'packages/cli/dist/bin.js'),
 };
 
-async function startUpstream(streamMs) {
-  const child = fork(join(here, 'slow-upstream.mjs'), [
+/** The slow upstream, its streams `streamMs` long. */
+function startUpstream(streamMs) {
+  return forkServer('slow upstream', join(here, 'slow-upstream.mjs'), [
     '--chunks',
     String(options.chunks),
     '--stream-ms',
     String(streamMs),
   ]);
-  const port = await new Promise((done) =>
-    child.on('message', (m) => m?.type === 'listening' && done(m.port)),
-  );
-  return { child, port };
 }
 
 /** The target with its output in a file (GC traces can be long); resolves once it listens. */
@@ -222,7 +220,7 @@ async function heapMode(dir) {
     }
   } finally {
     target.child.kill('SIGKILL');
-    upstream.child.kill('SIGKILL');
+    killNow(upstream.handle);
   }
 }
 
@@ -256,7 +254,7 @@ async function allocMode(dir) {
     );
   } finally {
     target.child.kill('SIGKILL');
-    upstream.child.kill('SIGKILL');
+    killNow(upstream.handle);
   }
 }
 
