@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AbortedError } from '../errors/aborted-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
 import { ABORT_SCOPE, AbortScope, abortableOf, isAbortScope, onAbort, raceScope } from './abort-scope.js';
@@ -115,6 +115,35 @@ describe('AbortScope', () => {
     scope.abort(new DOMException('client left', 'AbortError'));
     await expect(raced).rejects.toBeInstanceOf(AbortedError);
     await expect(raceScope(Promise.resolve(1), new AbortScope())).resolves.toBe(1);
+  });
+
+  it('takes its listener off the scope once the work settles, and passes a rejection through', async () => {
+    const scope = new AbortScope();
+    const stops: Array<ReturnType<typeof vi.fn>> = [];
+    const onAbort = scope.onAbort.bind(scope);
+    vi.spyOn(scope, 'onAbort').mockImplementation((listener) => {
+      const stop = vi.fn(onAbort(listener));
+      stops.push(stop);
+      return stop;
+    });
+    await expect(raceScope(Promise.resolve('done'), scope)).resolves.toBe('done');
+    await expect(raceScope(Promise.reject(new Error('upstream failed')), scope)).rejects.toThrow(
+      'upstream failed',
+    );
+    // Each race listened once and stopped listening when its work settled: the request's scope,
+    // which outlives the call, holds nothing of it (no reaction on a promise that never settles).
+    expect(stops).toHaveLength(2);
+    for (const stop of stops) expect(stop).toHaveBeenCalledTimes(1);
+    const listener = vi.fn();
+    scope.onAbort(listener);
+    scope.abort();
+    expect(listener).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers a scope aborted already with its reason, and still settles the work quietly', async () => {
+    const scope = new AbortScope();
+    scope.abort(new DOMException('client left', 'AbortError'));
+    await expect(raceScope(Promise.reject(new Error('late')), scope)).rejects.toBeInstanceOf(AbortedError);
   });
 
   it('is found on call options that carry it, else their signal is', () => {
