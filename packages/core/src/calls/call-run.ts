@@ -11,7 +11,7 @@ import type { CallOptions } from '../spec/call-options.js';
 import type { Usage } from '../spec/chat/chat-result.js';
 import type { CallHookContext } from '../spec/plugin/v1/plugin-v1.js';
 import { abortReasonOf } from '../util/abort.js';
-import { ABORT_SCOPE, AbortScope } from '../util/abort-scope.js';
+import { ABORT_SCOPE, AbortScope, withScopeSignal } from '../util/abort-scope.js';
 import { callTimeout } from './call-timeout.js';
 
 /** Errors raised before a call reached its target (this orchestrator's queue was full). */
@@ -169,16 +169,14 @@ export class CallRun {
   /** What `call:headers` hooks see of the call. */
   #hookContext(scope: AbortScope): CallHookContext {
     const { requestId, provider, model } = this.base;
-    return {
+    // The signal is made only if a hook reads it (tracing's does not).
+    return withScopeSignal({
       requestId,
-      // Made only if a hook reads it (tracing's does not).
-      get signal() {
-        return scope.signal;
-      },
       provider,
       model,
       attempt: this.options.attempt ?? 1,
-    };
+      [ABORT_SCOPE]: scope,
+    });
   }
 
   /** Reports the start; the options the provider gets. */
@@ -189,15 +187,12 @@ export class CallRun {
       const { requestId, provider, model, stream } = this.base;
       events.emit('provider:call:start', { requestId, provider, model, stream, attempt });
     }
-    return {
-      // Made when a provider reads it; providers of this repository follow the scope instead.
-      get signal() {
-        return scope.signal;
-      },
+    // The signal is made when a provider reads it; providers of this repository follow the scope.
+    return withScopeSignal({
       requestId: this.options.requestId,
       deadline: Date.now() + this.options.timeoutMs,
       [ABORT_SCOPE]: scope,
-    };
+    });
   }
 
   /** The error to surface: the abort reason when the call was aborted, else the error itself. */

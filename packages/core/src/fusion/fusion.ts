@@ -51,7 +51,7 @@ import { builtinStrategies } from '../strategies/builtin-strategies.js';
 import { runToolLoop } from '../tools/run-tool-loop.js';
 import { streamToolLoop } from '../tools/stream-tool-loop.js';
 import { wantsToolLoop } from '../tools/tool-loop-request.js';
-import { ABORT_SCOPE, AbortScope } from '../util/abort-scope.js';
+import { ABORT_SCOPE, AbortScope, withScopeSignal } from '../util/abort-scope.js';
 import { LazyStream } from '../util/lazy-stream.js';
 import { createRequestId } from '../util/request-id.js';
 import { parseChatRequest } from '../validation/chat-request-schema.js';
@@ -486,11 +486,7 @@ export class Fusion {
     this.#scopes.add(scope);
     this.#inFlight++;
     let ended = false;
-    return {
-      // Made when read: a call that only needs the scope never creates a signal.
-      get signal() {
-        return scope.signal;
-      },
+    const call = {
       scope,
       requestId: options.requestId ?? createRequestId(),
       // Always set (undefined without a key): one object shape, no spread, on every call.
@@ -508,6 +504,10 @@ export class Fusion {
         if (this.#inFlight === 0) this.#onIdle?.();
       },
     };
+    // Made when read: a call that only needs the scope never creates a signal.
+    return Object.defineProperty(call, 'signal', TRACKED_SIGNAL) as typeof call & {
+      readonly signal: AbortSignal;
+    };
   }
 
   async #setup(options: FusionOptions): Promise<void> {
@@ -520,13 +520,22 @@ export class Fusion {
 
 /** What hooks get: the request id, and the signal made only if a hook reads it. */
 function hookContext(call: TrackedCall): HookContext {
-  return {
-    requestId: call.requestId,
-    get signal() {
-      return call.signal;
-    },
-  };
+  return withScopeSignal({ requestId: call.requestId, [ABORT_SCOPE]: call.scope! });
 }
+
+/**
+ * The `signal` of a tracked call, made from its scope when read: one shared getter, not a
+ * `get signal()` per object literal (see `withScopeSignal` for why). Not `withScopeSignal` itself:
+ * strategies spread a call with another scope's signal, and an `ABORT_SCOPE` key would follow the
+ * spread and win over that signal.
+ */
+const TRACKED_SIGNAL: PropertyDescriptor = Object.freeze({
+  get(this: { scope: AbortScope }): AbortSignal {
+    return this.scope.signal;
+  },
+  enumerable: true,
+  configurable: true,
+});
 
 /** One request in flight: its call options, and `end` to stop tracking it. */
 type TrackedCall = ModelCallOptions & { end(): void };

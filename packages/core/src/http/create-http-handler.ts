@@ -162,16 +162,30 @@ function routeContext(
   params: Record<string, string>,
   apiKey: ApiKeyPrincipal | undefined,
 ): Parameters<RouteHandler>[1] & { [ABORT_SCOPE]: AbortScope | undefined } {
-  return {
+  const context = {
     requestId,
-    get signal() {
-      return request.signal;
-    },
     params,
     apiKey,
     [ABORT_SCOPE]: (request as { [ABORT_SCOPE]?: AbortScope })[ABORT_SCOPE],
+    [REQUEST]: request,
+  };
+  // The request's signal, made only when read (see `withScopeSignal` for why not a literal getter).
+  return Object.defineProperty(context, 'signal', REQUEST_SIGNAL) as typeof context & {
+    readonly signal: AbortSignal;
   };
 }
+
+/** Where a route context keeps its request, for {@link REQUEST_SIGNAL}. */
+const REQUEST = Symbol('request');
+
+/** A route context's `signal`: the request's, read when asked; one getter shared by every context. */
+const REQUEST_SIGNAL: PropertyDescriptor = Object.freeze({
+  get(this: { [REQUEST]: Request }): AbortSignal {
+    return this[REQUEST].signal;
+  },
+  enumerable: true,
+  configurable: true,
+});
 
 /**
  * The guard's verdict on Host and Origin (see {@link RequestGuard.checkSite}). A refused request to
