@@ -22,32 +22,29 @@ import {
   OtlpJsonBatchSpanProcessor,
   type SpanBatchExporter,
 } from './otlp-json-batch-span-processor.js';
-import type { OtlpJsonSpanBatch } from './otlp-json-span-batch.js';
 
 const resource = resourceFromAttributes({ 'service.name': 'batch-test' });
 
-/** An exporter that keeps each batch and its callback: `settle` answers the oldest unanswered export. */
+/** An exporter that keeps the JSON of each export and its callback: `settle` answers the oldest unanswered one. */
 function recordingExporter() {
-  const batches: OtlpJsonSpanBatch[] = [];
+  const requests: { resourceSpans: { scopeSpans: { spans: { name: string }[] }[] }[] }[] = [];
   const callbacks: ((result: { code: number; error?: Error }) => void)[] = [];
   const exporter: SpanBatchExporter & { shutdown: ReturnType<typeof vi.fn> } = {
     export(batch, resultCallback) {
-      batches.push(batch);
+      // Read now: the batch's bytes go back to the processor once the export is answered.
+      requests.push(JSON.parse(Buffer.from(batch.toRequest()).toString('utf8')));
       callbacks.push(resultCallback);
     },
     shutdown: vi.fn(async () => {}),
   };
   return {
     exporter,
-    batches,
-    /** The JSON of each export. */
-    requests: () => batches.map((batch) => JSON.parse(batch.toRequest().toString('utf8'))),
+    requests: () => requests,
     /** Names of the spans of each export. */
     names: () =>
-      batches.map((batch) =>
-        JSON.parse(batch.toRequest().toString('utf8')).resourceSpans.flatMap(
-          (entry: { scopeSpans: { spans: { name: string }[] }[] }) =>
-            entry.scopeSpans.flatMap((scope) => scope.spans.map((span) => span.name)),
+      requests.map((request) =>
+        request.resourceSpans.flatMap((entry) =>
+          entry.scopeSpans.flatMap((scope) => scope.spans.map((span) => span.name)),
         ),
       ),
     settle(code = 0) {

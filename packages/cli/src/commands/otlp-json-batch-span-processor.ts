@@ -1,6 +1,6 @@
 import { type Context, context as contextApi, createContextKey, diag, TraceFlags } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { OtlpJsonSpanBatch } from './otlp-json-span-batch.js';
+import { OtlpJsonSpanBatch, SpanBytesPool } from './otlp-json-span-batch.js';
 
 /** Where batches go: what `OTLPExporterBase` makes of an OTLP export delegate. */
 export interface SpanBatchExporter {
@@ -66,6 +66,8 @@ export class OtlpJsonBatchSpanProcessor implements SpanProcessor {
   readonly #exportTimeoutMillis: number;
   /** Waiting batches, oldest first; only the last one is still filling. */
   #batches: OtlpJsonSpanBatch[] = [];
+  /** Buffers of sent batches, for the next ones: as many as the queue holds batches, and one being sent. */
+  readonly #pool: SpanBytesPool;
   #queued = 0;
   #dropped = 0;
   #exporting = false;
@@ -84,6 +86,7 @@ export class OtlpJsonBatchSpanProcessor implements SpanProcessor {
       );
       this.#maxExportBatchSize = this.#maxQueueSize;
     }
+    this.#pool = new SpanBytesPool(Math.min(8, Math.ceil(this.#maxQueueSize / this.#maxExportBatchSize) + 1));
   }
 
   onStart(_span: Span, _parentContext: Context): void {}
@@ -100,7 +103,7 @@ export class OtlpJsonBatchSpanProcessor implements SpanProcessor {
     }
     let batch = this.#batches[this.#batches.length - 1];
     if (!batch || batch.count >= this.#maxExportBatchSize) {
-      batch = new OtlpJsonSpanBatch();
+      batch = new OtlpJsonSpanBatch(this.#pool);
       this.#batches.push(batch);
     }
     batch.add(span);
@@ -134,6 +137,8 @@ export class OtlpJsonBatchSpanProcessor implements SpanProcessor {
       const send = () =>
         contextApi.with(contextApi.active().setValue(SUPPRESS_TRACING, true), () =>
           this.#exporter.export(batch, (result) => {
+            // The exporter is done with the request's bytes (retries included): they can be reused.
+            batch.release();
             clearTimeout(timer);
             if (result.code === SUCCESS) resolve();
             else reject(result.error ?? new Error('BatchSpanProcessor: span export failed'));
