@@ -5,15 +5,15 @@
  *
  * `node bench/observability/callgrind.mjs [--variants=off,metrics,tracing] [--warmup=1500]
  * [--requests=2000] [--segments=2] [--protocol=http/json|http/protobuf] [--out=/tmp/fusion-callgrind]
- * [--node-flags='…'] [--mode=callgrind|allocations|cpu-prof]` (needs `valgrind` and a built CLI;
+ * [--node-flags='…'] [--connections=1] [--mode=callgrind|allocations|cpu-prof]` (needs `valgrind` and a built CLI;
  * about five minutes per variant on an idle core). `--mode=allocations` runs the gateway natively
  * and counts bytes allocated per request instead; `--mode=cpu-prof` also writes a `--cpu-prof`
  * profile per variant under `--out`.
  *
  * Each variant is one `node packages/cli/dist/bin.js serve` under callgrind, in front of the gateway
  * bench's mock upstream (its own process) and its OTLP sink (in this process, answering 200 and
- * counting spans). `--warmup` sequential
- * keep-alive chats, a wait for the batch span exporter to flush and a full collection, then
+ * counting spans). `--warmup` keep-alive chats (`--connections` at a time: 64 is the gateway bench's
+ * load, where more requests and spans are alive at once), a wait for the batch span exporter to flush and a full collection, then
  * `--segments` stretches of `--requests` chats, each followed by the flush, a callgrind dump (its
  * instructions over `--requests` are the instructions per request, export included) and a full
  * collection counted apart (the table shows both without and with it).
@@ -54,6 +54,8 @@ const nodeFlags = [
   '--import',
   pathToFileURL(join(here, 'collect-on-signal.mjs')).href,
 ];
+/** Chats in flight at once, each on its own keep-alive connection. */
+const connections = Number(option('connections', 1));
 /** Measured stretches of `--requests` each, after the warm-up: the table shows their median. */
 const segments = Number(option('segments', 2));
 /**
@@ -94,9 +96,48 @@ async function waitForFlush(sink, quietMs = 8000) {
   }
 }
 
+/** What a function's instructions are spent on, by its name: V8's optimizing compiler, its GCs, or the rest. */
+const KINDS = [
+  ['compile', /v8::internal::(compiler|maglev)::|Compil/],
+  ['scavenge', /Scaveng|Semi[Ss]pace/],
+  ['full GC', /Mark(ing|Compact)|Sweep|Evacuat|Compactor|LiveObject|RecordMigrated/],
+];
+
+/**
+ * The instructions of one callgrind dump by kind of work ({@link KINDS}, and `rest`): each function's
+ * own cost (a `calls=` line's next line is the callee's inclusive cost, not the caller's).
+ */
+function instructionsByKind(text) {
+  const names = new Map();
+  const byKind = { compile: 0, scavenge: 0, 'full GC': 0, rest: 0 };
+  let kind = 'rest';
+  let skipNext = false;
+  for (const line of text.split('\n')) {
+    const named = /^(c?)fn=\((\d+)\)(?: (.*))?$/.exec(line);
+    if (named) {
+      if (named[3] !== undefined) names.set(named[2], named[3]);
+      if (named[1] === '') {
+        const name = names.get(named[2]) ?? '';
+        kind = KINDS.find(([, pattern]) => pattern.test(name))?.[0] ?? 'rest';
+      }
+      continue;
+    }
+    if (line.startsWith('calls=')) {
+      skipNext = true;
+      continue;
+    }
+    if (/^[\d+*-]/.test(line)) {
+      if (skipNext) skipNext = false;
+      else byKind[kind] += Number(line.split(' ')[1] ?? 0);
+    }
+  }
+  return byKind;
+}
+
 /**
  * Asks callgrind in process `pid` to dump (and zero) its counters; returns the dump's instructions:
- * all threads', and the main thread's alone (the others compile and collect garbage concurrently).
+ * all threads', the main thread's alone (the others compile and collect garbage concurrently), and
+ * all threads' by kind of work.
  */
 function dump(pid, prefix) {
   const before = new Set(readdirSync(out));
@@ -106,13 +147,15 @@ function dump(pid, prefix) {
   if (files.length === 0) throw new Error(`no new callgrind dump for ${prefix}`);
   let total = 0;
   let main = 0;
+  const kinds = { compile: 0, scavenge: 0, 'full GC': 0, rest: 0 };
   for (const file of files) {
     const text = readFileSync(join(out, file), 'utf8');
     const ir = Number(/^(?:summary|totals): (\d+)/m.exec(text)[1]);
     total += ir;
     if (/^thread: 1$/m.test(text)) main += ir;
+    for (const [kind, count] of Object.entries(instructionsByKind(text))) kinds[kind] += count;
   }
-  return { total, main };
+  return { total, main, kinds };
 }
 
 /**
@@ -181,12 +224,17 @@ function launch(variant, env) {
         const stretch = dump(child.pid, prefix);
         await collect();
         const collection = dump(child.pid, prefix);
-        return { total: stretch.total, main: stretch.main, collection: collection.total };
+        return {
+          total: stretch.total,
+          main: stretch.main,
+          collection: collection.total,
+          kinds: stretch.kinds,
+        };
       }
       await collect();
       const counted = allocated;
       allocated = 0;
-      return { total: counted, main: counted, collection: 0 };
+      return { total: counted, main: counted, collection: 0, kinds: undefined };
     },
   };
 }
@@ -210,14 +258,19 @@ async function measure(variant, upstream, sink) {
       timeoutMs: 300_000,
       isGone: () => child.exitCode !== null,
     });
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const agent = new Agent({ keepAlive: true, maxSockets: connections });
     const url = `http://127.0.0.1:${port}/v1/chat/completions`;
     const body = chatBody('bench/bench-model', false);
     const send = async (count) => {
-      for (let index = 0; index < count; index++) {
-        const result = await httpOnce({ url, body, agent, timeoutMs: 60_000 });
-        if (result.status !== 200) throw new Error(`fusion serve (${variant}) answered ${result.status}`);
-      }
+      let sent = 0;
+      const client = async () => {
+        while (sent < count) {
+          sent++;
+          const result = await httpOnce({ url, body, agent, timeoutMs: 120_000 });
+          if (result.status !== 200) throw new Error(`fusion serve (${variant}) answered ${result.status}`);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(connections, count) }, client));
     };
     await send(warmup);
     await waitForFlush(sink);
@@ -227,10 +280,12 @@ async function measure(variant, upstream, sink) {
     const totals = [];
     const mains = [];
     const collections = [];
+    const stretchKinds = [];
     for (let segment = 0; segment < segments; segment++) {
       await send(requests);
       await waitForFlush(sink);
-      const { total, main, collection } = await gateway.count();
+      const { total, main, collection, kinds } = await gateway.count();
+      if (kinds) stretchKinds.push(kinds);
       totals.push(total / requests);
       mains.push(main / requests);
       collections.push(collection / requests);
@@ -244,6 +299,16 @@ async function measure(variant, upstream, sink) {
       perRequest: median(totals),
       mainPerRequest: median(mains),
       collectionPerRequest: median(collections),
+      // By kind of work: the median of each kind over the stretches.
+      kindsPerRequest:
+        stretchKinds.length > 0
+          ? Object.fromEntries(
+              Object.keys(stretchKinds[0]).map((kind) => [
+                kind,
+                median(stretchKinds.map((kinds) => kinds[kind] / requests)),
+              ]),
+            )
+          : undefined,
       exports: sink.exports() - exportsBefore,
       spans: sink.spans() - spansBefore,
     };
@@ -280,6 +345,18 @@ for (const row of rows) {
     `| ${row.variant} | ${row.perRequest.toFixed(0)} | ${times(row.perRequest, base?.perRequest)} | ${withCollection(row).toFixed(0)} | ${base ? times(withCollection(row), withCollection(base)) : '–'} | ${row.exports} | ${row.spans} |`,
   );
 }
+if (rows.every((row) => row.kindsPerRequest)) {
+  // Compilation and full collections come in lumps (a function reoptimized, one mark-compact in a
+  // stretch or none): the rest is the steadiest measure of the work per request.
+  const kinds = Object.keys(rows[0].kindsPerRequest);
+  console.log(`\n| variant | ${kinds.join(' | ')} | rest × off |\n|${' --- |'.repeat(kinds.length + 2)}`);
+  for (const row of rows) {
+    const rest = base ? `${(row.kindsPerRequest.rest / base.kindsPerRequest.rest).toFixed(3)}×` : '–';
+    console.log(
+      `| ${row.variant} | ${kinds.map((kind) => row.kindsPerRequest[kind].toFixed(0)).join(' | ')} | ${rest} |`,
+    );
+  }
+}
 console.log(
-  `\n${warmup} warm-up chats, then the median of ${segments} stretches of ${requests}; tracing over OTLP ${protocol}.`,
+  `\n${warmup} warm-up chats, then the median of ${segments} stretches of ${requests}, ${connections} at a time; tracing over OTLP ${protocol}.`,
 );

@@ -2,12 +2,7 @@ import type { HrTime } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
-/** The export response of an OTLP/HTTP collector, as the SDK's JSON serializer reads it. */
-export interface OtlpTraceExportResponse {
-  partialSuccess?: { rejectedSpans?: number; errorMessage?: string };
-}
-
-type Scope = ReadableSpan['instrumentationScope'];
+export type Scope = ReadableSpan['instrumentationScope'];
 
 /** Span flags: the low 8 bits are the W3C trace flags; bit 8 says whether bit 9 (remote parent) is known. */
 const HAS_IS_REMOTE = 0x100;
@@ -81,7 +76,11 @@ function flags(traceFlags: number, isRemote: boolean | undefined): number {
   return (traceFlags & 0xff) | HAS_IS_REMOTE | (isRemote ? IS_REMOTE : 0);
 }
 
-function spanJson(span: ReadableSpan): string {
+/**
+ * One finished span as its OTLP/JSON `Span` object (an element of a `scopeSpans` entry's `spans`), as
+ * the SDK's `JsonTraceSerializer` writes it once parsed.
+ */
+export function otlpJsonOfSpan(span: ReadableSpan): string {
   const context = span.spanContext();
   const parent = span.parentSpanContext;
   const traceState = context.traceState?.serialize();
@@ -137,10 +136,10 @@ function scopeJson(scope: Scope): string {
  * once per span of every request.
  */
 export function otlpJsonOfSpans(spans: readonly ReadableSpan[]): string {
-  const resources = new Map<Resource, Map<string, { scope: Scope; json: string[] }>>();
+  const resources = new Map<Resource, Map<string, ScopeSpans<string[]>>>();
   let lastResource: Resource | undefined;
   let lastScope: Scope | undefined;
-  let entry: { scope: Scope; json: string[] } | undefined;
+  let entry: ScopeSpans<string[]> | undefined;
   for (const span of spans) {
     const { resource, instrumentationScope: scope } = span;
     // Spans of one tracer share their resource and scope objects: the scope's key is only built
@@ -151,46 +150,57 @@ export function otlpJsonOfSpans(spans: readonly ReadableSpan[]): string {
         scopes = new Map();
         resources.set(resource, scopes);
       }
-      const key = `${scope.name}@${scope.version || ''}:${scope.schemaUrl || ''}`;
+      const key = scopeKey(scope);
       entry = scopes.get(key);
       if (!entry) {
-        entry = { scope, json: [] };
+        entry = { scope, spans: [] };
         scopes.set(key, entry);
       }
       lastResource = resource;
       lastScope = scope;
     }
-    entry.json.push(spanJson(span));
+    entry.spans.push(otlpJsonOfSpan(span));
   }
-  let json = '';
-  for (const [resource, scopes] of resources) {
-    let scopeSpans = '';
-    for (const { scope, json: spansJson } of scopes.values()) {
-      const schemaUrl =
-        scope.schemaUrl === undefined ? '' : `,"schemaUrl":${JSON.stringify(scope.schemaUrl)}`;
-      scopeSpans += `${scopeSpans === '' ? '' : ','}{"scope":${scopeJson(scope)},"spans":[${spansJson.join(',')}]${schemaUrl}}`;
-    }
-    const schemaUrl = resource.schemaUrl ? `,"schemaUrl":${JSON.stringify(resource.schemaUrl)}` : '';
-    json += `${json === '' ? '' : ','}{"resource":${resourceJson(resource)},"scopeSpans":[${scopeSpans}]${schemaUrl}}`;
-  }
-  return `{"resourceSpans":[${json}]}`;
+  return otlpJsonRequestParts(resources)
+    .map((part) => (typeof part === 'string' ? part : part.join(',')))
+    .join('');
+}
+
+/** Finished spans of one instrumentation scope, in some encoding `TSpans` (comma-separated JSON spans). */
+export interface ScopeSpans<TSpans> {
+  scope: Scope;
+  spans: TSpans;
 }
 
 /**
- * The serializer of the OTLP/HTTP JSON span exporter `fusion serve` builds (the `serializer` of
- * `createOtlpHttpExportDelegate`): {@link otlpJsonOfSpans} as UTF-8, and the collector's JSON answer.
+ * The OTLP/JSON `ExportTraceServiceRequest` around spans already written: grouped by resource and
+ * then by scope key, in the order of the maps (the SDK's order: first appearance). The text between
+ * the scopes' spans comes as strings, each scope's spans as they are, so that spans kept as bytes are
+ * never turned back into text.
  */
-export const otlpJsonSpanSerializer = {
-  serializeRequest(spans: ReadableSpan[]): Uint8Array {
-    return Buffer.from(otlpJsonOfSpans(spans), 'utf8');
-  },
-  deserializeResponse(data: Uint8Array): OtlpTraceExportResponse {
-    if (data.length === 0) return {};
-    try {
-      return JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
-    } catch {
-      // As the SDK's serializer: a collector's unreadable answer still means the export succeeded.
-      return {};
+export function otlpJsonRequestParts<TSpans>(
+  resources: ReadonlyMap<Resource, ReadonlyMap<string, ScopeSpans<TSpans>>>,
+): (string | TSpans)[] {
+  const parts: (string | TSpans)[] = [];
+  let text = '{"resourceSpans":[';
+  let firstResource = true;
+  for (const [resource, scopes] of resources) {
+    text += `${firstResource ? '' : ','}{"resource":${resourceJson(resource)},"scopeSpans":[`;
+    firstResource = false;
+    let firstScope = true;
+    for (const { scope, spans } of scopes.values()) {
+      text += `${firstScope ? '' : ','}{"scope":${scopeJson(scope)},"spans":[`;
+      firstScope = false;
+      parts.push(text, spans);
+      text = `]${scope.schemaUrl === undefined ? '' : `,"schemaUrl":${JSON.stringify(scope.schemaUrl)}`}}`;
     }
-  },
-};
+    text += `]${resource.schemaUrl ? `,"schemaUrl":${JSON.stringify(resource.schemaUrl)}` : ''}}`;
+  }
+  parts.push(`${text}]}`);
+  return parts;
+}
+
+/** The scope key the SDK groups spans by (name, version and schema URL). */
+export function scopeKey(scope: Scope): string {
+  return `${scope.name}@${scope.version || ''}:${scope.schemaUrl || ''}`;
+}

@@ -89,27 +89,29 @@ export function tracingWanted(env: TracingEnv): boolean {
  */
 export async function startServeTracing(env: TracingEnv): Promise<ServeTracing> {
   const { protocol, note } = otlpProtocol(env);
-  const [
-    { trace },
-    { BasicTracerProvider, BatchSpanProcessor },
-    exporter,
-    { resourceFromAttributes },
-    { LightTracerProvider },
-  ] = await Promise.all([
-    import('@opentelemetry/api'),
-    import('@opentelemetry/sdk-trace-base'),
-    protocol === 'http/protobuf'
-      ? import('@opentelemetry/exporter-trace-otlp-proto').then(
-          ({ OTLPTraceExporter }) => new OTLPTraceExporter(),
-        )
-      : import('./otlp-json-exporter.js').then(({ createOtlpJsonSpanExporter }) =>
-          createOtlpJsonSpanExporter(),
-        ),
-    import('@opentelemetry/resources'),
-    import('./light-tracer-provider.js'),
-  ]);
+  const [{ trace }, { BasicTracerProvider }, processor, { resourceFromAttributes }, { LightTracerProvider }] =
+    await Promise.all([
+      import('@opentelemetry/api'),
+      import('@opentelemetry/sdk-trace-base'),
+      protocol === 'http/protobuf'
+        ? Promise.all([
+            import('@opentelemetry/exporter-trace-otlp-proto'),
+            import('@opentelemetry/sdk-trace-base'),
+          ]).then(
+            ([{ OTLPTraceExporter }, { BatchSpanProcessor }]) =>
+              new BatchSpanProcessor(new OTLPTraceExporter()),
+          )
+        : Promise.all([
+            import('./otlp-json-exporter.js'),
+            import('./otlp-json-batch-span-processor.js'),
+          ]).then(
+            ([{ createOtlpJsonBatchExporter }, { OtlpJsonBatchSpanProcessor, batchSettingsFromEnv }]) =>
+              new OtlpJsonBatchSpanProcessor(createOtlpJsonBatchExporter(), batchSettingsFromEnv(env)),
+          ),
+      import('@opentelemetry/resources'),
+      import('./light-tracer-provider.js'),
+    ]);
   const resource = resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || 'fusion' });
-  const processor = new BatchSpanProcessor(exporter);
   const tracerProvider = sdkProviderNeeded(env)
     ? new BasicTracerProvider({ resource, spanProcessors: [processor] })
     : new LightTracerProvider({ resource, processor });
