@@ -74,14 +74,14 @@ class SpanBytes {
  * JavaScript heap instead of the spans, their attributes and times. Spans wait seconds in a batch, so
  * kept as objects they outlive the young generation's collections, which copy them and promote them
  * to the old generation; written at once, the span is garbage as soon as it ends.
- * {@link OtlpJsonSpanBatch.toRequest} gives the `ExportTraceServiceRequest` that `otlpJsonOfSpans`
- * writes for the same spans: with one resource and scope (a tracer's spans, as `fusion serve` makes
+ * {@link OtlpJsonSpanBatch.toRequest} gives the `ExportTraceServiceRequest` of the spans, as the
+ * SDK's `JsonTraceSerializer` writes it once parsed: with one resource and scope (a tracer's spans, as `fusion serve` makes
  * them), the batch's own buffer, written around the spans in place.
  */
 export class OtlpJsonSpanBatch {
   /** How many spans the batch holds. */
   count = 0;
-  readonly #pool: SpanBytesPool | undefined;
+  readonly #pool: SpanBytesPool;
   readonly #resources = new Map<Resource, Map<string, ScopeSpans<SpanBytes>>>();
   #groups = 0;
   #first: SpanBytes | undefined;
@@ -89,8 +89,11 @@ export class OtlpJsonSpanBatch {
   #lastScope: Scope | undefined;
   #last: SpanBytes | undefined;
 
-  /** `pool`: where the batch's buffers come from, and go back to at {@link OtlpJsonSpanBatch.release}. */
-  constructor(pool?: SpanBytesPool) {
+  /**
+   * `pool`: where the batch's buffers come from, and go back to at {@link OtlpJsonSpanBatch.release}
+   * (by default one that keeps none).
+   */
+  constructor(pool: SpanBytesPool = new SpanBytesPool(0)) {
     this.#pool = pool;
   }
 
@@ -119,7 +122,7 @@ export class OtlpJsonSpanBatch {
   /** Gives the batch's buffers back to its pool, once its request is sent: the batch is empty then. */
   release(): void {
     for (const scopes of this.#resources.values()) {
-      for (const { spans } of scopes.values()) this.#pool?.give(spans.bytes);
+      for (const { spans } of scopes.values()) this.#pool.give(spans.bytes);
     }
     this.#resources.clear();
     this.#groups = 0;
@@ -139,7 +142,7 @@ export class OtlpJsonSpanBatch {
     const key = scopeKey(scope);
     let entry = scopes.get(key);
     if (!entry) {
-      const buffer = this.#pool?.take() ?? Buffer.allocUnsafeSlow(FIRST_CAPACITY);
+      const buffer = this.#pool.take();
       // The first scope's buffer starts with the request's opening, as if it stayed the only one.
       const opening =
         this.#groups === 0
@@ -157,4 +160,16 @@ export class OtlpJsonSpanBatch {
     this.#last = entry.spans;
     return entry.spans;
   }
+}
+
+/**
+ * The OTLP/JSON `ExportTraceServiceRequest` of finished spans, as text: what the SDK's
+ * `JsonTraceSerializer` sends (the same JSON once parsed, spans grouped by resource and by
+ * instrumentation scope in the same order), written by an {@link OtlpJsonSpanBatch}.
+ */
+export function otlpJsonOfSpans(spans: readonly ReadableSpan[]): string {
+  const batch = new OtlpJsonSpanBatch();
+  for (const span of spans) batch.add(span);
+  const request = batch.toRequest();
+  return Buffer.from(request.buffer, request.byteOffset, request.byteLength).toString('utf8');
 }

@@ -17,7 +17,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { LightTracerProvider } from './light-tracer-provider.js';
-import { otlpJsonOfSpans } from './otlp-json-spans.js';
+import { otlpJsonOfSpans } from './otlp-json-span-batch.js';
 
 const resource = resourceFromAttributes({ 'service.name': 'json-test', 'service.instance.id': 7 });
 const remote = trace.setSpanContext(ROOT_CONTEXT, {

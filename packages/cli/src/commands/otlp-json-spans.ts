@@ -128,44 +128,6 @@ function scopeJson(scope: Scope): string {
   );
 }
 
-/**
- * The OTLP/JSON `ExportTraceServiceRequest` of finished spans, written straight to text: what the
- * SDK's `JsonTraceSerializer` sends (the same JSON once parsed, spans grouped by resource and by
- * instrumentation scope in the same order), without its intermediate object per span, attribute and
- * value, or its `BigInt` timestamps. `fusion serve` exports each span once, in batches, so this runs
- * once per span of every request.
- */
-export function otlpJsonOfSpans(spans: readonly ReadableSpan[]): string {
-  const resources = new Map<Resource, Map<string, ScopeSpans<string[]>>>();
-  let lastResource: Resource | undefined;
-  let lastScope: Scope | undefined;
-  let entry: ScopeSpans<string[]> | undefined;
-  for (const span of spans) {
-    const { resource, instrumentationScope: scope } = span;
-    // Spans of one tracer share their resource and scope objects: the scope's key is only built
-    // when they change.
-    if (resource !== lastResource || scope !== lastScope || !entry) {
-      let scopes = resources.get(resource);
-      if (!scopes) {
-        scopes = new Map();
-        resources.set(resource, scopes);
-      }
-      const key = scopeKey(scope);
-      entry = scopes.get(key);
-      if (!entry) {
-        entry = { scope, spans: [] };
-        scopes.set(key, entry);
-      }
-      lastResource = resource;
-      lastScope = scope;
-    }
-    entry.spans.push(otlpJsonOfSpan(span));
-  }
-  return otlpJsonRequestParts(resources)
-    .map((part) => (typeof part === 'string' ? part : part.join(',')))
-    .join('');
-}
-
 /** Finished spans of one instrumentation scope, in some encoding `TSpans` (comma-separated JSON spans). */
 export interface ScopeSpans<TSpans> {
   scope: Scope;

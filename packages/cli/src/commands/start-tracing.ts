@@ -79,7 +79,7 @@ export function tracingWanted(env: TracingEnv): boolean {
 
 /**
  * Starts OpenTelemetry tracing for `fusion serve`: a tracer provider with a batching OTLP/HTTP
- * exporter, JSON (`createOtlpJsonSpanExporter`) or the SDK's protobuf one as
+ * exporter, JSON (`OtlpJsonBatchSpanProcessor` over `createOtlpJsonBatchExporter`) or the SDK's protobuf one as
  * {@link otlpProtocol} picks (both read the standard `OTEL_EXPORTER_OTLP_*` variables: endpoint,
  * headers, timeout, compression), resource `service.name` from `OTEL_SERVICE_NAME` (default
  * `fusion`), registered as the global provider. The provider is {@link LightTracerProvider} (the
