@@ -51,7 +51,7 @@ import { builtinStrategies } from '../strategies/builtin-strategies.js';
 import { runToolLoop } from '../tools/run-tool-loop.js';
 import { streamToolLoop } from '../tools/stream-tool-loop.js';
 import { wantsToolLoop } from '../tools/tool-loop-request.js';
-import { ABORT_SCOPE, AbortScope, withScopeSignal } from '../util/abort-scope.js';
+import { ABORT_SCOPE, AbortScope, lazySignal, withScopeSignal } from '../util/abort-scope.js';
 import { LazyStream } from '../util/lazy-stream.js';
 import { createRequestId } from '../util/request-id.js';
 import { parseChatRequest } from '../validation/chat-request-schema.js';
@@ -505,9 +505,7 @@ export class Fusion {
       },
     };
     // Made when read: a call that only needs the scope never creates a signal.
-    return Object.defineProperty(call, 'signal', TRACKED_SIGNAL) as typeof call & {
-      readonly signal: AbortSignal;
-    };
+    return withTrackedSignal(call);
   }
 
   async #setup(options: FusionOptions): Promise<void> {
@@ -524,18 +522,11 @@ function hookContext(call: TrackedCall): HookContext {
 }
 
 /**
- * The `signal` of a tracked call, made from its scope when read: one shared getter, not a
- * `get signal()` per object literal (see `withScopeSignal` for why). Not `withScopeSignal` itself:
- * strategies spread a call with another scope's signal, and an `ABORT_SCOPE` key would follow the
- * spread and win over that signal.
+ * The `signal` of a tracked call, made from its scope when read (see `lazySignal`). Not
+ * `withScopeSignal`: strategies spread a call with another scope's signal, and an `ABORT_SCOPE` key
+ * would follow the spread and win over that signal.
  */
-const TRACKED_SIGNAL: PropertyDescriptor = Object.freeze({
-  get(this: { scope: AbortScope }): AbortSignal {
-    return this.scope.signal;
-  },
-  enumerable: true,
-  configurable: true,
-});
+const withTrackedSignal = lazySignal((call: { scope: AbortScope }) => call.scope.signal);
 
 /** One request in flight: its call options, and `end` to stop tracking it. */
 type TrackedCall = ModelCallOptions & { end(): void };

@@ -5,7 +5,7 @@ import { toFusionError } from '../errors/to-fusion-error.js';
 import { UnavailableError } from '../errors/unavailable-error.js';
 import type { Fusion } from '../fusion/fusion.js';
 import type { RouteHandler } from '../spec/plugin/v1/plugin-v1.js';
-import { ABORT_SCOPE, type AbortScope } from '../util/abort-scope.js';
+import { ABORT_SCOPE, type AbortScope, lazySignal } from '../util/abort-scope.js';
 import { requestIdFrom } from '../util/request-id.js';
 import { anthropicRoutes } from './anthropic/anthropic-routes.js';
 import { completionsRoutes } from './completions/completions-routes.js';
@@ -169,23 +169,15 @@ function routeContext(
     [ABORT_SCOPE]: (request as { [ABORT_SCOPE]?: AbortScope })[ABORT_SCOPE],
     [REQUEST]: request,
   };
-  // The request's signal, made only when read (see `withScopeSignal` for why not a literal getter).
-  return Object.defineProperty(context, 'signal', REQUEST_SIGNAL) as typeof context & {
-    readonly signal: AbortSignal;
-  };
+  // The request's signal, made only when read (see `lazySignal` for why not a literal getter).
+  return withRequestSignal(context);
 }
 
-/** Where a route context keeps its request, for {@link REQUEST_SIGNAL}. */
+/** Where a route context keeps its request, for its `signal`. */
 const REQUEST = Symbol('request');
 
 /** A route context's `signal`: the request's, read when asked; one getter shared by every context. */
-const REQUEST_SIGNAL: PropertyDescriptor = Object.freeze({
-  get(this: { [REQUEST]: Request }): AbortSignal {
-    return this[REQUEST].signal;
-  },
-  enumerable: true,
-  configurable: true,
-});
+const withRequestSignal = lazySignal((context: { [REQUEST]: Request }) => context[REQUEST].signal);
 
 /**
  * The guard's verdict on Host and Origin (see {@link RequestGuard.checkSite}). A refused request to

@@ -214,28 +214,33 @@ export class AbortScope {
 }
 
 /**
- * Gives `target` an enumerable `signal` property, made from its scope (`target[ABORT_SCOPE]`) only
- * when read, and returns it. Call options and hook contexts get their signal this way rather than
- * from a `get signal() {…}` in an object literal: such a literal makes a new getter closure per
+ * A function that gives its target an enumerable `signal` property, made by `read` only when the
+ * property is read. Call options, hook contexts and route contexts get their signal this way rather
+ * than from a `get signal() {…}` in an object literal: such a literal makes a new getter closure per
  * object and leaves the object in dictionary mode, and measured on Node 20 every literal of that kind
  * kept its request's objects alive through young-generation collections (a plain route answered
- * through `fusion.handle` promoted ~0.9 MB per scavenge to the old generation; with this, none). One
- * shared getter keeps every such object on one fast map. The property is an own, enumerable one, as
- * the literal's was, so `{ ...options }` still copies the signal.
+ * through `fusion.handle` promoted ~0.9 MB per scavenge to the old generation; with this, none). The
+ * one getter made here is shared by every target, which stays on one fast map. The property is an
+ * own, enumerable one, as the literal's was, so `{ ...options }` still copies the signal.
  */
-export function withScopeSignal<TTarget extends { [ABORT_SCOPE]: AbortScope }>(
-  target: TTarget,
-): TTarget & { readonly signal: AbortSignal } {
-  return Object.defineProperty(target, 'signal', SCOPE_SIGNAL) as TTarget & { readonly signal: AbortSignal };
+export function lazySignal<TSource>(
+  read: (source: TSource) => AbortSignal,
+): <TTarget extends TSource>(target: TTarget) => TTarget & { readonly signal: AbortSignal } {
+  const descriptor: PropertyDescriptor = Object.freeze({
+    get(this: TSource): AbortSignal {
+      return read(this);
+    },
+    enumerable: true,
+    configurable: true,
+  });
+  return <TTarget extends TSource>(target: TTarget) =>
+    Object.defineProperty(target, 'signal', descriptor) as TTarget & { readonly signal: AbortSignal };
 }
 
-const SCOPE_SIGNAL: PropertyDescriptor = Object.freeze({
-  get(this: { [ABORT_SCOPE]: AbortScope }): AbortSignal {
-    return this[ABORT_SCOPE].signal;
-  },
-  enumerable: true,
-  configurable: true,
-});
+/** Gives `target` the `signal` of its scope (`target[ABORT_SCOPE]`), made when read (see {@link lazySignal}). */
+export const withScopeSignal = lazySignal(
+  (target: { [ABORT_SCOPE]: AbortScope }) => target[ABORT_SCOPE].signal,
+);
 
 /**
  * Settles like `promise`, or rejects with the scope's abort reason if the scope aborts first.
