@@ -55,7 +55,10 @@ export function parseOptions(argv, env) {
     const argument = argv[index];
     if (argument === '--help' || argument === '-h') return { help: true };
     if (!argument.startsWith('--')) throw new Error(`unexpected argument ${argument}\n\n${helpText()}`);
-    const [name, inline] = argument.slice(2).split('=', 2);
+    // Split at the first `=` only: a value may hold more (`--gateway-node-flags=--max-semi-space-size=32`).
+    const equals = argument.indexOf('=');
+    const name = equals === -1 ? argument.slice(2) : argument.slice(2, equals);
+    const inline = equals === -1 ? undefined : argument.slice(equals + 1);
     if (!DEFINITIONS.some(([flag]) => flag === name))
       throw new Error(`unknown option --${name}\n\n${helpText()}`);
     const value = inline ?? argv[++index];
