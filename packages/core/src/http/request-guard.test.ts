@@ -107,6 +107,72 @@ describe('the cross-site guard of handle, on every route', () => {
     expect(reached).toEqual([]);
   });
 
+  it('refuses what a page of another site sends without an Origin (Sec-Fetch-Site), on every route', async () => {
+    const { fusion, mock, reached } = await start();
+    // What browsers send for an <img>, <script>, <link>, an iframe, and a no-cors fetch.
+    const fromPages: Record<string, string>[] = [
+      { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' },
+      { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' },
+      { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'style' },
+      { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe' },
+      { 'sec-fetch-site': 'Cross-Site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'empty' },
+      { 'sec-fetch-site': 'cross-site' },
+    ];
+    for (const fetchHeaders of fromPages) {
+      for (const [method, path, body] of ROUTES) {
+        const response = await send(fusion, path, {
+          method,
+          headers: { ...JSON_TYPE, host: '127.0.0.1:8080', ...fetchHeaders },
+          ...(body === undefined ? {} : { body }),
+        });
+        const label = `${method} ${path} ${JSON.stringify(fetchHeaders)}`;
+        expect(response.status, label).toBe(403);
+        expect(await errorOf(response), label).toMatchObject({
+          code: 'origin_not_allowed',
+          type: 'permission_error',
+          message: expect.stringMatching(/Sec-Fetch-Site/),
+        });
+      }
+    }
+    expect(mock.calls).toHaveLength(0);
+    expect(reached).toEqual([]);
+
+    // A link the user follows from another site opens a GET page; requests of its own origin, typed
+    // in the address bar or sent by non-browser clients pass as before.
+    const navigation = {
+      'sec-fetch-site': 'cross-site',
+      'sec-fetch-mode': 'navigate',
+      'sec-fetch-dest': 'document',
+    };
+    expect((await send(fusion, '/v1/models', { method: 'GET', headers: navigation })).status).toBe(200);
+    expect(
+      (await send(fusion, '/api/act', { headers: { ...JSON_TYPE, ...navigation }, body: '{}' })).status,
+      'a navigation POST (a form) is not a link',
+    ).toBe(403);
+    for (const site of ['same-origin', 'none']) {
+      const response = await send(fusion, '/v1/chat/completions', {
+        headers: {
+          ...JSON_TYPE,
+          'sec-fetch-site': site,
+          'sec-fetch-mode': 'cors',
+          'sec-fetch-dest': 'empty',
+        },
+        body: CHAT,
+      });
+      expect(response.status, site).toBe(200);
+    }
+    expect(mock.calls).toHaveLength(2);
+    expect(reached).toEqual([]);
+
+    // `allowedOrigins: ['*']` lets every page in, these too.
+    const open = new RequestGuard({ allowedOrigins: ['*'] });
+    const image = new Request('http://127.0.0.1:8080/v1/models', { headers: fromPages[0] });
+    expect(open.checkSite(image)).toBeUndefined();
+    expect(() => new RequestGuard().checkSite(image)).toThrow(
+      /Sec-Fetch-Site: "cross-site", Sec-Fetch-Dest: "image"/,
+    );
+  });
+
   it('refuses a rebinding Host with 403 on every route, with or without an Origin', async () => {
     const { fusion, mock, reached } = await start();
     for (const headers of <Record<string, string>[]>[

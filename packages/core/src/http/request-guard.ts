@@ -20,7 +20,9 @@ export interface SecurityOptions {
    * Browser origins allowed to call across origins, answered with CORS headers (and their
    * preflights). `'https://app.example.com'` is that origin exactly; a bare host name allows it on
    * any scheme and port; `'*'` allows every origin. A request from its own origin always passes, and
-   * so does one without `Origin` (curl, SDKs, servers); any other `Origin`, `null` included, gets 403.
+   * so does one without `Origin` (curl, SDKs, servers) unless a browser marks it as sent by a page of
+   * another site (`Sec-Fetch-Site`: an image, script or frame; a link the user follows passes); any
+   * other `Origin`, `null` included, gets 403.
    * @example ['http://localhost:5173', 'https://app.example.com']
    * @default [] (same-origin only)
    */
@@ -139,7 +141,10 @@ export class RequestGuard {
       );
     }
     const origin = headers.get('origin');
-    if (origin === null) return undefined;
+    if (origin === null) {
+      this.#checkFetchSite(headers, request.method.toUpperCase());
+      return undefined;
+    }
     const lower = origin.toLowerCase();
     if (lower !== 'null') {
       const authority = authorityOf(lower);
@@ -185,6 +190,31 @@ export class RequestGuard {
       value === null
         ? `The request body has no Content-Type: ${hint}.`
         : `The request body's Content-Type ${quoted(value)} is not accepted here: ${hint}.`,
+    );
+  }
+
+  /**
+   * A request without `Origin` that a browser still marks as coming from a page of another site
+   * (`Sec-Fetch-Site: cross-site` or `same-site`): an `<img>`, `<script>`, `<link>` or frame, which a
+   * browser sends without `Origin`. Only a top-level GET navigation (a link the user follows) passes:
+   * its answer goes to the user, never to the page. Clients other than browsers send no such header.
+   */
+  #checkFetchSite(headers: Headers, method: string): void {
+    const site = headers.get('sec-fetch-site');
+    if (site === null || this.#anyOrigin) return;
+    const lower = site.toLowerCase();
+    if (lower !== 'cross-site' && lower !== 'same-site') return;
+    if (
+      (method === 'GET' || method === 'HEAD') &&
+      headers.get('sec-fetch-mode') === 'navigate' &&
+      headers.get('sec-fetch-dest') === 'document'
+    ) {
+      return;
+    }
+    const destination = headers.get('sec-fetch-dest');
+    throw new PermissionDeniedError(
+      `Requests from a page of another site are not allowed (Sec-Fetch-Site: ${quoted(site)}${destination === null ? '' : `, Sec-Fetch-Dest: ${quoted(destination)}`}): call the API with fetch from an origin in \`security.allowedOrigins\`.`,
+      { code: 'origin_not_allowed' },
     );
   }
 
