@@ -275,7 +275,12 @@ export class Pipeline {
         targets,
         ...callers,
         options: this.definition.options ?? {},
-        callOptions: { signal: scope.signal, requestId: call.requestId, deadline },
+        callOptions: {
+          signal: scope.signal,
+          requestId: call.requestId,
+          deadline,
+          ...(call.apiKeyId === undefined ? {} : { apiKeyId: call.apiKeyId }),
+        },
         trace,
         record: (entry) => trace.calls.push(entry),
         emit: (event) => {

@@ -15,4 +15,10 @@ export interface CallOptions {
   firstTokenDeadline?: number;
   /** Headers to forward upstream (already filtered by the orchestrator). */
   headers?: Record<string, string>;
+  /**
+   * The id of the API key the request was made with, when keys are on. A strategy that calls models
+   * outside its context (a RAG search embedding the question) passes it on, so that the tokens are
+   * charged to that key. Set on a strategy's `callOptions`.
+   */
+  apiKeyId?: string;
 }

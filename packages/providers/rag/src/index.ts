@@ -20,7 +20,7 @@ export {
   createCachedEmbedder,
   type EmbedderStats,
 } from './embedding/cached-embedder.js';
-export type { Embedder, EmbedFunction } from './embedding/embedder.js';
+export type { EmbedCallOptions, Embedder, EmbedFunction } from './embedding/embedder.js';
 export { compileFilter, type MetadataPredicate } from './filters/compile-filter.js';
 export { Bm25Index } from './lexical/bm25-index.js';
 export type { Bm25Options, Bm25SearchOptions, ScoredId } from './lexical/bm25-options.js';

@@ -62,10 +62,17 @@ export interface RagCollectionLike {
     mode?: 'bm25' | 'vector' | 'hybrid';
     filter?: Record<string, unknown>;
     signal?: AbortSignal;
+    /** The API key of the MCP client: the question's embedding is charged to it. */
+    apiKeyId?: string;
   }): Promise<RetrievedChunk[]>;
   ingest(
     sources: readonly RagSourceLike[],
-    options?: { signal?: AbortSignal; onProgress?: (progress: RagIngestProgressLike) => void },
+    options?: {
+      signal?: AbortSignal;
+      /** The API key of the MCP client: the embeddings of new chunks are charged to it. */
+      apiKeyId?: string;
+      onProgress?: (progress: RagIngestProgressLike) => void;
+    },
   ): Promise<RagIngestProgressLike & { documentIds: string[]; skipped: { uri: string; reason: string }[] }>;
   listDocuments(page?: { offset?: number; limit?: number }): { total: number; documents: RagDocumentLike[] };
   getDocument(id: string): (RagDocumentLike & { chunks: { id: string; text: string }[] }) | undefined;

@@ -132,10 +132,12 @@ export function registerRagPrompts(
         .catch(() => {
           throw new ProtocolError(ProtocolErrorCode.InvalidParams, `No collection '${name}'.`);
         });
+      const keyId = keyIdOf(context);
       const hits = await collection.search({
         query: question,
         k: 5,
         signal: signalOf(context.mcpReq.signal),
+        ...(keyId === undefined ? {} : { apiKeyId: keyId }),
       });
       const result: GetPromptResult = {
         description: `${hits.length} passages of '${name}' for the question`,

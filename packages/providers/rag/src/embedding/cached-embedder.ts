@@ -3,7 +3,7 @@ import { throwIfAborted } from '@fusionkit/core/internal';
 import Keyv from 'keyv';
 import { contentHash } from '../util/content-hash.js';
 import { BoundedMap } from './bounded-map.js';
-import type { Embedder, EmbedFunction } from './embedder.js';
+import type { EmbedCallOptions, Embedder, EmbedFunction } from './embedder.js';
 
 export interface CachedEmbedderOptions {
   /** Model name: vectors of different models never share a cache entry. */
@@ -42,9 +42,9 @@ export function createCachedEmbedder(
   const stats: EmbedderStats = { hits: 0, misses: 0, batches: 0 };
   const keyOf = (text: string) => `rag:embedding:${options.model}:${contentHash(text)}`;
 
-  const embedBatch = async (texts: string[], signal?: AbortSignal): Promise<number[][]> => {
+  const embedBatch = async (texts: string[], callOptions: EmbedCallOptions): Promise<number[][]> => {
     stats.batches++;
-    const vectors = await options.embed(texts, signal ? { signal } : {});
+    const vectors = await options.embed(texts, callOptions);
     if (!Array.isArray(vectors) || vectors.length !== texts.length) {
       throw new UpstreamError(
         `Embedding model '${options.model}' returned ${vectors?.length} vectors for ${texts.length} texts`,
@@ -73,7 +73,8 @@ export function createCachedEmbedder(
       for (let start = 0; start < missing.length; start += batchSize) {
         if (signal) throwIfAborted(signal);
         const batch = missing.slice(start, start + batchSize);
-        const vectors = await embedBatch(batch, signal);
+        // Only the texts the cache lacked reach the model, and only they are charged to the key.
+        const vectors = await embedBatch(batch, embedOptions);
         batch.forEach((text, index) => {
           found.set(text, vectors[index]!);
         });

@@ -45,7 +45,7 @@ export function answerInProcess(settings: InProcessAnswerOptions) {
       request,
       targets,
       options: { ...settings.options, collection },
-      callOptions: { signal, requestId },
+      callOptions: { signal, requestId, ...(apiKeyId === undefined ? {} : { apiKeyId }) },
       call: (target, targetRequest) =>
         // The generator's tokens are the asking key's.
         fusion.chat(

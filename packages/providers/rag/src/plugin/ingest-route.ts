@@ -26,6 +26,8 @@ export interface IngestJobInput {
   collection: string;
   /** The API key whose own collection it is (absent for a shared collection). */
   owner?: string;
+  /** The API key that asked (an admin key may ingest into a shared collection): charged for the embeddings. */
+  apiKeyId?: string;
   sources: IngestSource[];
   total: number;
   lexicalOnly: boolean;
@@ -40,6 +42,7 @@ async function runIngest(service: RagService, input: IngestJobInput, context: Jo
   );
   const report = await collection.ingest(input.sources, {
     signal: context.signal,
+    ...(input.apiKeyId === undefined ? {} : { apiKeyId: input.apiKeyId }),
     onProgress: (progress) =>
       context.progress({ done: progress.sources, total, detail: progressDetail(progress) }),
   });
@@ -112,7 +115,11 @@ export function ingestRoute(service: RagService): RouteHandler {
     const collection = await openOrCreate(service, ingest, apiKey);
     const lexicalOnly = collection.config.vector === undefined;
     if (!runsAsJob(ingest, service.options.asyncThreshold)) {
-      const report = await collection.ingest(ingest.sources, { signal });
+      const report = await collection.ingest(ingest.sources, {
+        signal,
+        requestId,
+        ...(apiKey ? { apiKeyId: apiKey.id } : {}),
+      });
       return jsonResponse(ingestReportJson(collection.name, report, lexicalOnly), 200, requestId);
     }
     const total = await countSources(ingest.sources, service.store.sourceOptions);
@@ -120,6 +127,7 @@ export function ingestRoute(service: RagService): RouteHandler {
     const input: IngestJobInput = {
       collection: collection.name,
       ...(owner === undefined ? {} : { owner }),
+      ...(apiKey ? { apiKeyId: apiKey.id } : {}),
       sources: ingest.sources,
       total,
       lexicalOnly,

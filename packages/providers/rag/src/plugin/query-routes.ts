@@ -112,6 +112,8 @@ export function queryRoutes(service: RagService): [string, string, RouteHandler]
         query,
         k: rerank ? Math.max(k, rerank.candidates ?? Math.max(3 * k, 20)) : k,
         signal,
+        requestId,
+        ...(apiKey ? { apiKeyId: apiKey.id } : {}),
         onDegraded: (reason) => {
           degraded = { mode: 'bm25', reason };
           // Observers (logs, metrics) hear of it on the orchestrator's bus when it has one.

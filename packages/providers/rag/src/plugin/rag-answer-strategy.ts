@@ -179,6 +179,8 @@ async function prepare(
         },
         k: options.rerank ? Math.max(k, options.rerank.candidates ?? Math.max(3 * k, 20)) : k,
         signal: context.callOptions.signal,
+        requestId: context.callOptions.requestId,
+        ...(context.callOptions.apiKeyId === undefined ? {} : { apiKeyId: context.callOptions.apiKeyId }),
         ...(mode ? { mode } : {}),
         ...(filter ? { filter } : {}),
         ...diversity,

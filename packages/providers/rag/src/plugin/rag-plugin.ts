@@ -1,4 +1,5 @@
 import { type PluginApi, type PluginV1, type RouteTarget, UnavailableError } from '@fusionkit/core';
+import type { EmbedCallOptions } from '../embedding/embedder.js';
 import { RagStore } from '../store/rag-store.js';
 import { answerInProcess } from './answer-in-process.js';
 import { CollectionPipelines } from './collection-pipelines.js';
@@ -87,13 +88,14 @@ export function ragPlugin(options: RagPluginOptions = {}): RagPlugin {
   });
   const fusion = () => (typeof options.fusion === 'function' ? options.fusion() : options.fusion) ?? fromApi;
 
-  const embedWithFusion = async (texts: string[], embedOptions: { model: string; signal?: AbortSignal }) => {
+  const embedWithFusion = async (
+    texts: string[],
+    { model, ...callOptions }: EmbedCallOptions & { model: string },
+  ) => {
     const orchestrator = fusion();
     if (!orchestrator) throw new UnavailableError('The RAG plugin has no orchestrator to embed with yet.');
-    const result = await orchestrator.embed(
-      { model: embedOptions.model, input: texts },
-      embedOptions.signal ? { signal: embedOptions.signal } : {},
-    );
+    // The request id and the asking key go with the call: its tokens count against that key.
+    const result = await orchestrator.embed({ model, input: texts }, callOptions);
     return [...result.data].sort((left, right) => left.index - right.index).map((item) => item.embedding);
   };
 

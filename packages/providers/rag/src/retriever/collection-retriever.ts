@@ -37,6 +37,8 @@ export function createCollectionRetriever(options: CollectionRetrieverOptions): 
         query,
         k: retrieveOptions.k ?? 5,
         signal: retrieveOptions.signal,
+        requestId: retrieveOptions.requestId,
+        ...(retrieveOptions.apiKeyId === undefined ? {} : { apiKeyId: retrieveOptions.apiKeyId }),
         ...(options.mode ? { mode: options.mode } : {}),
         ...(options.ef ? { ef: options.ef } : {}),
         ...(options.mmr ? { mmr: options.mmr } : {}),

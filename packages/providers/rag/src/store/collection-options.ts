@@ -29,6 +29,10 @@ export interface CollectionOptions {
 
 export interface IngestOptions {
   signal?: AbortSignal;
+  /** The request ingesting, sent with its embedding calls. */
+  requestId?: string;
+  /** The API key ingesting: the embedding of new chunks is charged to it. */
+  apiKeyId?: string;
   /** Called after each batch of documents. */
   onProgress?: (progress: IngestProgress) => void;
   /** Documents between commits: a crash loses at most this many (re-running the ingest redoes them). @default 1000 */

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { FusionError, InvalidRequestError, type RetrievedChunk } from '@fusionkit/core';
+import { embedCallOptions } from '../embedding/embedder.js';
 import { showDocumentIds } from '../filters/document-id-filter.js';
 import type { Bm25Index } from '../lexical/bm25-index.js';
 import type { DocumentFormat } from '../loaders/loaded-document.js';
@@ -340,7 +341,12 @@ export class Collection {
         sourcesRead,
         generation: this.#storage.manifest?.generation ?? 0,
         applyBatch: async (batch) => {
-          const counts = await ingestBatch(this.#context(), batch, this.#options.embedder, options.signal);
+          const counts = await ingestBatch(
+            this.#context(),
+            batch,
+            this.#options.embedder,
+            embedCallOptions(options),
+          );
           if (counts.changed) this.#dirty = true;
           return counts;
         },

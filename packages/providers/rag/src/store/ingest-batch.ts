@@ -1,5 +1,5 @@
 import { UnavailableError, UnsupportedError } from '@fusionkit/core';
-import type { Embedder } from '../embedding/embedder.js';
+import type { EmbedCallOptions, Embedder } from '../embedding/embedder.js';
 import { isEmbeddingOutage, reasonOf } from '../embedding/embedding-outage.js';
 import { type ApplyContext, applyDocuments, planDocuments } from './apply-documents.js';
 import type { DocumentInput } from './records.js';
@@ -24,7 +24,7 @@ export async function ingestBatch(
   context: ApplyContext,
   batch: readonly DocumentInput[],
   embedder: Embedder | undefined,
-  signal: AbortSignal | undefined,
+  callOptions: EmbedCallOptions,
 ): Promise<BatchCounts> {
   const plan = planDocuments(context, batch);
   const { config } = context.state;
@@ -38,9 +38,9 @@ export async function ingestBatch(
     const texts = plan.newChunks.map((chunk) => chunk.text);
     let embedded: number[][];
     try {
-      embedded = await embedder.embed(texts, signal ? { signal } : {});
+      embedded = await embedder.embed(texts, callOptions);
     } catch (error) {
-      if (signal?.aborted || !isEmbeddingOutage(error)) throw error;
+      if (callOptions.signal?.aborted || !isEmbeddingOutage(error)) throw error;
       // The caller puts the collection back to its last commit: nothing of this ingest stays half-done.
       throw new UnavailableError(
         `The embedding model '${embedder.model}' of collection '${config.name}' is unavailable (${reasonOf(error)}): nothing was ingested since the collection's last commit. Try again when the model is back.`,

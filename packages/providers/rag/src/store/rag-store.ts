@@ -5,6 +5,7 @@ import { FusionError, InvalidRequestError, NotFoundError } from '@fusionkit/core
 import Keyv from 'keyv';
 import { BoundedMap } from '../embedding/bounded-map.js';
 import { createCachedEmbedder } from '../embedding/cached-embedder.js';
+import type { EmbedCallOptions } from '../embedding/embedder.js';
 import type { DocumentFormat } from '../loaders/loaded-document.js';
 import type { SourceOptions } from '../sources/ingest-source.js';
 import { loadTokenizer } from '../splitters/named-tokenizer.js';
@@ -19,7 +20,7 @@ export interface RagStoreOptions {
   /** State directory; a collection lives in `<dir>/rag/<name>/`. @default '.fusion' */
   dir?: string;
   /** Embeds texts with a model (the RAG plugin passes `fusion.embed`). Without it, collections are lexical only. */
-  embed?: (texts: string[], options: { model: string; signal?: AbortSignal }) => Promise<number[][]>;
+  embed?: (texts: string[], options: EmbedCallOptions & { model: string }) => Promise<number[][]>;
   /** Embedding model of new collections that name none. */
   defaultEmbeddingModel?: string;
   /** Vector cache shared by all collections (keys hold the model). @default an in-memory LRU of 10_000 */
@@ -274,7 +275,7 @@ export class RagStore {
         ? {
             embedder: createCachedEmbedder({
               model,
-              embed: (texts, { signal }) => embed(texts, { model, ...(signal ? { signal } : {}) }),
+              embed: (texts, callOptions) => embed(texts, { ...callOptions, model }),
               cache: this.#cache,
               ...(this.#options.embeddingBatchSize ? { batchSize: this.#options.embeddingBatchSize } : {}),
             }),

@@ -5,7 +5,7 @@ import {
   reciprocalRankFusion,
   UnsupportedError,
 } from '@fusionkit/core';
-import type { Embedder } from '../embedding/embedder.js';
+import { type Embedder, embedCallOptions } from '../embedding/embedder.js';
 import { isEmbeddingOutage, reasonOf } from '../embedding/embedding-outage.js';
 import { compileFilter } from '../filters/compile-filter.js';
 import type { ScoredId } from '../lexical/bm25-options.js';
@@ -30,6 +30,10 @@ export interface SearchRequest {
   /** Mongo-style filter on chunk metadata (document metadata, `headings`, `documentId`, `uri`, `title`, `format`). */
   filter?: MetadataFilter;
   signal?: AbortSignal;
+  /** The request searching, sent with the question's embedding call. */
+  requestId?: string;
+  /** The API key searching: the embedding of the question is charged to it. */
+  apiKeyId?: string;
   /** Hits taken from each list before fusing (hybrid only). @default max(4 × k, 50) */
   candidates?: number;
   /** Reciprocal-rank-fusion weights `[bm25, vector]`. @default [1, 1] */
@@ -167,9 +171,7 @@ export async function searchCollection(
     let vector = request.vector;
     if (!vector) {
       try {
-        vector = (
-          await embedder!.embed([request.query], request.signal ? { signal: request.signal } : {})
-        )[0]!;
+        vector = (await embedder!.embed([request.query], embedCallOptions(request)))[0]!;
       } catch (error) {
         // BM25 can still answer a hybrid search when the embedding model is down; a bad request cannot.
         if (mode !== 'hybrid' || request.signal?.aborted || !isEmbeddingOutage(error)) throw error;

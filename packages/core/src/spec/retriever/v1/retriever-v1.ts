@@ -28,6 +28,8 @@ export interface RetrieveOptions {
   filter?: MetadataFilter;
   signal: AbortSignal;
   requestId: string;
+  /** The API key the request was made with: a retriever that calls a model (an embedding) charges it. */
+  apiKeyId?: string;
 }
 
 /** A source of context for a request: a RAG collection, a web search, a test double. */

@@ -90,6 +90,7 @@ export function registerRagSearchTool(server: McpServer, store: RagStoreLike, co
           query: args.query,
           k: args.k ?? 5,
           signal: context.signal(ctx),
+          ...keyOf(ctx),
           ...(args.mode ? { mode: args.mode } : {}),
           ...(args.filter ? { filter: args.filter } : {}),
         });
@@ -110,6 +111,12 @@ export function registerRagSearchTool(server: McpServer, store: RagStoreLike, co
       }
     },
   );
+}
+
+/** The API key of the MCP client, as search and ingest options: the embedding calls are charged to it. */
+function keyOf(ctx: Parameters<typeof keyIdOf>[0]): { apiKeyId?: string } {
+  const keyId = keyIdOf(ctx);
+  return keyId === undefined ? {} : { apiKeyId: keyId };
 }
 
 function sourceOf(
@@ -155,6 +162,7 @@ export function registerRagIngestTool(server: McpServer, store: RagStoreLike, co
           args.sources.map((entry) => sourceOf(entry, args.metadata)),
           {
             signal: context.signal(ctx),
+            ...keyOf(ctx),
             onProgress: (counters) => {
               void progress.report(counters.documents, `${counters.documents} documents read`);
             },
