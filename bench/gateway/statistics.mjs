@@ -23,6 +23,13 @@ export function median(values) {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/** Smallest and largest of the finite numbers in a list: how far repeated runs spread. */
+export function extent(values) {
+  const finite = values.filter((value) => typeof value === 'number' && Number.isFinite(value));
+  if (finite.length === 0) return { min: Number.NaN, max: Number.NaN };
+  return { min: Math.min(...finite), max: Math.max(...finite) };
+}
+
 /** Rounds for JSON output, keeping it readable. */
 export function round(value, digits = 3) {
   if (typeof value !== 'number' || !Number.isFinite(value)) return null;
