@@ -124,7 +124,10 @@ async function measureRepetition(count, repetition) {
     String(options.streamMs),
   ]);
   const measurements = { repetition };
-  for (const name of options.targets) {
+  // Every other repetition in the opposite order, so that going first (a cooler machine, a warmer
+  // page cache) does not always favour the same target.
+  const order = repetition % 2 === 1 ? options.targets : [...options.targets].reverse();
+  for (const name of order) {
     const target = await startTarget(name, upstream);
     upstream.handle.child.send({ type: 'reset-peak' });
     process.stdout.write(`N=${count} run ${repetition}/${options.repeat} ${name}... `);
