@@ -4,16 +4,13 @@
  * Debian's headless Chromium through playwright-core; a link the user follows still opens the page.
  * The gateway listens on 127.0.0.1 and the page is served from `localhost`: two sites.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createFusion, type Fusion } from '@fusionkit/core';
 import { type NodeServer, serve } from '@fusionkit/node';
-import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMockProvider } from '../../packages/core/src/test/mock-provider.js';
+import { type HeadlessChromium, launchHeadlessChromium } from '../support/headless-chromium.js';
 
 interface Seen {
   path: string;
@@ -27,8 +24,7 @@ let fusion: Fusion;
 let gateway: NodeServer;
 let page: Server;
 let pageOrigin: string;
-let browser: BrowserContext;
-let profile: string;
+let chromium: HeadlessChromium;
 const seen: Seen[] = [];
 
 beforeAll(async () => {
@@ -69,30 +65,18 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
   pageOrigin = `http://localhost:${(page.address() as AddressInfo).port}`;
-  profile = mkdtempSync(join(tmpdir(), 'fusion-cross-site-browser-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.FUSION_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
+  chromium = await launchHeadlessChromium();
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.close();
   await gateway?.close();
   await new Promise((resolve) => page?.close(resolve));
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 describe('requests a page of another site makes a browser send', () => {
   it('refuses every subresource and frame (403) and opens a link the user follows', async () => {
-    const tab = browser.pages()[0] ?? (await browser.newPage());
+    const tab = chromium.browser.pages()[0] ?? (await chromium.browser.newPage());
     await tab.goto(pageOrigin);
     // The image, script, style sheet, frame and no-cors fetch.
     await expect.poll(() => seen.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(5);

@@ -9,14 +9,16 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultUpstream, startFaultUpstream } from '../support/fault-upstream.js';
+import { type HeadlessChromium, launchHeadlessChromium } from '../support/headless-chromium.js';
 import { type RunningCli, spawnCli } from '../support/spawn-cli.js';
 
 let upstream: FaultUpstream;
 let cwd: string;
 let cli: RunningCli;
+let chromium: HeadlessChromium;
 let browser: BrowserContext;
 /** The second server: API keys on, under the base path `/ai`. */
 let keyed: RunningCli;
@@ -48,22 +50,11 @@ beforeAll(async () => {
     { FUSION_UPSTREAMS: `lab=${upstream.baseURL}`, FUSION_STATE: 'memory' },
     keyedCwd,
   );
-  browser = await chromium.launchPersistentContext(join(cwd, 'profile'), {
-    executablePath: process.env.FUSION_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  chromium = await launchHeadlessChromium();
+  browser = chromium.browser;
 }, 60_000);
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.close();
   if (cli) await cli.stop();
   if (keyed) await keyed.stop();
   await upstream?.close();

@@ -3,14 +3,14 @@
  * Chromium (Debian's package, driven by playwright-core) against it. The models come from the mock
  * upstream through a proxy that makes it send a word every 100 ms, so streaming is visible.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import OpenAI from 'openai';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type HeadlessChromium, launchHeadlessChromium } from '../../../test/support/headless-chromium.js';
 import { type MockUpstream, startMockUpstream } from '../../../test/support/mock-upstream.js';
 import {
   type BehaviorProxy,
@@ -169,30 +169,16 @@ describe('examples/next-app under `next start`', () => {
   });
 
   describe('the page, in headless Chromium', () => {
+    let chromium: HeadlessChromium;
     let browser: BrowserContext;
-    let profile: string;
 
     beforeAll(async () => {
-      profile = await mkdtemp(join(tmpdir(), 'fusion-chromium-'));
-      browser = await chromium.launchPersistentContext(profile, {
-        executablePath: process.env.FUSION_CHROMIUM ?? '/usr/bin/chromium',
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      chromium = await launchHeadlessChromium();
+      browser = chromium.browser;
     }, 60_000);
 
     afterAll(async () => {
-      await browser?.close();
-      if (profile) await rm(profile, { recursive: true, force: true });
+      await chromium?.close();
     });
 
     it('streams a chat answer into the page as it arrives', async () => {
