@@ -1,6 +1,7 @@
-import { request as httpRequest, type IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
-import { EventStreamResponse } from '@fusionkit/core/internal';
+import { EventStreamResponse, jsonResponse } from '@fusionkit/core/internal';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   deferred,
@@ -10,6 +11,7 @@ import {
   type TestServer,
   within,
 } from './__fixtures__/start-server.js';
+import { writeResponse } from './write-response.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -383,5 +385,44 @@ describe('writeResponse', () => {
       );
       expect(await response.text()).toBe('data: {"n":1}\n\ndata: [DONE]\n\n');
     });
+  });
+
+  it('writes a core JSON answer before it returns, without a promise or async frame per answer', async () => {
+    const returned: Promise<void>[] = [];
+    const endedOnReturn: boolean[] = [];
+    const plain = createServer((_request, response) => {
+      returned.push(writeResponse(jsonResponse({ ok: returned.length }, 200, 'req-1'), response));
+      endedOnReturn.push(response.writableEnded);
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(plain.address() as AddressInfo).port}/`;
+      for (const expected of ['{"ok":0}', '{"ok":1}']) {
+        const response = await open(url);
+        let text = '';
+        for await (const chunk of response) text += chunk;
+        expect(text).toBe(expected);
+        expect(response.headers['content-length']).toBe(String(expected.length));
+        expect(response.headers['x-request-id']).toBe('req-1');
+      }
+    } finally {
+      plain.closeAllConnections();
+      await new Promise<void>((resolve) => plain.close(() => resolve()));
+    }
+    expect(endedOnReturn).toEqual([true, true]);
+    // One settled promise shared by every answer written at once.
+    expect(returned[0]).toBe(returned[1]);
+    await expect(returned[0]).resolves.toBeUndefined();
+  });
+
+  it('rejects, as before, when writing a core JSON answer throws', async () => {
+    const outgoing = {
+      destroyed: false,
+      req: { method: 'GET' },
+      writeHead() {
+        throw new TypeError('Invalid character in header content');
+      },
+    } as unknown as ServerResponse;
+    await expect(writeResponse(jsonResponse({}, 200, 'req-2'), outgoing)).rejects.toThrow(TypeError);
   });
 });

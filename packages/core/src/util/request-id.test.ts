@@ -34,4 +34,17 @@ describe('requestIdFrom', () => {
     expect(ids.size).toBe(100);
     for (const id of ids) expect(id).toMatch(UUID);
   });
+
+  it('draws every position at random across batches of random bytes, keeping the version and variant bits', () => {
+    // 1000 ids span several draws of random bytes (128 ids each).
+    const ids = Array.from({ length: 1000 }, () => createRequestId());
+    expect(new Set(ids).size).toBe(1000);
+    const digits = ids.map((id) => id.replaceAll('-', ''));
+    for (let position = 0; position < 32; position++) {
+      const seen = new Set(digits.map((hex) => hex[position]));
+      if (position === 12) expect([...seen]).toEqual(['4']);
+      else if (position === 16) expect([...seen].sort()).toEqual(['8', '9', 'a', 'b']);
+      else expect(seen.size).toBe(16);
+    }
+  });
 });
