@@ -267,6 +267,43 @@ describe('writeResponse', () => {
       }
     });
 
+    it('writes the first event before it takes the events that are ready with it', async () => {
+      const events = Array.from({ length: 20 }, (_, index) => `data: {"n":${index}}\n\n`);
+      const ready = events.slice(1);
+      const log: string[] = [];
+      let reads = 0;
+      const source = {
+        read: async () => (++reads === 1 ? events[0] : reads === 2 ? 'data: [DONE]\n\n' : undefined),
+        readReady: () => {
+          const event = ready.shift();
+          if (event !== undefined) log.push('take');
+          return event;
+        },
+        cancel: vi.fn(),
+      };
+      server = await startServer(fakeFusion(() => new EventStreamResponse(source, { headers: sseHeaders })));
+      const original = ServerResponse.prototype.write;
+      ServerResponse.prototype.write = function (
+        this: ServerResponse,
+        ...args: Parameters<ServerResponse['write']>
+      ) {
+        log.push(`write ${String(args[0]).split('\n\n').length - 1}`);
+        return original.apply(this, args);
+      } as ServerResponse['write'];
+      try {
+        const response = await open(server.url);
+        let body = '';
+        for await (const chunk of response) body += chunk;
+        expect(body).toBe(`${events.join('')}data: [DONE]\n\n`);
+        // The head and the first event leave alone, before the other 19 are taken; those go together.
+        expect(log.slice(0, 2)).toEqual(['write 1', 'take']);
+        expect(log.filter((entry) => entry === 'take')).toHaveLength(19);
+        expect(log.filter((entry) => entry.startsWith('write')).length).toBeLessThanOrEqual(3);
+      } finally {
+        ServerResponse.prototype.write = original;
+      }
+    });
+
     it('takes ready events without a read each, woken by the source, then ends with read()', async () => {
       const bursts = [0, 1, 2].map((burst) =>
         Array.from({ length: 10 }, (_, index) => `data: {"n":${burst * 10 + index}}\n\n`),

@@ -209,7 +209,37 @@ class EventPump {
 
   readonly #onFirst = (value: string | undefined): void => {
     this.#firstSettled = true;
-    this.#onRead(value);
+    if (value === undefined || this.#ended || this.#outgoing.destroyed) {
+      this.#onRead(value);
+      return;
+    }
+    try {
+      // The head and the first event leave at once: the first byte does not wait for the events
+      // that are ready with it (a fast upstream's whole answer) to be gathered into one write.
+      this.#add(value);
+      this.#flush();
+    } catch {
+      this.#fail();
+      return;
+    }
+    // node:http sends a write when the socket uncorks, on the next tick: the rest waits for the
+    // check phase, after that tick, rather than being parsed and gathered before the first write leaves.
+    setImmediate(this.#afterFirst);
+  };
+
+  readonly #afterFirst = (): void => {
+    if (this.#ended) return;
+    if (this.#outgoing.destroyed) {
+      this.#end();
+      return;
+    }
+    try {
+      this.#addReady();
+    } catch {
+      this.#fail();
+      return;
+    }
+    this.#next();
   };
 
   /** A `read()` settled: the next event, or the end. */

@@ -56,15 +56,25 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
   #phase: Phase = 'idle';
   #queue: ChatChunk[] = [];
   #head = 0;
+  /**
+   * Events of the upstream's packets not read yet: one packet may carry a whole answer, and its
+   * first chunk leaves before the rest are parsed (each is parsed when it is taken).
+   */
+  #events: SseEvent[] = [];
+  #nextEvent = 0;
   #waiters: Waiter[] = [];
   #error: FusionError | undefined;
   #paused = false;
+  /** Inside `#onReadable`: a resume it causes reads on in its loop, not in a nested one. */
+  #reading = false;
+  /** The response ended while events were still to be parsed (see `#onEnd`). */
+  #endPending = false;
   #sentRole = false;
   #sawFinish = false;
   /** A `stop` chunk waiting for the usage that may follow it in its own chunk (OpenAI's `include_usage`). */
   #held: ChatChunk | undefined;
   /** Called once when a chunk is ready or the stream settles (the core's `ReadyValues.onReady`). */
-  #ready: (() => void) | undefined;
+  #onReadyCallback: (() => void) | undefined;
 
   constructor(options: ChatStreamOptions) {
     const { start, ...rest } = options;
@@ -78,7 +88,7 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
   }
 
   next(): Promise<IteratorResult<ChatChunk>> {
-    if (this.#waiters.length === 0 && this.#head < this.#queue.length) {
+    if (this.#waiters.length === 0 && this.#ready()) {
       return Promise.resolve({ value: this.#take(), done: false });
     }
     if (this.#phase === 'idle') this.#open();
@@ -95,23 +105,62 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
    * packet carried without a promise each (its `ReadyValues`). Never the end or an error.
    */
   takeReady(): ChatChunk | undefined {
-    return this.#waiters.length === 0 && this.#head < this.#queue.length ? this.#take() : undefined;
+    return this.#waiters.length === 0 && this.#ready() ? this.#take() : undefined;
+  }
+
+  /** Whether a chunk is queued, parsing the events of the last packets until one is or none is left. */
+  #ready(): boolean {
+    while (this.#head >= this.#queue.length) {
+      if (this.#nextEvent < this.#events.length) {
+        if (this.#phase !== 'streaming') {
+          this.#dropEvents();
+          continue;
+        }
+        const event = this.#events[this.#nextEvent++]!;
+        if (this.#nextEvent === this.#events.length) this.#dropEvents();
+        try {
+          this.#onEvent(event);
+        } catch (error) {
+          this.#fail(error);
+        }
+      } else if (this.#endPending) {
+        this.#endPending = false;
+        this.#handleEnd();
+      } else {
+        break;
+      }
+    }
+    return this.#head < this.#queue.length;
+  }
+
+  /** Events not parsed yet, or an end not handled yet. */
+  #hasUnread(): boolean {
+    return this.#nextEvent < this.#events.length || this.#endPending;
+  }
+
+  #dropEvents(): void {
+    this.#events = [];
+    this.#nextEvent = 0;
   }
 
   /** Calls `callback` once when a chunk is ready or the stream ends, fails or closes (see `takeReady`). */
   onReady(callback: () => void): boolean {
-    if (this.#waiters.length > 0 || this.#head < this.#queue.length) return false;
+    if (this.#waiters.length > 0 || this.#head < this.#queue.length || this.#hasUnread()) return false;
     if (this.#phase !== 'opening' && this.#phase !== 'streaming') return false;
-    this.#ready = callback;
+    this.#onReadyCallback = callback;
     return true;
   }
 
   #wake(): void {
-    const ready = this.#ready;
+    const ready = this.#onReadyCallback;
     if (ready === undefined) return;
-    if (this.#head >= this.#queue.length && (this.#phase === 'opening' || this.#phase === 'streaming'))
+    if (
+      this.#head >= this.#queue.length &&
+      !this.#hasUnread() &&
+      (this.#phase === 'opening' || this.#phase === 'streaming')
+    )
       return;
-    this.#ready = undefined;
+    this.#onReadyCallback = undefined;
     ready();
   }
 
@@ -166,33 +215,72 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
     exchange.stopTimer();
     this.#response = response;
     this.#phase = 'streaming';
-    response.on('data', this.#onData);
+    // 'readable', not 'data': node:http emits a 'data' event per chunk of the upstream's chunked
+    // body, all of one socket read in one go, and promise reactions (the orchestrator's) wait until
+    // they are done. Read at once, the first event is taken before the rest are parsed (`#events`).
+    response.on('readable', this.#onReadable);
     response.once('end', this.#onEnd);
     response.once('close', this.#onClose);
     response.on('error', this.#onClose);
   }
 
+  /** Reads what the response holds, unless the chunks not taken yet pause it; after the answer, discards. */
+  readonly #onReadable = (): void => {
+    const response = this.#response;
+    if (response === undefined || this.#reading) return;
+    this.#reading = true;
+    try {
+      let chunk: Buffer | null;
+      while (
+        !(this.#paused && this.#phase === 'streaming') &&
+        (chunk = response.read() as Buffer | null) !== null
+      ) {
+        if (this.#phase === 'streaming') this.#onData(chunk);
+      }
+    } finally {
+      this.#reading = false;
+    }
+  };
+
   readonly #onData = (chunk: Buffer): void => {
     if (this.#phase !== 'streaming') return;
+    let events: SseEvent[];
     try {
-      const events = this.#parser.push(chunk);
-      for (const event of events) {
-        this.#onEvent(event);
-        if (this.#phase !== 'streaming') break;
-      }
+      events = this.#parser.push(chunk);
     } catch (error) {
       this.#fail(error);
       return;
     }
+    if (events.length === 0) return;
+    // Parsed when taken (see `#events`); the first one now, so that a chunk is ready to wake for.
+    if (this.#nextEvent === this.#events.length) {
+      this.#events = events;
+      this.#nextEvent = 0;
+    } else {
+      for (const event of events) this.#events.push(event);
+    }
+    this.#ready();
     if (this.#waiters.length > 0) this.#flush();
-    if (this.#queue.length - this.#head >= HIGH_WATER_MARK && !this.#paused && this.#phase === 'streaming') {
+    if (this.#backlog() >= HIGH_WATER_MARK && !this.#paused && this.#phase === 'streaming') {
+      // Left in the response's buffer, which stops reading the socket when full.
       this.#paused = true;
-      this.#response?.pause();
     }
     this.#wake();
   };
 
   readonly #onEnd = (): void => {
+    if (this.#phase === 'streaming' && this.#nextEvent < this.#events.length) {
+      // The events not taken yet come first, parsed as they are taken: the end is handled after the
+      // last of them. (Parsing them all here would hold the first chunk back: 'end' comes before
+      // the promise reactions that pass that chunk on.)
+      this.#endPending = true;
+      return;
+    }
+    this.#handleEnd();
+  };
+
+  /** The response ended and every event before its end was parsed. */
+  #handleEnd(): void {
     if (this.#phase === 'streaming') {
       try {
         for (const event of this.#parser.end()) {
@@ -208,9 +296,13 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
       }
     }
     this.#exchange?.release();
-  };
+  }
 
   readonly #onClose = (): void => {
+    // After its end a response closes as a matter of course.
+    if (this.#phase !== 'streaming' || this.#endPending) return;
+    // What arrived before the cut is still the answer's: its chunks go out ahead of the error.
+    this.#parseAll();
     if (this.#phase !== 'streaming') return;
     this.#fail(
       this.#exchange?.failure ??
@@ -219,6 +311,24 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
         ),
     );
   };
+
+  /** Chunks not yet taken and events not yet parsed: what pauses the socket past the high-water mark. */
+  #backlog(): number {
+    return this.#queue.length - this.#head + this.#events.length - this.#nextEvent;
+  }
+
+  /** Parses every event left of the packets read so far. */
+  #parseAll(): void {
+    while (this.#nextEvent < this.#events.length && this.#phase === 'streaming') {
+      const event = this.#events[this.#nextEvent++]!;
+      try {
+        this.#onEvent(event);
+      } catch (error) {
+        this.#fail(error);
+      }
+    }
+    this.#dropEvents();
+  }
 
   #onEvent(event: SseEvent): void {
     const data = event.data;
@@ -293,8 +403,13 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
     this.#phase = 'closed';
     this.#queue = [];
     this.#head = 0;
+    this.#dropEvents();
     this.#error = undefined;
-    if (wasEnded) this.#resume();
+    if (this.#endPending) {
+      // The response has ended: its connection goes back to the pool.
+      this.#endPending = false;
+      this.#exchange?.release();
+    } else if (wasEnded) this.#resume();
     else this.#exchange?.fail(new AbortedError('The consumer stopped reading the stream.'));
     for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
     this.#wake();
@@ -303,7 +418,7 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
   #flush(): void {
     this.#wake();
     while (this.#waiters.length > 0) {
-      if (this.#head < this.#queue.length) {
+      if (this.#ready()) {
         this.#waiters.shift()!.resolve({ value: this.#take(), done: false });
       } else if (this.#error !== undefined) {
         const error = this.#error;
@@ -332,7 +447,8 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
     if (this.#head === this.#queue.length) {
       this.#queue = [];
       this.#head = 0;
-      if (this.#paused && this.#phase === 'streaming') this.#resume();
+      if (this.#paused && this.#phase === 'streaming' && this.#nextEvent >= this.#events.length)
+        this.#resume();
     }
     return chunk;
   }
@@ -340,7 +456,8 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
   #resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    this.#response?.resume();
+    // What arrived meanwhile waits in the response's buffer: no 'readable' comes for it.
+    this.#onReadable();
   }
 }
 

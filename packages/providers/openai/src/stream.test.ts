@@ -9,7 +9,7 @@ import {
 } from '@fusionkit/core';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   aborted,
   BASE_URL,
@@ -104,6 +104,37 @@ describe('doStream', () => {
     const provider = createOpenAICompatible({ id: 'lab', baseURL: BASE_URL, flavor: 'mlx-openai-server' });
     await collect(provider.doStream(request, callOptions()));
     expect(received.body).not.toHaveProperty('stream_options');
+  });
+
+  it('parses the events of one packet as they are taken: the first chunk is out before the rest are read', async () => {
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const events = [
+      chunk({ role: 'assistant', content: '' }),
+      ...Array.from({ length: 62 }, (_, index) => chunk({ content: `w${index} ` })),
+      chunk({}, 'stop'),
+      'data: [DONE]\n\n',
+    ];
+    // The whole answer in one piece, as a fast upstream's packet.
+    server.use(http.post(`${BASE_URL}/chat/completions`, () => sseResponse(events.join(''), { cuts: [0] })));
+    const provider = createOpenAICompatible({ id: 'lab', baseURL: BASE_URL });
+    const parse = vi.spyOn(JSON, 'parse');
+    const parsedChunks = () =>
+      parse.mock.calls.filter(([text]) => typeof text === 'string' && text.includes('chat.completion.chunk'))
+        .length;
+    try {
+      const iterator = provider.doStream(request, callOptions())[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      expect(first.value?.choices[0]?.delta.role).toBe('assistant');
+      expect(parsedChunks()).toBe(1);
+      const rest: ChatChunk[] = [];
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) rest.push(next.value);
+      expect(rest).toHaveLength(63);
+      expect(rest.at(-1)?.choices[0]?.finish_reason).toBe('stop');
+      expect(parsedChunks()).toBe(64);
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it('parses the stream whatever the TCP chunk boundaries', async () => {
