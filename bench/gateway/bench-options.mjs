@@ -4,7 +4,7 @@
  */
 
 const DEFINITIONS = [
-  ['rounds', 'BENCH_ROUNDS', 3, 'interleaved rounds (A B C, A B C, ...); medians are over rounds'],
+  ['rounds', 'BENCH_ROUNDS', 3, 'interleaved rounds (A B C, C B A, ...); medians are over rounds'],
   ['duration', 'BENCH_DURATION', 5, 'seconds of load per loaded measurement'],
   ['warmup', 'BENCH_WARMUP', 1, 'seconds of discarded load before each loaded measurement'],
   ['connections', 'BENCH_CONNECTIONS', 64, 'concurrent connections under load'],

@@ -1,7 +1,7 @@
 /**
  * Gateway overhead bench: `npm run bench:gateway` (builds first) or `node bench/gateway/run.mjs`.
  *
- * Compares, under the same load and interleaved A B C, A B C, ... for `--rounds` rounds:
+ * Compares, under the same load and interleaved A B C, C B A, ... for `--rounds` rounds:
  *   A. the mock OpenAI-compatible upstream alone (the direct baseline),
  *   B. a minimal `node:http` forwarding proxy in front of it (the floor any gateway pays),
  *   C. `fusion serve` in front of it (skipped with a message until packages/cli is built).
@@ -217,8 +217,11 @@ async function main() {
   const measurements = [];
   let lostGateway;
   for (let round = 1; round <= options.rounds; round++) {
+    // Every other round in the opposite order: a target measured last in a round (a warmer machine,
+    // the others' garbage still being collected) is measured first in the next.
+    const order = round % 2 === 1 ? targets : [...targets].reverse();
     for (const scenario of scenarios) {
-      for (const target of targets) {
+      for (const target of order) {
         if (target.handle?.exited) {
           lostGateway ??= `${target.name} exited (${target.handle.exitCode}) during the run:\n${target.handle.output}`;
           measurements.push({ round, scenario: scenario.key, target: target.key, skipped: 'process exited' });
