@@ -116,13 +116,7 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
           this.#dropEvents();
           continue;
         }
-        const event = this.#events[this.#nextEvent++]!;
-        if (this.#nextEvent === this.#events.length) this.#dropEvents();
-        try {
-          this.#onEvent(event);
-        } catch (error) {
-          this.#fail(error);
-        }
+        this.#parseNext();
       } else if (this.#endPending) {
         this.#endPending = false;
         this.#handleEnd();
@@ -319,15 +313,19 @@ export class ChatStream implements AsyncIterableIterator<ChatChunk> {
 
   /** Parses every event left of the packets read so far. */
   #parseAll(): void {
-    while (this.#nextEvent < this.#events.length && this.#phase === 'streaming') {
-      const event = this.#events[this.#nextEvent++]!;
-      try {
-        this.#onEvent(event);
-      } catch (error) {
-        this.#fail(error);
-      }
-    }
+    while (this.#nextEvent < this.#events.length && this.#phase === 'streaming') this.#parseNext();
     this.#dropEvents();
+  }
+
+  /** Parses the next unread event; one that is bad fails the stream. */
+  #parseNext(): void {
+    const event = this.#events[this.#nextEvent++]!;
+    if (this.#nextEvent === this.#events.length) this.#dropEvents();
+    try {
+      this.#onEvent(event);
+    } catch (error) {
+      this.#fail(error);
+    }
   }
 
   #onEvent(event: SseEvent): void {

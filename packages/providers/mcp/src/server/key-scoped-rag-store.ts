@@ -7,6 +7,12 @@ export function keyIdOf(context: ServerContext | undefined): string | undefined 
   return context?.http?.authInfo?.clientId;
 }
 
+/** The key id of a request as call options (`{ apiKeyId }`, or none): its model calls are charged to it. */
+export function keyOptionsOf(context: ServerContext | undefined): { apiKeyId?: string } {
+  const keyId = keyIdOf(context);
+  return keyId === undefined ? {} : { apiKeyId: keyId };
+}
+
 /** The `authInfo` scope of an admin key's requests (see `mcpPlugin`). */
 export const ADMIN_SCOPE = 'admin';
 

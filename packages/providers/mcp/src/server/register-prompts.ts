@@ -7,7 +7,7 @@ import {
   ProtocolErrorCode,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { keyIdOf, keyScopedRagStore } from './key-scoped-rag-store.js';
+import { keyIdOf, keyOptionsOf, keyScopedRagStore } from './key-scoped-rag-store.js';
 import type { McpFusion, RagStoreLike } from './mcp-fusion.js';
 import { documentUri } from './register-resources.js';
 
@@ -132,12 +132,11 @@ export function registerRagPrompts(
         .catch(() => {
           throw new ProtocolError(ProtocolErrorCode.InvalidParams, `No collection '${name}'.`);
         });
-      const keyId = keyIdOf(context);
       const hits = await collection.search({
         query: question,
         k: 5,
         signal: signalOf(context.mcpReq.signal),
-        ...(keyId === undefined ? {} : { apiKeyId: keyId }),
+        ...keyOptionsOf(context),
       });
       const result: GetPromptResult = {
         description: `${hits.length} passages of '${name}' for the question`,

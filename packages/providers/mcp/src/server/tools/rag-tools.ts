@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { checkWritable, keyIdOf, keyScopedRagStore } from '../key-scoped-rag-store.js';
+import { checkWritable, keyIdOf, keyOptionsOf, keyScopedRagStore } from '../key-scoped-rag-store.js';
 import type { RagSourceLike, RagStoreLike } from '../mcp-fusion.js';
 import { ProgressReporter } from '../progress-reporter.js';
 import { errorResult, structuredResult } from '../tool-results.js';
@@ -90,7 +90,7 @@ export function registerRagSearchTool(server: McpServer, store: RagStoreLike, co
           query: args.query,
           k: args.k ?? 5,
           signal: context.signal(ctx),
-          ...keyOf(ctx),
+          ...keyOptionsOf(ctx),
           ...(args.mode ? { mode: args.mode } : {}),
           ...(args.filter ? { filter: args.filter } : {}),
         });
@@ -111,12 +111,6 @@ export function registerRagSearchTool(server: McpServer, store: RagStoreLike, co
       }
     },
   );
-}
-
-/** The API key of the MCP client, as search and ingest options: the embedding calls are charged to it. */
-function keyOf(ctx: Parameters<typeof keyIdOf>[0]): { apiKeyId?: string } {
-  const keyId = keyIdOf(ctx);
-  return keyId === undefined ? {} : { apiKeyId: keyId };
 }
 
 function sourceOf(
@@ -162,7 +156,7 @@ export function registerRagIngestTool(server: McpServer, store: RagStoreLike, co
           args.sources.map((entry) => sourceOf(entry, args.metadata)),
           {
             signal: context.signal(ctx),
-            ...keyOf(ctx),
+            ...keyOptionsOf(ctx),
             onProgress: (counters) => {
               void progress.report(counters.documents, `${counters.documents} documents read`);
             },
