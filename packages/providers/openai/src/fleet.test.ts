@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closeServer } from './__fixtures__/mock-upstream.js';
 import { createOpenAICompatibleFleet } from './create-openai-compatible-fleet.js';
 
 interface StubHost {
@@ -34,8 +35,7 @@ async function stubHost(name: string, running: number): Promise<StubHost> {
     server: undefined as unknown as Server,
     async stop() {
       if (!host.server.listening) return;
-      host.server.closeAllConnections();
-      await new Promise((resolve) => host.server.close(resolve));
+      await closeServer(host.server);
     },
     async start() {
       host.server = createServer((request, response) => {

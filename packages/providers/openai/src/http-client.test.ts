@@ -1,6 +1,7 @@
 import http, { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { closeServer } from './__fixtures__/mock-upstream.js';
 import { HttpClient } from './http-client.js';
 
 /** Against a real `node:http` server on port 0: what reaches the upstream, header by header. */
@@ -9,15 +10,7 @@ const clients: HttpClient[] = [];
 afterEach(async () => {
   vi.restoreAllMocks();
   for (const client of clients.splice(0)) client.close();
-  await Promise.all(
-    servers.splice(0).map(
-      (server) =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    ),
-  );
+  await Promise.all(servers.splice(0).map(closeServer));
 });
 
 /** A server that records each request's raw headers and answers `{}`. */

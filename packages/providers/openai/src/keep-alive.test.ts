@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { type ChatRequest, UnavailableError } from '@fusionkit/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { callOptions, collect, readFixture, sleep } from './__fixtures__/mock-upstream.js';
+import { callOptions, closeServer, collect, readFixture, sleep } from './__fixtures__/mock-upstream.js';
 import { createOpenAICompatible, type OpenAICompatibleProvider } from './create-openai-compatible.js';
 
 /**
@@ -21,15 +21,7 @@ const servers: Server[] = [];
 const providers: OpenAICompatibleProvider[] = [];
 afterEach(async () => {
   await Promise.all(providers.splice(0).map((provider) => provider.close()));
-  await Promise.all(
-    servers.splice(0).map(
-      (server) =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    ),
-  );
+  await Promise.all(servers.splice(0).map(closeServer));
 });
 
 async function realUpstream(

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ClientRequest, type IncomingMessage } from 'node:http';
+import { ClientRequest, type IncomingMessage, type Server } from 'node:http';
 import type { CallOptions } from '@fusionkit/core';
 import { HttpResponse } from 'msw';
 
@@ -110,4 +110,10 @@ export async function collect<TItem>(iterable: AsyncIterable<TItem>): Promise<TI
   const items: TItem[] = [];
   for await (const item of iterable) items.push(item);
   return items;
+}
+
+/** Stops a real test server now: its keep-alive connections are cut, then it stops listening. */
+export function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
 }
