@@ -63,7 +63,11 @@ export interface OpenAICompatibleOptions {
   timeoutMs?: number;
   /** Time allowed to each health probe (`/health`, `/v1/queue/stats`), in ms. @default 5000 */
   healthTimeoutMs?: number;
-  /** Largest SSE event of a stream, in bytes; a larger one fails the stream. @default 8388608 (8 MiB) */
+  /**
+   * Largest SSE event of a stream; a larger one fails the stream. Counted in UTF-16 code units of
+   * the event's decoded lines: bytes for ASCII text, and never more than the bytes, so an event of
+   * non-ASCII text may take up to 3× this many bytes. @default 8388608 (8 Mi)
+   */
   maxEventBytes?: number;
   /** Largest non-streamed response body, in bytes. @default 67108864 (64 MiB) */
   maxResponseBytes?: number;
