@@ -31,14 +31,22 @@ const DEFINITIONS = [
     '0',
     '1: add fusion serve with metrics off / on / metrics + tracing (OTLP) and their CPU ratios',
   ],
+  [
+    'observability-callgrind',
+    'BENCH_OBSERVABILITY_CALLGRIND',
+    '1',
+    'with --observability-rows 1 and valgrind installed, 1: also count instructions per chat and per stream of the three under callgrind (~25 min; the verdict)',
+  ],
 ];
 
 export function helpText() {
   const lines = DEFINITIONS.map(
     ([flag, environment, fallback, description]) =>
-      `  --${flag.padEnd(16)} ${environment.padEnd(22)} ${description} (default ${fallback})`,
+      `  --${flag.padEnd(24)} ${environment.padEnd(30)} ${description} (default ${fallback})`,
   );
-  return ['Usage: node bench/gateway/run.mjs [options]', '', '  flag               env', ...lines].join('\n');
+  return ['Usage: node bench/gateway/run.mjs [options]', '', `  ${'flag'.padEnd(26)} env`, ...lines].join(
+    '\n',
+  );
 }
 
 function camelCase(flag) {
@@ -88,8 +96,12 @@ export function parseOptions(argv, env) {
   ];
   const unknown = options.targets.filter((key) => !['A', 'B', 'C'].includes(key));
   if (unknown.length > 0) throw new Error(`unknown target(s) ${unknown.join(', ')}: use A, B, C`);
-  if (!['0', '1'].includes(options.observabilityRows)) {
-    throw new Error(`--observability-rows must be 0 or 1, got ${options.observabilityRows}`);
+  for (const flag of ['observabilityRows', 'observabilityCallgrind']) {
+    if (!['0', '1'].includes(options[flag])) {
+      throw new Error(
+        `--${flag.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} must be 0 or 1, got ${options[flag]}`,
+      );
+    }
   }
   options.rounds = Math.round(options.rounds);
   options.connections = Math.round(options.connections);

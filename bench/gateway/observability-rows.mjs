@@ -5,8 +5,13 @@
  * 200), each measured like target C. The report is the CPU per request of each against metrics off,
  * as the median over rounds of each round's ratio (the target: ≤ 1.10×).
  */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { median } from './statistics.mjs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { extent, median } from './statistics.mjs';
 
 /** The most CPU per request that metrics and tracing may add. */
 export const OBSERVABILITY_TARGET = 1.1;
@@ -65,7 +70,7 @@ export function observabilityVariants(sinkUrl) {
   ];
 }
 
-/** Median over rounds of each round's CPU-per-request ratio of `key` to `O0` in one scenario. */
+/** Median over rounds of each round's CPU-per-request ratio of `key` to `O0` in one scenario, and their extent. */
 function ratioToBase(measurements, scenarioKey, key) {
   const ratios = [];
   for (const item of measurements) {
@@ -76,7 +81,7 @@ function ratioToBase(measurements, scenarioKey, key) {
     if (base && !base.skipped && base.cpuUsPerRequest > 0)
       ratios.push(item.cpuUsPerRequest / base.cpuUsPerRequest);
   }
-  return ratios.length > 0 ? median(ratios) : Number.NaN;
+  return { ratio: ratios.length > 0 ? median(ratios) : Number.NaN, ...extent(ratios) };
 }
 
 /**
@@ -85,28 +90,117 @@ function ratioToBase(measurements, scenarioKey, key) {
  */
 export function observabilityReport(measurements, medians, scenarios, exportsSeen) {
   const lines = [
-    '| scenario | O0 metrics off CPU µs/req | O1 metrics on | O1 ×O0 | O2 metrics + tracing | O2 ×O0 | target |',
+    '| scenario | O0 metrics off CPU µs/req | O1 metrics on | O1 ×O0 (rounds) | O2 metrics + tracing | O2 ×O0 (rounds) | target |',
     `|${' --- |'.repeat(7)}`,
   ];
   const ratios = {};
   for (const scenario of scenarios.filter((entry) => entry.kind === 'load')) {
     const byTarget = medians[scenario.key];
     const cpu = (key) => byTarget[key]?.cpuUsPerRequest;
-    const metricsRatio = ratioToBase(measurements, scenario.key, 'O1');
-    const tracingRatio = ratioToBase(measurements, scenario.key, 'O2');
-    ratios[scenario.key] = { metrics: metricsRatio, metricsAndTracing: tracingRatio };
+    const metrics = ratioToBase(measurements, scenario.key, 'O1');
+    const tracing = ratioToBase(measurements, scenario.key, 'O2');
+    const tracingRatio = tracing.ratio;
+    ratios[scenario.key] = { metrics: metrics.ratio, metricsAndTracing: tracingRatio };
     const show = (value) => (Number.isFinite(value) ? value.toFixed(0) : '–');
-    const times = (value) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '–');
+    const times = ({ ratio, min, max }) =>
+      Number.isFinite(ratio) ? `${ratio.toFixed(2)}× (${min.toFixed(2)}–${max.toFixed(2)})` : '–';
     const verdict = Number.isFinite(tracingRatio)
       ? `${tracingRatio <= OBSERVABILITY_TARGET ? 'PASS' : 'MISS'} (≤ ${OBSERVABILITY_TARGET.toFixed(2)}×)`
       : 'not run';
     lines.push(
-      `| ${scenario.label} | ${show(cpu('O0'))} | ${show(cpu('O1'))} | ${times(metricsRatio)} | ${show(cpu('O2'))} | ${times(tracingRatio)} | ${verdict} |`,
+      `| ${scenario.label} | ${show(cpu('O0'))} | ${show(cpu('O1'))} | ${times(metrics)} | ${show(cpu('O2'))} | ${times(tracing)} | ${verdict} |`,
     );
   }
   lines.push(
     '',
-    `Ratios are medians over rounds of each round's ratio; the OTLP sink received ${exportsSeen} export(s) from O2.`,
+    `Ratios are medians over rounds of each round's ratio, with their lowest and highest; the OTLP sink received ${exportsSeen} export(s) from O2.`,
+  );
+  return { lines, ratios };
+}
+
+/** Whether valgrind (callgrind) can be run here. */
+export function hasValgrind() {
+  return spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Instructions per request of `fusion serve` with metrics off, on, and with tracing, counted by
+ * callgrind (`bench/observability/callgrind.mjs`) for chats and for 64-chunk streams, `connections`
+ * at a time: what the loaded rows above measure, without their noise (a busy second core, the load
+ * generator, the order of targets move those by ±20% between runs of the same code; instruction
+ * counts repeat within a few percent). Each scenario's counts are the median of `segments`
+ * stretches, each closed by a full collection that is counted with it.
+ */
+export async function countInstructions({ connections, onProgress = () => {} }) {
+  const scenarios = [
+    { key: 'chat-load', label: 'chat', args: ['--warmup=1000', '--requests=1000', '--segments=3'] },
+    {
+      key: 'stream-load',
+      label: 'stream 64 chunks',
+      args: ['--stream', '--warmup=300', '--requests=300', '--segments=3'],
+    },
+  ];
+  const script = fileURLToPath(new URL('../observability/callgrind.mjs', import.meta.url));
+  const results = [];
+  for (const scenario of scenarios) {
+    const dir = mkdtempSync(join(tmpdir(), 'fusion-callgrind-'));
+    const jsonPath = join(dir, 'rows.json');
+    onProgress(`callgrind: ${scenario.label}, metrics off / on / + tracing, ${connections} at a time…`);
+    const child = spawn(
+      process.execPath,
+      [
+        script,
+        ...scenario.args,
+        `--connections=${connections}`,
+        `--out=${join(dir, 'dumps')}`,
+        `--json=${jsonPath}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr = (stderr + chunk).slice(-4000);
+    });
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    if (code !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`callgrind run for ${scenario.label} failed (${code}):\n${stderr}`);
+    }
+    const { rows } = JSON.parse(readFileSync(jsonPath, 'utf8'));
+    rmSync(dir, { recursive: true, force: true });
+    results.push({ ...scenario, rows });
+  }
+  return results;
+}
+
+/** The table of {@link countInstructions}'s results, and the verdict on each scenario. */
+export function instructionReport(results) {
+  const lines = [
+    '| scenario | off instr/req | metrics on | ×off (stretches) | metrics + tracing | ×off (stretches) | target |',
+    `|${' --- |'.repeat(7)}`,
+  ];
+  const ratios = {};
+  for (const { key, label, rows } of results) {
+    const row = (variant) => rows.find((entry) => entry.variant === variant);
+    const total = (entry) => entry.perRequest + entry.collectionPerRequest;
+    const base = row('off');
+    const cell = (variant) => {
+      const entry = row(variant);
+      const ratio = total(entry) / total(base);
+      const spread = extent(entry.stretches.map((value, index) => value / base.stretches[index]));
+      return { ratio, text: `${ratio.toFixed(3)}× (${spread.min.toFixed(2)}–${spread.max.toFixed(2)})` };
+    };
+    const metrics = cell('metrics');
+    const tracing = cell('tracing');
+    ratios[key] = { metrics: metrics.ratio, metricsAndTracing: tracing.ratio };
+    const verdict = `${tracing.ratio <= OBSERVABILITY_TARGET ? 'PASS' : 'MISS'} (≤ ${OBSERVABILITY_TARGET.toFixed(2)}×)`;
+    lines.push(
+      `| ${label} | ${total(base).toFixed(0)} | ${total(row('metrics')).toFixed(0)} | ${metrics.text} | ${total(row('tracing')).toFixed(0)} | ${tracing.text} | ${verdict} |`,
+    );
+  }
+  lines.push(
+    '',
+    'Instructions per request under callgrind (all threads, V8 single-threaded, the closing full collection included); stretches: each stretch against the same stretch of metrics off.',
   );
   return { lines, ratios };
 }

@@ -33,7 +33,14 @@ import {
   proxyFloorSummary,
 } from './gateway-report.mjs';
 import { measureUnderLoad } from './load-run.mjs';
-import { observabilityReport, observabilityVariants, startOtlpSink } from './observability-rows.mjs';
+import {
+  countInstructions,
+  hasValgrind,
+  instructionReport,
+  observabilityReport,
+  observabilityVariants,
+  startOtlpSink,
+} from './observability-rows.mjs';
 import { machineInfo, writeResults } from './results-file.mjs';
 import { probeSequential } from './sequential-probe.mjs';
 import { killAllNow, killNow, stopAll } from './server-processes.mjs';
@@ -64,7 +71,12 @@ function plannedSeconds(options) {
   const perTarget =
     2 * (options.warmup + options.duration + 0.5) + options.requests * 0.002 + options.streamRequests * 0.005;
   const targets = options.targets.length + (options.observabilityRows === '1' ? 3 : 0);
-  return Math.ceil(options.rounds * targets * perTarget + 5);
+  return Math.ceil(options.rounds * targets * perTarget + 5 + (countsInstructions(options) ? 1800 : 0));
+}
+
+/** Whether the run ends with the observability rows' instruction counts (valgrind installed). */
+function countsInstructions(options) {
+  return options.observabilityRows === '1' && options.observabilityCallgrind === '1' && hasValgrind();
 }
 
 function installCleanup() {
@@ -264,9 +276,22 @@ async function main() {
       ? observabilityReport(measurements, medians, scenarios, sink.exports())
       : undefined;
   if (observability) {
-    console.log('\nObservability overhead (fusion serve, CPU per request against metrics off):\n');
+    console.log(
+      '\nObservability overhead (fusion serve, CPU per request against metrics off, from the loaded runs: ±20% between runs of the same code):\n',
+    );
     for (const line of observability.lines) console.log(line);
     await sink.close();
+  }
+  let instructions;
+  if (countsInstructions(options)) {
+    // After the loaded runs, with their servers stopped: callgrind runs its own gateways.
+    await stopAll();
+    const results = await countInstructions({ connections: options.connections, onProgress: console.log });
+    instructions = instructionReport(results);
+    console.log('\nObservability overhead in instructions per request (callgrind; the verdict):\n');
+    for (const line of instructions.lines) console.log(line);
+  } else if (options.observabilityRows === '1') {
+    console.log('\n(valgrind not installed or --observability-callgrind 0: no instruction counts)');
   }
 
   const outPath = resolve(repoRoot, options.out);
@@ -298,6 +323,7 @@ async function main() {
     checks,
     warnings,
     ...(observability ? { observability: observability.ratios } : {}),
+    ...(instructions ? { observabilityInstructions: instructions.ratios } : {}),
   });
   console.log(`\nwrote ${outPath}`);
   await stopAll();

@@ -3,9 +3,9 @@
  * counted by valgrind's callgrind: a measure of CPU per request that a loaded machine does not skew
  * (the wall and CPU times of `bench/gateway/run.mjs --observability-rows 1` do).
  *
- * `node bench/observability/callgrind.mjs [--variants=off,metrics,tracing] [--warmup=1500]
+ * `node bench/observability/callgrind.mjs [--variants=off,metrics,tracing] (also: sqlite) [--warmup=1500]
  * [--requests=2000] [--segments=2] [--protocol=http/json|http/protobuf] [--out=/tmp/fusion-callgrind]
- * [--node-flags='…'] [--connections=1] [--mode=callgrind|allocations|cpu-prof]` (needs `valgrind` and a built CLI;
+ * [--node-flags='…'] [--connections=1] [--stream] [--json=file] [--mode=callgrind|allocations|cpu-prof]` (needs `valgrind` and a built CLI;
  * about five minutes per variant on an idle core). `--mode=allocations` runs the gateway natively
  * and counts bytes allocated per request instead; `--mode=cpu-prof` also writes a `--cpu-prof`
  * profile per variant under `--out`.
@@ -19,7 +19,7 @@
  * collection counted apart (the table shows both without and with it).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -38,6 +38,8 @@ const warmup = Number(option('warmup', 1500));
 const requests = Number(option('requests', 2000));
 const protocol = option('protocol', 'http/json');
 const out = option('out', '/tmp/fusion-callgrind');
+/** Also write the rows as JSON to this file (what `bench/gateway/run.mjs --observability-rows 1` reads). */
+const jsonPath = option('json', undefined);
 /** `callgrind` (instructions), `allocations` (bytes, natively) or `cpu-prof` (bytes, and a `--cpu-prof` profile per variant under `--out`). */
 const mode = option('mode', 'callgrind');
 /**
@@ -54,6 +56,8 @@ const nodeFlags = [
   '--import',
   pathToFileURL(join(here, 'collect-on-signal.mjs')).href,
 ];
+/** Streamed chats (the mock upstream's 64 chunks) instead of whole answers. */
+const stream = process.argv.includes('--stream');
 /** Chats in flight at once, each on its own keep-alive connection. */
 const connections = Number(option('connections', 1));
 /** Measured stretches of `--requests` each, after the warm-up: the table shows their median. */
@@ -68,6 +72,14 @@ const unit = mode === 'callgrind' ? 'instructions' : 'bytes allocated';
 
 const VARIANT_ENV = {
   off: { FUSION_METRICS: '0', FUSION_TRACING: '0' },
+  // Metrics off with `fusion serve`'s default state, SQLite (in a folder of its own under `--out`),
+  // where the other variants keep their state in memory: what the state store costs per request.
+  sqlite: {
+    FUSION_METRICS: '0',
+    FUSION_TRACING: '0',
+    FUSION_STATE: 'sqlite',
+    FUSION_STATE_DIR: join(out, 'state'),
+  },
   metrics: { FUSION_METRICS: '1', FUSION_TRACING: '0' },
   tracing: { FUSION_METRICS: '1', FUSION_TRACING: '1', OTEL_EXPORTER_OTLP_PROTOCOL: protocol },
 };
@@ -260,7 +272,7 @@ async function measure(variant, upstream, sink) {
     });
     const agent = new Agent({ keepAlive: true, maxSockets: connections });
     const url = `http://127.0.0.1:${port}/v1/chat/completions`;
-    const body = chatBody('bench/bench-model', false);
+    const body = chatBody('bench/bench-model', stream);
     const send = async (count) => {
       let sent = 0;
       const client = async () => {
@@ -297,6 +309,8 @@ async function measure(variant, upstream, sink) {
     return {
       variant,
       perRequest: median(totals),
+      // Each stretch's total with its closing collection: how far they spread.
+      stretches: totals.map((total, index) => total + collections[index]),
       mainPerRequest: median(mains),
       collectionPerRequest: median(collections),
       // By kind of work: the median of each kind over the stretches.
@@ -334,6 +348,12 @@ try {
   killNow(upstream.handle);
   await sink.close();
 }
+if (jsonPath) {
+  writeFileSync(
+    jsonPath,
+    `${JSON.stringify({ mode, unit, stream, connections, warmup, requests, segments, protocol, rows }, null, 2)}\n`,
+  );
+}
 const base = rows.find((row) => row.variant === 'off');
 const withCollection = (row) => row.perRequest + row.collectionPerRequest;
 console.log(
@@ -358,5 +378,5 @@ if (rows.every((row) => row.kindsPerRequest)) {
   }
 }
 console.log(
-  `\n${warmup} warm-up chats, then the median of ${segments} stretches of ${requests}, ${connections} at a time; tracing over OTLP ${protocol}.`,
+  `\n${warmup} warm-up ${stream ? 'streamed ' : ''}chats, then the median of ${segments} stretches of ${requests}, ${connections} at a time; tracing over OTLP ${protocol}.`,
 );
