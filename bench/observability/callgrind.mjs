@@ -311,6 +311,11 @@ async function measure(variant, upstream, sink) {
       perRequest: median(totals),
       // Each stretch's total with its closing collection: how far they spread.
       stretches: totals.map((total, index) => total + collections[index]),
+      // The same without V8's optimizing compiler, which a long-running server has done with (a few
+      // thousand requests under callgrind have not): the steady state a loaded server runs in.
+      steadyStretches: stretchKinds.map(
+        (kinds, index) => totals[index] - kinds.compile / requests + collections[index],
+      ),
       mainPerRequest: median(mains),
       collectionPerRequest: median(collections),
       // By kind of work: the median of each kind over the stretches.
