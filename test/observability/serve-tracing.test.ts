@@ -150,6 +150,36 @@ describe('fusion serve tracing', () => {
     expect(body.includes(Buffer.from(spanId!, 'hex'))).toBe(true);
   });
 
+  it('samples as OTEL_TRACES_SAMPLER says: a trace the ratio leaves out sends no span, yet its traceparent goes upstream', async () => {
+    exports.length = 0;
+    bodies.length = 0;
+    const cli = await serveTraced({
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0',
+    });
+    await chat(cli, 'sampled-out-1');
+    // A caller's sampled traceparent still wins over the ratio (parent-based).
+    const response = await fetch(`${cli.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-request-id': 'sampled-in-1',
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      },
+      body: JSON.stringify({ model: 'lab/steady', messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+    expect(response.status).toBe(200);
+    await response.text();
+    await cli.stop('SIGTERM');
+    const spans = spansOf(exports);
+    expect(spans.length).toBeGreaterThan(0);
+    expect(new Set(spans.map((span) => span.traceId))).toEqual(new Set(['4bf92f3577b34da6a3ce929d0e0e4736']));
+    const sentOut = upstream
+      .chatRequests('steady')
+      .find((request) => request.headers['x-request-id'] === 'sampled-out-1');
+    expect(sentOut?.headers.traceparent).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-00$/);
+  });
+
   it('sends nothing with FUSION_TRACING=0, even with an endpoint', async () => {
     exports.length = 0;
     bodies.length = 0;

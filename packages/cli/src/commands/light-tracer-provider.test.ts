@@ -11,8 +11,12 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
+  ParentBasedSampler,
   type ReadableSpan,
+  type Sampler,
+  SamplingDecision,
   SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { LightTracerProvider } from './light-tracer-provider.js';
@@ -116,5 +120,73 @@ describe('LightTracerProvider', () => {
     expect(root.spanContext().traceFlags).toBe(TraceFlags.SAMPLED);
     root.end();
     expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['new trace']);
+  });
+
+  it('samples with the SDK sampler it is given, as the SDK tracer does with it', () => {
+    const sampler = new TraceIdRatioBasedSampler(0.5);
+    const recorded = (make: (processor: SimpleSpanProcessor) => TracerProvider) => {
+      const exporter = new InMemorySpanExporter();
+      const tracer = make(new SimpleSpanProcessor(exporter)).getTracer('test');
+      const flags: number[] = [];
+      let state = 2463534242;
+      // Children of remote parents with 200 given trace ids: the ratio decides on the trace id alone.
+      for (let index = 0; index < 200; index++) {
+        // Four 32-bit parts from a xorshift generator (the ratio sampler XORs them).
+        const traceId = [1, 2, 3, 4]
+          .map(() => {
+            state ^= state << 13;
+            state ^= state >>> 17;
+            state ^= state << 5;
+            return (state >>> 0).toString(16).padStart(8, '0');
+          })
+          .join('');
+        const span = tracer.startSpan(
+          `span ${index}`,
+          {},
+          trace.setSpanContext(ROOT_CONTEXT, {
+            traceId,
+            spanId: PARENT_ID,
+            traceFlags: TraceFlags.SAMPLED,
+            isRemote: true,
+          }),
+        );
+        expect(span.spanContext().traceId).toBe(traceId);
+        flags.push(span.spanContext().traceFlags);
+        span.end();
+      }
+      return { names: exporter.getFinishedSpans().map((span) => span.name), flags };
+    };
+    const light = recorded((processor) => new LightTracerProvider({ resource, processor, sampler }));
+    const sdk = recorded(
+      (processor) => new BasicTracerProvider({ resource, spanProcessors: [processor], sampler }),
+    );
+    expect(light).toEqual(sdk);
+    // Some in, some out: a provider that ignored the sampler would record all 200.
+    expect(light.names.length).toBeGreaterThan(20);
+    expect(light.names.length).toBeLessThan(180);
+  });
+
+  it('gives a span the sampler leaves out its ids and no recording, and its children follow it', () => {
+    const exporter = new InMemorySpanExporter();
+    const sampler: Sampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0) });
+    const tracer = new LightTracerProvider({
+      resource,
+      processor: new SimpleSpanProcessor(exporter),
+      sampler,
+    }).getTracer('test');
+    const root = tracer.startSpan('left out', {}, ROOT_CONTEXT);
+    expect(root.isRecording()).toBe(false);
+    expect(root.spanContext().traceId).toMatch(/^[\da-f]{32}$/);
+    expect(root.spanContext().traceFlags).toBe(TraceFlags.NONE);
+    const child = tracer.startSpan('child', {}, trace.setSpan(ROOT_CONTEXT, root));
+    expect(child.isRecording()).toBe(false);
+    expect(child.spanContext().traceId).toBe(root.spanContext().traceId);
+    const kept = tracer.startSpan('sampled caller', {}, remoteParent(true));
+    expect(kept.isRecording()).toBe(true);
+    for (const span of [child, root, kept]) span.end();
+    expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['sampled caller']);
+    expect(sampler.shouldSample(ROOT_CONTEXT, TRACE_ID, 'x', SpanKind.SERVER, {}, []).decision).toBe(
+      SamplingDecision.NOT_RECORD,
+    );
   });
 });

@@ -22,7 +22,11 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, Sampler, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
+
+/** `SamplingDecision` of `@opentelemetry/sdk-trace-base` (a value import would load the SDK here). */
+const NOT_RECORD = 0;
+const RECORD_AND_SAMPLED = 2;
 
 /** The time origin of every span, in ms since the epoch: `performance.now()` is added to it. */
 const ORIGIN_MS = Date.now() - performance.now();
@@ -230,6 +234,8 @@ class LightTracer implements Tracer {
     const validParent =
       parent && (parentSpan instanceof LightSpan || isSpanContextValid(parent)) ? parent : undefined;
     const spanId = randomHex(8);
+    const { sampler } = this.provider;
+    if (sampler !== undefined) return this.#sampledSpan(sampler, name, options, context, validParent, spanId);
     // The SDK's default sampler, parent-based always-on: a child follows its parent's decision.
     if (validParent && (validParent.traceFlags & TraceFlags.SAMPLED) === 0) {
       return trace.wrapSpanContext({
@@ -260,6 +266,55 @@ class LightTracer implements Tracer {
     return span;
   }
 
+  /**
+   * A span under a configured sampler, as the SDK's tracer makes it: the sampler decides from the
+   * parent context, the trace id, the name, kind, attributes and links; a span it does not record is
+   * a non-recording span that still carries the ids (and goes upstream as `traceparent`).
+   */
+  #sampledSpan(
+    sampler: Sampler,
+    name: string,
+    options: SpanOptions,
+    context: Context,
+    validParent: SpanContext | undefined,
+    spanId: string,
+  ): Span {
+    const traceId = validParent?.traceId ?? randomHex(16);
+    const kind = options.kind ?? SpanKind.INTERNAL;
+    const result = sampler.shouldSample(
+      context,
+      traceId,
+      name,
+      kind,
+      options.attributes ?? {},
+      options.links ?? [],
+    );
+    const traceState = result.traceState ?? validParent?.traceState;
+    const spanContext: SpanContext = {
+      traceId,
+      spanId,
+      traceFlags: result.decision === RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE,
+      ...(traceState ? { traceState } : {}),
+    };
+    if (result.decision === NOT_RECORD) return trace.wrapSpanContext(spanContext);
+    const attributes = result.attributes
+      ? { ...options.attributes, ...result.attributes }
+      : options.attributes;
+    const { processor, resource } = this.provider;
+    const span = new LightSpan(
+      name,
+      kind,
+      spanContext,
+      validParent,
+      resource,
+      this.scope,
+      processor,
+      attributes === options.attributes ? options : { ...options, attributes },
+    );
+    processor.onStart(span, context);
+    return span;
+  }
+
   startActiveSpan<F extends (span: Span) => unknown>(name: string, ...rest: unknown[]): ReturnType<F> {
     const fn = rest.pop() as (span: Span) => ReturnType<F>;
     const [options, context = contextApi.active()] = rest as [SpanOptions | undefined, Context | undefined];
@@ -273,22 +328,30 @@ export interface LightTracerProviderOptions {
   resource: Resource;
   /** Where ended spans go, e.g. a `BatchSpanProcessor` in front of an OTLP exporter. */
   processor: SpanProcessor;
+  /**
+   * Decides which spans are recorded, as the SDK's `sampler` option (e.g. the `ParentBasedSampler`
+   * over a `TraceIdRatioBasedSampler` that `OTEL_TRACES_SAMPLER=parentbased_traceidratio` asks for).
+   * @default the SDK's default, parent-based always-on (decided without a sampler object)
+   */
+  sampler?: Sampler;
 }
 
 /**
  * A tracer provider for `fusion serve` whose spans cost less CPU than the SDK's: standard
- * `ReadableSpan`s, sampled as the SDK samples by default (parent-based, always on), handed to an SDK
- * span processor and exporter. It has no span limits or configurable sampler: `fusion serve` uses the
- * SDK's provider when `OTEL_TRACES_SAMPLER` or a span limit is set.
+ * `ReadableSpan`s, sampled as the SDK samples by default (parent-based, always on) or by the SDK
+ * sampler given, handed to an SDK span processor and exporter. It has no span limits: `fusion serve`
+ * uses the SDK's provider when a span limit is set.
  */
 export class LightTracerProvider implements TracerProvider {
   readonly resource: Resource;
   readonly processor: SpanProcessor;
+  readonly sampler: Sampler | undefined;
   readonly #tracers = new Map<string, LightTracer>();
 
   constructor(options: LightTracerProviderOptions) {
     this.resource = options.resource;
     this.processor = options.processor;
+    this.sampler = options.sampler;
   }
 
   getTracer(name: string, version?: string, options?: { schemaUrl?: string }): Tracer {

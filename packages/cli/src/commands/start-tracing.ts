@@ -1,5 +1,6 @@
 import type { PluginV1 } from '@fusionkit/core';
 import type { TracerProvider } from '@opentelemetry/api';
+import type { Sampler } from '@opentelemetry/sdk-trace-base';
 
 /** The variables that decide whether `fusion serve` traces. */
 export interface TracingEnv {
@@ -11,24 +12,79 @@ export interface TracingEnv {
   OTEL_EXPORTER_OTLP_PROTOCOL?: string | undefined;
   /** As {@link TracingEnv.OTEL_EXPORTER_OTLP_PROTOCOL}, for traces only; wins over it. */
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?: string | undefined;
-  /** Any other variable: a sampler (`OTEL_TRACES_SAMPLER`) or span limit makes tracing use the SDK's provider. */
+  /** Any other variable: a span limit (`OTEL_SPAN_*`, `OTEL_ATTRIBUTE_*`, …) makes tracing use the SDK's provider. */
   [name: string]: string | undefined;
 }
 
 /**
- * Whether the SDK's own tracer provider is needed: a sampler or span limits from the environment,
- * which only it reads. Otherwise the lighter provider makes the same spans for less CPU.
+ * Whether the SDK's own tracer provider is needed: span limits from the environment, which only it
+ * applies. Otherwise the lighter provider makes the same spans for less CPU (with the sampler the
+ * environment asks for: {@link samplerFromEnv}).
  */
 function sdkProviderNeeded(env: TracingEnv): boolean {
   return Object.keys(env).some(
     (name) =>
-      name === 'OTEL_TRACES_SAMPLER' ||
-      name === 'OTEL_TRACES_SAMPLER_ARG' ||
       name.startsWith('OTEL_SPAN_') ||
       name.startsWith('OTEL_ATTRIBUTE_') ||
       name.startsWith('OTEL_EVENT_') ||
       name.startsWith('OTEL_LINK_'),
   );
+}
+
+/** The sampler classes of `@opentelemetry/sdk-trace-base` (imported only when tracing starts). */
+export interface SdkSamplers {
+  AlwaysOnSampler: new () => Sampler;
+  AlwaysOffSampler: new () => Sampler;
+  TraceIdRatioBasedSampler: new (ratio?: number) => Sampler;
+  ParentBasedSampler: new (config: { root: Sampler }) => Sampler;
+}
+
+/** The values of `OTEL_TRACES_SAMPLER` that the SDK (and so `fusion serve`) knows. */
+const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+
+/**
+ * The sampler `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` ask for, as the SDK builds it from
+ * them (its `buildSamplerFromEnv`): `undefined` when the variable is unset (the default,
+ * parent-based always-on, which the light provider decides without a sampler object). An unknown
+ * sampler, or a ratio that is blank, not a number or outside 0–1, falls back as the SDK falls back
+ * (to the default; to 1), with a note for the startup log instead of the SDK's diagnostic.
+ */
+export function samplerFromEnv(
+  env: TracingEnv,
+  sdk: SdkSamplers,
+): { sampler: Sampler | undefined; note?: string } {
+  const name = env.OTEL_TRACES_SAMPLER?.trim() ?? '';
+  if (name === '') return { sampler: undefined };
+  if (!(SAMPLERS as readonly string[]).includes(name)) {
+    return {
+      sampler: undefined,
+      note: `tracing: OTEL_TRACES_SAMPLER '${name}' is not one of ${SAMPLERS.join(', ')}; using parentbased_always_on`,
+    };
+  }
+  let note: string | undefined;
+  const ratio = () => {
+    const raw = env.OTEL_TRACES_SAMPLER_ARG?.trim() ?? '';
+    const value = raw === '' ? Number.NaN : Number(raw);
+    if (Number.isNaN(value) || value < 0 || value > 1) {
+      note = `tracing: OTEL_TRACES_SAMPLER_ARG '${raw}' is not a ratio from 0 to 1; using 1`;
+      return 1;
+    }
+    return value;
+  };
+  const root = name.endsWith('always_on')
+    ? new sdk.AlwaysOnSampler()
+    : name.endsWith('always_off')
+      ? new sdk.AlwaysOffSampler()
+      : new sdk.TraceIdRatioBasedSampler(ratio());
+  const sampler = name.startsWith('parentbased_') ? new sdk.ParentBasedSampler({ root }) : root;
+  return note === undefined ? { sampler } : { sampler, note };
 }
 
 /** Tracing started for `fusion serve`: the provider to give `attachFusionTracing`, and the plugin that flushes it at close. */
@@ -40,7 +96,7 @@ export interface ServeTracing {
   endpoint: string;
   /** How they are encoded: `http/json` or `http/protobuf`. */
   protocol: OtlpHttpProtocol;
-  /** Why the protocol asked for is not the one used (an unknown value, or `grpc`), for the startup log. */
+  /** Why the protocol or sampler asked for is not the one used (an unknown value, `grpc`, a ratio out of range), for the startup log. */
   note?: string;
 }
 
@@ -89,7 +145,7 @@ export function tracingWanted(env: TracingEnv): boolean {
  */
 export async function startServeTracing(env: TracingEnv): Promise<ServeTracing> {
   const { protocol, note } = otlpProtocol(env);
-  const [{ trace }, { BasicTracerProvider }, processor, { resourceFromAttributes }, { LightTracerProvider }] =
+  const [{ trace }, sdkTrace, processor, { resourceFromAttributes }, { LightTracerProvider }] =
     await Promise.all([
       import('@opentelemetry/api'),
       import('@opentelemetry/sdk-trace-base'),
@@ -112,9 +168,16 @@ export async function startServeTracing(env: TracingEnv): Promise<ServeTracing> 
       import('./light-tracer-provider.js'),
     ]);
   const resource = resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || 'fusion' });
+  const sampled = samplerFromEnv(env, sdkTrace);
   const tracerProvider = sdkProviderNeeded(env)
-    ? new BasicTracerProvider({ resource, spanProcessors: [processor] })
-    : new LightTracerProvider({ resource, processor });
+    ? // The SDK's provider reads the sampler variables itself.
+      new sdkTrace.BasicTracerProvider({ resource, spanProcessors: [processor] })
+    : new LightTracerProvider({
+        resource,
+        processor,
+        ...(sampled.sampler ? { sampler: sampled.sampler } : {}),
+      });
+  const notes = [note, sampled.note].filter((line): line is string => line !== undefined);
   trace.setGlobalTracerProvider(tracerProvider);
   const endpoint =
     env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
@@ -123,7 +186,7 @@ export async function startServeTracing(env: TracingEnv): Promise<ServeTracing> 
     tracerProvider,
     endpoint,
     protocol,
-    ...(note ? { note } : {}),
+    ...(notes.length > 0 ? { note: notes.join('\n') } : {}),
     plugin: {
       specificationVersion: 'v1',
       name: 'serve-tracing',
