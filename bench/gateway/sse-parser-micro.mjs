@@ -17,6 +17,7 @@
  *   node bench/gateway/sse-parser-micro.mjs [--baseline /tmp/sse-old.mjs] [--rounds 7] [--ms 200]
  */
 import { parseArgs } from 'node:util';
+import { seededRandom } from '@fusionkit/core/test';
 import { SseParser } from '@fusionkit/openai';
 import { STREAM_CHUNK_COUNT, streamEvents } from './mock-completions.mjs';
 import { median } from './statistics.mjs';
@@ -30,17 +31,6 @@ const { values } = parseArgs({
 });
 const rounds = Number(values.rounds);
 const msPerRound = Number(values.ms);
-
-/** Deterministic PRNG (mulberry32), so every run cuts the stream at the same offsets. */
-function random(seed) {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let value = Math.imul(state ^ (state >>> 15), 1 | state);
-    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const fields = {
   id: 'chatcmpl_1733600000123456',
@@ -57,7 +47,7 @@ const nonAscii = events.map((event) =>
 );
 
 function randomSplits(bytes, seed) {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pieces = [];
   for (let start = 0; start < bytes.length; ) {
     const end = Math.min(bytes.length, start + 1 + Math.floor(next() * 1024));

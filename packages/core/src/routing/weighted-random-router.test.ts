@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../test/seeded-random.js';
 import { candidate, models, routeContext } from './__fixtures__/candidates.js';
 import { weightedRandomRouter } from './weighted-random-router.js';
-
-/** A small deterministic generator (mulberry32). */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let value = Math.imul(state ^ (state >>> 15), 1 | state);
-    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('weightedRandomRouter', () => {
   const candidates = [candidate('lab/a'), candidate('lab/b'), candidate('lab/c'), candidate('lab/zero')];
@@ -19,7 +9,7 @@ describe('weightedRandomRouter', () => {
   it('picks the first target in proportion to the weights and leaves weight 0 out', () => {
     const router = weightedRandomRouter({
       weights: { 'lab/a': 6, 'lab/b': 3, 'lab/c': 1, 'lab/zero': 0 },
-      random: seeded(7),
+      random: seededRandom(7),
     });
     const firsts = new Map<string, number>();
     const context = routeContext(candidates);
@@ -39,7 +29,7 @@ describe('weightedRandomRouter', () => {
   it('is reproducible with an injected random, and health-aware', () => {
     const route = () =>
       models(
-        weightedRandomRouter({ random: seeded(1) }).doRoute(
+        weightedRandomRouter({ random: seededRandom(1) }).doRoute(
           routeContext([
             candidate('lab/h', { circuit: 'half-open' }),
             ...candidates,

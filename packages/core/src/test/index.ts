@@ -8,3 +8,4 @@ export {
   type MockProvider,
   type MockProviderOptions,
 } from './mock-provider.js';
+export { seededRandom } from './seeded-random.js';

@@ -1,4 +1,5 @@
 import { FusionError, UpstreamError } from '@fusionkit/core';
+import { seededRandom } from '@fusionkit/core/test';
 import { describe, expect, it } from 'vitest';
 import { readFixture } from './__fixtures__/mock-upstream.js';
 import { type SseEvent, SseParser } from './sse-parser.js';
@@ -12,17 +13,6 @@ function parseAll(chunks: Buffer[], parser = new SseParser()): SseEvent[] {
 
 function dataOf(events: SseEvent[]): string[] {
   return events.map((event) => event.data);
-}
-
-/** Deterministic PRNG (mulberry32) so a failing split can be reproduced from its seed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let value = Math.imul(state ^ (state >>> 15), 1 | state);
-    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function splitAt(bytes: Buffer, cuts: number[]): Buffer[] {
@@ -86,7 +76,7 @@ describe('SseParser', () => {
     const bytes = Buffer.from(MULTI_BYTE.replaceAll('\n', '\r\n'));
     const expected = dataOf(parseAll([bytes]));
     for (let seed = 1; seed <= 300; seed++) {
-      const next = random(seed);
+      const next = seededRandom(seed);
       const cuts = Array.from(
         { length: 1 + Math.floor(next() * 12) },
         () => 1 + Math.floor(next() * (bytes.length - 1)),
@@ -192,7 +182,7 @@ const STRAY_BYTES = [0x80, 0xbf, 0xc3, 0xe4, 0xf0, 0xff];
 
 /** A random stream: all kinds of lines and line ends, multi-byte text, a BOM, stray invalid bytes. */
 function randomStream(seed: number): Buffer {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const parts: Buffer[] = [];
   if (next() < 0.3) parts.push(Buffer.from('\uFEFF'));
@@ -314,7 +304,7 @@ describe('SseParser, chunk boundaries and limits', () => {
       expect(parseAll([bytes]), `seed ${seed}, whole`).toEqual(expected);
       const oneByOne = Array.from(bytes, (byte) => Buffer.from([byte]));
       expect(parseAll(oneByOne), `seed ${seed}, a byte at a time`).toEqual(expected);
-      const next = random(seed + 1000);
+      const next = seededRandom(seed + 1000);
       const cuts = Array.from({ length: 1 + Math.floor(next() * 8) }, () =>
         Math.floor(next() * bytes.length),
       );
