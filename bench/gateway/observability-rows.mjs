@@ -70,6 +70,11 @@ export function observabilityVariants(sinkUrl) {
   ];
 }
 
+/** PASS or MISS of a ratio against {@link OBSERVABILITY_TARGET}, with the target. */
+function verdictOf(ratio) {
+  return `${ratio <= OBSERVABILITY_TARGET ? 'PASS' : 'MISS'} (≤ ${OBSERVABILITY_TARGET.toFixed(2)}×)`;
+}
+
 /** Median over rounds of each round's CPU-per-request ratio of `key` to `O0` in one scenario, and their extent. */
 function ratioToBase(measurements, scenarioKey, key) {
   const ratios = [];
@@ -104,9 +109,7 @@ export function observabilityReport(measurements, medians, scenarios, exportsSee
     const show = (value) => (Number.isFinite(value) ? value.toFixed(0) : '–');
     const times = ({ ratio, min, max }) =>
       Number.isFinite(ratio) ? `${ratio.toFixed(2)}× (${min.toFixed(2)}–${max.toFixed(2)})` : '–';
-    const verdict = Number.isFinite(tracingRatio)
-      ? `${tracingRatio <= OBSERVABILITY_TARGET ? 'PASS' : 'MISS'} (≤ ${OBSERVABILITY_TARGET.toFixed(2)}×)`
-      : 'not run';
+    const verdict = Number.isFinite(tracingRatio) ? verdictOf(tracingRatio) : 'not run';
     lines.push(
       `| ${scenario.label} | ${show(cpu('O0'))} | ${show(cpu('O1'))} | ${times(metrics)} | ${show(cpu('O2'))} | ${times(tracing)} | ${verdict} |`,
     );
@@ -144,31 +147,31 @@ export async function countInstructions({ connections, onProgress = () => {} }) 
   const results = [];
   for (const scenario of scenarios) {
     const dir = mkdtempSync(join(tmpdir(), 'fusion-callgrind-'));
-    const jsonPath = join(dir, 'rows.json');
-    onProgress(`callgrind: ${scenario.label}, metrics off / on / + tracing, ${connections} at a time…`);
-    const child = spawn(
-      process.execPath,
-      [
-        script,
-        ...scenario.args,
-        `--connections=${connections}`,
-        `--out=${join(dir, 'dumps')}`,
-        `--json=${jsonPath}`,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr = (stderr + chunk).slice(-4000);
-    });
-    const code = await new Promise((resolve) => child.once('exit', resolve));
-    if (code !== 0) {
+    try {
+      const jsonPath = join(dir, 'rows.json');
+      onProgress(`callgrind: ${scenario.label}, metrics off / on / + tracing, ${connections} at a time…`);
+      const child = spawn(
+        process.execPath,
+        [
+          script,
+          ...scenario.args,
+          `--connections=${connections}`,
+          `--out=${join(dir, 'dumps')}`,
+          `--json=${jsonPath}`,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk) => {
+        stderr = (stderr + chunk).slice(-4000);
+      });
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      if (code !== 0) throw new Error(`callgrind run for ${scenario.label} failed (${code}):\n${stderr}`);
+      const { rows } = JSON.parse(readFileSync(jsonPath, 'utf8'));
+      results.push({ ...scenario, rows });
+    } finally {
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(`callgrind run for ${scenario.label} failed (${code}):\n${stderr}`);
     }
-    const { rows } = JSON.parse(readFileSync(jsonPath, 'utf8'));
-    rmSync(dir, { recursive: true, force: true });
-    results.push({ ...scenario, rows });
   }
   return results;
 }
@@ -188,16 +191,20 @@ export function instructionReport(results) {
     const base = row('off');
     const cell = (variant) => {
       const entry = row(variant);
-      const ratio = total(entry) / total(base);
+      const count = total(entry);
+      const ratio = count / total(base);
       const spread = extent(entry.steadyStretches.map((value, index) => value / base.steadyStretches[index]));
-      return { ratio, text: `${ratio.toFixed(3)}× (${spread.min.toFixed(2)}–${spread.max.toFixed(2)})` };
+      return {
+        count,
+        ratio,
+        text: `${ratio.toFixed(3)}× (${spread.min.toFixed(2)}–${spread.max.toFixed(2)})`,
+      };
     };
     const metrics = cell('metrics');
     const tracing = cell('tracing');
     ratios[key] = { metrics: metrics.ratio, metricsAndTracing: tracing.ratio };
-    const verdict = `${tracing.ratio <= OBSERVABILITY_TARGET ? 'PASS' : 'MISS'} (≤ ${OBSERVABILITY_TARGET.toFixed(2)}×)`;
     lines.push(
-      `| ${label} | ${total(base).toFixed(0)} | ${total(row('metrics')).toFixed(0)} | ${metrics.text} | ${total(row('tracing')).toFixed(0)} | ${tracing.text} | ${verdict} |`,
+      `| ${label} | ${total(base).toFixed(0)} | ${metrics.count.toFixed(0)} | ${metrics.text} | ${tracing.count.toFixed(0)} | ${tracing.text} | ${verdictOf(tracing.ratio)} |`,
     );
   }
   lines.push(

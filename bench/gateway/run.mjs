@@ -67,11 +67,11 @@ function scenarioList(options) {
 }
 
 /** Rough wall-clock seconds of a run, for the plan line and the watchdog. */
-function plannedSeconds(options) {
+function plannedSeconds(options, withInstructionCounts) {
   const perTarget =
     2 * (options.warmup + options.duration + 0.5) + options.requests * 0.002 + options.streamRequests * 0.005;
   const targets = options.targets.length + (options.observabilityRows === '1' ? 3 : 0);
-  return Math.ceil(options.rounds * targets * perTarget + 5 + (countsInstructions(options) ? 1800 : 0));
+  return Math.ceil(options.rounds * targets * perTarget + 5 + (withInstructionCounts ? 1800 : 0));
 }
 
 /** Whether the run ends with the observability rows' instruction counts (valgrind installed). */
@@ -204,7 +204,9 @@ async function main() {
     return 0;
   }
   installCleanup();
-  const planned = plannedSeconds(options);
+  // Decided once: whether valgrind is here is asked of a process.
+  const instructionCounts = countsInstructions(options);
+  const planned = plannedSeconds(options, instructionCounts);
   const watchdogSeconds = Math.max(2 * planned + 60, 120);
   setTimeout(() => {
     console.error(`bench exceeded ${watchdogSeconds} s: stopping`);
@@ -283,7 +285,7 @@ async function main() {
     await sink.close();
   }
   let instructions;
-  if (countsInstructions(options)) {
+  if (instructionCounts) {
     // After the loaded runs, with their servers stopped: callgrind runs its own gateways.
     await stopAll();
     const results = await countInstructions({ connections: options.connections, onProgress: console.log });

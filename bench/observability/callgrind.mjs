@@ -309,10 +309,9 @@ async function measure(variant, upstream, sink) {
     return {
       variant,
       perRequest: median(totals),
-      // Each stretch's total with its closing collection: how far they spread.
-      stretches: totals.map((total, index) => total + collections[index]),
-      // The same without V8's optimizing compiler, which a long-running server has done with (a few
-      // thousand requests under callgrind have not): the steady state a loaded server runs in.
+      // Each stretch's total with its closing collection, without V8's optimizing compiler, which a
+      // long-running server has done with (a few thousand requests under callgrind have not): the
+      // steady state a loaded server runs in, stretch by stretch to show how far they spread.
       steadyStretches: stretchKinds.map(
         (kinds, index) => totals[index] - kinds.compile / requests + collections[index],
       ),
