@@ -251,10 +251,22 @@ class LightTracer implements Tracer {
       traceFlags: TraceFlags.SAMPLED,
       ...(validParent?.traceState ? { traceState: validParent.traceState } : {}),
     };
+    return this.#record(name, options.kind ?? SpanKind.INTERNAL, spanContext, validParent, options, context);
+  }
+
+  /** A recording span, handed to the processor as it starts. */
+  #record(
+    name: string,
+    kind: SpanKind,
+    spanContext: SpanContext,
+    validParent: SpanContext | undefined,
+    options: SpanOptions,
+    context: Context,
+  ): LightSpan {
     const { processor, resource } = this.provider;
     const span = new LightSpan(
       name,
-      options.kind ?? SpanKind.INTERNAL,
+      kind,
       spanContext,
       validParent,
       resource,
@@ -297,22 +309,11 @@ class LightTracer implements Tracer {
       ...(traceState ? { traceState } : {}),
     };
     if (result.decision === NOT_RECORD) return trace.wrapSpanContext(spanContext);
-    const attributes = result.attributes
-      ? { ...options.attributes, ...result.attributes }
-      : options.attributes;
-    const { processor, resource } = this.provider;
-    const span = new LightSpan(
-      name,
-      kind,
-      spanContext,
-      validParent,
-      resource,
-      this.scope,
-      processor,
-      attributes === options.attributes ? options : { ...options, attributes },
-    );
-    processor.onStart(span, context);
-    return span;
+    // A sampler's own attributes join the span's, as the SDK's tracer adds them.
+    const withSamplerAttributes = result.attributes
+      ? { ...options, attributes: { ...options.attributes, ...result.attributes } }
+      : options;
+    return this.#record(name, kind, spanContext, validParent, withSamplerAttributes, context);
   }
 
   startActiveSpan<F extends (span: Span) => unknown>(name: string, ...rest: unknown[]): ReturnType<F> {
