@@ -2,6 +2,7 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { FusionError } from '@fusionkit/core';
 import type { Abortable } from '@fusionkit/core/internal';
+import { IdleSocketReaper } from './idle-socket-reaper.js';
 import { UpstreamExchange } from './upstream-exchange.js';
 
 /** Options of {@link HttpClient}. */
@@ -56,6 +57,7 @@ export class HttpClient {
   readonly baseURL: string;
   readonly #options: HttpClientOptions;
   readonly #agent: http.Agent;
+  readonly #reaper: IdleSocketReaper;
   readonly #secure: boolean;
   readonly #hostname: string;
   readonly #port: number | undefined;
@@ -82,9 +84,10 @@ export class HttpClient {
       maxSockets: options.maxSockets,
       maxFreeSockets: options.maxSockets,
       scheduling: 'lifo',
-      timeout: options.freeSocketTimeoutMs,
+      // No `timeout`: idle connections are closed by the reaper, which costs a request far less.
     };
     this.#agent = this.#secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.#reaper = new IdleSocketReaper(this.#agent, options.freeSocketTimeoutMs);
   }
 
   /** Sends a request; the returned exchange gives the response and owns its lifetime. */
@@ -156,6 +159,7 @@ export class HttpClient {
 
   /** Closes every pooled connection. */
   close(): void {
+    this.#reaper.close();
     this.#agent.destroy();
   }
 }

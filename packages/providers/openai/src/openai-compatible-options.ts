@@ -72,9 +72,11 @@ export interface OpenAICompatibleOptions {
   /** Largest non-streamed response body, in bytes. @default 67108864 (64 MiB) */
   maxResponseBytes?: number;
   /**
-   * Idle pooled connections are closed after this long, in ms. Keep it under the server's
-   * keep-alive timeout (uvicorn, behind mlx-openai-server: 5 s) so a request never lands on a
-   * connection the server is closing. @default 4000
+   * Idle pooled connections are closed before they have idled this long, in ms (once they have
+   * idled three quarters of it), or before the shorter keep-alive a server announces with
+   * `Keep-Alive: timeout=N`. Keep it under the server's keep-alive timeout (uvicorn, behind
+   * mlx-openai-server: 5 s) so a request never lands on a connection the server is closing.
+   * @default 4000
    */
   freeSocketTimeoutMs?: number;
 }
