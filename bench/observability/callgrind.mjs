@@ -3,7 +3,7 @@
  * counted by valgrind's callgrind: a measure of CPU per request that a loaded machine does not skew
  * (the wall and CPU times of `bench/gateway/run.mjs --observability-rows 1` do).
  *
- * `node bench/observability/callgrind.mjs [--variants=off,metrics,tracing] (also: sqlite) [--warmup=1500]
+ * `node bench/observability/callgrind.mjs [--variants=off,metrics,tracing] (also: sqlite; proxy: the gateway bench's minimal proxy, for a ratio to the floor) [--warmup=1500]
  * [--requests=2000] [--segments=2] [--protocol=http/json|http/protobuf] [--out=/tmp/fusion-callgrind]
  * [--node-flags='…'] [--connections=1] [--stream] [--json=file] [--mode=callgrind|allocations|cpu-prof]` (needs `valgrind` and a built CLI;
  * about five minutes per variant on an idle core). `--mode=allocations` runs the gateway natively
@@ -174,9 +174,13 @@ function dump(pid, prefix) {
  * The gateway process of one variant, and `count()`: what it spent since the last `count()`
  * (instructions under callgrind; bytes allocated, from `--trace-gc-nvp`'s `allocated=`, natively).
  */
-function launch(variant, env) {
+function launch(variant, env, port) {
   const prefix = `cg.${variant}`;
-  const bin = join(repoRoot, 'packages/cli/dist/bin.js');
+  // The minimal proxy of the gateway bench (its floor) in place of `fusion serve`, for a ratio to it.
+  const program =
+    variant === 'proxy'
+      ? [join(here, '../gateway/minimal-proxy.mjs'), '--upstream', env.PROXY_UPSTREAM, '--port', String(port)]
+      : [join(repoRoot, 'packages/cli/dist/bin.js'), 'serve'];
   const child =
     mode === 'callgrind'
       ? spawn(
@@ -187,8 +191,7 @@ function launch(variant, env) {
             `--callgrind-out-file=${join(out, `${prefix}.%p`)}`,
             process.execPath,
             ...nodeFlags,
-            bin,
-            'serve',
+            ...program,
           ],
           { env, stdio: ['ignore', 'ignore', 'pipe'] },
         )
@@ -198,8 +201,7 @@ function launch(variant, env) {
             ...nodeFlags,
             '--trace-gc-nvp',
             ...(mode === 'cpu-prof' ? ['--cpu-prof', `--cpu-prof-dir=${join(out, `prof.${variant}`)}`] : []),
-            bin,
-            'serve',
+            ...program,
           ],
           { env, stdio: ['ignore', 'pipe', 'pipe'] },
         );
@@ -253,33 +255,39 @@ function launch(variant, env) {
 
 async function measure(variant, upstream, sink) {
   const port = await freePort();
-  const gateway = launch(variant, {
-    ...process.env,
-    FUSION_UPSTREAMS: `bench=http://127.0.0.1:${upstream.port}/v1`,
-    FUSION_PORT: String(port),
-    FUSION_HOST: '127.0.0.1',
-    FUSION_STATE: 'memory',
-    OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
-    OTEL_SERVICE_NAME: 'fusion-bench',
-    OTEL_BSP_SCHEDULE_DELAY: batchDelayMs,
-    ...VARIANT_ENV[variant],
-  });
+  const gateway = launch(
+    variant,
+    {
+      ...process.env,
+      PROXY_UPSTREAM: `http://127.0.0.1:${upstream.port}`,
+      FUSION_UPSTREAMS: `bench=http://127.0.0.1:${upstream.port}/v1`,
+      FUSION_PORT: String(port),
+      FUSION_HOST: '127.0.0.1',
+      FUSION_STATE: 'memory',
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+      OTEL_SERVICE_NAME: 'fusion-bench',
+      OTEL_BSP_SCHEDULE_DELAY: batchDelayMs,
+      ...VARIANT_ENV[variant],
+    },
+    port,
+  );
   const { child } = gateway;
   try {
+    // The proxy answers `/health` from the mock upstream behind it.
     await waitForHttp(`http://127.0.0.1:${port}/health`, {
       timeoutMs: 300_000,
       isGone: () => child.exitCode !== null,
     });
     const agent = new Agent({ keepAlive: true, maxSockets: connections });
     const url = `http://127.0.0.1:${port}/v1/chat/completions`;
-    const body = chatBody('bench/bench-model', stream);
+    const body = chatBody(variant === 'proxy' ? 'bench-model' : 'bench/bench-model', stream);
     const send = async (count) => {
       let sent = 0;
       const client = async () => {
         while (sent < count) {
           sent++;
           const result = await httpOnce({ url, body, agent, timeoutMs: 120_000 });
-          if (result.status !== 200) throw new Error(`fusion serve (${variant}) answered ${result.status}`);
+          if (result.status !== 200) throw new Error(`${variant} answered ${result.status}`);
         }
       };
       await Promise.all(Array.from({ length: Math.min(connections, count) }, client));
