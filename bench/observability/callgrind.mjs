@@ -7,7 +7,8 @@
  * [--requests=2000] [--segments=2] [--protocol=http/json|http/protobuf] [--out=/tmp/fusion-callgrind]
  * [--node-flags='…'] [--connections=1] [--stream] [--json=file] [--mode=callgrind|allocations|cpu-prof]` (needs `valgrind` and a built CLI;
  * about five minutes per variant on an idle core). `--mode=allocations` runs the gateway natively
- * and counts bytes allocated per request instead; `--mode=cpu-prof` also writes a `--cpu-prof`
+ * and counts bytes allocated per request instead, and the bytes young collections promoted to the
+ * old generation; `--mode=cpu-prof` also writes a `--cpu-prof`
  * profile per variant under `--out`.
  *
  * Each variant is one `node packages/cli/dist/bin.js serve` under callgrind, in front of the gateway
@@ -220,6 +221,8 @@ function launch(variant, env, port) {
     await sleep(500);
   };
   let allocated = 0;
+  // Bytes young collections moved to the old generation: what lived through two of them.
+  let promoted = 0;
   let partial = '';
   child.stdout?.on('data', (chunk) => {
     const lines = (partial + chunk).split('\n');
@@ -227,6 +230,8 @@ function launch(variant, env, port) {
     for (const line of lines) {
       const match = / allocated=(\d+)/.exec(line);
       if (match) allocated += Number(match[1]);
+      const promotion = / gc=s .* promoted=(\d+)/.exec(line);
+      if (promotion) promoted += Number(promotion[1]);
     }
   });
   return {
@@ -247,8 +252,10 @@ function launch(variant, env, port) {
       }
       await collect();
       const counted = allocated;
+      const countedPromoted = promoted;
       allocated = 0;
-      return { total: counted, main: counted, collection: 0, kinds: undefined };
+      promoted = 0;
+      return { total: counted, main: counted, collection: 0, kinds: undefined, promoted: countedPromoted };
     },
   };
 }
@@ -301,11 +308,13 @@ async function measure(variant, upstream, sink) {
     const mains = [];
     const collections = [];
     const stretchKinds = [];
+    const promotions = [];
     for (let segment = 0; segment < segments; segment++) {
       await send(requests);
       await waitForFlush(sink);
-      const { total, main, collection, kinds } = await gateway.count();
+      const { total, main, collection, kinds, promoted } = await gateway.count();
       if (kinds) stretchKinds.push(kinds);
+      if (promoted !== undefined) promotions.push(promoted / requests);
       totals.push(total / requests);
       mains.push(main / requests);
       collections.push(collection / requests);
@@ -325,6 +334,9 @@ async function measure(variant, upstream, sink) {
       ),
       mainPerRequest: median(mains),
       collectionPerRequest: median(collections),
+      // `--mode=allocations`: bytes promoted to the old generation per request (a server should
+      // promote next to nothing: a request's objects die young).
+      promotedPerRequest: promotions.length > 0 ? median(promotions) : undefined,
       // By kind of work: the median of each kind over the stretches.
       kindsPerRequest:
         stretchKinds.length > 0
@@ -376,6 +388,10 @@ for (const row of rows) {
   console.log(
     `| ${row.variant} | ${row.perRequest.toFixed(0)} | ${times(row.perRequest, base?.perRequest)} | ${withCollection(row).toFixed(0)} | ${base ? times(withCollection(row), withCollection(base)) : '–'} | ${row.exports} | ${row.spans} |`,
   );
+}
+if (rows.every((row) => row.promotedPerRequest !== undefined)) {
+  console.log(`\n| variant | bytes promoted/request |\n|${' --- |'.repeat(2)}`);
+  for (const row of rows) console.log(`| ${row.variant} | ${row.promotedPerRequest.toFixed(0)} |`);
 }
 if (rows.every((row) => row.kindsPerRequest)) {
   // Compilation and full collections come in lumps (a function reoptimized, one mark-compact in a

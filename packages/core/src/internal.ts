@@ -37,4 +37,5 @@ export {
   isAbortScope,
   onAbort,
 } from './util/abort-scope.js';
+export { type InFlightEntry, InFlightList } from './util/in-flight-list.js';
 export { createRequestId, requestIdFrom } from './util/request-id.js';

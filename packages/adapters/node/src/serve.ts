@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { InFlightList } from '@fusionkit/core/internal';
 import { DEFAULT_MAX_BODY_BYTES } from './body-too-large-error.js';
 import { answerMalformedRequests } from './client-error.js';
 import { createNodeHandler, type NodeHandlerOptions } from './create-node-handler.js';
@@ -119,13 +120,15 @@ export async function serve(fusion: FusionLike, options: ServeOptions = {}): Pro
   answerMalformedRequests(server, fusion, options.basePath);
 
   let closing: Promise<void> | undefined;
-  const inFlight = new Set<ServerResponse>();
+  // Not a Set: see InFlightList (a Set of responses made every request in flight at a young
+  // collection survive it into the old generation).
+  const inFlight = new InFlightList<ServerResponse>();
 
   const onRequest = (request: IncomingMessage, response: ServerResponse) => {
     if (closing) response.setHeader('connection', 'close');
-    inFlight.add(response);
+    const listed = inFlight.add(response);
     response.once('close', () => {
-      inFlight.delete(response);
+      inFlight.remove(listed);
       // During shutdown, a connection whose response just ended is idle: close it now.
       if (closing) server.closeIdleConnections();
     });
@@ -161,11 +164,11 @@ export async function serve(fusion: FusionLike, options: ServeOptions = {}): Pro
     }
     server.closeIdleConnections();
     let failure: unknown;
-    const draining = new Set(inFlight);
+    const draining = [...inFlight];
     // What is still running when the deadline passes is cut (`fusion.close` aborts it at that time).
     let cut = 0;
     const deadlineTimer = setTimeout(() => {
-      cut = [...draining].filter((response) => !response.closed).length;
+      cut = draining.filter((response) => !response.closed).length;
     }, shutdownTimeoutMs);
     // Makes `/health` 503 and drains in-flight work, aborting what is left at the deadline.
     const fusionClosed = Promise.resolve(fusion.close?.({ timeoutMs: shutdownTimeoutMs })).catch(
@@ -188,9 +191,9 @@ export async function serve(fusion: FusionLike, options: ServeOptions = {}): Pro
     return { cut };
   };
   /** Resolves once each of `responses` is written or cut. */
-  const drained = (responses: Set<ServerResponse>) =>
+  const drained = (responses: readonly ServerResponse[]) =>
     Promise.all(
-      [...responses].map(
+      responses.map(
         (response) =>
           new Promise<void>((resolve) => (response.closed ? resolve() : response.once('close', resolve))),
       ),

@@ -52,6 +52,7 @@ import { runToolLoop } from '../tools/run-tool-loop.js';
 import { streamToolLoop } from '../tools/stream-tool-loop.js';
 import { wantsToolLoop } from '../tools/tool-loop-request.js';
 import { ABORT_SCOPE, AbortScope, lazySignal, withScopeSignal } from '../util/abort-scope.js';
+import { InFlightList } from '../util/in-flight-list.js';
 import { LazyStream } from '../util/lazy-stream.js';
 import { createRequestId } from '../util/request-id.js';
 import { parseChatRequest } from '../validation/chat-request-schema.js';
@@ -100,7 +101,7 @@ export class Fusion {
   readonly #monitor: HealthMonitor;
   readonly #plugins: PluginV1[] = [];
   /** The scopes of running requests, aborted when `close` gives up waiting. */
-  readonly #scopes = new Set<AbortScope>();
+  readonly #scopes = new InFlightList<AbortScope>();
   #inFlight = 0;
   /** Setup has succeeded: calls need not wait on `ready` (one tick less per request). */
   #ready = false;
@@ -483,7 +484,7 @@ export class Fusion {
     const scope = new AbortScope(options[ABORT_SCOPE] ?? options.signal, timeoutMs, () =>
       callTimeout('total', timeoutMs),
     );
-    this.#scopes.add(scope);
+    const listed = this.#scopes.add(scope);
     this.#inFlight++;
     let ended = false;
     const call = {
@@ -499,7 +500,7 @@ export class Fusion {
         if (ended) return;
         ended = true;
         scope.dispose();
-        this.#scopes.delete(scope);
+        this.#scopes.remove(listed);
         this.#inFlight--;
         if (this.#inFlight === 0) this.#onIdle?.();
       },
