@@ -120,8 +120,7 @@ export async function serve(fusion: FusionLike, options: ServeOptions = {}): Pro
   answerMalformedRequests(server, fusion, options.basePath);
 
   let closing: Promise<void> | undefined;
-  // Not a Set: see InFlightList (a Set of responses made every request in flight at a young
-  // collection survive it into the old generation).
+  // Not a Set: with one, V8 promoted ~2.3 KB per request to the old generation (see InFlightList).
   const inFlight = new InFlightList<ServerResponse>();
 
   const onRequest = (request: IncomingMessage, response: ServerResponse) => {

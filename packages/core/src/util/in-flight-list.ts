@@ -13,13 +13,13 @@ interface Node<T> extends InFlightEntry<T> {
  * The items of a long-lived owner that are in flight now (requests, their scopes, responses), in the
  * order they were added, with `add` and `remove` in constant time through the entry `add` returns.
  *
- * Not a `Set`: V8 (Node 20 and 24) promotes to the old generation every young object that a
- * long-lived `Map` or `Set` holds when a young collection runs, with everything it references, even
- * if it is deleted a moment later. A server that keeps each request's response in a `Set` until it
- * ends had every request that was in flight at a collection copied to the old generation (2.1 KB per
- * request through `fusion serve`, 300 times what a proxy promotes), to be found by the next full
- * collection. Linked nodes are ordinary objects: what is in flight survives a young collection, as
- * it must, and what ended dies young (`bench/gateway` measures it with `--trace-gc-nvp`).
+ * Not a `Set`: through `fusion serve`, the `Set` that held each open response until it ended made V8
+ * promote ~2.3 KB per chat to the old generation (`--trace-gc-nvp`; a proxy promotes ~40 bytes), as
+ * if every request in flight at a young collection was kept past the next one; with this list, 0.2
+ * to 0.6 KB (`node
+ * bench/observability/callgrind.mjs --mode=allocations` prints bytes promoted per request). Which of
+ * V8's heuristics the `Set` tripped is not established; a small program shows the same effect for
+ * `Map` and `Set` in some runs and not in others.
  */
 export class InFlightList<T> {
   #head: Node<T> | undefined;
