@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-import { runCli } from './run-cli.js';
+import { tuneV8 } from './v8-flags.js';
+
+// V8 flags first, then the rest of the CLI (a static import would load it before this runs).
+tuneV8();
+const { runCli } = await import('./run-cli.js');
 
 const code = await runCli(process.argv.slice(2), {
   cwd: process.cwd(),

@@ -16,10 +16,10 @@ interface Node<T> extends InFlightEntry<T> {
  * Not a `Set`: through `fusion serve`, the `Set` that held each open response until it ended made V8
  * promote ~2.3 KB per chat to the old generation (`--trace-gc-nvp`; a proxy promotes ~40 bytes), as
  * if every request in flight at a young collection was kept past the next one; with this list, 0.2
- * to 0.6 KB (`node
- * bench/observability/callgrind.mjs --mode=allocations` prints bytes promoted per request). Which of
- * V8's heuristics the `Set` tripped is not established; a small program shows the same effect for
- * `Map` and `Set` in some runs and not in others.
+ * to 0.6 KB (`node bench/observability/callgrind.mjs --mode=allocations` prints bytes promoted per
+ * request). Likely cause: a long-lived `Set` rehashes into new tables in the old generation, and a
+ * dropped old-generation table keeps its young entries alive through young collections until a full
+ * collection finds it; a small program shows the effect for `Map` and `Set` in some runs only.
  */
 export class InFlightList<T> {
   #head: Node<T> | undefined;
