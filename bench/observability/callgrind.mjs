@@ -175,12 +175,13 @@ function dump(pid, prefix) {
  * The gateway process of one variant, and `count()`: what it spent since the last `count()`
  * (instructions under callgrind; bytes allocated, from `--trace-gc-nvp`'s `allocated=`, natively).
  */
-function launch(variant, env, port) {
+function launch(variant, env) {
   const prefix = `cg.${variant}`;
-  // The minimal proxy of the gateway bench (its floor) in place of `fusion serve`, for a ratio to it.
+  // The minimal proxy of the gateway bench (its floor) in place of `fusion serve`, for a ratio to it;
+  // it reads its upstream and port from PROXY_UPSTREAM and PROXY_PORT.
   const program =
     variant === 'proxy'
-      ? [join(here, '../gateway/minimal-proxy.mjs'), '--upstream', env.PROXY_UPSTREAM, '--port', String(port)]
+      ? [join(here, '../gateway/minimal-proxy.mjs')]
       : [join(repoRoot, 'packages/cli/dist/bin.js'), 'serve'];
   const child =
     mode === 'callgrind'
@@ -262,22 +263,19 @@ function launch(variant, env, port) {
 
 async function measure(variant, upstream, sink) {
   const port = await freePort();
-  const gateway = launch(
-    variant,
-    {
-      ...process.env,
-      PROXY_UPSTREAM: `http://127.0.0.1:${upstream.port}`,
-      FUSION_UPSTREAMS: `bench=http://127.0.0.1:${upstream.port}/v1`,
-      FUSION_PORT: String(port),
-      FUSION_HOST: '127.0.0.1',
-      FUSION_STATE: 'memory',
-      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
-      OTEL_SERVICE_NAME: 'fusion-bench',
-      OTEL_BSP_SCHEDULE_DELAY: batchDelayMs,
-      ...VARIANT_ENV[variant],
-    },
-    port,
-  );
+  const gateway = launch(variant, {
+    ...process.env,
+    PROXY_UPSTREAM: `http://127.0.0.1:${upstream.port}`,
+    PROXY_PORT: String(port),
+    FUSION_UPSTREAMS: `bench=http://127.0.0.1:${upstream.port}/v1`,
+    FUSION_PORT: String(port),
+    FUSION_HOST: '127.0.0.1',
+    FUSION_STATE: 'memory',
+    OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+    OTEL_SERVICE_NAME: 'fusion-bench',
+    OTEL_BSP_SCHEDULE_DELAY: batchDelayMs,
+    ...VARIANT_ENV[variant],
+  });
   const { child } = gateway;
   try {
     // The proxy answers `/health` from the mock upstream behind it.

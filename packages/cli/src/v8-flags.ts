@@ -1,7 +1,7 @@
 import v8 from 'node:v8';
 
 /** The V8 flag this module turns off, unless the command line names it. */
-export const PRETENURING_FLAG = 'allocation-site-pretenuring';
+const PRETENURING_FLAG = 'allocation-site-pretenuring';
 
 /**
  * Turns off V8's allocation-site pretenuring for the `fusion` process (`bin.ts` calls it before it

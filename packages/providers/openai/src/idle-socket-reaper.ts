@@ -68,8 +68,9 @@ export class IdleSocketReaper {
 
   #arm(at: number): void {
     clearTimeout(this.#timer);
-    const delay = Math.max(this.#gapMs, at - performance.now());
-    this.#due = performance.now() + delay;
+    const now = performance.now();
+    const delay = Math.max(this.#gapMs, at - now);
+    this.#due = now + delay;
     this.#timer = setTimeout(this.#check, delay);
     this.#timer.unref();
   }
